@@ -1,0 +1,54 @@
+"""Errors of the session store; the server maps them to stable JSON-RPC codes."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base class, so callers can catch every store failure in one place."""
+
+
+class InvalidSessionId(StoreError, ValueError):
+    """A session id from outside does not match ``[A-Za-z0-9_-]{1,64}``; it never names a path."""
+
+    def __init__(self, session_id: object) -> None:
+        super().__init__(f"invalid session id: {session_id!r}")
+        self.session_id = session_id
+
+
+class SessionNotFound(StoreError, LookupError):
+    """No session file with this id in the workspace's store."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session not found: {session_id}")
+        self.session_id = session_id
+
+
+class EntryNotFound(StoreError, LookupError):
+    """An entry id that the session does not hold."""
+
+    def __init__(self, session_id: str, entry_id: object) -> None:
+        super().__init__(f"entry not found in session {session_id}: {entry_id!r}")
+        self.session_id = session_id
+        self.entry_id = entry_id
+
+
+class SessionBusy(StoreError):
+    """Another writer (another process, or another writer in this one) holds the session."""
+
+    def __init__(self, session_id: str, owner_pid: int | None) -> None:
+        owner = f"process {owner_pid}" if owner_pid else "another writer"
+        super().__init__(f"session {session_id} is busy: {owner} is writing to it")
+        self.session_id = session_id
+        self.owner_pid = owner_pid
+
+
+class InvalidCursor(StoreError, ValueError):
+    """A list cursor that this store did not hand out."""
+
+    def __init__(self, cursor: str) -> None:
+        super().__init__(f"invalid cursor: {cursor!r}")
+        self.cursor = cursor
+
+
+class CorruptHeader(StoreError):
+    """A session file whose first line is not a valid header; the store moves it aside."""

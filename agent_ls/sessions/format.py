@@ -1,0 +1,185 @@
+"""The JSONL format: ids, file names, lines, and tolerant parsing of what is on disk."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import CorruptHeader, InvalidSessionId
+
+log = logging.getLogger(__name__)
+
+Entry = dict[str, Any]
+
+VERSION = 1
+SESSION_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+FILE_RE = re.compile(r"([0-9TZ-]+)_([A-Za-z0-9_-]{1,64})\.jsonl")
+FIRST_MESSAGE_CHARS = 200
+# Keys every entry starts with, in this order, so that the index can scan lines as bytes.
+ENTRY_KEYS = ("type", "id", "parentId", "ts")
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ulid_lock = threading.Lock()
+_ulid_last = (0, 0)
+
+
+def validate_session_id(session_id: object) -> str:
+    """Return the id if it is safe to put in a file name; raise ``InvalidSessionId`` otherwise."""
+    if not isinstance(session_id, str) or not SESSION_ID_RE.fullmatch(session_id):
+        raise InvalidSessionId(session_id)
+    return session_id
+
+
+def _base32(value: int, length: int) -> str:
+    out = []
+    for _ in range(length):
+        out.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "".join(reversed(out))
+
+
+def new_session_id() -> str:
+    """A 26-character ULID: 48-bit milliseconds + 80 random bits, monotonic within a process."""
+    global _ulid_last
+    with _ulid_lock:
+        ms = time.time_ns() // 1_000_000
+        last_ms, last_rand = _ulid_last
+        if ms <= last_ms:
+            ms, rand = last_ms, (last_rand + 1) & ((1 << 80) - 1)
+        else:
+            rand = secrets.randbits(80)
+        _ulid_last = (ms, rand)
+    return _base32(ms, 10) + _base32(rand, 16)
+
+
+def new_entry_id(taken: dict[str, Any]) -> str:
+    """Eight hex digits not yet used in the session."""
+    while True:
+        entry_id = secrets.token_hex(4)
+        if entry_id not in taken:
+            return entry_id
+
+
+def now_iso() -> str:
+    """ISO 8601 UTC with milliseconds; fixed width, so strings sort like times."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def file_name(created_at: str, session_id: str) -> str:
+    """``<UTC time>_<id>.jsonl``; the time has no colons so the name is portable."""
+    stamp = created_at.replace(":", "-").replace(".", "-")
+    return f"{stamp}_{session_id}.jsonl"
+
+
+def id_from_file_name(name: str) -> str | None:
+    """The session id a file name carries, or None for files that are not sessions."""
+    match = FILE_RE.fullmatch(name)
+    return match.group(2) if match else None
+
+
+def encode(obj: Entry) -> bytes:
+    """One compact JSON line with its newline, ready for a single ``os.write``."""
+    return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def make_header(
+    session_id: str,
+    cwd: str,
+    created_at: str,
+    parent_session: str | None = None,
+    parent_entry: str | None = None,
+) -> Entry:
+    """The first line of every session file."""
+    header: Entry = {
+        "type": "session",
+        "version": VERSION,
+        "id": session_id,
+        "cwd": cwd,
+        "createdAt": created_at,
+    }
+    if parent_session is not None:
+        header["parentSession"] = parent_session
+        header["parentEntry"] = parent_entry
+    return header
+
+
+def parse_header(line: bytes, expected_id: str) -> Entry:
+    """Parse and check line 1; ``CorruptHeader`` if it is not this session's header."""
+    try:
+        header = json.loads(line)
+    except ValueError as exc:
+        raise CorruptHeader(f"header is not JSON: {exc}") from None
+    if not isinstance(header, dict) or header.get("type") != "session":
+        raise CorruptHeader("first line is not a session header")
+    if header.get("id") != expected_id:
+        raise CorruptHeader(f"header id {header.get('id')!r} does not match the file name")
+    if not isinstance(header.get("createdAt"), str):
+        raise CorruptHeader("header has no createdAt")
+    return header
+
+
+def parse_lines(data: bytes, origin: str) -> list[Entry]:
+    """Entries of a region of complete lines; lines that are not entries are skipped, logged."""
+    entries: list[Entry] = []
+    loads = json.loads
+    for line in data.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            obj = loads(line)
+        except ValueError:
+            log.warning("%s: skipping a line that is not JSON: %.80r", origin, line)
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+            log.warning("%s: skipping a line that is not an entry: %.80r", origin, line)
+            continue
+        entries.append(obj)
+    return entries
+
+
+def message_text(entry: Entry) -> str:
+    """The text of a message entry's content (a string or Anthropic content blocks)."""
+    content = entry.get("content")
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    parts = [
+        block["text"]
+        for block in content
+        if isinstance(block, dict)
+        and block.get("type") == "text"
+        and isinstance(block.get("text"), str)
+    ]
+    return "\n".join(parts)
+
+
+def first_message_preview(entry: Entry) -> str:
+    """A one-line preview of a user message, about ``FIRST_MESSAGE_CHARS`` long."""
+    text = " ".join(message_text(entry).split())
+    if len(text) > FIRST_MESSAGE_CHARS:
+        text = text[: FIRST_MESSAGE_CHARS - 1] + "…"
+    return text
+
+
+def write_new_file(path: os.PathLike[str] | str, data: bytes) -> None:
+    """Create a complete file atomically (temp name, fsync, rename), mode 0600."""
+    path = os.fspath(path)
+    directory, name = os.path.split(path)
+    tmp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.rename(tmp, path)

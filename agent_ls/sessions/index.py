@@ -1,0 +1,450 @@
+"""The listing cache: ``index.sqlite``, rebuilt from the JSONL files whenever it is missing.
+
+Rows are keyed by file name and remember the size, mtime and byte offset they were built
+from; a file whose size or mtime changed is brought up to date by reading only its new tail
+(session files are append-only). Scanning works on bytes: the writer puts ``type`` first on
+every line, so counting messages and finding the name needs no JSON parsing of every line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from .errors import CorruptHeader
+from .format import first_message_preview, id_from_file_name, parse_header, parse_lines
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    file TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    cwd TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    modified_at TEXT NOT NULL,
+    name TEXT,
+    first_message TEXT,
+    message_count INTEGER NOT NULL,
+    parent_session_id TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_order ON sessions (modified_at DESC, session_id DESC);
+CREATE INDEX IF NOT EXISTS sessions_id ON sessions (session_id);
+"""
+
+_LINE_START = b'{"type":"'
+_MESSAGE = b'{"type":"message"'
+_SESSION_INFO = b'{"type":"session_info"'
+_USER = b'"role":"user"'
+_TS = re.compile(rb'"ts":"([^"\\]*)"')
+
+
+@dataclass(slots=True)
+class Row:
+    """What the index knows about one session file."""
+
+    file: str
+    session_id: str
+    size: int
+    mtime_ns: int
+    offset: int
+    cwd: str
+    created_at: str
+    modified_at: str
+    name: str | None
+    first_message: str | None
+    message_count: int
+    parent_session_id: str | None
+
+
+_COLUMNS = tuple(f.name for f in fields(Row))
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM sessions"
+_INSERT = (
+    f"INSERT OR REPLACE INTO sessions ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
+)
+
+
+def _astuple(row: Row) -> tuple[object, ...]:
+    return tuple(getattr(row, name) for name in _COLUMNS)
+
+
+def _icontains(haystack: str | None, needle: str) -> bool:
+    return haystack is not None and needle in haystack.casefold()
+
+
+def _line_at(buf: bytes, start: int) -> bytes:
+    end = buf.find(b"\n", start)
+    return buf[start : end if end >= 0 else len(buf)]
+
+
+def _line_starts(buf: bytes, prefix: bytes) -> Iterator[int]:
+    """Offsets of lines in ``buf`` that begin with ``prefix``, first to last."""
+    if buf.startswith(prefix):
+        yield 0
+    needle = b"\n" + prefix
+    pos = buf.find(needle)
+    while pos >= 0:
+        yield pos + 1
+        pos = buf.find(needle, pos + 1)
+
+
+def _last_line_start(buf: bytes, prefix: bytes) -> int:
+    pos = buf.rfind(b"\n" + prefix)
+    if pos >= 0:
+        return pos + 1
+    return 0 if buf.startswith(prefix) else -1
+
+
+def scan_region(row: Row, buf: bytes, origin: str) -> None:
+    """Fold a region of complete entry lines into ``row`` (counts, first message, name, time)."""
+    if not buf:
+        return
+    lines = buf.count(b"\n")
+    typed = buf.count(b"\n" + _LINE_START) + buf.startswith(_LINE_START)
+    if typed != lines:
+        _scan_region_parsed(row, buf, origin)
+        return
+    row.message_count += buf.count(b"\n" + _MESSAGE) + buf.startswith(_MESSAGE)
+    if row.first_message is None:
+        for start in _line_starts(buf, _MESSAGE):
+            line = _line_at(buf, start)
+            if _USER in line:
+                found = parse_lines(line, origin)
+                if found and found[0].get("role") == "user":
+                    row.first_message = first_message_preview(found[0])
+                    break
+    start = _last_line_start(buf, _SESSION_INFO)
+    if start >= 0:
+        found = parse_lines(_line_at(buf, start), origin)
+        if found and isinstance(found[0].get("name"), str):
+            row.name = found[0]["name"]
+    last = buf[buf.rfind(b"\n", 0, len(buf) - 1) + 1 :]
+    match = _TS.search(last)
+    if match:
+        row.modified_at = max(row.modified_at, match.group(1).decode("utf-8", "replace"))
+
+
+def _scan_region_parsed(row: Row, buf: bytes, origin: str) -> None:
+    """The slow path for lines not written by this store: parse every line."""
+    for entry in parse_lines(buf, origin):
+        kind = entry.get("type")
+        if kind == "message":
+            row.message_count += 1
+            if row.first_message is None and entry.get("role") == "user":
+                row.first_message = first_message_preview(entry)
+        elif kind == "session_info" and isinstance(entry.get("name"), str):
+            row.name = entry["name"]
+        if isinstance(entry.get("ts"), str):
+            row.modified_at = max(row.modified_at, entry["ts"])
+
+
+def scan_file(path: Path, previous: Row | None) -> Row:
+    """Build or extend the row of one file; reads only the tail past ``previous.offset``."""
+    name = path.name
+    session_id = id_from_file_name(name)
+    if session_id is None:
+        raise CorruptHeader(f"{name} is not a session file name")
+    with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
+        if previous is not None and previous.offset <= st.st_size:
+            f.seek(previous.offset)
+            row = previous
+            base = previous.offset
+            data = f.read(st.st_size - previous.offset)
+        else:
+            data = f.read(st.st_size)
+            base = 0
+            cut = data.find(b"\n")
+            if cut < 0:
+                raise CorruptHeader(f"{name}: no complete header line")
+            header = parse_header(data[:cut], session_id)
+            row = Row(
+                file=name,
+                session_id=session_id,
+                size=0,
+                mtime_ns=0,
+                offset=cut + 1,
+                cwd=str(header.get("cwd") or ""),
+                created_at=header["createdAt"],
+                modified_at=header["createdAt"],
+                name=None,
+                first_message=None,
+                message_count=0,
+                parent_session_id=header.get("parentSession"),
+            )
+            data = memoryview(data)[cut + 1 :].tobytes()
+            base = cut + 1
+    end = data.rfind(b"\n") + 1
+    scan_region(row, data[:end], name)
+    row.offset = base + end
+    row.size = st.st_size
+    row.mtime_ns = st.st_mtime_ns
+    return row
+
+
+class SessionIndex:
+    """One workspace's cache; every public method is safe to call from several threads."""
+
+    def __init__(self, path: Path, sessions_dir: Path, prepare: Callable[[], None]) -> None:
+        self.path = path
+        self._prepare = prepare
+        self.sessions_dir = sessions_dir
+        self._lock = threading.RLock()
+        self._db: sqlite3.Connection | None = None
+        self._known: dict[str, tuple[int, int]] | None = None
+
+    # -- connection -------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            try:
+                self._db = self._open()
+            except sqlite3.DatabaseError as exc:
+                log.warning("%s: index unreadable (%s); rebuilding it", self.path, exc)
+                self._discard()
+                self._db = self._open()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        self._prepare()
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA busy_timeout = 5000")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = OFF")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                db.execute("DROP TABLE IF EXISTS sessions")
+                db.executescript(_SCHEMA)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("SELECT count(*) FROM sessions").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        db.create_function("icontains", 2, _icontains, deterministic=True)
+        return db
+
+    def _discard(self) -> None:
+        """Forget a broken index; the files are the truth, so this loses nothing."""
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        self._db = None
+        self._known = None
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{self.path}{suffix}")
+
+    def _run(self, work: Callable[[sqlite3.Connection], object]) -> object:
+        """Run ``work`` in a transaction; a corrupt database is rebuilt and the work retried."""
+        with self._lock:
+            for attempt in (1, 2):
+                db = self._conn()
+                try:
+                    db.execute("BEGIN")
+                    result = work(db)
+                    db.execute("COMMIT")
+                    return result
+                except sqlite3.DatabaseError as exc:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                    if attempt == 2 or isinstance(exc, sqlite3.OperationalError):
+                        raise
+                    log.warning("%s: index corrupt (%s); rebuilding it", self.path, exc)
+                    self._discard()
+            raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    # -- refresh ----------------------------------------------------------------------------
+
+    def refresh(self, on_corrupt: Callable[[Path, CorruptHeader], None]) -> None:
+        """Bring every row in step with the session files on disk."""
+        current: dict[str, tuple[int, int]] = {}
+        try:
+            with os.scandir(self.sessions_dir) as it:
+                for item in it:
+                    name = item.name
+                    if name.endswith(".jsonl") and not name.startswith("."):
+                        try:
+                            st = item.stat()
+                        except FileNotFoundError:
+                            continue
+                        current[name] = (st.st_size, st.st_mtime_ns)
+        except FileNotFoundError:
+            pass
+
+        def work(db: sqlite3.Connection) -> None:
+            known = self._load_known(db)
+            for name in known.keys() - current.keys():
+                db.execute("DELETE FROM sessions WHERE file = ?", (name,))
+                del known[name]
+            for name, stat in current.items():
+                if known.get(name) != stat:
+                    self._update_file(db, name, stat, on_corrupt)
+
+        self._run(work)
+
+    def refresh_file(
+        self, name: str, on_corrupt: Callable[[Path, CorruptHeader], None]
+    ) -> Row | None:
+        """Bring one file's row up to date and return it (None if the file is gone or corrupt)."""
+
+        def work(db: sqlite3.Connection) -> Row | None:
+            known = self._load_known(db)
+            try:
+                st = os.stat(self.sessions_dir / name)
+            except FileNotFoundError:
+                db.execute("DELETE FROM sessions WHERE file = ?", (name,))
+                known.pop(name, None)
+                return None
+            stat = (st.st_size, st.st_mtime_ns)
+            if known.get(name) != stat:
+                self._update_file(db, name, stat, on_corrupt)
+            return self._get(db, name)
+
+        return self._run(work)  # type: ignore[return-value]
+
+    def _load_known(self, db: sqlite3.Connection) -> dict[str, tuple[int, int]]:
+        if self._known is None:
+            rows = db.execute("SELECT file, size, mtime_ns FROM sessions")
+            self._known = {file: (size, mtime) for file, size, mtime in rows}
+        return self._known
+
+    def _update_file(
+        self,
+        db: sqlite3.Connection,
+        name: str,
+        stat: tuple[int, int],
+        on_corrupt: Callable[[Path, CorruptHeader], None],
+    ) -> None:
+        known = self._load_known(db)
+        previous = self._get(db, name)
+        if previous is not None and (previous.size, previous.mtime_ns) == stat:
+            known[name] = stat  # another process already indexed this state
+            return
+        path = self.sessions_dir / name
+        try:
+            row = scan_file(path, previous)
+        except FileNotFoundError:
+            db.execute("DELETE FROM sessions WHERE file = ?", (name,))
+            known.pop(name, None)
+            return
+        except CorruptHeader as exc:
+            db.execute("DELETE FROM sessions WHERE file = ?", (name,))
+            known.pop(name, None)
+            on_corrupt(path, exc)
+            return
+        db.execute(_INSERT, _astuple(row))
+        known[name] = (row.size, row.mtime_ns)
+
+    @staticmethod
+    def _get(db: sqlite3.Connection, name: str) -> Row | None:
+        found = db.execute(f"{_SELECT} WHERE file = ?", (name,)).fetchone()
+        return Row(*found) if found else None
+
+    # -- writes from the store --------------------------------------------------------------
+
+    def record_append(
+        self,
+        name: str,
+        old_offset: int,
+        new_offset: int,
+        mtime_ns: int,
+        modified_at: str,
+        messages: int,
+        first_message: str | None,
+        new_name: str | None,
+    ) -> None:
+        """Fold one appended line into the row, if the row was in step before it."""
+
+        def work(db: sqlite3.Connection) -> None:
+            cursor = db.execute(
+                "UPDATE sessions SET size = ?, mtime_ns = ?, offset = ?,"
+                " modified_at = max(modified_at, ?),"
+                " message_count = message_count + ?,"
+                " first_message = coalesce(first_message, ?), name = coalesce(?, name)"
+                " WHERE file = ? AND offset = ?",
+                (
+                    new_offset,
+                    mtime_ns,
+                    new_offset,
+                    modified_at,
+                    messages,
+                    first_message,
+                    new_name,
+                    name,
+                    old_offset,
+                ),
+            )
+            known = self._load_known(db)
+            if cursor.rowcount:
+                known[name] = (new_offset, mtime_ns)
+            else:
+                known.pop(name, None)
+
+        self._run(work)
+
+    def forget(self, name: str) -> None:
+        """Drop a file's row (deleted or moved away)."""
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM sessions WHERE file = ?", (name,))
+            self._load_known(db).pop(name, None)
+
+        self._run(work)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def find(self, session_id: str) -> str | None:
+        """The file name of a session, as last indexed."""
+
+        def work(db: sqlite3.Connection) -> str | None:
+            found = db.execute(
+                "SELECT file FROM sessions WHERE session_id = ? LIMIT 1", (session_id,)
+            ).fetchone()
+            return found[0] if found else None
+
+        return self._run(work)  # type: ignore[return-value]
+
+    def query(
+        self, after: tuple[str, str] | None, limit: int | None, query: str | None
+    ) -> list[Row]:
+        """Rows newest first, strictly after the ``(modified_at, session_id)`` key ``after``."""
+        sql = [_SELECT, "WHERE 1"]
+        params: list[object] = []
+        if after is not None:
+            sql.append("AND (modified_at, session_id) < (?, ?)")
+            params.extend(after)
+        if query:
+            sql.append("AND (icontains(name, ?) OR icontains(first_message, ?))")
+            params.extend([query.casefold()] * 2)
+        sql.append("ORDER BY modified_at DESC, session_id DESC")
+        if limit is not None:
+            sql.append("LIMIT ?")
+            params.append(limit)
+        statement = " ".join(sql)
+
+        def work(db: sqlite3.Connection) -> list[Row]:
+            return [Row(*found) for found in db.execute(statement, params)]
+
+        return self._run(work)  # type: ignore[return-value]

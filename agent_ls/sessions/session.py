@@ -1,0 +1,220 @@
+"""``Session``: a read view of one session file that parses lazily from the end."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from .errors import CorruptHeader, EntryNotFound, SessionNotFound
+from .format import Entry, parse_header, parse_lines
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 64 * 1024
+
+
+def read_bounds(fd: int, size: int, session_id: str, origin: str) -> tuple[Entry, int, int]:
+    """Header, end of the header line, and end of the last complete line of an open file."""
+    header_line = b""
+    pos = 0
+    while True:
+        block = os.pread(fd, _CHUNK, pos)
+        if not block:
+            raise CorruptHeader(f"{origin}: no complete header line")
+        cut = block.find(b"\n")
+        if cut >= 0:
+            header_line += block[:cut]
+            header_end = pos + cut + 1
+            break
+        header_line += block
+        pos += len(block)
+    header = parse_header(header_line, session_id)
+    end = size
+    while end > header_end:
+        start = max(header_end, end - _CHUNK)
+        block = os.pread(fd, end - start, start)
+        cut = block.rfind(b"\n")
+        if cut >= 0:
+            return header, header_end, start + cut + 1
+        end = start
+    return header, header_end, header_end
+
+
+class Session:
+    """Entries of one session as of a point in time; a tree through ``parentId``.
+
+    Only the tail is parsed until more is needed: the last page of history reads backwards
+    from the end following ``parentId``; ``entries`` and ``path()`` parse the whole file once.
+    """
+
+    def __init__(self, path: Path, header: Entry, header_end: int, end: int) -> None:
+        self.file = path
+        self.header = header
+        self.session_id: str = header["id"]
+        self._header_end = header_end
+        self._end = end
+        self._start = end  # the parsed region is [_start, _end)
+        self._entries: dict[str, Entry] = {}
+        self._leaf_known = False
+        self._leaf: str | None = None
+        self._chunk = _CHUNK
+
+    @classmethod
+    def open(cls, path: Path, session_id: str) -> Session:
+        """Read the header and the bounds of a file (a torn last line is left out)."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise SessionNotFound(session_id) from None
+        try:
+            header, header_end, end = read_bounds(fd, os.fstat(fd).st_size, session_id, path.name)
+        finally:
+            os.close(fd)
+        return cls(path, header, header_end, end)
+
+    # -- lazy parsing -----------------------------------------------------------------------
+
+    @property
+    def complete(self) -> bool:
+        """Whether every entry of the file has been parsed."""
+        return self._start <= self._header_end
+
+    @property
+    def end_offset(self) -> int:
+        """Byte offset just past the last complete line this view covers."""
+        return self._end
+
+    def _read(self, start: int, end: int) -> bytes:
+        try:
+            fd = os.open(self.file, os.O_RDONLY)
+        except FileNotFoundError:
+            raise SessionNotFound(self.session_id) from None
+        try:
+            return os.pread(fd, end - start, start)
+        finally:
+            os.close(fd)
+
+    def _extend_back(self, everything: bool = False) -> None:
+        """Parse another chunk before the parsed region (chunks double, so total work is linear)."""
+        while not self.complete:
+            start = self._header_end
+            if not everything:
+                start = max(start, self._start - self._chunk)
+            self._chunk *= 2
+            if start > self._header_end:
+                # Read one byte more: if it is a newline, ``start`` is already a line start.
+                data = self._read(start - 1, self._start)
+                cut = data.find(b"\n")
+                if cut < 0:
+                    continue  # a single line longer than the chunk
+                data = data[cut + 1 :]
+                start += cut
+            else:
+                data = self._read(start, self._start)
+            if start == self._start:
+                continue
+            earlier = {e["id"]: e for e in parse_lines(data, self.file.name)}
+            earlier.update(self._entries)
+            self._entries = earlier
+            self._start = start
+            return
+
+    def _ensure_complete(self) -> None:
+        if not self.complete:
+            self._extend_back(everything=True)
+
+    def _get(self, entry_id: str) -> Entry | None:
+        while True:
+            found = self._entries.get(entry_id)
+            if found is not None or self.complete:
+                return found
+            self._extend_back()
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        """Every entry by id, in file order (parses the whole file the first time)."""
+        self._ensure_complete()
+        return self._entries
+
+    @property
+    def leaf_id(self) -> str | None:
+        """The current branch point: the last entry, or the target of a later ``leaf`` entry."""
+        if not self._leaf_known:
+            while not self._entries and not self.complete:
+                self._extend_back()
+            last = next(reversed(self._entries.values()), None)
+            if last is None:
+                self._leaf = None
+            elif last.get("type") == "leaf":
+                target = last.get("targetId")
+                self._leaf = target if isinstance(target, str) else None
+            else:
+                self._leaf = last["id"]
+            self._leaf_known = True
+        return self._leaf
+
+    def has(self, entry_id: str) -> bool:
+        """Whether the session holds this entry."""
+        return self._get(entry_id) is not None
+
+    def get(self, entry_id: str) -> Entry:
+        """One entry by id; ``EntryNotFound`` if the session does not hold it."""
+        found = self._get(entry_id)
+        if found is None:
+            raise EntryNotFound(self.session_id, entry_id)
+        return found
+
+    # -- tree -------------------------------------------------------------------------------
+
+    def _walk(self, start: str | None, limit: int | None) -> list[Entry]:
+        """Entries from ``start`` up through its ancestors, newest first, at most ``limit``."""
+        out: list[Entry] = []
+        seen: set[str] = set()
+        current = start
+        while current is not None and current not in seen and (limit is None or len(out) < limit):
+            entry = self._get(current)
+            if entry is None:
+                log.warning("%s: entry %s is missing; path stops", self.file.name, current)
+                break
+            seen.add(current)
+            out.append(entry)
+            parent = entry.get("parentId")
+            current = parent if isinstance(parent, str) else None
+        return out
+
+    def path(self, leaf: str | None = None) -> list[Entry]:
+        """The entries from the root to ``leaf`` (default: the current leaf)."""
+        target = self.leaf_id if leaf is None else leaf
+        if target is None:
+            return []
+        self._ensure_complete()
+        if target not in self._entries:
+            raise EntryNotFound(self.session_id, target)
+        return list(reversed(self._walk(target, None)))
+
+    def history(self, before: str | None = None, limit: int = 50) -> tuple[list[Entry], bool]:
+        """A page of the active path ending just before ``before`` (default: the leaf included).
+
+        Returns the entries in chronological order and whether older ones exist.
+        """
+        if before is None:
+            start = self.leaf_id
+        else:
+            parent = self.get(before).get("parentId")
+            start = parent if isinstance(parent, str) else None
+        page = self._walk(start, limit + 1)
+        has_more = len(page) > limit
+        return list(reversed(page[:limit])), has_more
+
+    # -- used by the writer -----------------------------------------------------------------
+
+    def _added(self, entry: Entry, end: int) -> None:
+        self._entries[entry["id"]] = entry
+        self._end = end
+        if entry.get("type") == "leaf":
+            target = entry.get("targetId")
+            self._leaf = target if isinstance(target, str) else None
+        else:
+            self._leaf = entry["id"]
+        self._leaf_known = True

@@ -1,0 +1,514 @@
+"""``SessionStore``: one workspace's sessions: create, list, open, write, fork, delete."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import heapq
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import layout
+from .errors import (
+    CorruptHeader,
+    EntryNotFound,
+    InvalidCursor,
+    SessionNotFound,
+    StoreError,
+)
+from .format import (
+    ENTRY_KEYS,
+    Entry,
+    encode,
+    file_name,
+    first_message_preview,
+    id_from_file_name,
+    make_header,
+    new_entry_id,
+    new_session_id,
+    now_iso,
+    validate_session_id,
+    write_new_file,
+)
+from .index import Row, SessionIndex, scan_file
+from .lock import SessionLock
+from .session import Session, read_bounds
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Session", "SessionInfo", "SessionStore", "SessionWriter", "list_all_workspaces"]
+
+_LEAF = object()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """What a session list shows about one session."""
+
+    session_id: str
+    name: str | None
+    workspace: str
+    created_at: str
+    modified_at: str
+    message_count: int
+    first_message: str
+    parent_session_id: str | None
+    path: Path
+
+    @classmethod
+    def from_row(cls, row: Row, sessions_dir: Path) -> SessionInfo:
+        """Build from an index row."""
+        return cls(
+            session_id=row.session_id,
+            name=row.name,
+            workspace=row.cwd,
+            created_at=row.created_at,
+            modified_at=row.modified_at,
+            message_count=row.message_count,
+            first_message=row.first_message or "",
+            parent_session_id=row.parent_session_id,
+            path=sessions_dir / row.file,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """camelCase fields as on the wire, plus the file path (for scripts)."""
+        out: dict[str, Any] = {
+            "sessionId": self.session_id,
+            "workspace": self.workspace,
+            "createdAt": self.created_at,
+            "modifiedAt": self.modified_at,
+            "messageCount": self.message_count,
+            "firstMessage": self.first_message,
+            "path": str(self.path),
+        }
+        if self.name is not None:
+            out["name"] = self.name
+        if self.parent_session_id is not None:
+            out["parentSessionId"] = self.parent_session_id
+        return out
+
+    @property
+    def sort_key(self) -> tuple[str, str]:
+        """Newest-first order: by modification time, then id."""
+        return (self.modified_at, self.session_id)
+
+
+def encode_cursor(key: tuple[str, str]) -> str:
+    """An opaque cursor for the position just after ``key``."""
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """The key a cursor stands for; ``InvalidCursor`` for anything this store did not make."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        modified_at, session_id = json.loads(raw)
+    except (ValueError, TypeError, binascii.Error):
+        raise InvalidCursor(cursor) from None
+    if not isinstance(modified_at, str) or not isinstance(session_id, str):
+        raise InvalidCursor(cursor)
+    return modified_at, session_id
+
+
+class SessionWriter:
+    """The one writer of a session: holds its lock, appends whole lines with ``O_APPEND``."""
+
+    def __init__(self, store: SessionStore, session_id: str, lock: SessionLock) -> None:
+        self._store = store
+        self._lock = lock
+        self.session_id = session_id
+        path = store._locate(session_id)
+        try:
+            self._fd = os.open(path, os.O_RDWR | os.O_APPEND)
+        except FileNotFoundError:
+            raise SessionNotFound(session_id) from None
+        try:
+            size = os.fstat(self._fd).st_size
+            header, header_end, end = read_bounds(self._fd, size, session_id, path.name)
+            if end < size:
+                log.warning(
+                    "%s: dropping a torn last line (%d bytes)",
+                    path.name,
+                    size - end,
+                )
+                os.ftruncate(self._fd, end)
+        except BaseException:
+            os.close(self._fd)
+            raise
+        self._path = path
+        self._mutex = threading.Lock()
+        self.session = Session(path, header, header_end, end)
+
+    @property
+    def closed(self) -> bool:
+        """Whether the writer was closed (its lock is released)."""
+        return self._fd < 0
+
+    def append(self, entry: Entry, parent_id: str | object | None = _LEAF) -> Entry:
+        """Write one entry as one line; assigns ``id``, ``parentId`` (default: the leaf), ``ts``."""
+        kind = entry.get("type")
+        if not isinstance(kind, str) or kind in ("session", "leaf"):
+            raise ValueError(f"cannot append an entry of type {kind!r}")
+        with self._mutex:
+            session = self.session
+            if parent_id is _LEAF:
+                parent = session.leaf_id
+            elif parent_id is None or isinstance(parent_id, str):
+                parent = parent_id
+                if parent is not None and not session.has(parent):
+                    raise EntryNotFound(self.session_id, parent)
+            else:
+                raise TypeError("parent_id must be an entry id or None")
+            return self._write(kind, parent, entry)
+
+    def set_leaf(self, entry_id: str | None) -> Entry:
+        """Move the branch point (rewind) with a ``leaf`` entry, so it survives reopening."""
+        with self._mutex:
+            if entry_id is not None:
+                target = self.session.get(entry_id)
+                if target.get("type") == "leaf":
+                    raise EntryNotFound(self.session_id, entry_id)
+            return self._write("leaf", self.session.leaf_id, {"targetId": entry_id})
+
+    def _write(self, kind: str, parent: str | None, entry: Entry) -> Entry:
+        if self._fd < 0:
+            raise StoreError(f"the writer of session {self.session_id} is closed")
+        session = self.session
+        out: Entry = {
+            "type": kind,
+            "id": new_entry_id(session.entries),
+            "parentId": parent,
+            "ts": now_iso(),
+        }
+        for key, value in entry.items():
+            if key not in ENTRY_KEYS:
+                out[key] = value
+        line = encode(out)
+        old_end = session.end_offset
+        written = os.write(self._fd, line)
+        if written != len(line):
+            os.ftruncate(self._fd, old_end)
+            raise StoreError(f"short write to session {self.session_id}; nothing was appended")
+        new_end = old_end + written
+        session._added(out, new_end)
+        is_message = kind == "message"
+        first = first_message_preview(out) if is_message and out.get("role") == "user" else None
+        name = out.get("name") if kind == "session_info" else None
+        self._store._index.record_append(
+            self._path.name,
+            old_end,
+            new_end,
+            os.fstat(self._fd).st_mtime_ns,
+            out["ts"],
+            int(is_message),
+            first or None,
+            name if isinstance(name, str) else None,
+        )
+        return out
+
+    def sync(self) -> None:
+        """fsync the file (the end of a turn)."""
+        if self._fd >= 0:
+            os.fsync(self._fd)
+
+    def close(self) -> None:
+        """Release the lock and the file; idempotent."""
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
+            self._lock.release()
+            self._store._writers.pop(self.session_id, None)
+
+    def __enter__(self) -> SessionWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SessionStore:
+    """The sessions of one workspace folder (see ``docs/storage.md`` for the files)."""
+
+    def __init__(self, workspace: Path, *, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else layout.store_root()
+        self.workspace = Path(os.path.realpath(workspace))
+        self._setup(layout.workspace_dir(self.root, self.workspace))
+
+    @classmethod
+    def at(cls, directory: Path, *, root: Path | None = None) -> SessionStore:
+        """The store in an existing workspace directory (for listing every workspace)."""
+        store = cls.__new__(cls)
+        store.root = Path(root) if root is not None else directory.parent.parent
+        store.workspace = directory
+        store._setup(directory)
+        return store
+
+    def _setup(self, directory: Path) -> None:
+        self.dir = directory
+        self.sessions_dir = directory / layout.SESSIONS
+        self.trash_dir = directory / layout.TRASH
+        self.corrupt_dir = directory / layout.CORRUPT
+        self.locks_dir = directory / layout.LOCKS
+        self._index = SessionIndex(directory / layout.INDEX, self.sessions_dir, self._ensure_dirs)
+        self._writers: dict[str, SessionWriter] = {}
+        self._names: dict[str, str] = {}
+
+    def _ensure_dirs(self) -> None:
+        for sub in (self.sessions_dir, self.trash_dir, self.locks_dir):
+            layout.ensure_dir(sub, below=self.root)
+
+    def close(self) -> None:
+        """Close every writer this store opened and the index."""
+        for writer in list(self._writers.values()):
+            writer.close()
+        self._index.close()
+
+    # -- finding files ----------------------------------------------------------------------
+
+    def _locate(self, session_id: str) -> Path:
+        validate_session_id(session_id)
+        if not self.sessions_dir.is_dir():
+            raise SessionNotFound(session_id)
+        name = self._names.get(session_id)
+        if name is not None and (self.sessions_dir / name).exists():
+            return self.sessions_dir / name
+        name = self._index.find(session_id)
+        if name is None or not (self.sessions_dir / name).exists():
+            name = self._scan_for(session_id)
+        self._names[session_id] = name
+        return self.sessions_dir / name
+
+    def _scan_for(self, session_id: str) -> str:
+        suffix = f"_{session_id}.jsonl"
+        with contextlib.suppress(FileNotFoundError), os.scandir(self.sessions_dir) as it:
+            for item in it:
+                if item.name.endswith(suffix) and id_from_file_name(item.name) == session_id:
+                    return item.name
+        raise SessionNotFound(session_id)
+
+    def _move_aside(self, path: Path, error: CorruptHeader) -> None:
+        """A file whose header is unreadable is kept, untouched, in ``corrupt/``."""
+        layout.ensure_dir(self.corrupt_dir, below=self.root)
+        target = self.corrupt_dir / path.name
+        if target.exists():
+            target = self.corrupt_dir / f"{path.name}.{os.getpid()}.{now_iso().replace(':', '-')}"
+        try:
+            os.rename(path, target)
+        except FileNotFoundError:
+            return
+        log.warning("%s: %s; moved to %s", path.name, error, target)
+        self._index.forget(path.name)
+
+    def _open_session(self, session_id: str) -> Session:
+        path = self._locate(session_id)
+        try:
+            return Session.open(path, session_id)
+        except CorruptHeader as exc:
+            self._move_aside(path, exc)
+            raise SessionNotFound(session_id) from None
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def create(self, name: str | None = None) -> SessionInfo:
+        """A new session, its file and header written at once (listed from now on)."""
+        return self._create_file(
+            make_header(new_session_id(), str(self.workspace), now_iso()), [], name
+        )
+
+    def _create_file(self, header: Entry, entries: list[Entry], name: str | None) -> SessionInfo:
+        self._ensure_dirs()
+        session_id = header["id"]
+        if name is not None:
+            entries = [
+                *entries,
+                {
+                    "type": "session_info",
+                    "id": new_entry_id({e["id"]: e for e in entries}),
+                    "parentId": entries[-1]["id"] if entries else None,
+                    "ts": header["createdAt"],
+                    "name": name,
+                },
+            ]
+        fname = file_name(header["createdAt"], session_id)
+        write_new_file(self.sessions_dir / fname, b"".join(map(encode, [header, *entries])))
+        self._names[session_id] = fname
+        return self.info(session_id)
+
+    def info(self, session_id: str) -> SessionInfo:
+        """The list entry of one session."""
+        path = self._locate(session_id)
+        row = self._index.refresh_file(path.name, self._move_aside)
+        if row is None:
+            raise SessionNotFound(session_id)
+        return SessionInfo.from_row(row, self.sessions_dir)
+
+    def load(self, session_id: str) -> Session:
+        """A read-only view of the session as it is now."""
+        return self._open_session(session_id)
+
+    def list(
+        self, cursor: str | None = None, limit: int | None = 50, query: str | None = None
+    ) -> tuple[list[SessionInfo], str | None]:
+        """A page of sessions, newest first, and the cursor of the next page (None at the end)."""
+        after = decode_cursor(cursor) if cursor else None
+        if not self.sessions_dir.is_dir():
+            return [], None
+        self._index.refresh(self._move_aside)
+        rows = self._index.query(after, None if limit is None else limit + 1, query)
+        return _page([SessionInfo.from_row(r, self.sessions_dir) for r in rows], limit)
+
+    def most_recent(self) -> SessionInfo | None:
+        """The most recently modified session, if any."""
+        page, _ = self.list(limit=1)
+        return page[0] if page else None
+
+    def writer(self, session_id: str) -> SessionWriter:
+        """The session's only writer; ``SessionBusy`` if anyone (even this process) holds it."""
+        validate_session_id(session_id)
+        self._locate(session_id)
+        self._ensure_dirs()
+        lock = SessionLock(self.locks_dir / f"{session_id}.lock", session_id)
+        lock.acquire()
+        try:
+            writer = SessionWriter(self, session_id, lock)
+        except CorruptHeader as exc:
+            lock.release()
+            self._move_aside(self._locate(session_id), exc)
+            raise SessionNotFound(session_id) from None
+        except BaseException:
+            lock.release()
+            raise
+        self._writers[session_id] = writer
+        return writer
+
+    def _with_writer(self, session_id: str) -> tuple[SessionWriter, bool]:
+        """This store's open writer for the session, or a temporary one (True: close it)."""
+        own = self._writers.get(session_id)
+        if own is not None and not own.closed:
+            return own, False
+        return self.writer(session_id), True
+
+    def rename(self, session_id: str, name: str) -> SessionInfo:
+        """Name a session (a ``session_info`` entry); uses this store's open writer if any."""
+        writer, temporary = self._with_writer(session_id)
+        try:
+            writer.append({"type": "session_info", "name": name})
+        finally:
+            if temporary:
+                writer.close()
+        return self.info(session_id)
+
+    def delete(self, session_id: str) -> None:
+        """Move the session to the trash; closes this store's own writer of it first."""
+        own = self._writers.get(session_id)
+        if own is not None:
+            own.close()
+        writer = self.writer(session_id)
+        try:
+            path = writer._path
+            layout.ensure_dir(self.trash_dir, below=self.root)
+            os.rename(path, self.trash_dir / path.name)
+            self._index.forget(path.name)
+            self._names.pop(session_id, None)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.locks_dir / f"{session_id}.lock")
+        finally:
+            writer.close()
+
+    def trashed(self) -> list[SessionInfo]:
+        """Sessions in the trash, newest first."""
+        out = []
+        with contextlib.suppress(FileNotFoundError), os.scandir(self.trash_dir) as it:
+            for item in it:
+                if id_from_file_name(item.name) is None:
+                    continue
+                try:
+                    row = scan_file(Path(item.path), None)
+                except (CorruptHeader, OSError):
+                    continue
+                out.append(SessionInfo.from_row(row, self.trash_dir))
+        out.sort(key=lambda info: info.sort_key, reverse=True)
+        return out
+
+    def restore(self, session_id: str) -> SessionInfo:
+        """Bring a session back from the trash."""
+        validate_session_id(session_id)
+        for info in self.trashed():
+            if info.session_id == session_id:
+                self._ensure_dirs()
+                target = self.sessions_dir / info.path.name
+                if target.exists():
+                    raise StoreError(f"session {session_id} already exists")
+                os.rename(info.path, target)
+                return self.info(session_id)
+        raise SessionNotFound(session_id)
+
+    def purge(self) -> int:
+        """Empty the trash; returns how many sessions were removed for good."""
+        count = 0
+        with contextlib.suppress(FileNotFoundError), os.scandir(self.trash_dir) as it:
+            for item in it:
+                if item.is_file():
+                    os.unlink(item.path)
+                    count += id_from_file_name(item.name) is not None
+        return count
+
+    def fork(self, session_id: str, entry_id: str | None = None) -> SessionInfo:
+        """A new session holding copies of the path root→``entry_id`` (default: the leaf)."""
+        source = self._open_session(session_id)
+        at = source.leaf_id if entry_id is None else entry_id
+        entries = source.path(at) if at is not None else []
+        header = make_header(new_session_id(), str(self.workspace), now_iso(), session_id, at)
+        if isinstance(source.header.get("cwd"), str):
+            header["cwd"] = source.header["cwd"]
+        return self._create_file(header, [dict(e) for e in entries], None)
+
+    def fingerprint(self) -> str:
+        """Changes whenever a session file is created, appended to, renamed or removed."""
+        digest = hashlib.blake2b(digest_size=16)
+        with contextlib.suppress(FileNotFoundError), os.scandir(self.sessions_dir) as it:
+            for item in sorted(it, key=lambda i: i.name):
+                if item.name.endswith(".jsonl"):
+                    with contextlib.suppress(FileNotFoundError):
+                        st = item.stat()
+                        digest.update(f"{item.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        return digest.hexdigest()
+
+
+def _page(infos: list[SessionInfo], limit: int | None) -> tuple[list[SessionInfo], str | None]:
+    if limit is None or len(infos) <= limit:
+        return infos, None
+    infos = infos[:limit]
+    return infos, encode_cursor(infos[-1].sort_key)
+
+
+def list_all_workspaces(
+    root: Path | None = None,
+    cursor: str | None = None,
+    limit: int | None = 50,
+    query: str | None = None,
+) -> tuple[list[SessionInfo], str | None]:
+    """Sessions of every workspace under ``root``, newest first, paged like ``list``."""
+    base = layout.workspaces_dir(Path(root) if root is not None else layout.store_root())
+    after = decode_cursor(cursor) if cursor else None
+    pages: list[list[SessionInfo]] = []
+    with contextlib.suppress(FileNotFoundError), os.scandir(base) as it:
+        for item in it:
+            if not item.is_dir():
+                continue
+            store = SessionStore.at(Path(item.path), root=base.parent)
+            try:
+                store._index.refresh(store._move_aside)
+                rows = store._index.query(after, None if limit is None else limit + 1, query)
+                pages.append([SessionInfo.from_row(r, store.sessions_dir) for r in rows])
+            finally:
+                store.close()
+    merged = list(heapq.merge(*pages, key=lambda info: info.sort_key, reverse=True))
+    return _page(merged, limit)
