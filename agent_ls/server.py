@@ -1,0 +1,253 @@
+"""pygls wiring only: parse params, call the service, shape the result, map errors to codes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any, TypeVar
+
+import attrs
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, default_converter, lsp_method
+from pygls.protocol.json_rpc import MsgId
+
+from agent_ls import __version__, protocol
+from agent_ls.options import Options, parse_options
+from agent_ls.service import AgentService, UnknownWorkspace, uri_to_path
+from agent_ls.sessions.errors import (
+    EntryNotFound,
+    InvalidCursor,
+    InvalidSessionId,
+    SessionBusy,
+    SessionNotFound,
+    StoreError,
+)
+from agent_ls.wire import ParamsError, structure, unstructure
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+PROVIDERS = ["anthropic", "scripted"]
+
+
+@attrs.define
+class AgentRequest:
+    """A custom request; `params` is already the typed params object or the ParamsError."""
+
+    id: MsgId
+    method: str
+    jsonrpc: str
+    params: Any = None
+
+
+@attrs.define
+class AgentNotification:
+    method: str
+    jsonrpc: str
+    params: Any = None
+
+
+def _typed(method: str, raw: Any) -> Any:
+    try:
+        return structure(raw, protocol.PARAMS[method])
+    except ParamsError as exc:
+        return exc
+
+
+def _converter() -> Any:
+    converter = default_converter()
+    for cls in (AgentRequest, AgentNotification):
+        converter.register_structure_hook(
+            cls, lambda obj, c: c(**{**obj, "params": _typed(obj["method"], obj.get("params"))})
+        )
+    return converter
+
+
+class AgentProtocol(LanguageServerProtocol):
+    """Routes the agent/* methods to typed params that never fail to structure.
+
+    pygls drops a request whose params do not structure, leaving the client waiting forever;
+    here a bad shape becomes a ParamsError value the handler answers with -32602.
+    """
+
+    @lsp_method(lsp.INITIALIZE)
+    def lsp_initialize(
+        self, params: lsp.InitializeParams
+    ) -> Generator[Any, Any, lsp.InitializeResult]:
+        """pygls builds the capabilities; the agent's own go under `experimental.agent`."""
+        result: lsp.InitializeResult = yield from super().lsp_initialize(params)
+        result.capabilities.experimental = {"agent": protocol.agent_capabilities(PROVIDERS)}
+        return result
+
+    def get_message_type(self, method: str) -> type[Any] | None:
+        if method in protocol.PARAMS:
+            return AgentNotification if method == protocol.SESSION_CANCEL else AgentRequest
+        return super().get_message_type(method)
+
+
+class AgentServer(LanguageServer):
+    """The language server: holds the service once `initialize` has named the folders."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "agent-ls",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+            protocol_cls=AgentProtocol,
+            converter_factory=_converter,
+        )
+        self.options = Options()
+        self._service: AgentService | None = None
+        self._watcher: asyncio.Task[None] | None = None
+
+    @property
+    def service(self) -> AgentService:
+        if self._service is None:
+            raise JsonRpcException(code=-32002, message="server not initialized")
+        return self._service
+
+    def list_changed(self) -> None:
+        self.protocol.notify(protocol.SESSION_LIST_CHANGED, {})
+
+
+def _error(code: int, message: str, data: Any = None) -> JsonRpcException:
+    return JsonRpcException(code=code, message=message, data=data)
+
+
+def domain_error(exc: Exception) -> JsonRpcException:
+    """Map a domain failure to the stable JSON-RPC code DESIGN.md gives it."""
+    if isinstance(exc, ParamsError | UnknownWorkspace | InvalidSessionId | InvalidCursor):
+        return JsonRpcInvalidParams(str(exc))
+    if isinstance(exc, SessionNotFound):
+        return _error(protocol.SESSION_NOT_FOUND, str(exc))
+    if isinstance(exc, EntryNotFound):
+        return JsonRpcInvalidParams(str(exc))
+    if isinstance(exc, SessionBusy):
+        return _error(
+            protocol.SESSION_BUSY,
+            f"{exc} (fork it to continue in parallel)",
+            {"ownerPid": exc.owner_pid},
+        )
+    if isinstance(exc, StoreError):
+        return _error(-32603, f"session store: {exc}")
+    if isinstance(exc, OSError):
+        return _error(-32603, f"file system: {exc}")
+    raise exc
+
+
+def handle(
+    server: AgentServer, method: str
+) -> Callable[[Callable[[Any], Awaitable[Any] | Any]], Callable[[Any], Awaitable[Any]]]:
+    """Register an agent/* request handler that receives typed params and maps every error."""
+
+    def decorator(fn: Callable[[Any], Awaitable[Any] | Any]) -> Callable[[Any], Awaitable[Any]]:
+        async def wrapper(params: Any) -> Any:
+            if isinstance(params, ParamsError):
+                raise JsonRpcInvalidParams(str(params))
+            try:
+                result = fn(params)
+                if asyncio.iscoroutine(result):
+                    result = await result
+            except (StoreError, ParamsError, UnknownWorkspace, OSError) as exc:
+                raise domain_error(exc) from exc
+            return unstructure(result)
+
+        server.feature(method)(wrapper)
+        return wrapper
+
+    return decorator
+
+
+def create_server() -> AgentServer:
+    """Build the server with every feature wired; one place lists them all."""
+    server = AgentServer()
+
+    @server.feature(lsp.INITIALIZE)
+    def initialize(params: lsp.InitializeParams) -> None:
+        server.options, warnings = parse_options(params.initialization_options)
+        folders = [uri_to_path(f.uri) for f in params.workspace_folders or []]
+        if not folders and params.root_uri:
+            folders = [uri_to_path(params.root_uri)]
+        elif not folders and params.root_path:
+            folders = [uri_to_path(params.root_path)]
+        server._service = AgentService(folders, server, store_root=server.options.session_dir)
+        for warning in warnings:
+            server.window_show_message(
+                lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=f"agent-ls: {warning}")
+            )
+
+    @server.feature(lsp.INITIALIZED)
+    def initialized(_: lsp.InitializedParams) -> None:
+        server._watcher = asyncio.ensure_future(server.service.watch())
+
+    @server.feature(lsp.SHUTDOWN)
+    def shutdown(_: Any) -> None:
+        if server._watcher is not None:
+            server._watcher.cancel()
+
+    @handle(server, protocol.SESSION_LIST)
+    def session_list(p: protocol.ListParams) -> dict[str, Any]:
+        service = server.service
+        infos, next_cursor = service.list_sessions(
+            cursor=p.cursor,
+            limit=p.limit,
+            query=p.query,
+            all_workspaces=p.all_workspaces,
+            workspace=p.workspace,
+        )
+        result: dict[str, Any] = {"sessions": [session_info(server, i) for i in infos]}
+        if next_cursor:
+            result["nextCursor"] = next_cursor
+        return result
+
+    @handle(server, protocol.SESSION_NEW)
+    def session_new(p: protocol.NewParams) -> dict[str, Any]:
+        return session_info(server, server.service.new_session(name=p.name, workspace=p.workspace))
+
+    @handle(server, protocol.SESSION_SWITCH)
+    def session_switch(p: protocol.SessionParams) -> dict[str, Any]:
+        return transcript(server, server.service.switch(p.session_id))
+
+    @handle(server, protocol.SESSION_RESUME_RECENT)
+    def session_resume_recent(p: protocol.WorkspaceParams) -> dict[str, Any]:
+        return transcript(server, server.service.resume_recent(p.workspace))
+
+    @handle(server, protocol.SESSION_HISTORY)
+    def session_history(p: protocol.HistoryParams) -> dict[str, Any]:
+        page = server.service.history(p.session_id, before=p.before, limit=p.limit)
+        return {
+            "items": protocol.transcript_items(page.entries, page.info.session_id),
+            "hasMore": page.has_more,
+        }
+
+    @handle(server, protocol.SESSION_RENAME)
+    def session_rename(p: protocol.RenameParams) -> dict[str, Any]:
+        return session_info(server, server.service.rename(p.session_id, p.name))
+
+    @handle(server, protocol.SESSION_DELETE)
+    def session_delete(p: protocol.SessionParams) -> dict[str, Any]:
+        server.service.delete(p.session_id)
+        return {}
+
+    @handle(server, protocol.SESSION_FORK)
+    def session_fork(p: protocol.ForkParams) -> dict[str, Any]:
+        return session_info(server, server.service.fork(p.session_id, p.entry_id))
+
+    return server
+
+
+def session_info(server: AgentServer, info: Any) -> dict[str, Any]:
+    service = server.service
+    return protocol.session_info_to_wire(
+        info, active=info.session_id == service.active, live=service.is_live(info.session_id)
+    )
+
+
+def transcript(server: AgentServer, page: Any) -> dict[str, Any]:
+    return {
+        "session": session_info(server, page.info),
+        "items": protocol.transcript_items(page.entries, page.info.session_id),
+        "hasMore": page.has_more,
+    }
