@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import CorruptHeader
 from .format import first_message_preview, id_from_file_name, parse_header, parse_lines
@@ -150,15 +151,24 @@ def _scan_region_parsed(row: Row, buf: bytes, origin: str) -> None:
             row.modified_at = max(row.modified_at, entry["ts"])
 
 
+def _same_header(f: BinaryIO, previous: Row) -> bool:
+    """Whether the file still starts with the header the row was built from (not replaced)."""
+    line = f.readline()
+    if not line.endswith(b"\n"):
+        raise CorruptHeader("no complete header line")
+    header = parse_header(line[:-1], previous.session_id)
+    return header["createdAt"] == previous.created_at and len(line) <= previous.offset
+
+
 def scan_file(path: Path, previous: Row | None) -> Row:
     """Build or extend the row of one file; reads only the tail past ``previous.offset``."""
     name = path.name
     session_id = id_from_file_name(name)
     if session_id is None:
-        raise CorruptHeader(f"{name} is not a session file name")
+        raise CorruptHeader("not a session file name")
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
-        if previous is not None and previous.offset <= st.st_size:
+        if previous is not None and previous.offset <= st.st_size and _same_header(f, previous):
             f.seek(previous.offset)
             row = previous
             base = previous.offset
@@ -168,7 +178,7 @@ def scan_file(path: Path, previous: Row | None) -> Row:
             base = 0
             cut = data.find(b"\n")
             if cut < 0:
-                raise CorruptHeader(f"{name}: no complete header line")
+                raise CorruptHeader("no complete header line")
             header = parse_header(data[:cut], session_id)
             row = Row(
                 file=name,
@@ -252,6 +262,8 @@ class SessionIndex:
     def _run(self, work: Callable[[sqlite3.Connection], object]) -> object:
         """Run ``work`` in a transaction; a corrupt database is rebuilt and the work retried."""
         with self._lock:
+            if self._db is not None and self._db.in_transaction:
+                return work(self._db)  # nested: part of the caller's transaction
             for attempt in (1, 2):
                 db = self._conn()
                 try:

@@ -14,14 +14,14 @@ log = logging.getLogger(__name__)
 _CHUNK = 64 * 1024
 
 
-def read_bounds(fd: int, size: int, session_id: str, origin: str) -> tuple[Entry, int, int]:
+def read_bounds(fd: int, size: int, session_id: str) -> tuple[Entry, int, int]:
     """Header, end of the header line, and end of the last complete line of an open file."""
     header_line = b""
     pos = 0
     while True:
         block = os.pread(fd, _CHUNK, pos)
         if not block:
-            raise CorruptHeader(f"{origin}: no complete header line")
+            raise CorruptHeader("no complete header line")
         cut = block.find(b"\n")
         if cut >= 0:
             header_line += block[:cut]
@@ -68,7 +68,7 @@ class Session:
         except FileNotFoundError:
             raise SessionNotFound(session_id) from None
         try:
-            header, header_end, end = read_bounds(fd, os.fstat(fd).st_size, session_id, path.name)
+            header, header_end, end = read_bounds(fd, os.fstat(fd).st_size, session_id)
         finally:
             os.close(fd)
         return cls(path, header, header_end, end)

@@ -131,7 +131,7 @@ class SessionWriter:
             raise SessionNotFound(session_id) from None
         try:
             size = os.fstat(self._fd).st_size
-            header, header_end, end = read_bounds(self._fd, size, session_id, path.name)
+            header, header_end, end = read_bounds(self._fd, size, session_id)
             if end < size:
                 log.warning(
                     "%s: dropping a torn last line (%d bytes)",
@@ -303,7 +303,7 @@ class SessionStore:
             os.rename(path, target)
         except FileNotFoundError:
             return
-        log.warning("%s: %s; moved to %s", path.name, error, target)
+        log.warning("%s: corrupt header (%s); moved to %s", path.name, error, target)
         self._index.forget(path.name)
 
     def _open_session(self, session_id: str) -> Session:

@@ -1,0 +1,153 @@
+"""The sqlite index is only a cache: deleting, corrupting or bypassing it loses nothing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from agent_ls.sessions import SessionStore
+from agent_ls.sessions.format import encode, file_name, make_header, new_session_id, now_iso
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionStore:
+    monkeypatch.setenv("AGENT_LS_HOME", str(tmp_path / "home"))
+    workspace = tmp_path / "proj"
+    workspace.mkdir()
+    s = SessionStore(workspace)
+    yield s
+    s.close()
+
+
+def user(text: str) -> dict:
+    return {"type": "message", "role": "user", "content": [{"type": "text", "text": text}]}
+
+
+def populate(store: SessionStore, n: int = 5) -> list[str]:
+    ids = []
+    for i in range(n):
+        sid = store.create().session_id
+        with store.writer(sid) as w:
+            w.append(user(f"question {i}"))
+            w.append({"type": "message", "role": "assistant", "content": "answer"})
+        if i % 2:
+            store.rename(sid, f"name {i}")
+        ids.append(sid)
+    return ids
+
+
+def snapshot(store: SessionStore) -> list[dict]:
+    return [s.to_json() for s in store.list(limit=None)[0]]
+
+
+def test_deleting_the_index_loses_nothing(store: SessionStore) -> None:
+    populate(store)
+    before = snapshot(store)
+    store.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store.dir / 'index.sqlite'}{suffix}").unlink(missing_ok=True)
+    fresh = SessionStore(store.workspace)
+    assert snapshot(fresh) == before
+    assert before[0]["messageCount"] == 2
+    assert {s.get("name") for s in before} == {None, "name 1", "name 3"}
+    fresh.close()
+
+
+def test_corrupt_index_is_rebuilt(store: SessionStore, caplog: pytest.LogCaptureFixture) -> None:
+    populate(store)
+    before = snapshot(store)
+    store.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{store.dir / 'index.sqlite'}{suffix}").unlink(missing_ok=True)
+    (store.dir / "index.sqlite").write_bytes(b"this is not a database" * 100)
+    fresh = SessionStore(store.workspace)
+    with caplog.at_level(logging.WARNING):
+        assert snapshot(fresh) == before
+    assert "rebuilding" in caplog.text
+    fresh.close()
+
+
+def test_unknown_file_is_listed(store: SessionStore, tmp_path: Path) -> None:
+    populate(store, 2)
+    other = SessionStore(tmp_path, root=tmp_path / "elsewhere")
+    sid = other.create(name="copied in").session_id
+    with other.writer(sid) as w:
+        w.append(user("from somewhere else"))
+    source = other.info(sid).path
+    other.close()
+    assert len(store.list()[0]) == 2
+    shutil.copy(source, store.sessions_dir / source.name)
+    listed = {s.session_id: s for s in store.list()[0]}
+    assert listed[sid].name == "copied in"
+    assert listed[sid].first_message == "from somewhere else"
+    assert store.load(sid).path()[-1]["role"] == "user"
+
+
+def test_external_append_is_read_from_the_tail(store: SessionStore) -> None:
+    sid = populate(store, 1)[0]
+    path = store.info(sid).path
+    last = json.loads(path.read_bytes().splitlines()[-1])
+    with open(path, "ab") as f:
+        f.write(
+            encode(
+                {"type": "message", "id": "ext1", "parentId": last["id"], "ts": now_iso()}
+                | {"role": "user", "content": "x"}
+            )
+        )
+    assert store.list()[0][0].message_count == 3
+
+
+def test_other_store_instance_sees_appends(store: SessionStore) -> None:
+    sid = store.create().session_id
+    assert store.list()[0][0].message_count == 0
+    other = SessionStore(store.workspace)
+    with other.writer(sid) as w:
+        w.append(user("from the other window"))
+    info = store.list()[0][0]
+    assert info.message_count == 1 and info.first_message == "from the other window"
+    other.close()
+
+
+def test_foreign_key_order_is_parsed(store: SessionStore) -> None:
+    sid = new_session_id()
+    created = now_iso()
+    lines = [
+        make_header(sid, "/somewhere", created),
+        {"id": "a", "type": "message", "role": "user", "content": "hello", "parentId": None},
+        {"role": "assistant", "type": "message", "id": "b", "parentId": "a", "content": "hi"},
+        {"name": "foreign", "type": "session_info", "id": "c", "parentId": "b"},
+    ]
+    store.create()
+    path = store.sessions_dir / file_name(created, sid)
+    path.write_bytes(b"".join(json.dumps(x).encode() + b"\n" for x in lines))
+    info = store.info(sid)
+    assert (info.message_count, info.first_message, info.name) == (2, "hello", "foreign")
+
+
+def test_file_replaced_by_a_shorter_one_is_rescanned(store: SessionStore) -> None:
+    sid = populate(store, 1)[0]
+    path = store.info(sid).path
+    header = path.read_bytes().splitlines(keepends=True)[0]
+    path.write_bytes(header)
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
+    info = store.list()[0][0]
+    assert info.message_count == 0 and info.first_message == ""
+
+
+def test_deleted_file_leaves_the_list(store: SessionStore) -> None:
+    ids = populate(store, 3)
+    store.info(ids[0]).path.unlink()
+    assert {s.session_id for s in store.list()[0]} == set(ids[1:])
+
+
+def test_list_on_a_fresh_workspace_creates_nothing(tmp_path: Path) -> None:
+    s = SessionStore(tmp_path, root=tmp_path / "root")
+    assert s.list() == ([], None)
+    assert s.most_recent() is None
+    assert not (tmp_path / "root").exists()
