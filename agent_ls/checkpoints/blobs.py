@@ -1,0 +1,177 @@
+"""Content-addressed snapshots: each distinct content is stored once per workspace."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from agent_ls.checkpoints.errors import BlobCorrupt, BlobMissing
+
+_SHA_RE = re.compile(r"[0-9a-f]{64}")
+_TMP_PREFIX = ".tmp-"
+
+
+def sha256_hex(data: bytes) -> str:
+    """The name of a content, shared by the store, the recorder and conflict checks."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def is_sha(value: object) -> bool:
+    """True for a well-formed blob name; entries come from files and are not trusted."""
+    return isinstance(value, str) and _SHA_RE.fullmatch(value) is not None
+
+
+class BlobStore:
+    """zlib-compressed blobs at `<dir>/ab/cdef…`, named by the sha256 of the raw content.
+
+    Writes are atomic (temp file + rename), so a reader never sees half a blob. `put` does not
+    fsync; `sync` fsyncs every blob written since the last call, so a turn pays for durability
+    once, just before its checkpoint entry points at the blobs.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._unsynced: set[Path] = set()
+
+    def path_of(self, sha: str) -> Path:
+        """The file of a blob; refuses malformed names so no entry can point outside the store."""
+        if not is_sha(sha):
+            raise BlobMissing(f"not a blob name: {sha!r}")
+        return self.directory / sha[:2] / sha[2:]
+
+    def put(self, data: bytes) -> str:
+        """Store content once and return its sha256; an existing blob is only touched.
+
+        Touching refreshes the mtime that garbage collection's grace period reads, so a blob a
+        running turn is about to reference is not collected by another process meanwhile.
+        """
+        sha = sha256_hex(data)
+        target = self.path_of(sha)
+        try:
+            os.utime(target)
+            return sha
+        except FileNotFoundError:
+            pass
+        _make_dir(self.directory)
+        _make_dir(target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(zlib.compress(data))
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        self._unsynced.add(target)
+        return sha
+
+    def get(self, sha: str) -> bytes:
+        """The raw content, verified against its name."""
+        try:
+            packed = self.path_of(sha).read_bytes()
+        except FileNotFoundError:
+            raise BlobMissing(f"snapshot {sha} is missing") from None
+        try:
+            data = zlib.decompress(packed)
+        except zlib.error as exc:
+            raise BlobCorrupt(f"snapshot {sha} is damaged: {exc}") from None
+        if sha256_hex(data) != sha:
+            raise BlobCorrupt(f"snapshot {sha} does not match its hash")
+        return data
+
+    def has(self, sha: str) -> bool:
+        """Whether the blob exists (cheap: one stat, no verification)."""
+        return is_sha(sha) and self.path_of(sha).is_file()
+
+    def size(self, sha: str) -> int:
+        """Bytes the blob takes on disk (compressed)."""
+        try:
+            return self.path_of(sha).stat().st_size
+        except FileNotFoundError:
+            raise BlobMissing(f"snapshot {sha} is missing") from None
+
+    def delete(self, sha: str) -> int:
+        """Remove a blob; returns the bytes freed (0 if it was already gone)."""
+        path = self.path_of(sha)
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            return 0
+        self._unsynced.discard(path)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()
+        return size
+
+    def __iter__(self) -> Iterator[str]:
+        """Every blob name present, in no particular order."""
+        if not self.directory.is_dir():
+            return
+        for sub in os.scandir(self.directory):
+            if len(sub.name) != 2 or not sub.is_dir(follow_symlinks=False):
+                continue
+            for item in os.scandir(sub.path):
+                if is_sha(sub.name + item.name):
+                    yield sub.name + item.name
+
+    def total_size(self) -> int:
+        """Bytes on disk of every blob, the figure the retention budget is checked against."""
+        total = 0
+        for sha in self:
+            with contextlib.suppress(BlobMissing):
+                total += self.size(sha)
+        return total
+
+    def sync(self) -> None:
+        """fsync the blobs written since the last call, and their directories."""
+        dirs: set[Path] = set()
+        for path in self._unsynced:
+            with contextlib.suppress(FileNotFoundError):
+                _fsync(path, os.O_RDONLY)
+                dirs.add(path.parent)
+        for directory in dirs:
+            _fsync(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        if dirs:
+            _fsync(self.directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        self._unsynced.clear()
+
+    def remove_stale_temp_files(self, older_than: float) -> int:
+        """Delete temp files a crashed writer left behind (mtime before `older_than`)."""
+        freed = 0
+        if not self.directory.is_dir():
+            return 0
+        for sub in os.scandir(self.directory):
+            if not sub.is_dir(follow_symlinks=False):
+                continue
+            for item in os.scandir(sub.path):
+                if item.name.startswith(_TMP_PREFIX):
+                    with contextlib.suppress(FileNotFoundError):
+                        stat = item.stat(follow_symlinks=False)
+                        if stat.st_mtime < older_than:
+                            os.unlink(item.path)
+                            freed += stat.st_size
+        return freed
+
+
+def _make_dir(path: Path) -> None:
+    """Create a private directory (0700) if missing."""
+    try:
+        path.mkdir(mode=0o700, parents=True)
+    except FileExistsError:
+        return
+    os.chmod(path, 0o700)
+
+
+def _fsync(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
