@@ -1,0 +1,313 @@
+"""Restore: plan per-file actions and conflicts, record an undo checkpoint, then apply."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from agent_ls.checkpoints.blobs import BlobStore, sha256_hex
+from agent_ls.checkpoints.entries import UNKNOWN, Operation, checkpoint_entry, operation_of
+from agent_ls.checkpoints.errors import BlobCorrupt, BlobMissing, OutsideWorkspace
+from agent_ls.checkpoints.history import (
+    SessionView,
+    chain,
+    conversation_target,
+    find_checkpoint,
+    touched,
+)
+from agent_ls.checkpoints.paths import confine, resolve_roots
+from agent_ls.checkpoints.recorder import ReadBytes, read_disk
+
+Scope = Literal["files", "conversation", "both"]
+Result = Literal["restored", "conflict", "unchanged", "failed"]
+SCOPES: tuple[Scope, ...] = ("files", "conversation", "both")
+
+
+@dataclass
+class FilePlan:
+    """One path of a restore: what it will do and why.
+
+    `target` is the content to write back (None: delete the file), `expected` the content the
+    reverted turns left (anything else is a conflict), `current` what is there now.
+    """
+
+    path: str
+    operation: Operation
+    result: Result
+    reason: str | None = None
+    target: str | None = None
+    expected: str | None = None
+    current: str | None = None
+
+
+@dataclass
+class RestorePlan:
+    """A restore computed but not applied (a dry run returns just this)."""
+
+    session_id: str
+    checkpoint_id: str
+    reverted: list[str]
+    scope: Scope
+    force: bool
+    files: list[FilePlan] = field(default_factory=list)
+    moves_conversation: bool = False
+    leaf_target: str | None = None
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One write for an applier: `new_bytes` None deletes the file; `old_bytes` is the
+    content being replaced (None: the file does not exist), for appliers that edit buffers."""
+
+    path: Path
+    new_bytes: bytes | None
+    old_bytes: bytes | None
+
+
+class Applier(Protocol):
+    """Writes a restore's changes: directly to disk, or as one editor `workspace/applyEdit`."""
+
+    async def apply(self, changes: Sequence[FileChange], label: str) -> list[bool | str]:
+        """Apply every change; per change True, or a string saying why it failed."""
+        ...
+
+
+class SessionWriterView(Protocol):
+    """What a restore needs of `sessions.SessionWriter`."""
+
+    def append(self, entry: dict[str, Any], parent_id: str | None = ...) -> dict[str, Any]: ...
+
+    def set_leaf(self, entry_id: str | None) -> Any: ...
+
+    def sync(self) -> None: ...
+
+
+@dataclass
+class FileResult:
+    """The outcome for one path, as `agent/checkpoint/restore` reports it."""
+
+    path: str
+    operation: Operation
+    result: Result
+    reason: str | None = None
+
+
+@dataclass
+class RestoreResult:
+    """What a restore did; `undo_checkpoint_id` restores everything it overwrote."""
+
+    applied: bool
+    files: list[FileResult]
+    undo_checkpoint_id: str | None = None
+    leaf_id: str | None = None
+
+
+def plan(
+    sessions: SessionView | Iterable[SessionView],
+    checkpoint_id: str,
+    *,
+    blobs: BlobStore,
+    roots: Sequence[Path | str],
+    read_bytes: ReadBytes = read_disk,
+    scope: Scope = "files",
+    force: bool = False,
+) -> RestorePlan:
+    """Compute a restore of `checkpoint_id` and every later checkpoint on the active path.
+
+    Per path, the target is the before-content of the earliest reverted checkpoint that
+    touched it and the expected current content the after-content of the latest one. Current
+    content that matches neither was changed by someone else: a conflict unless `force`.
+    """
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
+    session, checkpoint = find_checkpoint(sessions, checkpoint_id)
+    reverted = chain(session, checkpoint)
+    result = RestorePlan(
+        session_id=session.session_id,
+        checkpoint_id=str(checkpoint["id"]),
+        reverted=[str(e["id"]) for e in reversed(reverted)],
+        scope=scope,
+        force=force,
+    )
+    if scope != "files":
+        result.moves_conversation = True
+        result.leaf_target = conversation_target(session, checkpoint)
+    if scope != "conversation":
+        resolved = resolve_roots(roots)
+        for path, (target, expected) in touched(reverted).items():
+            result.files.append(
+                _plan_file(path, target, expected, blobs, resolved, read_bytes, force)
+            )
+    return result
+
+
+def _plan_file(
+    path: str,
+    target: Any,
+    expected: Any,
+    blobs: BlobStore,
+    roots: Sequence[Path],
+    read_bytes: ReadBytes,
+    force: bool,
+) -> FilePlan:
+    known = target != UNKNOWN
+    item = FilePlan(
+        path=path,
+        operation=operation_of(target, expected),
+        result="restored",
+        target=target if known else None,
+        expected=expected,
+    )
+    if not known:
+        return _fail(item, "not restorable: changed by a shell command with no prior copy")
+    if not Path(path).is_absolute():
+        return _fail(item, "not an absolute path")
+    try:
+        confine(path, roots)
+    except OutsideWorkspace as exc:
+        return _fail(item, str(exc))
+    data = read_bytes(Path(path))
+    item.current = None if data is None else sha256_hex(data)
+    if item.current == target:
+        item.result = "unchanged"
+    elif item.current != expected and not force:
+        item.result = "conflict"
+        item.reason = "changed since the checkpoint"
+    elif target is not None and not blobs.has(target):
+        return _fail(item, "snapshot missing")
+    return item
+
+
+def _fail(item: FilePlan, reason: str) -> FilePlan:
+    item.result = "failed"
+    item.reason = reason
+    return item
+
+
+async def apply(
+    restore: RestorePlan,
+    applier: Applier,
+    blobs: BlobStore,
+    writer: SessionWriterView,
+    label: str,
+    *,
+    read_bytes: ReadBytes = read_disk,
+) -> RestoreResult:
+    """Carry out a plan: record the undo checkpoint, write the files, move the branch point.
+
+    Files are re-read just before writing; one that changed since planning is checked again.
+    The undo checkpoint (`kind: "undo"`) holds each overwritten content as `before` and the
+    restored content as `after`, so restoring it is a redo. `writer` must be the plan's session.
+    """
+    outcomes = {p.path: FileResult(p.path, p.operation, p.result, p.reason) for p in restore.files}
+    changes: list[FileChange] = []
+    changed: list[FileResult] = []
+    undo_files: list[dict[str, Any]] = []
+    for item in restore.files:
+        if item.result != "restored":
+            continue
+        change = _prepare(item, blobs, read_bytes, restore.force, outcomes[item.path])
+        if change is not None:
+            changes.append(change)
+            changed.append(outcomes[item.path])
+            old_sha = None if change.old_bytes is None else blobs.put(change.old_bytes)
+            undo_files.append({"path": item.path, "before": old_sha, "after": item.target})
+    if not changes and not restore.moves_conversation:
+        return RestoreResult(applied=False, files=list(outcomes.values()))
+    blobs.sync()
+    undo = writer.append(
+        checkpoint_entry(f"restore-{restore.checkpoint_id}", undo_files, kind="undo")
+    )
+    if changes:
+        try:
+            results: list[bool | str] = list(await applier.apply(changes, label))
+        except Exception as exc:
+            results = [f"could not apply: {exc}"] * len(changes)
+        results += ["no result from the editor"] * (len(changes) - len(results))
+        for outcome, ok in zip(changed, results, strict=False):
+            if ok is not True:
+                outcome.result = "failed"
+                outcome.reason = str(ok) if ok else "the editor refused the edit"
+    if restore.moves_conversation:
+        writer.set_leaf(restore.leaf_target)
+    writer.sync()
+    return RestoreResult(
+        applied=True,
+        files=list(outcomes.values()),
+        undo_checkpoint_id=str(undo["id"]),
+        leaf_id=restore.leaf_target if restore.moves_conversation else None,
+    )
+
+
+def _prepare(
+    item: FilePlan, blobs: BlobStore, read_bytes: ReadBytes, force: bool, outcome: FileResult
+) -> FileChange | None:
+    """The change for one planned path, or None (with the outcome updated) if not to write."""
+    path = Path(item.path)
+    old = read_bytes(path)
+    now = None if old is None else sha256_hex(old)
+    if now == item.target:
+        outcome.result = "unchanged"
+        return None
+    if now != item.current and now != item.expected and not force:
+        outcome.result = "conflict"
+        outcome.reason = "changed while restoring"
+        return None
+    try:
+        new = None if item.target is None else blobs.get(item.target)
+    except (BlobMissing, BlobCorrupt) as exc:
+        outcome.result = "failed"
+        outcome.reason = str(exc)
+        return None
+    return FileChange(path, new, old)
+
+
+class DirectApplier:
+    """Writes straight to disk (clients without `workspace/applyEdit`, and the CLI).
+
+    Each file is replaced atomically (temp file + rename) keeping its permission bits; parent
+    directories are created as needed. Paths are confined to the roots once more.
+    """
+
+    def __init__(self, roots: Sequence[Path | str]) -> None:
+        self.roots = resolve_roots(roots)
+
+    async def apply(self, changes: Sequence[FileChange], label: str) -> list[bool | str]:
+        """Apply in a worker thread so a large restore does not stall the event loop."""
+        return await asyncio.to_thread(lambda: [self._apply_one(c) for c in changes])
+
+    def _apply_one(self, change: FileChange) -> bool | str:
+        try:
+            path = confine(change.path, self.roots)
+            if change.new_bytes is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_atomic(path, change.new_bytes)
+        except (OSError, OutsideWorkspace) as exc:
+            return str(exc)
+        return True
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace a file's content in one rename, keeping its mode (new files: 0666 & ~umask)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode: int | None = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    tmp = path.with_name(f".{path.name}.agent-ls-{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
