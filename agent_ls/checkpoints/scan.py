@@ -176,7 +176,8 @@ class Scanner:
         return scan(self.roots, limits=self.limits, exclude=self.exclude)
 
     def scan_and_copy(self) -> Snapshot:
-        """Scan, then copy the small text files whose stat changed since their last copy."""
+        """Scan, then copy the small text files whose stat changed since their last copy (or
+        whose copy another process's garbage collection removed)."""
         snapshot = self.scan()
         if snapshot.complete:
             for gone in self._copies.keys() - snapshot.files.keys():
@@ -186,7 +187,7 @@ class Scanner:
             if stat[0] > self.limits.copy_max_file_bytes:
                 continue
             cached = self._copies.get(path)
-            if cached is not None and cached[0] == stat:
+            if cached is not None and cached[0] == stat and self.blobs.has(cached[1]):
                 continue
             if time.monotonic() > deadline:
                 break

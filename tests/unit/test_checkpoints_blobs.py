@@ -1,0 +1,102 @@
+"""The blob store: dedup, integrity, permissions, accounting."""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+import zlib
+
+import pytest
+
+from agent_ls.checkpoints import BlobCorrupt, BlobMissing, BlobStore
+
+
+@pytest.fixture
+def blobs(tmp_path) -> BlobStore:
+    return BlobStore(tmp_path / "ws" / "blobs")
+
+
+def test_put_names_blobs_by_the_raw_content_and_compresses(blobs):
+    data = b"hello world\n" * 1000
+    sha = blobs.put(data)
+    assert sha == hashlib.sha256(data).hexdigest()
+    stored = blobs.directory / sha[:2] / sha[2:]
+    assert zlib.decompress(stored.read_bytes()) == data
+    assert blobs.size(sha) == stored.stat().st_size < len(data)
+    assert blobs.get(sha) == data and blobs.has(sha)
+
+
+def test_files_are_private(blobs):
+    sha = blobs.put(b"secret")
+    path = blobs.path_of(sha)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(blobs.directory.stat().st_mode) == 0o700
+
+
+def test_dedup_writes_once(blobs):
+    sha = blobs.put(b"same")
+    inode = blobs.path_of(sha).stat().st_ino
+    assert blobs.put(b"same") == sha
+    assert blobs.path_of(sha).stat().st_ino == inode
+    assert list(blobs) == [sha]
+
+
+def test_empty_and_binary_content(blobs):
+    for data in (b"", bytes(range(256)), b"\0" * 10):
+        assert blobs.get(blobs.put(data)) == data
+
+
+def test_corruption_and_absence_are_reported(blobs):
+    sha = blobs.put(b"content")
+    blobs.path_of(sha).write_bytes(zlib.compress(b"tampered"))
+    with pytest.raises(BlobCorrupt):
+        blobs.get(sha)
+    blobs.path_of(sha).write_bytes(b"not zlib")
+    with pytest.raises(BlobCorrupt):
+        blobs.get(sha)
+    with pytest.raises(BlobMissing):
+        blobs.get("0" * 64)
+
+
+def test_malformed_names_never_become_paths(blobs):
+    for name in ("../../etc/passwd", "ab", "G" * 64, "unknown"):
+        assert not blobs.has(name)
+        with pytest.raises(BlobMissing):
+            blobs.get(name)
+
+
+def test_delete_and_size_accounting(blobs):
+    a, b = blobs.put(b"a" * 5000), blobs.put(b"b" * 7000)
+    total = blobs.total_size()
+    assert total == blobs.size(a) + blobs.size(b)
+    assert blobs.delete(a) == total - blobs.size(b)
+    assert blobs.delete(a) == 0
+    assert not blobs.has(a) and blobs.has(b)
+
+
+def test_sync_flushes_new_blobs(blobs):
+    blobs.put(b"one")
+    blobs.sync()
+    blobs.sync()
+
+
+def test_dedup_across_100_turns_editing_one_file(tmp_path):
+    from agent_ls.checkpoints import TurnRecorder
+
+    root = tmp_path / "proj"
+    root.mkdir()
+    blobs = BlobStore(tmp_path / "store" / "blobs")
+    target = root / "module.py"
+    lines = [f"line {i}: some code that stays the same\n" for i in range(2000)]
+    target.write_text("".join(lines))
+    shas = set()
+    for turn in range(100):
+        recorder = TurnRecorder(blobs, [root])
+        recorder.before_change(target)
+        lines[turn] = f"line {turn}: edited in turn {turn}\n"
+        target.write_text("".join(lines))
+        [record] = recorder.finish()
+        shas |= {record["before"], record["after"]}
+    assert len(shas) == 101
+    assert len(list(blobs)) == 101
