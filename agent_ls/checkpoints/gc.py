@@ -26,24 +26,28 @@ class GcReport:
     kept_bytes: int = 0
 
 
-def referenced_blobs(store_dir: Path) -> dict[str, str]:
+Age = tuple[str, int]
+"""When a checkpoint was written: its `ts`, then its place in the file (for equal times)."""
+
+
+def referenced_blobs(store_dir: Path) -> dict[str, Age]:
     """Every blob named by a checkpoint entry of any session file of the workspace (live,
-    trash or set aside), mapped to the time of the newest checkpoint that names it."""
-    refs: dict[str, str] = {}
+    trash or set aside), mapped to the age of the newest checkpoint that names it."""
+    refs: dict[str, Age] = {}
     for file in sorted(store_dir.rglob("*.jsonl")):
         if BLOBS in file.relative_to(store_dir).parts:
             continue
         try:
             with open(file, "rb") as handle:
-                for line in handle:
+                for number, line in enumerate(handle):
                     if b'"checkpoint"' in line:
-                        _add_refs(line, refs)
+                        _add_refs(line, number, refs)
         except OSError:
             continue
     return refs
 
 
-def _add_refs(line: bytes, refs: dict[str, str]) -> None:
+def _add_refs(line: bytes, number: int, refs: dict[str, Age]) -> None:
     try:
         entry = json.loads(line)
     except ValueError:
@@ -51,14 +55,14 @@ def _add_refs(line: bytes, refs: dict[str, str]) -> None:
     if not isinstance(entry, dict) or entry.get("type") != "checkpoint":
         return
     files = entry.get("files")
-    ts = entry.get("ts") if isinstance(entry.get("ts"), str) else ""
+    age = (entry["ts"] if isinstance(entry.get("ts"), str) else "", number)
     for record in files if isinstance(files, list) else []:
         if not isinstance(record, dict):
             continue
         for key in ("before", "after"):
             sha = record.get(key)
-            if is_sha(sha) and refs.get(sha, "") <= ts:
-                refs[sha] = ts
+            if is_sha(sha) and refs.get(sha, ("", -1)) < age:
+                refs[sha] = age
 
 
 def collect(
