@@ -1,0 +1,163 @@
+"""`agent-ls sessions checkpoints ID` and `agent-ls sessions restore CHECKPOINT`.
+
+They read the store directly and write files directly (no editor), so they work with no server
+running; a session a server is writing to is busy, and restoring it fails with a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from agent_ls.checkpoints import (
+    BlobStore,
+    CheckpointError,
+    DirectApplier,
+    RestorePlan,
+    RestoreResult,
+    apply,
+    list_checkpoints,
+    plan,
+)
+from agent_ls.checkpoints.gc import BLOBS
+from agent_ls.checkpoints.history import SessionView, find_checkpoint
+from agent_ls.checkpoints.restore import SCOPES
+from agent_ls.sessions import SessionStore, StoreError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_PARTIAL = 3
+
+
+def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `checkpoints` and `restore` to the `sessions` subcommands."""
+    listing = subparsers.add_parser(
+        "checkpoints",
+        help="list a session's checkpoints (one per turn that changed files)",
+        description="List a session's checkpoints, oldest first, with the files each changed.",
+    )
+    listing.add_argument("session_id", metavar="ID")
+    _common(listing)
+    listing.set_defaults(checkpoints_command="checkpoints")
+
+    restore = subparsers.add_parser(
+        "restore",
+        help="revert a checkpoint's turn and every later one",
+        description=(
+            "Revert the turn of CHECKPOINT and every later turn, latest first. Files changed "
+            "since are conflicts and stay as they are unless --force. The restore first records "
+            "an undo checkpoint: restoring that one puts the files back. Exit status: 0 done, "
+            "1 error, 3 some files were left alone (conflict or failure)."
+        ),
+    )
+    restore.add_argument("checkpoint", metavar="CHECKPOINT", help="checkpoint id or SESSION:ID")
+    restore.add_argument("--scope", choices=SCOPES, default="files")
+    restore.add_argument("--dry-run", action="store_true", help="report, change nothing")
+    restore.add_argument("--force", action="store_true", help="overwrite conflicting files too")
+    _common(restore)
+    restore.set_defaults(checkpoints_command="restore")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workspace", type=Path, default=None, metavar="DIR", help="default: the current directory"
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the subcommand `add_parsers` set up; returns the exit status."""
+    args.workspace = (args.workspace or Path.cwd()).resolve()
+    store = SessionStore(args.workspace)
+    try:
+        if args.checkpoints_command == "checkpoints":
+            return _list(store, args)
+        return _restore(store, args)
+    except (CheckpointError, StoreError) as exc:
+        print(f"agent-ls: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        store.close()
+
+
+def _list(store: SessionStore, args: argparse.Namespace) -> int:
+    summaries = list_checkpoints(store.load(args.session_id))
+    if args.json:
+        print(json.dumps([s.to_json() for s in summaries], indent=2))
+        return EXIT_OK
+    if not summaries:
+        print("no checkpoints")
+    for s in summaries:
+        flags = "" if s.active else "  (off the active branch)"
+        title = s.prompt.splitlines()[0][:60] if s.prompt else f"[{s.kind}] {s.turn_id}"
+        print(f"{s.checkpoint_id}  {s.created_at}  {len(s.files)} file(s)  {title}{flags}")
+        for f in s.files:
+            notes = ("  conflict" if f.conflict else "") + (
+                "" if f.restorable else "  not restorable"
+            )
+            print(f"    {f.operation:<8} {f.path}{notes}")
+    return EXIT_OK
+
+
+def _restore(store: SessionStore, args: argparse.Namespace) -> int:
+    session_id, _, _ = args.checkpoint.rpartition(":")
+    if session_id:
+        pool: list[SessionView] = [store.load(session_id)]
+    else:
+        infos, _ = store.list(limit=None)
+        pool = [store.load(info.session_id) for info in infos]
+    owner, _ = find_checkpoint(pool, args.checkpoint)
+    blobs = BlobStore(store.dir / BLOBS)
+    roots = [args.workspace]
+    options: dict[str, Any] = {"blobs": blobs, "roots": roots, "scope": args.scope}
+    if args.dry_run:
+        planned = plan(owner, args.checkpoint, force=args.force, **options)
+        return _report(planned, None, args.json)
+    with store.writer(owner.session_id) as writer:
+        planned = plan(writer.session, args.checkpoint, force=args.force, **options)
+        label = f"Restore checkpoint {planned.checkpoint_id}"
+        result = asyncio.run(apply(planned, DirectApplier(roots), blobs, writer, label))
+    return _report(planned, result, args.json)
+
+
+def _report(planned: RestorePlan, result: RestoreResult | None, as_json: bool) -> int:
+    files = (
+        [asdict(f) for f in result.files]
+        if result is not None
+        else [
+            {"path": f.path, "operation": f.operation, "result": f.result, "reason": f.reason}
+            for f in planned.files
+        ]
+    )
+    partial = any(f["result"] in ("conflict", "failed") for f in files)
+    if as_json:
+        out: dict[str, Any] = {
+            "applied": result is not None and result.applied,
+            "dryRun": result is None,
+            "reverted": planned.reverted,
+            "files": [{k: v for k, v in f.items() if v is not None} for f in files],
+        }
+        if result is not None and result.undo_checkpoint_id:
+            out["undoCheckpointId"] = result.undo_checkpoint_id
+        if planned.moves_conversation:
+            out["leafId"] = planned.leaf_target
+        print(json.dumps(out, indent=2))
+        return EXIT_PARTIAL if partial else EXIT_OK
+    verb = "would revert" if result is None else "reverted"
+    print(f"{verb} checkpoint(s) {', '.join(planned.reverted)} of session {planned.session_id}")
+    for f in files:
+        reason = f" ({f['reason']})" if f["reason"] else ""
+        print(f"  {f['result']:<9} {f['operation']:<8} {f['path']}{reason}")
+    if planned.moves_conversation:
+        where = planned.leaf_target or "the start"
+        print(f"conversation {'would move' if result is None else 'moved'} back to {where}")
+    if result is not None and result.undo_checkpoint_id:
+        print(
+            f"undo with: agent-ls sessions restore {planned.session_id}:{result.undo_checkpoint_id}"
+        )
+    return EXIT_PARTIAL if partial else EXIT_OK
