@@ -1,0 +1,560 @@
+-- The chat buffer: the active session's transcript, streamed from agent/session/update, above a
+-- separator line; the prompt is typed below the separator and sent with <CR> (normal mode).
+local config = require("agent_ls.config")
+local util = require("agent_ls.util")
+
+local M = {}
+
+local ns = vim.api.nvim_create_namespace("agent_ls.chat")
+local ns_tools = vim.api.nvim_create_namespace("agent_ls.chat.tools")
+
+---@class agent_ls.Chat
+---@field buf integer
+---@field client_id integer
+---@field session_id string|nil
+---@field sep_mark integer
+---@field last string|nil      kind of the last thing rendered
+---@field in_agent boolean     an "## Agent" heading is open for this turn
+---@field tools table<string, {mark: integer, data: table}>
+
+---@type table<integer, agent_ls.Chat>
+M.chats = {}
+
+local function separator()
+  local k = config.options.keymaps or {}
+  local hints = {}
+  if k.chat_send then
+    hints[#hints + 1] = k.chat_send .. " send"
+  end
+  if k.chat_cancel then
+    hints[#hints + 1] = k.chat_cancel .. " cancel"
+  end
+  local text = "──── prompt"
+  if #hints > 0 then
+    text = text .. " · " .. table.concat(hints, " · ")
+  end
+  return text .. " ────"
+end
+
+local function valid(chat)
+  return chat and vim.api.nvim_buf_is_valid(chat.buf)
+end
+
+--- 0-based row of the separator line; repairs it if the user deleted it.
+local function sep_row(chat)
+  local pos = vim.api.nvim_buf_get_extmark_by_id(chat.buf, ns, chat.sep_mark, {})
+  local sep = separator()
+  if pos[1] then
+    local line = vim.api.nvim_buf_get_lines(chat.buf, pos[1], pos[1] + 1, false)[1]
+    if line == sep then
+      return pos[1]
+    end
+  end
+  local lines = vim.api.nvim_buf_get_lines(chat.buf, 0, -1, false)
+  local row
+  for i = #lines, 1, -1 do
+    if lines[i] == sep then
+      row = i - 1
+      break
+    end
+  end
+  if not row then
+    row = #lines
+    vim.api.nvim_buf_set_lines(chat.buf, row, row, false, { sep })
+  end
+  chat.sep_mark = vim.api.nvim_buf_set_extmark(chat.buf, ns, row, 0, {
+    id = chat.sep_mark,
+    line_hl_group = "AgentLsSeparator",
+  })
+  return row
+end
+
+--- Keeps windows that show the chat (other than the one being typed in) at the bottom.
+local function follow(chat)
+  local cur = vim.api.nvim_get_current_win()
+  local count = vim.api.nvim_buf_line_count(chat.buf)
+  for _, win in ipairs(vim.fn.win_findbuf(chat.buf)) do
+    if win ~= cur then
+      pcall(vim.api.nvim_win_set_cursor, win, { count, 0 })
+    end
+  end
+end
+
+local function insert_lines(chat, lines)
+  local row = sep_row(chat)
+  vim.api.nvim_buf_set_lines(chat.buf, row, row, false, lines)
+  return row -- first inserted row
+end
+
+--- Appends text to the last transcript line; `prefix` starts every new line it opens.
+local function append_text(chat, text, prefix)
+  if text == "" then
+    return
+  end
+  local row = sep_row(chat) - 1
+  if row < 0 then
+    insert_lines(chat, { "" })
+    row = 0
+  end
+  local line = vim.api.nvim_buf_get_lines(chat.buf, row, row + 1, false)[1] or ""
+  local parts = vim.split(text, "\n", { plain = true })
+  if prefix then
+    for i = 2, #parts do
+      parts[i] = prefix .. parts[i]
+    end
+  end
+  vim.api.nvim_buf_set_text(chat.buf, row, #line, row, #line, parts)
+end
+
+local function open_agent(chat)
+  if not chat.in_agent then
+    insert_lines(chat, { "", "## Agent" })
+    chat.in_agent = true
+    chat.last = "agent_heading"
+  end
+end
+
+local STATUS_ICON = { pending = "…", in_progress = "⟳", completed = "✓", failed = "✗" }
+
+local function tool_line(data, root)
+  local status = util.nn(data.status) or "pending"
+  local title = util.nn(data.title) or util.nn(data.kind) or util.nn(data.name) or "tool"
+  local line = string.format("- %s %s", STATUS_ICON[status] or "•", util.one_line(title, 100))
+  local paths = {}
+  for _, loc in ipairs(util.nn(data.locations) or {}) do
+    local p = util.nn(type(loc) == "table" and loc.path or nil)
+    if p then
+      paths[#paths + 1] = util.display_path(p, root)
+    end
+  end
+  local diffs = 0
+  for _, item in ipairs(util.nn(data.content) or {}) do
+    if type(item) == "table" and util.nn(item.type) == "diff" then
+      diffs = diffs + 1
+      if #paths == 0 and util.nn(item.path) then
+        paths[#paths + 1] = util.display_path(item.path, root)
+      end
+    end
+  end
+  if #paths > 0 and not line:find(paths[1], 1, true) then
+    line = line .. " (" .. table.concat(paths, ", ") .. ")"
+  end
+  if status ~= "completed" and status ~= "pending" then
+    line = line .. " · " .. status:gsub("_", " ")
+  end
+  if status == "failed" then
+    local text = util.one_line(util.content_text(data.content), 80)
+    if text ~= "" then
+      line = line .. ": " .. text
+    end
+  end
+  return line
+end
+
+local function client_root(chat)
+  local c = vim.lsp.get_client_by_id(chat.client_id)
+  return c and require("agent_ls.client").client_root(c) or nil
+end
+
+---@param chat agent_ls.Chat
+local function render_tool(chat, id, fields)
+  id = id or ("anon" .. vim.uv.hrtime())
+  local entry = chat.tools[id]
+  if entry then
+    for k, v in pairs(fields) do
+      if v ~= vim.NIL and v ~= nil then
+        entry.data[k] = v
+      end
+    end
+    local pos = vim.api.nvim_buf_get_extmark_by_id(chat.buf, ns_tools, entry.mark, {})
+    if pos[1] then
+      vim.api.nvim_buf_set_lines(chat.buf, pos[1], pos[1] + 1, false, { tool_line(entry.data, client_root(chat)) })
+      return
+    end
+  end
+  open_agent(chat)
+  if chat.last == "agent" or chat.last == "thought" or chat.last == "note" then
+    insert_lines(chat, { "" })
+  end
+  local data = entry and entry.data or vim.deepcopy(fields)
+  local row = insert_lines(chat, { tool_line(data, client_root(chat)) })
+  local mark = vim.api.nvim_buf_set_extmark(chat.buf, ns_tools, row, 0, {})
+  chat.tools[id] = { mark = mark, data = data }
+  chat.last = "tool"
+end
+
+local function user_message(chat, text)
+  insert_lines(chat, { "", "## You", "" })
+  append_text(chat, text)
+  chat.in_agent = false
+  chat.last = "user"
+end
+
+local function agent_text(chat, text)
+  open_agent(chat)
+  if chat.last ~= "agent" then
+    if chat.last == "tool" or chat.last == "thought" or chat.last == "note" then
+      insert_lines(chat, { "", "" })
+    else
+      insert_lines(chat, { "" })
+    end
+    chat.last = "agent"
+  end
+  append_text(chat, text)
+end
+
+local function thought_text(chat, text)
+  open_agent(chat)
+  if chat.last ~= "thought" then
+    if chat.last ~= "agent_heading" then
+      insert_lines(chat, { "" })
+    end
+    insert_lines(chat, { "> " })
+    chat.last = "thought"
+  end
+  append_text(chat, text, "> ")
+end
+
+local function note(chat, line)
+  if chat.last == "agent" or chat.last == "thought" then
+    insert_lines(chat, { "" })
+  end
+  insert_lines(chat, { line })
+  chat.last = "note"
+end
+
+local function checkpoint_line(cp)
+  local id = util.nn(cp.checkpointId) or "?"
+  local files = util.nn(cp.files) or {}
+  return string.format("- ✓ checkpoint %s · %d file%s changed", id, #files, #files == 1 and "" or "s")
+end
+
+local function header_lines(info, has_more)
+  local lines = {}
+  if info then
+    local name = util.nn(info.name)
+    local title = name or util.one_line(info.firstMessage, 60)
+    if title == "" then
+      title = "new session"
+    end
+    lines[1] = "# " .. title
+    lines[2] = "_session " .. (util.nn(info.sessionId) or "?") .. "_"
+  else
+    lines[1] = "# agent-ls"
+    lines[2] = "_no session yet: type a prompt below, or :AgentSessions_"
+  end
+  if has_more then
+    lines[#lines + 1] = "_(earlier messages not shown)_"
+  end
+  return lines
+end
+
+local function set_keymaps(chat)
+  local k = config.options.keymaps or {}
+  local buf = chat.buf
+  local function map(mode, lhs, rhs, desc)
+    if lhs then
+      vim.keymap.set(mode, lhs, rhs, { buffer = buf, desc = desc, nowait = true })
+    end
+  end
+  map("n", k.chat_send, function()
+    local line = vim.api.nvim_get_current_line()
+    local cp = line:match("checkpoint (%S+:%S+)")
+    if cp and vim.api.nvim_win_get_cursor(0)[1] - 1 < sep_row(chat) then
+      require("agent_ls.checkpoints").diff(cp)
+      return
+    end
+    M.send(chat.client_id)
+  end, "agent_ls: send the prompt (on a checkpoint line: show its diff)")
+  map("i", k.chat_send_insert, function()
+    vim.cmd.stopinsert()
+    M.send(chat.client_id)
+  end, "agent_ls: send the prompt")
+  map("n", k.chat_cancel, function()
+    require("agent_ls.turn").cancel()
+  end, "agent_ls: cancel the running turn")
+  map("n", k.chat_close, function()
+    if #vim.api.nvim_list_wins() > 1 then
+      vim.api.nvim_win_close(0, false)
+    else
+      vim.cmd.bprevious()
+    end
+  end, "agent_ls: close the chat window")
+end
+
+--- The chat for a client, created (hidden) when missing.
+---@return agent_ls.Chat
+function M.ensure(client_id)
+  local chat = M.chats[client_id]
+  if valid(chat) then
+    return chat
+  end
+  local buf = vim.api.nvim_create_buf(false, true)
+  local name = "agent_ls://chat"
+  if vim.fn.bufexists(name) == 1 then
+    name = name .. "/" .. client_id
+  end
+  pcall(vim.api.nvim_buf_set_name, buf, name)
+  vim.bo[buf].buftype = "nofile"
+  vim.bo[buf].bufhidden = "hide"
+  vim.bo[buf].swapfile = false
+  vim.bo[buf].filetype = "agent_ls_chat"
+  vim.bo[buf].syntax = "markdown"
+  vim.b[buf].agent_ls_client = client_id
+  local lines = header_lines(nil)
+  vim.list_extend(lines, { "", separator(), "" })
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  chat = {
+    buf = buf,
+    client_id = client_id,
+    sep_mark = vim.api.nvim_buf_set_extmark(buf, ns, #lines - 2, 0, {
+      line_hl_group = "AgentLsSeparator",
+    }),
+    in_agent = false,
+    tools = {},
+  }
+  M.chats[client_id] = chat
+  set_keymaps(chat)
+  return chat
+end
+
+function M.get(client_id)
+  local chat = M.chats[client_id]
+  return valid(chat) and chat or nil
+end
+
+--- Renders one TranscriptItem from agent/session/switch or agent/session/history.
+local function render_item(chat, item)
+  item = util.denull(item) or {}
+  local update = item.update
+  if type(update) == "table" and (update.kind or update.sessionUpdate) then
+    M.apply_update(chat, update)
+    return
+  end
+  local role = item.role or item.kind or item.type
+  if role == "user" or role == "user_message" then
+    user_message(chat, util.content_text(item.content or item.text))
+  elseif role == "assistant" or role == "agent" or role == "agent_message" then
+    local content = item.content
+    if type(content) == "string" or content == nil then
+      agent_text(chat, content or item.text or "")
+      return
+    end
+    if content.type then
+      content = { content }
+    end
+    for _, block in ipairs(content) do
+      if block.type == "text" then
+        agent_text(chat, block.text or "")
+      elseif block.type == "thinking" then
+        thought_text(chat, block.thinking or block.text or "")
+      elseif block.type == "tool_use" then
+        local input = type(block.input) == "table" and block.input or {}
+        local detail = input.path or input.command or input.pattern
+        local title = block.name .. (type(detail) == "string" and (" " .. detail) or "")
+        render_tool(chat, block.id, { title = title, status = "completed" })
+      end
+    end
+  elseif role == "tool" or role == "tool_call" or role == "tool_result" then
+    if item.toolCallId or item.title then
+      render_tool(chat, item.toolCallId, item)
+      return
+    end
+    for _, block in ipairs(type(item.content) == "table" and item.content or {}) do
+      if block.type == "tool_result" and block.is_error then
+        render_tool(chat, block.tool_use_id, { status = "failed", content = block.content })
+      end
+    end
+  elseif role == "checkpoint" then
+    note(chat, checkpoint_line(item))
+  elseif role == "compaction" then
+    note(chat, "_(earlier conversation summarized)_")
+  end
+end
+
+--- Applies one `update` of agent/session/update to the chat.
+function M.apply_update(chat, update)
+  local kind = update.kind or update.sessionUpdate
+  if kind == "user_message" or kind == "user_message_chunk" then
+    if kind == "user_message_chunk" and chat.last == "user" then
+      append_text(chat, util.content_text(update.content or update.text))
+    else
+      user_message(chat, util.content_text(update.content or update.text))
+    end
+  elseif kind == "agent_message_chunk" then
+    agent_text(chat, util.content_text(update.content or update.text))
+  elseif kind == "agent_thought_chunk" then
+    thought_text(chat, util.content_text(update.content or update.text))
+  elseif kind == "tool_call" or kind == "tool_call_update" then
+    -- `kind` names the update; the tool's own kind (ACP) comes as toolKind or in a nested toolCall.
+    local nested = type(update.toolCall) == "table"
+    local fields = vim.deepcopy(nested and update.toolCall or update)
+    fields.kind = fields.toolKind or (nested and fields.kind) or nil
+    render_tool(chat, fields.toolCallId or update.toolCallId, fields)
+  elseif kind == "checkpoint" then
+    local cp = update.checkpoint or update
+    note(chat, checkpoint_line(cp))
+  elseif kind == "session_info" then
+    local info = update.session or update
+    if info.name then
+      M.set_title(chat.client_id, info.name)
+    end
+  end
+end
+
+function M.set_title(client_id, name)
+  local chat = M.get(client_id)
+  if chat and name and name ~= "" then
+    vim.api.nvim_buf_set_lines(chat.buf, 0, 1, false, { "# " .. name })
+  end
+end
+
+--- Replaces the transcript with a session's items (the typed prompt is kept).
+function M.load(client_id, info, items, has_more)
+  local chat = M.ensure(client_id)
+  local row = sep_row(chat)
+  vim.api.nvim_buf_clear_namespace(chat.buf, ns_tools, 0, -1)
+  local lines = header_lines(info, has_more)
+  lines[#lines + 1] = ""
+  vim.api.nvim_buf_set_lines(chat.buf, 0, row, false, lines)
+  chat.session_id = info and util.nn(info.sessionId) or nil
+  chat.last = nil
+  chat.in_agent = false
+  chat.tools = {}
+  for _, item in ipairs(items or {}) do
+    local ok, e = pcall(render_item, chat, item)
+    if not ok then
+      note(chat, "_(could not show an item: " .. tostring(e) .. ")_")
+    end
+  end
+  follow(chat)
+end
+
+--- An agent/session/update notification for `client_id` (already de-nulled).
+function M.on_update(client_id, params)
+  local chat = M.get(client_id)
+  if not chat or chat.session_id ~= params.sessionId then
+    return
+  end
+  M.apply_update(chat, params.update or {})
+  follow(chat)
+end
+
+--- The prompt's result arrived: mark how the turn ended when it did not end normally.
+function M.turn_end(client_id, session_id, result, err)
+  local chat = M.get(client_id)
+  if not chat or chat.session_id ~= session_id then
+    return
+  end
+  if err then
+    note(chat, "")
+    note(chat, "**error:** " .. util.err_message(err))
+  else
+    local reason = util.nn(result and result.stopReason) or "end_turn"
+    if reason ~= "end_turn" then
+      note(chat, "")
+      note(chat, "_(turn ended: " .. reason:gsub("_", " ") .. ")_")
+    end
+  end
+  chat.in_agent = false
+  chat.last = "end"
+  follow(chat)
+end
+
+--- A line about something that happened outside the stream (a permission answer, a revert).
+function M.add_note(client_id, text)
+  local chat = M.get(client_id)
+  if chat then
+    note(chat, text)
+    follow(chat)
+  end
+end
+
+--- Text typed below the separator.
+function M.input(client_id)
+  local chat = M.get(client_id)
+  if not chat then
+    return ""
+  end
+  local lines = vim.api.nvim_buf_get_lines(chat.buf, sep_row(chat) + 1, -1, false)
+  return vim.trim(table.concat(lines, "\n"))
+end
+
+function M.set_input(client_id, text)
+  local chat = M.ensure(client_id)
+  local row = sep_row(chat)
+  vim.api.nvim_buf_set_lines(chat.buf, row + 1, -1, false, vim.split(text or "", "\n"))
+end
+
+--- Sends the typed prompt.
+function M.send(client_id)
+  local text = M.input(client_id)
+  if text == "" then
+    util.warn("type a prompt below the separator first")
+    return
+  end
+  M.set_input(client_id, "")
+  require("agent_ls.turn").prompt(text)
+end
+
+local function open_window(buf)
+  local o = config.options.chat or {}
+  local pos = o.position or "right"
+  local size = o.size or 0.4
+  local vertical = pos == "right" or pos == "left"
+  if size < 1 then
+    size = math.floor((vertical and vim.o.columns or vim.o.lines) * size)
+  end
+  if pos == "current" then
+    vim.api.nvim_win_set_buf(0, buf)
+  elseif pos == "tab" then
+    vim.cmd.tabnew()
+    local scratch = vim.api.nvim_get_current_buf()
+    vim.api.nvim_win_set_buf(0, buf)
+    if scratch ~= buf and vim.api.nvim_buf_get_name(scratch) == "" then
+      pcall(vim.api.nvim_buf_delete, scratch, {})
+    end
+  else
+    local cmd = ({ right = "botright vsplit", left = "topleft vsplit", below = "botright split", above = "topleft split" })[pos]
+      or "botright vsplit"
+    vim.cmd(cmd)
+    vim.api.nvim_win_set_buf(0, buf)
+    if vertical then
+      vim.api.nvim_win_set_width(0, size)
+    else
+      vim.api.nvim_win_set_height(0, size)
+    end
+  end
+  local win = vim.api.nvim_get_current_win()
+  vim.wo[win].wrap = true
+  vim.wo[win].linebreak = true
+  vim.wo[win].number = false
+  vim.wo[win].relativenumber = false
+  vim.wo[win].conceallevel = 2
+  return win
+end
+
+--- Shows the chat in a window (focusing an existing one) with the cursor on the prompt line.
+function M.open(client_id)
+  local chat = M.ensure(client_id)
+  local wins = vim.fn.win_findbuf(chat.buf)
+  local tab_wins = vim.api.nvim_tabpage_list_wins(0)
+  local win
+  for _, w in ipairs(wins) do
+    if vim.tbl_contains(tab_wins, w) then
+      win = w
+      break
+    end
+  end
+  if win then
+    vim.api.nvim_set_current_win(win)
+  else
+    win = open_window(chat.buf)
+  end
+  pcall(vim.api.nvim_win_set_cursor, win, { vim.api.nvim_buf_line_count(chat.buf), 0 })
+  return chat
+end
+
+vim.api.nvim_set_hl(0, "AgentLsSeparator", { default = true, link = "FoldColumn" })
+
+return M

@@ -1,0 +1,369 @@
+-- Checkpoints: the list (vim.ui.select), a diff of one in a new tab (before/after scratch buffers
+-- with :diffthis), and revert (agent/checkpoint/restore) with conflicts shown and undo offered.
+local client = require("agent_ls.client")
+local state = require("agent_ls.state")
+local util = require("agent_ls.util")
+
+local M = {}
+
+local function sorted(checkpoints)
+  local list = vim.deepcopy(checkpoints)
+  table.sort(list, function(a, b)
+    local ta, tb = util.parse_time(a.createdAt) or 0, util.parse_time(b.createdAt) or 0
+    return ta > tb
+  end)
+  return list
+end
+
+--- cb(checkpoints) for the active session, newest first.
+function M.list(c, cb)
+  local s = state.get(c.id)
+  if not s.active then
+    util.warn("no active session (:AgentNew or :AgentSessions)")
+    return
+  end
+  client.call(c, "agent/checkpoint/list", { sessionId = s.active.sessionId }, function(res)
+    cb(sorted(util.denull(res.checkpoints) or {}))
+  end)
+end
+
+function M.format(cp, root)
+  local files = cp.files or {}
+  local names = {}
+  for i, f in ipairs(files) do
+    if i > 3 then
+      names[#names + 1] = "…"
+      break
+    end
+    names[#names + 1] = util.display_path(f.uri or f.path, root)
+  end
+  local t = util.parse_time(cp.createdAt)
+  return string.format(
+    "%s  %s  [%s]",
+    t and os.date("%m-%d %H:%M", t) or "",
+    util.one_line(cp.prompt, 50),
+    table.concat(names, ", ")
+  )
+end
+
+--- :AgentCheckpoints — pick one; its diff opens in a new tab.
+function M.pick()
+  client.with_client(function(c)
+    M.list(c, function(checkpoints)
+      if #checkpoints == 0 then
+        util.notify("no checkpoints in this session yet")
+        return
+      end
+      local root = client.client_root(c)
+      vim.ui.select(checkpoints, {
+        prompt = "Checkpoints (newest first)",
+        kind = "agent_ls_checkpoint",
+        format_item = function(cp)
+          return M.format(cp, root)
+        end,
+      }, function(choice)
+        if choice then
+          M.diff(choice.checkpointId)
+        end
+      end)
+    end)
+  end)
+end
+
+local function scratch(name, lines, ft)
+  local buf = vim.api.nvim_create_buf(false, true)
+  vim.bo[buf].buftype = "nofile"
+  vim.bo[buf].bufhidden = "wipe"
+  vim.bo[buf].swapfile = false
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].modifiable = false
+  if not pcall(vim.api.nvim_buf_set_name, buf, name) then
+    pcall(vim.api.nvim_buf_set_name, buf, name .. " (" .. buf .. ")")
+  end
+  if ft and ft ~= "" then
+    vim.bo[buf].filetype = ft
+  end
+  return buf
+end
+
+local function text_lines(text)
+  text = util.nn(text)
+  if not text or text == "" then
+    return {}
+  end
+  local lines = vim.split(text, "\n", { plain = true })
+  if lines[#lines] == "" then
+    table.remove(lines)
+  end
+  return lines
+end
+
+--- Shows file `idx` of a diff tab: before (left) and after (right), both in diff mode.
+local function show_file(tab, idx)
+  local file = tab.files[idx]
+  if not file then
+    return
+  end
+  tab.idx = idx
+  local path = util.display_path(file.uri, tab.root)
+  local ft = vim.filetype.match({ filename = vim.uri_to_fname(file.uri) }) or ""
+  local prefix = "agent_ls://checkpoint/" .. tab.checkpoint_id .. "/"
+  local before = scratch(prefix .. "before/" .. path, text_lines(file.before), ft)
+  local after = scratch(prefix .. "after/" .. path, text_lines(file.after), ft)
+  vim.api.nvim_win_set_buf(tab.left, before)
+  vim.api.nvim_win_set_buf(tab.right, after)
+  for _, win in ipairs({ tab.left, tab.right }) do
+    vim.api.nvim_win_call(win, function()
+      vim.cmd("diffthis")
+    end)
+  end
+  for _, buf in ipairs({ before, after }) do
+    vim.b[buf].agent_ls_client = tab.client_id
+    M.tab_keymaps(tab, buf)
+  end
+  vim.wo[tab.left].winbar = string.format(
+    "before · %s (%s) · file %d/%d · ]f [f files · R revert · q close",
+    path,
+    file.operation or "modified",
+    idx,
+    #tab.files
+  )
+  vim.wo[tab.right].winbar = "after · " .. path
+  state.emit("DiffShown", { checkpoint_id = tab.checkpoint_id, uri = file.uri, before = before, after = after })
+end
+
+function M.tab_keymaps(tab, buf)
+  local function map(lhs, fn, desc)
+    vim.keymap.set("n", lhs, fn, { buffer = buf, desc = "agent_ls: " .. desc, nowait = true })
+  end
+  map("]f", function()
+    show_file(tab, tab.idx % #tab.files + 1)
+  end, "next file of the checkpoint")
+  map("[f", function()
+    show_file(tab, (tab.idx - 2) % #tab.files + 1)
+  end, "previous file of the checkpoint")
+  map("q", function()
+    if #vim.api.nvim_list_tabpages() > 1 then
+      vim.cmd.tabclose()
+    end
+  end, "close the diff tab")
+  map("R", function()
+    M.revert(tab.checkpoint_id)
+  end, "revert this checkpoint")
+end
+
+--- Opens a new tab with the before/after diff of a checkpoint (`uri` picks one file).
+function M.diff(checkpoint_id, uri)
+  client.with_client(function(c)
+    local params = { checkpointId = checkpoint_id }
+    if uri then
+      params.uri = uri
+    end
+    client.call(c, "agent/checkpoint/diff", params, function(res)
+      local files = util.denull(res.files) or {}
+      if #files == 0 then
+        util.notify("checkpoint " .. checkpoint_id .. " changed no files")
+        return
+      end
+      vim.cmd.tabnew()
+      local placeholder = vim.api.nvim_get_current_buf()
+      local tab = {
+        checkpoint_id = checkpoint_id,
+        client_id = c.id,
+        root = client.client_root(c),
+        files = files,
+        idx = 1,
+        left = vim.api.nvim_get_current_win(),
+      }
+      vim.cmd("rightbelow vsplit")
+      tab.right = vim.api.nvim_get_current_win()
+      show_file(tab, 1)
+      if vim.api.nvim_buf_is_valid(placeholder) and vim.api.nvim_buf_get_name(placeholder) == "" then
+        pcall(vim.api.nvim_buf_delete, placeholder, { force = true })
+      end
+      vim.api.nvim_set_current_win(tab.right)
+    end)
+  end)
+end
+
+local function conflicts_of(files)
+  local out = {}
+  for _, f in ipairs(files or {}) do
+    if f.result == "conflict" or f.conflict == true then
+      out[#out + 1] = f
+    end
+  end
+  return out
+end
+
+--- Conflicts go to the quickfix list so they can be visited.
+local function show_conflicts(conflicts, root)
+  local items = {}
+  for _, f in ipairs(conflicts) do
+    items[#items + 1] = {
+      filename = vim.uri_to_fname(f.uri),
+      lnum = 1,
+      text = "conflict: " .. (f.reason or "changed since the agent's edit"),
+    }
+  end
+  vim.fn.setqflist({}, " ", { title = "agent_ls: revert conflicts", items = items })
+  local names = {}
+  for _, f in ipairs(conflicts) do
+    names[#names + 1] = util.display_path(f.uri, root)
+  end
+  return table.concat(names, ", ")
+end
+
+local function summary(res, root)
+  local counts = { restored = 0, conflict = 0, unchanged = 0, failed = 0 }
+  local failed = {}
+  for _, f in ipairs(res.files or {}) do
+    counts[f.result] = (counts[f.result] or 0) + 1
+    if f.result == "failed" then
+      failed[#failed + 1] = util.display_path(f.uri, root) .. (f.reason and (": " .. f.reason) or "")
+    end
+  end
+  local parts = { string.format("reverted %d file%s", counts.restored, counts.restored == 1 and "" or "s") }
+  if counts.conflict > 0 then
+    parts[#parts + 1] = string.format("%d conflict%s kept", counts.conflict, counts.conflict == 1 and "" or "s")
+  end
+  if counts.unchanged > 0 then
+    parts[#parts + 1] = string.format("%d unchanged", counts.unchanged)
+  end
+  if #failed > 0 then
+    parts[#parts + 1] = "failed: " .. table.concat(failed, "; ")
+  end
+  return table.concat(parts, ", "), counts
+end
+
+local function restore(c, checkpoint_id, scope, force, cb)
+  local params = { checkpointId = checkpoint_id, scope = scope, force = force or false }
+  client.request(c, "agent/checkpoint/restore", params, function(err, res)
+    local s = state.get(c.id)
+    local root = client.client_root(c)
+    if err then
+      if err.code == -32003 then
+        local files = util.denull(err.data and err.data.files) or {}
+        local names = show_conflicts(conflicts_of(files), root)
+        util.warn("revert refused, conflicts: " .. names .. " (see :copen)")
+      else
+        util.error("revert: " .. util.err_message(err))
+      end
+      state.emit("Reverted", { client_id = c.id, checkpoint_id = checkpoint_id, err = err })
+      if cb then
+        cb(nil, err)
+      end
+      return
+    end
+    res = util.denull(res) or {}
+    local text, counts = summary(res, root)
+    if res.undoCheckpointId then
+      s.last_undo = res.undoCheckpointId
+      text = text .. " · undo with :AgentRevert undo"
+    end
+    if counts.conflict > 0 then
+      show_conflicts(conflicts_of(res.files), root)
+      text = text .. " (conflicts in :copen)"
+    end
+    util.notify(text, counts.conflict > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
+    require("agent_ls.chat").add_note(c.id, "- ↺ revert " .. checkpoint_id .. ": " .. text)
+    if scope ~= "files" and s.active then
+      require("agent_ls.sessions").switch(s.active.sessionId)
+    end
+    state.emit("Reverted", { client_id = c.id, checkpoint_id = checkpoint_id, result = res })
+    if cb then
+      cb(res)
+    end
+  end)
+end
+
+--- Dry run first; with conflicts, they are listed and the user picks: skip them, overwrite them,
+--- or cancel. Without conflicts the revert goes ahead.
+local function revert_checked(c, checkpoint_id, scope, cb)
+  local params = { checkpointId = checkpoint_id, scope = scope, dryRun = true }
+  client.request(c, "agent/checkpoint/restore", params, function(err, res)
+    if err and err.code ~= -32003 then
+      util.error("revert: " .. util.err_message(err))
+      if cb then
+        cb(nil, err)
+      end
+      return
+    end
+    local files = err and (util.denull(err.data and err.data.files) or {}) or (util.denull(res and res.files) or {})
+    local conflicts = conflicts_of(files)
+    if #conflicts == 0 then
+      restore(c, checkpoint_id, scope, false, cb)
+      return
+    end
+    local names = show_conflicts(conflicts, client.client_root(c))
+    local options = {
+      "Revert the other files, keep the conflicting ones",
+      "Revert all, overwriting the conflicting files",
+      "Cancel",
+    }
+    vim.ui.select(options, {
+      prompt = "Changed since the agent's edit: " .. names,
+      kind = "agent_ls_conflict",
+    }, function(choice)
+      if choice == options[1] then
+        restore(c, checkpoint_id, scope, false, cb)
+      elseif choice == options[2] then
+        restore(c, checkpoint_id, scope, true, cb)
+      elseif cb then
+        cb(nil, { message = "cancelled" })
+      end
+    end)
+  end)
+end
+
+--- :AgentRevert [checkpoint|undo] [files|conversation|both] — default: the latest checkpoint of
+--- the active session, scope "files". "undo" restores the last revert's undo checkpoint.
+function M.revert(checkpoint_id, scope, cb)
+  scope = scope or "files"
+  client.with_client(function(c)
+    local s = state.get(c.id)
+    if checkpoint_id == "undo" then
+      if not s.last_undo then
+        util.warn("no revert to undo")
+        return
+      end
+      -- The undo's own undo checkpoint replaces last_undo: "undo" again redoes the revert.
+      revert_checked(c, s.last_undo, "files", cb)
+      return
+    end
+    if checkpoint_id then
+      revert_checked(c, checkpoint_id, scope, cb)
+      return
+    end
+    M.list(c, function(checkpoints)
+      if #checkpoints == 0 then
+        util.notify("nothing to revert: no checkpoints in this session")
+        return
+      end
+      revert_checked(c, checkpoints[1].checkpointId, scope, cb)
+    end)
+  end)
+end
+
+--- Checkpoint ids of the active session for command-line completion, plus "undo".
+function M.complete(arglead)
+  local c = client.current()
+  local out = { "undo" }
+  if c and state.clients[c.id] and state.clients[c.id].active then
+    local ok, res = pcall(function()
+      return util.call(c, "request_sync", "agent/checkpoint/list", {
+        sessionId = state.clients[c.id].active.sessionId,
+      }, 1000)
+    end)
+    if ok and res and res.result then
+      for _, cp in ipairs(sorted(util.denull(res.result.checkpoints) or {})) do
+        out[#out + 1] = cp.checkpointId
+      end
+    end
+  end
+  return vim.tbl_filter(function(x)
+    return x:sub(1, #arglead) == arglead
+  end, out)
+end
+
+return M

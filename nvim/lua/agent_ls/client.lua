@@ -1,0 +1,247 @@
+-- The LSP wiring: config, start (vim.lsp.config/enable on 0.11+, vim.lsp.start on 0.10), the
+-- handlers for the server's custom notifications and requests, and request helpers.
+local config = require("agent_ls.config")
+local state = require("agent_ls.state")
+local util = require("agent_ls.util")
+
+local M = {}
+
+M.name = "agent_ls"
+
+local has011 = vim.fn.has("nvim-0.11") == 1
+local waiting = {} -- client id → callbacks to run once the client is initialized
+local augroup = vim.api.nvim_create_augroup("agent_ls.client", { clear = true })
+
+--- The workspace root for a buffer: the nearest folder with a root marker, else the cwd.
+function M.root_dir(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local markers = config.options.root_markers or {}
+  local root
+  local name = vim.api.nvim_buf_is_valid(bufnr) and vim.api.nvim_buf_get_name(bufnr) or ""
+  if name ~= "" and vim.bo[bufnr].buftype == "" and #markers > 0 then
+    root = vim.fs.root(bufnr, markers)
+  end
+  if not root and #markers > 0 then
+    root = vim.fs.root(vim.fn.getcwd(), markers)
+  end
+  return root or vim.fn.getcwd()
+end
+
+function M.init_options()
+  local o = config.options
+  return {
+    model = o.model,
+    provider = o.provider,
+    sessionDir = o.session_dir,
+    permissionPolicy = o.permission_policy,
+    permissionUi = true,
+  }
+end
+
+local function handlers()
+  return {
+    ["agent/session/update"] = function(_, params, ctx)
+      require("agent_ls.events").on_update(ctx.client_id, params)
+    end,
+    ["agent/session/listChanged"] = function(_, _, ctx)
+      require("agent_ls.sessions").on_list_changed(ctx.client_id)
+    end,
+    ["agent/session/requestPermission"] = function(_, params, ctx)
+      return require("agent_ls.permission").handle(params, ctx)
+    end,
+    ["workspace/applyEdit"] = function(err, params, ctx)
+      return require("agent_ls.edits").apply(err, params, ctx)
+    end,
+  }
+end
+
+local function on_init(client)
+  local cbs = waiting[client.id] or {}
+  waiting[client.id] = nil
+  for _, cb in ipairs(cbs) do
+    local ok, e = pcall(cb, client)
+    if not ok then
+      util.error(tostring(e))
+    end
+  end
+end
+
+local function on_exit(code, signal, client_id)
+  waiting[client_id] = nil
+  vim.schedule(function()
+    local s = state.clients[client_id]
+    if s and s.running then
+      s.running = nil
+      state.emit("TurnEnd", { client_id = client_id, result = { stopReason = "error" } })
+    end
+    state.forget(client_id)
+    if code ~= 0 and signal == 0 then
+      util.warn(("the server exited with code %d (see :LspLog)"):format(code))
+    end
+    pcall(vim.cmd.redrawstatus)
+  end)
+end
+
+--- The client configuration (root_dir left out: 0.11 takes a function, 0.10 a string).
+function M.lsp_config()
+  local o = config.options
+  return {
+    name = M.name,
+    cmd = o.cmd,
+    cmd_env = o.cmd_env,
+    filetypes = o.filetypes,
+    init_options = M.init_options(),
+    handlers = handlers(),
+    on_init = on_init,
+    on_exit = on_exit,
+  }
+end
+
+local function attachable(bufnr)
+  if not vim.api.nvim_buf_is_valid(bufnr) or vim.bo[bufnr].buftype ~= "" then
+    return false
+  end
+  if vim.api.nvim_buf_get_name(bufnr) == "" then
+    return false
+  end
+  local fts = config.options.filetypes
+  return not fts or vim.tbl_contains(fts, vim.bo[bufnr].filetype)
+end
+
+--- The resolved config, with the user's own vim.lsp.config("agent_ls", …) overrides on 0.11.
+local function resolved_config()
+  if has011 then
+    local cfg = vim.lsp.config[M.name]
+    if cfg then
+      return vim.deepcopy(cfg)
+    end
+  end
+  return M.lsp_config()
+end
+
+--- Starts (or reuses) the client for `bufnr`'s workspace; attaches the buffer when it is a file.
+function M.start(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local cfg = resolved_config()
+  cfg.root_dir = M.root_dir(bufnr)
+  cfg.root_markers = nil
+  local id = vim.lsp.start(cfg, { bufnr = bufnr, attach = attachable(bufnr) })
+  return id and vim.lsp.get_client_by_id(id) or nil
+end
+
+--- Registers the config; the server then starts with the first file buffer opened.
+function M.register()
+  vim.api.nvim_clear_autocmds({ group = augroup })
+  if has011 and vim.lsp.config and vim.lsp.enable then
+    local cfg = M.lsp_config()
+    cfg.root_dir = function(bufnr, on_dir)
+      on_dir(M.root_dir(bufnr))
+    end
+    vim.lsp.config(M.name, cfg)
+    vim.lsp.enable(M.name)
+    return
+  end
+  vim.api.nvim_create_autocmd("FileType", {
+    group = augroup,
+    callback = function(args)
+      if attachable(args.buf) then
+        M.start(args.buf)
+      end
+    end,
+  })
+  if vim.v.vim_did_enter == 1 then
+    for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_is_loaded(buf) and attachable(buf) then
+        M.start(buf)
+      end
+    end
+  end
+end
+
+local function running(c)
+  return c and not util.call(c, "is_stopped")
+end
+
+function M.clients()
+  local out = {}
+  for _, c in ipairs(vim.lsp.get_clients({ name = M.name })) do
+    if running(c) then
+      out[#out + 1] = c
+    end
+  end
+  return out
+end
+
+function M.client_root(c)
+  return c.root_dir or (c.config and c.config.root_dir) or nil
+end
+
+--- The client for the current context, without starting one: the one a plugin buffer belongs to,
+--- the one attached to the current buffer, the one for its workspace, else the only one running.
+function M.current()
+  local buf = vim.api.nvim_get_current_buf()
+  local id = vim.b[buf].agent_ls_client
+  if id then
+    local c = vim.lsp.get_client_by_id(id)
+    if running(c) then
+      return c
+    end
+  end
+  for _, c in ipairs(vim.lsp.get_clients({ name = M.name, bufnr = buf })) do
+    if running(c) then
+      return c
+    end
+  end
+  local all = M.clients()
+  local root = M.root_dir(buf)
+  for _, c in ipairs(all) do
+    if M.client_root(c) == root then
+      return c
+    end
+  end
+  return all[1]
+end
+
+--- Calls cb(client) once the client for the current context is initialized (starting it first).
+function M.with_client(cb)
+  local c = M.current() or M.start()
+  if not c then
+    util.error("could not start the server (" .. table.concat(config.options.cmd, " ") .. ")")
+    return
+  end
+  if c.initialized then
+    cb(c)
+    return
+  end
+  waiting[c.id] = waiting[c.id] or {}
+  table.insert(waiting[c.id], cb)
+end
+
+--- Sends a request; cb(err, result) with JSON nulls as nil. Returns the request id.
+function M.request(client, method, params, cb)
+  local ok, id = util.call(client, "request", method, params, function(err, result)
+    cb(util.nn(err), util.nn(result))
+  end)
+  if not ok then
+    cb({ message = "the server is not running" }, nil)
+    return nil
+  end
+  return id
+end
+
+function M.notify(client, method, params)
+  return util.call(client, "notify", method, params)
+end
+
+--- A request whose errors are reported to the user; cb(result) only on success.
+function M.call(client, method, params, cb)
+  return M.request(client, method, params, function(err, result)
+    if err then
+      util.error(method .. ": " .. util.err_message(err))
+      return
+    end
+    cb(result)
+  end)
+end
+
+return M

@@ -1,0 +1,71 @@
+-- Options given to require("agent_ls").setup(), merged over the defaults.
+local M = {}
+
+M.defaults = {
+  -- How to start the server (a list, as for vim.lsp.start); `cmd_env` adds environment variables.
+  cmd = { "agent-ls" },
+  cmd_env = nil,
+  -- Sent to the server in initializationOptions (nil: the server's default).
+  model = nil,
+  provider = nil,
+  session_dir = nil,
+  permission_policy = nil,
+  -- The workspace root is the nearest folder holding one of these; the cwd if none does.
+  root_markers = { ".git", ".hg", ".jj", ".svn" },
+  -- Filetypes the server attaches to (so the agent reads unsaved text); nil: every file buffer.
+  filetypes = nil,
+  -- Write a buffer to disk after an agent edit when it had no unsaved changes before the edit, so
+  -- commands the agent runs see the file the agent wrote. `u` still undoes the edit.
+  write_edits = true,
+  -- With no active session, the first prompt continues the most recent one (false: a new one).
+  resume_recent = true,
+  -- Sessions fetched for :AgentSessions.
+  session_list_limit = 100,
+  -- Chat window: "right", "left", "below", "above", "tab" or "current"; size in columns or
+  -- lines (a number below 1 is a fraction of the editor).
+  chat = { position = "right", size = 0.4 },
+  -- Key mappings; set one to false to drop it, or keymaps = false to drop them all.
+  keymaps = {
+    prompt = "<leader>ap", -- :AgentPrompt (normal and visual mode)
+    chat = "<leader>ac", -- :AgentChat
+    sessions = "<leader>as", -- :AgentSessions
+    new = "<leader>an", -- :AgentNew
+    cancel = "<leader>ax", -- :AgentCancel
+    checkpoints = "<leader>ak", -- :AgentCheckpoints
+    revert = "<leader>ar", -- :AgentRevert
+    -- In the chat buffer:
+    chat_send = "<CR>", -- normal mode: send the prompt typed below the separator
+    chat_send_insert = "<C-s>", -- insert mode: send
+    chat_cancel = "<C-c>", -- normal mode: cancel the running turn
+    chat_close = "q", -- normal mode: close the chat window
+  },
+}
+
+M.options = vim.deepcopy(M.defaults)
+M.did_setup = false
+
+function M.set(opts)
+  opts = opts or {}
+  local merged = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts)
+  if opts.keymaps == false then
+    merged.keymaps = {}
+    for k in pairs(M.defaults.keymaps) do
+      merged.keymaps[k] = false
+    end
+  end
+  -- Lists replace rather than merge.
+  if opts.cmd then
+    merged.cmd = opts.cmd
+  end
+  if opts.root_markers then
+    merged.root_markers = opts.root_markers
+  end
+  if type(merged.cmd) == "string" then
+    merged.cmd = { merged.cmd }
+  end
+  M.options = merged
+  M.did_setup = true
+  return merged
+end
+
+return M

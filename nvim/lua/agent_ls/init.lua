@@ -1,0 +1,240 @@
+-- agent_ls: a Claude coding agent in Neovim, through the agent-ls language server.
+--
+--   require("agent_ls").setup({ cmd = { "agent-ls" }, model = "…", keymaps = { … } })
+--
+-- See :help agent_ls.
+local config = require("agent_ls.config")
+
+local M = {}
+
+local function sessions()
+  return require("agent_ls.sessions")
+end
+local function chat()
+  return require("agent_ls.chat")
+end
+local function turn()
+  return require("agent_ls.turn")
+end
+local function checkpoints()
+  return require("agent_ls.checkpoints")
+end
+local function client()
+  return require("agent_ls.client")
+end
+
+--- :AgentNew [name]
+function M.new(name, cb)
+  sessions().new(name, cb)
+end
+
+--- :AgentSessions (vim.ui.select); :AgentSessions! opens the session list buffer.
+function M.sessions(opts)
+  if opts and opts.list then
+    sessions().open_list()
+  else
+    sessions().pick(opts and opts.on_switch)
+  end
+end
+
+function M.switch(session_id, cb)
+  sessions().switch(session_id, cb)
+end
+
+--- Opens the chat (with the active session, resuming or creating one when there is none).
+function M.chat()
+  client().with_client(function(c)
+    turn().ensure_session(c, function()
+      chat().open(c.id)
+    end)
+  end)
+end
+
+--- Shows the chat in a window without leaving the current one.
+local function show_chat(client_id)
+  local o = config.options.chat or {}
+  if o.open_on_prompt == false then
+    return
+  end
+  local ch = chat().get(client_id)
+  if ch and #vim.fn.win_findbuf(ch.buf) > 0 then
+    return
+  end
+  local win = vim.api.nvim_get_current_win()
+  chat().open(client_id)
+  if vim.api.nvim_win_is_valid(win) then
+    vim.api.nvim_set_current_win(win)
+  end
+end
+
+--- Sends a prompt; opts.context = { {uri, range?}, … }.
+function M.prompt(text, opts)
+  opts = opts or {}
+  local function send(t)
+    if not t or vim.trim(t) == "" then
+      return
+    end
+    local from_chat = vim.b.agent_ls_client ~= nil
+    turn().prompt(t, {
+      context = opts.context,
+      on_start = function(client_id)
+        if not from_chat then
+          show_chat(client_id)
+        end
+      end,
+    })
+  end
+  if text and vim.trim(text) ~= "" then
+    send(text)
+  else
+    vim.ui.input({ prompt = opts.context and "Agent (with selection): " or "Agent: " }, send)
+  end
+end
+
+function M.cancel()
+  return turn().cancel()
+end
+
+function M.checkpoints()
+  checkpoints().pick()
+end
+
+function M.diff(checkpoint_id, uri)
+  checkpoints().diff(checkpoint_id, uri)
+end
+
+function M.revert(checkpoint_id, scope, cb)
+  checkpoints().revert(checkpoint_id, scope, cb)
+end
+
+function M.rename(name, cb)
+  sessions().rename(name, cb)
+end
+
+function M.fork(entry_id, cb)
+  sessions().fork(entry_id, cb)
+end
+
+function M.delete(session_id, cb, opts)
+  sessions().delete(session_id, cb, opts)
+end
+
+--- Statusline component: "⠋ agent: <what it does>" while a turn runs, "" otherwise.
+---   vim.o.statusline = "%f %= %{v:lua.require'agent_ls'.status()}"
+function M.status()
+  return require("agent_ls.status").status()
+end
+
+--- The active session (SessionInfo) of the current client, or nil.
+function M.session()
+  local c = client().current()
+  local s = c and require("agent_ls.state").clients[c.id]
+  return s and s.active or nil
+end
+
+local function prompt_command(args)
+  local opts = {}
+  if args.range > 0 then
+    local buf = vim.api.nvim_get_current_buf()
+    if vim.bo[buf].buftype == "" and vim.api.nvim_buf_get_name(buf) ~= "" then
+      local s = vim.api.nvim_buf_get_mark(buf, "<")
+      local e = vim.api.nvim_buf_get_mark(buf, ">")
+      local charwise = vim.fn.visualmode() == "v" and s[1] == args.line1 and e[1] == args.line2
+      local c = client().current()
+      local encoding = c and c.offset_encoding or "utf-16"
+      opts.context = {
+        turn().range_context(buf, args.line1, args.line2, not charwise, encoding),
+      }
+    end
+  end
+  M.prompt(args.args, opts)
+end
+
+local function create_commands()
+  local cmd = vim.api.nvim_create_user_command
+  cmd("AgentNew", function(a)
+    M.new(a.args)
+  end, { nargs = "?", desc = "agent_ls: new session [name]" })
+  cmd("AgentSessions", function(a)
+    M.sessions({ list = a.bang })
+  end, { bang = true, desc = "agent_ls: pick a session (! opens the session list)" })
+  cmd("AgentPrompt", prompt_command, {
+    nargs = "*",
+    range = true,
+    desc = "agent_ls: send a prompt (a range is sent as context)",
+  })
+  cmd("AgentChat", function()
+    M.chat()
+  end, { desc = "agent_ls: open the chat" })
+  cmd("AgentCancel", function()
+    M.cancel()
+  end, { desc = "agent_ls: cancel the running turn" })
+  cmd("AgentCheckpoints", function()
+    M.checkpoints()
+  end, { desc = "agent_ls: list checkpoints; the chosen one opens as a diff" })
+  cmd("AgentRevert", function(a)
+    local checkpoint, scope = a.fargs[1], a.fargs[2]
+    if checkpoint == "files" or checkpoint == "conversation" or checkpoint == "both" then
+      checkpoint, scope = nil, checkpoint
+    end
+    M.revert(checkpoint, scope)
+  end, {
+    nargs = "*",
+    desc = "agent_ls: revert a checkpoint [id|undo] [files|conversation|both]",
+    complete = function(arglead, line)
+      local n = #vim.split(vim.trim(line), "%s+")
+      if n >= 3 or (n == 2 and line:match("%s$")) then
+        return vim.tbl_filter(function(x)
+          return x:sub(1, #arglead) == arglead
+        end, { "files", "conversation", "both" })
+      end
+      return require("agent_ls.checkpoints").complete(arglead)
+    end,
+  })
+  cmd("AgentRename", function(a)
+    M.rename(a.args)
+  end, { nargs = "*", desc = "agent_ls: rename the active session" })
+  cmd("AgentFork", function(a)
+    M.fork(a.args)
+  end, { nargs = "?", desc = "agent_ls: fork the active session [at entry]" })
+  cmd("AgentDelete", function(a)
+    M.delete(a.args ~= "" and a.args or nil, nil, { force = a.bang })
+  end, { nargs = "?", bang = true, desc = "agent_ls: delete a session (asks first; ! does not)" })
+end
+
+local function create_keymaps()
+  local k = config.options.keymaps or {}
+  local function map(mode, lhs, rhs, desc)
+    if lhs then
+      vim.keymap.set(mode, lhs, rhs, { desc = "agent_ls: " .. desc, silent = true })
+    end
+  end
+  map("n", k.prompt, "<cmd>AgentPrompt<cr>", "prompt")
+  map("x", k.prompt, ":AgentPrompt<cr>", "prompt with the selection")
+  map("n", k.chat, "<cmd>AgentChat<cr>", "chat")
+  map("n", k.sessions, "<cmd>AgentSessions<cr>", "sessions")
+  map("n", k.new, "<cmd>AgentNew<cr>", "new session")
+  map("n", k.cancel, "<cmd>AgentCancel<cr>", "cancel")
+  map("n", k.checkpoints, "<cmd>AgentCheckpoints<cr>", "checkpoints")
+  map("n", k.revert, "<cmd>AgentRevert<cr>", "revert the last turn")
+end
+
+function M.setup(opts)
+  if vim.fn.has("nvim-0.10") == 0 then
+    vim.notify("agent_ls needs Neovim 0.10 or later", vim.log.levels.ERROR)
+    return
+  end
+  config.set(opts)
+  create_commands()
+  create_keymaps()
+  local group = vim.api.nvim_create_augroup("agent_ls", { clear = true })
+  vim.api.nvim_create_autocmd("LspProgress", {
+    group = group,
+    callback = function(args)
+      require("agent_ls.status").on_progress(args)
+    end,
+  })
+  client().register()
+end
+
+return M

@@ -1,0 +1,74 @@
+-- agent/session/requestPermission: the server asks before a tool that runs commands; the user
+-- answers through vim.ui.select. The answer is {outcome = {outcome = "selected", optionId}} or
+-- {outcome = {outcome = "cancelled"}} when the choice is dismissed (ACP's shape).
+local util = require("agent_ls.util")
+
+local M = {}
+
+local function describe(tool_call)
+  tool_call = tool_call or {}
+  local title = tool_call.title or tool_call.name or tool_call.kind or "a tool"
+  local raw = tool_call.rawInput or tool_call.input
+  local detail
+  if type(raw) == "table" then
+    detail = raw.command or raw.cmd or raw.path
+  end
+  if detail and not tostring(title):find(tostring(detail), 1, true) then
+    return string.format("%s: %s", title, detail)
+  end
+  return tostring(title)
+end
+
+local function outcome(choice)
+  if choice and choice.optionId then
+    return { outcome = { outcome = "selected", optionId = choice.optionId } }
+  end
+  return { outcome = { outcome = "cancelled" } }
+end
+
+--- The handler: runs inside the LSP client's coroutine for server requests, so it can yield
+--- until vim.ui.select calls back (also with asynchronous vim.ui.select implementations).
+function M.handle(params, ctx)
+  params = util.denull(params) or {}
+  local options = params.options or {}
+  local what = describe(params.toolCall)
+  local prompt = "The agent wants to run " .. what
+  local function record(choice)
+    local answer = choice and (choice.name or choice.optionId) or "dismissed"
+    require("agent_ls.chat").add_note(ctx.client_id, "- ⚠ permission: " .. util.one_line(what, 80) .. " → " .. answer)
+    require("agent_ls.state").emit("Permission", {
+      client_id = ctx.client_id,
+      params = params,
+      choice = choice,
+    })
+  end
+  local co, is_main = coroutine.running()
+  if co and not is_main then
+    vim.ui.select(options, {
+      prompt = prompt,
+      kind = "agent_ls_permission",
+      format_item = function(option)
+        return option.name or option.optionId
+      end,
+    }, function(choice)
+      -- Resume later: a synchronous vim.ui.select calls back before the yield below.
+      vim.schedule(function()
+        coroutine.resume(co, choice or false)
+      end)
+    end)
+    local choice = coroutine.yield()
+    choice = choice or nil
+    record(choice)
+    return outcome(choice)
+  end
+  local lines = { prompt }
+  for i, option in ipairs(options) do
+    lines[#lines + 1] = string.format("%d. %s", i, option.name or option.optionId)
+  end
+  local n = vim.fn.inputlist(lines)
+  local choice = options[n]
+  record(choice)
+  return outcome(choice)
+end
+
+return M

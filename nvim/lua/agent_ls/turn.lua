@@ -1,0 +1,147 @@
+-- Prompting and cancelling: agent/session/prompt with a workDoneToken, agent/session/cancel.
+local client = require("agent_ls.client")
+local config = require("agent_ls.config")
+local state = require("agent_ls.state")
+local util = require("agent_ls.util")
+
+local M = {}
+
+local seq = 0
+
+--- cb(SessionInfo | nil): the client's active session; with none, the most recent one is
+--- resumed (or a new one created when resume_recent is false). nil after an error (reported).
+function M.ensure_session(c, cb)
+  local s = state.get(c.id)
+  if s.active then
+    cb(s.active)
+    return
+  end
+  local sessions = require("agent_ls.sessions")
+  local method = config.options.resume_recent and "agent/session/resumeRecent" or "agent/session/new"
+  client.request(c, method, vim.empty_dict(), function(err, res)
+    if err or not res then
+      util.error(method .. ": " .. util.err_message(err or "no result"))
+      cb(nil)
+      return
+    end
+    if method == "agent/session/new" then
+      sessions.activate(c.id, res, {}, false)
+      cb(res)
+    else
+      sessions.activate(c.id, res.session, res.items, res.hasMore)
+      cb(res.session)
+    end
+  end)
+end
+
+--- Context for a range of a buffer: {uri, range} with LSP positions (end exclusive).
+--- `linewise` ranges cover whole lines; otherwise the '< and '> marks give the columns.
+function M.range_context(bufnr, line1, line2, linewise, encoding)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  encoding = encoding or "utf-16"
+  local uri = vim.uri_from_bufnr(bufnr)
+  local start_pos, end_pos
+  if linewise then
+    local last = vim.api.nvim_buf_get_lines(bufnr, line2 - 1, line2, false)[1] or ""
+    start_pos = { line = line1 - 1, character = 0 }
+    end_pos = {
+      line = line2 - 1,
+      character = vim.lsp.util.character_offset(bufnr, line2 - 1, #last, encoding),
+    }
+  else
+    local s = vim.api.nvim_buf_get_mark(bufnr, "<")
+    local e = vim.api.nvim_buf_get_mark(bufnr, ">")
+    local eline = vim.api.nvim_buf_get_lines(bufnr, e[1] - 1, e[1], false)[1] or ""
+    -- '> is the byte index of the last selected character; take that whole character.
+    local ecol = math.min(#eline, e[2])
+    if ecol < #eline then
+      local char = vim.fn.strpart(eline, ecol, 1, true)
+      ecol = ecol + math.max(#char, 1)
+    end
+    start_pos = {
+      line = s[1] - 1,
+      character = vim.lsp.util.character_offset(bufnr, s[1] - 1, s[2], encoding),
+    }
+    end_pos = {
+      line = e[1] - 1,
+      character = vim.lsp.util.character_offset(bufnr, e[1] - 1, ecol, encoding),
+    }
+  end
+  return { uri = uri, range = { start = start_pos, ["end"] = end_pos } }
+end
+
+--- Sends a prompt to the active session. opts.context: list of {uri, range?}.
+function M.prompt(text, opts)
+  opts = opts or {}
+  if type(text) ~= "string" or vim.trim(text) == "" then
+    util.warn("empty prompt")
+    return
+  end
+  client.with_client(function(c)
+    local s = state.get(c.id)
+    if s.running or s.starting then
+      util.warn("a turn is already running (:AgentCancel stops it)")
+      return
+    end
+    s.starting = true
+    M.ensure_session(c, function(info)
+      s.starting = nil
+      if not info then
+        return
+      end
+      require("agent_ls.chat").ensure(c.id)
+      seq = seq + 1
+      local token = string.format("agent_ls-%d-%d", vim.fn.getpid(), seq)
+      local run = { session_id = info.sessionId, token = token, started = vim.uv.now() }
+      s.running = run
+      local params = {
+        sessionId = info.sessionId,
+        prompt = text,
+        workDoneToken = token,
+      }
+      if opts.context and #opts.context > 0 then
+        params.context = opts.context
+      end
+      run.request_id = client.request(c, "agent/session/prompt", params, function(err, result)
+        if s.running == run then
+          s.running = nil
+        end
+        if result and util.nn(result.checkpointId) then
+          s.last_checkpoint = result.checkpointId
+        end
+        require("agent_ls.chat").turn_end(c.id, info.sessionId, result, err)
+        if err then
+          util.error("prompt: " .. util.err_message(err))
+        elseif result and result.stopReason == "error" then
+          util.error("the turn ended with an error (see the chat)")
+        end
+        state.emit("TurnEnd", { client_id = c.id, session_id = info.sessionId, result = result, err = err })
+        pcall(vim.cmd.redrawstatus, { bang = true })
+      end)
+      if not run.request_id and s.running == run then
+        s.running = nil
+        return
+      end
+      state.emit("TurnStart", { client_id = c.id, session_id = info.sessionId, token = token })
+      require("agent_ls.status").tick()
+      if opts.on_start then
+        opts.on_start(c.id)
+      end
+    end)
+  end)
+end
+
+--- Cancels the running turn of the current client (it ends with stopReason "cancelled").
+function M.cancel()
+  local c = client.current()
+  local s = c and state.clients[c.id]
+  if not (s and s.running) then
+    util.notify("no turn is running")
+    return false
+  end
+  client.notify(c, "agent/session/cancel", { sessionId = s.running.session_id })
+  s.running.message = "cancelling…"
+  return true
+end
+
+return M
