@@ -8,7 +8,7 @@ H.write(loose .. "/notes.txt", "no markers here\n")
 
 H.test("setup defines the commands", function()
   vim.cmd.cd(ws)
-  H.setup({ permission_policy = "ask" })
+  H.setup({ permission_policy = { execute = "ask", edit = "allow" } })
   for _, name in ipairs({
     "AgentNew",
     "AgentSessions",
@@ -39,7 +39,8 @@ H.test("initializationOptions carry model, permissionPolicy and permissionUi", f
   local c = H.client()
   local init = c.config.init_options
   H.eq(init.model, "fake-model", "model")
-  H.eq(init.permissionPolicy, "ask", "permissionPolicy")
+  H.eq(init.permissionPolicy, { execute = "ask", edit = "allow" }, "permissionPolicy")
+  H.eq(init.permissions, { execute = "ask", edit = "allow" }, "permissions (the server's name)")
   H.eq(init.permissionUi, true, "permissionUi")
 end)
 

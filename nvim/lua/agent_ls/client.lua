@@ -33,7 +33,10 @@ function M.init_options()
     model = o.model,
     provider = o.provider,
     sessionDir = o.session_dir,
+    -- The policy goes under both names: DESIGN.md calls it permissionPolicy, the server reads
+    -- `permissions` ({[tool name or kind] = "ask" | "allow" | "deny"}).
     permissionPolicy = o.permission_policy,
+    permissions = o.permission_policy,
     permissionUi = true,
   }
 end

@@ -1,0 +1,138 @@
+-- Agent edits land in open buffers through Neovim's workspace/applyEdit handler (so `u` undoes
+-- them); checkpoints list and diff; revert, conflicts and undo.
+local H = dofile(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)) .. "/harness.lua")
+
+local ws = H.workspace("edits_ws", {
+  ["hello.py"] = "print('hello')\n",
+  ["notes.md"] = "# Notes\n\nfirst line\n",
+})
+local hello = ws .. "/hello.py"
+vim.cmd.cd(ws)
+H.setup({ resume_recent = false })
+vim.cmd.edit(hello)
+local hello_buf = vim.api.nvim_get_current_buf()
+local reverted = H.events("Reverted")
+local turns = 0
+
+--- One agent turn: an edit_file call, then a closing text.
+local function agent_edit(path, old, new)
+  H.script({
+    { content = { { type = "tool_use", name = "edit_file", input = { path = path, old_string = old, new_string = new } } } },
+    { content = { { type = "text", text = "Edited " .. path .. "." } } },
+  })
+  vim.cmd("AgentPrompt please edit " .. path)
+  turns = turns + 1
+  local done = H.wait_turn(turns)
+  H.eq(done.err, nil, "prompt error")
+  return done.result
+end
+
+H.test("an agent edit lands in the open buffer and `u` undoes it", function()
+  local result = agent_edit("hello.py", "hello", "goodbye")
+  H.eq(result.stopReason, "end_turn", "stopReason")
+  H.truthy(result.checkpointId, "the turn made a checkpoint")
+  H.eq(H.lines(hello_buf), { "print('goodbye')" }, "buffer after the edit")
+  H.eq(H.read(hello), "print('goodbye')\n", "the buffer was written (write_edits)")
+  local text = H.chat_text()
+  H.contains(text, "Edit hello.py", "the tool call in the chat")
+  H.contains(text, "checkpoint " .. result.checkpointId, "the checkpoint in the chat")
+  vim.api.nvim_set_current_buf(hello_buf)
+  vim.cmd("normal! u")
+  H.eq(H.lines(hello_buf), { "print('hello')" }, "buffer after u")
+  vim.cmd("normal! \18") -- <C-r>
+  H.eq(H.lines(hello_buf), { "print('goodbye')" }, "buffer after <C-r>")
+  H.eq(vim.bo[hello_buf].modified, false, "redo is back at the written text")
+end)
+
+H.test("an edit to a file not open in a buffer is written to disk", function()
+  agent_edit("notes.md", "first line", "first line\nsecond line")
+  H.eq(H.read(ws .. "/notes.md"), "# Notes\n\nfirst line\nsecond line\n", "notes.md on disk")
+end)
+
+H.test(":AgentCheckpoints lists the turns; the chosen one opens as a diff in a new tab", function()
+  local tabs = #vim.api.nvim_list_tabpages()
+  H.answer_select(function(items)
+    for _, cp in ipairs(items) do
+      for _, f in ipairs(cp.files or {}) do
+        if (f.uri or f.path or ""):find("hello.py", 1, true) then
+          return cp
+        end
+      end
+    end
+  end)
+  local shown = H.events("DiffShown")
+  vim.cmd("AgentCheckpoints")
+  H.wait_for(function()
+    return #shown > 0
+  end, "the diff tab")
+  local call = H.selects[#H.selects]
+  H.eq(call.kind, "agent_ls_checkpoint", "select kind")
+  H.eq(#call.items, 2, "two checkpoints")
+  H.contains(call.shown[2], "please edit hello.py", "the prompt of the older turn")
+  H.eq(#vim.api.nvim_list_tabpages(), tabs + 1, "a new tab")
+  local wins = vim.api.nvim_tabpage_list_wins(0)
+  H.eq(#wins, 2, "two windows")
+  for _, w in ipairs(wins) do
+    H.truthy(vim.wo[w].diff, "diff mode")
+  end
+  H.eq(H.lines(shown[1].before), { "print('hello')" }, "before")
+  H.eq(H.lines(shown[1].after), { "print('goodbye')" }, "after")
+  H.eq(vim.bo[shown[1].after].filetype, "python", "filetype from the path")
+  vim.cmd.tabclose()
+end)
+
+H.test(":AgentRevert reverts the last turn; :AgentRevert undo undoes the revert", function()
+  local n = #reverted
+  vim.cmd("AgentRevert")
+  H.wait_for(function()
+    return #reverted > n
+  end, "the revert")
+  local res = reverted[#reverted].result
+  H.truthy(res, "restore result: " .. vim.inspect(reverted[#reverted].err))
+  H.truthy(res.undoCheckpointId, "undoCheckpointId")
+  H.eq(H.read(ws .. "/notes.md"), "# Notes\n\nfirst line\n", "notes.md reverted")
+  H.truthy(H.noted("undo with :AgentRevert undo"), "undo offered")
+  H.eq(H.lines(hello_buf), { "print('goodbye')" }, "the earlier turn is untouched")
+
+  vim.cmd("AgentRevert undo")
+  H.wait_for(function()
+    return #reverted > n + 1
+  end, "the undo")
+  H.eq(H.read(ws .. "/notes.md"), "# Notes\n\nfirst line\nsecond line\n", "the revert undone")
+end)
+
+H.test("a revert over a file changed since shows the conflict; overwrite on request", function()
+  local result = agent_edit("hello.py", "goodbye", "ciao")
+  H.eq(H.lines(hello_buf), { "print('ciao')" }, "buffer after the agent's edit")
+  -- The user changes the file afterwards.
+  vim.api.nvim_set_current_buf(hello_buf)
+  vim.api.nvim_buf_set_lines(hello_buf, 0, -1, false, { "print('mine')" })
+  vim.cmd("silent write")
+  local n = #reverted
+  H.answer_select(function()
+    return "Cancel"
+  end)
+  vim.cmd("AgentRevert " .. result.checkpointId)
+  H.wait_for(function()
+    local last = H.selects[#H.selects]
+    return last.kind == "agent_ls_conflict" and last.choice
+  end, "the conflict question")
+  H.contains(H.selects[#H.selects].prompt, "hello.py", "the conflict is named")
+  local qf = vim.fn.getqflist()
+  H.eq(#qf, 1, "one quickfix entry")
+  H.eq(vim.api.nvim_buf_get_name(qf[1].bufnr), hello, "quickfix file")
+  H.sleep(200)
+  H.eq(#reverted, n, "cancelled: nothing reverted")
+  H.eq(H.lines(hello_buf), { "print('mine')" }, "the user's text is kept")
+
+  H.answer_select(function(items)
+    return items[2] -- overwrite
+  end)
+  vim.cmd("AgentRevert " .. result.checkpointId)
+  H.wait_for(function()
+    return #reverted > n
+  end, "the forced revert")
+  H.eq(H.lines(hello_buf), { "print('goodbye')" }, "reverted over the conflict")
+end)
+
+H.run()
