@@ -16,7 +16,7 @@ from typing import Any, Literal
 Decision = Literal["ask", "allow", "deny"]
 ProviderName = Literal["anthropic", "scripted"]
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-4-6"
 PROVIDERS: tuple[ProviderName, ...] = ("anthropic", "scripted")
 DECISIONS: tuple[Decision, ...] = ("ask", "allow", "deny")
 DEFAULT_PERMISSIONS: Mapping[str, Decision] = {
