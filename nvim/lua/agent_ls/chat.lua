@@ -128,7 +128,8 @@ local function tool_line(data, root)
     end
   end
   local diffs = 0
-  for _, item in ipairs(util.nn(data.content) or {}) do
+  local content = util.nn(data.content)
+  for _, item in ipairs(type(content) == "table" and content or {}) do
     if type(item) == "table" and util.nn(item.type) == "diff" then
       diffs = diffs + 1
       if #paths == 0 and util.nn(item.path) then
@@ -169,6 +170,8 @@ local function render_tool(chat, id, fields)
     local pos = vim.api.nvim_buf_get_extmark_by_id(chat.buf, ns_tools, entry.mark, {})
     if pos[1] then
       vim.api.nvim_buf_set_lines(chat.buf, pos[1], pos[1] + 1, false, { tool_line(entry.data, client_root(chat)) })
+      -- Replacing the line moves the mark off it: put it back.
+      vim.api.nvim_buf_set_extmark(chat.buf, ns_tools, pos[1], 0, { id = entry.mark })
       return
     end
   end
