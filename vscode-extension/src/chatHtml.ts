@@ -1,0 +1,58 @@
+/** The chat webview's HTML shell (pure: the webview tests load the same page in Chromium). */
+import { escapeHtml } from './markdown';
+
+export interface ChatHtmlOptions {
+  /** webview.cspSource (or the test server's origin) */
+  cspSource: string;
+  nonce: string;
+  scriptUri: string;
+  styleUri: string;
+}
+
+export function chatHtml(o: ChatHtmlOptions): string {
+  const csp = [
+    "default-src 'none'",
+    `style-src ${o.cspSource} 'unsafe-inline'`,
+    `script-src 'nonce-${o.nonce}'`,
+    `img-src ${o.cspSource} data: https:`,
+    `font-src ${o.cspSource}`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${escapeHtml(o.styleUri)}">
+<title>Agent</title>
+</head>
+<body>
+<header id="header">
+  <label class="visually-hidden" for="session-select">Session</label>
+  <select id="session-select" title="Switch session" aria-label="Session"></select>
+  <button id="new-session" class="icon-button" title="New session" aria-label="New session">+</button>
+</header>
+<div id="banner" role="alert" hidden></div>
+<main id="transcript" role="log" aria-live="polite" aria-label="Transcript" tabindex="0">
+  <div id="empty" class="empty">Ask the agent to read, explain or change code in this workspace.</div>
+</main>
+<section id="permissions" aria-label="Permission requests"></section>
+<footer id="composer">
+  <div id="status" aria-live="polite"></div>
+  <textarea id="prompt" rows="3" placeholder="Ask the agent… (Enter to send, Shift+Enter for a new line)" aria-label="Prompt"></textarea>
+  <div class="composer-actions">
+    <button id="cancel" class="secondary" hidden>Cancel</button>
+    <button id="send">Send</button>
+  </div>
+</footer>
+<script nonce="${escapeHtml(o.nonce)}" src="${escapeHtml(o.scriptUri)}"></script>
+</body>
+</html>`;
+}
+
+export function makeNonce(): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let out = '';
+  for (let i = 0; i < 32; i += 1) out += chars.charAt(Math.floor(Math.random() * chars.length));
+  return out;
+}

@@ -1,0 +1,848 @@
+/**
+ * The extension's core: owns the chat state (built from the server), talks to the server through
+ * the AgentClient, and backs the panel, the sessions tree, the status bar and every command.
+ */
+import * as os from 'node:os';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import * as vscode from 'vscode';
+
+import { CheckpointDocuments, checkpointUri } from './checkpointDocs';
+import { AgentClient } from './client';
+import type { ChatViewProvider } from './chatView';
+import type { WebviewMessage } from './messages';
+import {
+  type Checkpoint,
+  type CheckpointListResult,
+  type ContextRef,
+  type DiffFile,
+  type DiffResult,
+  ErrorCode,
+  type ListResult,
+  Method,
+  type PromptResult,
+  type RequestPermissionParams,
+  type RequestPermissionResult,
+  type RestoreResult,
+  type SessionInfo,
+  type TranscriptPage,
+  errorCode,
+  errorMessage,
+} from './protocol';
+import { relativeTime } from './relativeTime';
+import {
+  type ServerSettings,
+  initializationOptions,
+  resolveServerCommand,
+  serverEnv,
+} from './serverCommand';
+import type { SessionsTree } from './sessionsTree';
+import {
+  type ChatAction,
+  type ChatState,
+  type CheckpointBlock,
+  initialState,
+  oldestEntryId,
+  reduce,
+  sessionLabel,
+} from './transcript';
+
+const SECRET_KEY = 'agentLs.anthropicApiKey';
+const LAST_SESSION_KEY = 'agentLs.lastSessionId';
+
+type SessionArg = SessionInfo | string | undefined;
+
+interface PendingPrompt {
+  sessionId: string;
+  token: string;
+}
+
+function readSettings(): ServerSettings & { apiKeySource: string; saveAgentEdits: boolean } {
+  const c = vscode.workspace.getConfiguration('agentLs');
+  return {
+    serverPath: c.get<string>('serverPath', ''),
+    serverArgs: c.get<string[]>('serverArgs', []),
+    pythonPath: c.get<string>('pythonPath', ''),
+    model: c.get<string>('model', ''),
+    baseUrl: c.get<string>('baseUrl', ''),
+    permissionPolicy: c.get<string>('permissionPolicy', 'ask'),
+    sessionDir: c.get<string>('sessionDir', ''),
+    apiKeySource: c.get<string>('apiKeySource', 'env'),
+    saveAgentEdits: c.get<boolean>('saveAgentEdits', true),
+  };
+}
+
+export class AgentController implements vscode.Disposable {
+  state: ChatState = initialState();
+  readonly client = new AgentClient();
+  readonly docs: CheckpointDocuments;
+  private readonly status: vscode.StatusBarItem;
+  private readonly disposables: vscode.Disposable[] = [];
+  private pending: PendingPrompt | undefined;
+  private promptSeq = 0;
+  private readonly permissionWaiters = new Map<string, (r: RequestPermissionResult) => void>();
+  private permissionSeq = 0;
+  private listTimer: ReturnType<typeof setTimeout> | undefined;
+  private starting: Promise<void> | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly chat: ChatViewProvider,
+    private readonly tree: SessionsTree,
+  ) {
+    this.docs = new CheckpointDocuments((checkpointId) =>
+      this.client.request<DiffResult>(Method.checkpointDiff, { checkpointId }),
+    );
+    this.status = vscode.window.createStatusBarItem('agentLs.status', vscode.StatusBarAlignment.Left, 50);
+    this.status.name = 'Agent session';
+    this.status.command = 'agentLs.switchSession';
+    this.status.show();
+    this.disposables.push(
+      this.status,
+      this.client,
+      this.client.onUpdate((params) => this.dispatch({ type: 'update', params })),
+      this.client.onListChanged(() => this.scheduleListRefresh()),
+      this.client.onStateChange((e) => {
+        if (!e.running && this.state.connection === 'ready') {
+          this.dispatch({ type: 'connection', status: e.error ? 'failed' : 'stopped', error: e.error });
+        }
+      }),
+    );
+    this.client.permissionHandler = (params, token) => this.askPermission(params, token);
+    this.renderStatus();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // State
+
+  dispatch(action: ChatAction): void {
+    this.state = reduce(this.state, action);
+    this.chat.post({ type: 'action', action });
+    if (action.type === 'reset' || action.type === 'sessions' || action.type === 'sessionInfo') this.renderTree();
+    this.renderStatus();
+  }
+
+  private renderTree(): void {
+    this.tree.set(this.state.sessions, this.state.session?.sessionId, this.pending?.sessionId);
+  }
+
+  private renderStatus(): void {
+    const s = this.state;
+    void vscode.commands.executeCommand('setContext', 'agentLs.running', !!this.pending);
+    if (s.connection === 'starting') {
+      this.status.text = '$(loading~spin) Agent: starting';
+      this.status.tooltip = 'Starting the agent-ls server';
+    } else if (s.connection !== 'ready') {
+      this.status.text = '$(error) Agent: stopped';
+      this.status.tooltip = s.connectionError ?? 'The agent-ls server is not running';
+      this.status.command = 'agentLs.restartServer';
+      return;
+    } else if (this.pending) {
+      this.status.text = `$(loading~spin) ${sessionLabel(s.session)}${s.progress ? `: ${s.progress}` : ''}`;
+      this.status.tooltip = 'The agent is working. Click to switch session; Agent: Cancel stops it.';
+    } else {
+      this.status.text = `$(comment-discussion) ${sessionLabel(s.session)}`;
+      this.status.tooltip = 'Agent session. Click to switch session.';
+    }
+    this.status.command = 'agentLs.switchSession';
+  }
+
+  onWebviewReady(): void {
+    // The webview starts empty: it gets the whole state, restored from the server, each time.
+    this.chat.post({ type: 'action', action: { type: 'snapshot', state: this.state } });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Server lifecycle
+
+  start(): Promise<void> {
+    this.starting ??= this.doStart().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    this.dispatch({ type: 'connection', status: 'starting' });
+    const settings = readSettings();
+    this.client.saveAgentEdits = settings.saveAgentEdits;
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const cmd = resolveServerCommand(settings, {
+      home: os.homedir(),
+      workspaceFolder: folder,
+      exists: (p) => fs.existsSync(p),
+      platform: process.platform,
+    });
+    let apiKey: string | undefined;
+    if (settings.apiKeySource === 'secretStorage') {
+      apiKey = await this.context.secrets.get(SECRET_KEY);
+      if (!apiKey) {
+        void vscode.window
+          .showWarningMessage('Agent: no API key is stored yet ("agentLs.apiKeySource" is secretStorage).', 'Set API Key')
+          .then((pick) => pick && vscode.commands.executeCommand('agentLs.setApiKey'));
+      }
+    }
+    const env = serverEnv(process.env, { apiKey, baseUrl: settings.baseUrl });
+    const ok = await this.client.start(cmd, env, initializationOptions(settings));
+    if (!ok) {
+      const message = this.client.lastError ?? 'Agent: the agent-ls server could not start.';
+      this.dispatch({ type: 'connection', status: 'failed', error: message });
+      void vscode.window.showErrorMessage(message, 'Open Settings', 'Show Server Log').then((pick) => {
+        if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'agentLs');
+        if (pick === 'Show Server Log') this.client.output.show(true);
+      });
+      return;
+    }
+    this.dispatch({ type: 'connection', status: 'ready' });
+    await this.restoreSession();
+  }
+
+  async restart(): Promise<void> {
+    await this.start();
+  }
+
+  /** After a (re)load: this window's last session, else the most recent one (or a new one). */
+  private async restoreSession(): Promise<void> {
+    const last = this.context.workspaceState.get<string>(LAST_SESSION_KEY);
+    try {
+      let page: TranscriptPage | undefined;
+      if (last) {
+        try {
+          page = await this.client.request<TranscriptPage>(Method.sessionSwitch, { sessionId: last });
+        } catch (e) {
+          if (errorCode(e) !== ErrorCode.sessionNotFound) throw e;
+        }
+      }
+      page ??= await this.client.request<TranscriptPage>(Method.sessionResumeRecent, {});
+      this.showPage(page);
+    } catch (e) {
+      this.error('Could not restore the session', e);
+    }
+    await this.refreshSessions();
+  }
+
+  private showPage(page: TranscriptPage): void {
+    this.dispatch({ type: 'reset', page, running: this.pending?.sessionId === page.session.sessionId });
+    void this.context.workspaceState.update(LAST_SESSION_KEY, page.session.sessionId);
+  }
+
+  async refreshSessions(): Promise<void> {
+    if (!this.client.running) return;
+    try {
+      const result = await this.client.request<ListResult>(Method.sessionList, { limit: 100 });
+      this.dispatch({ type: 'sessions', sessions: result.sessions });
+    } catch (e) {
+      this.client.output.appendLine(`[agent-ls] list failed: ${errorMessage(e)}`);
+    }
+  }
+
+  private scheduleListRefresh(): void {
+    if (this.listTimer) clearTimeout(this.listTimer);
+    this.listTimer = setTimeout(() => {
+      this.listTimer = undefined;
+      void this.refreshSessions();
+    }, 150);
+  }
+
+  private error(what: string, e: unknown): void {
+    const message = `Agent: ${what}: ${errorMessage(e)}`;
+    this.client.output.appendLine(`[agent-ls] ${message}`);
+    void vscode.window.showErrorMessage(message);
+  }
+
+  private requireServer(): boolean {
+    if (this.client.running) return true;
+    const message = this.state.connectionError ?? 'Agent: the agent-ls server is not running.';
+    void vscode.window.showErrorMessage(message, 'Restart Server', 'Show Server Log').then((pick) => {
+      if (pick === 'Restart Server') void this.restart();
+      if (pick === 'Show Server Log') this.client.output.show(true);
+    });
+    return false;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sessions
+
+  private async sessionIdOf(arg: SessionArg, placeHolder: string): Promise<string | undefined> {
+    if (typeof arg === 'string') return arg;
+    if (arg && typeof arg === 'object' && 'sessionId' in arg) return arg.sessionId;
+    if (this.state.session) return this.state.session.sessionId;
+    return this.pickSession(placeHolder);
+  }
+
+  private infoOf(sessionId: string): SessionInfo | undefined {
+    return this.state.sessions.find((s) => s.sessionId === sessionId) ??
+      (this.state.session?.sessionId === sessionId ? this.state.session : undefined);
+  }
+
+  async newSession(name?: string): Promise<void> {
+    if (!this.requireServer()) return;
+    try {
+      const info = await this.client.request<SessionInfo>(Method.sessionNew, name ? { name } : {});
+      this.showPage({ session: info, items: [], hasMore: false });
+      await this.refreshSessions();
+      await this.chat.reveal(true);
+    } catch (e) {
+      this.error('New session failed', e);
+    }
+  }
+
+  async switchSession(sessionId: string): Promise<void> {
+    if (!this.requireServer()) return;
+    try {
+      const page = await this.client.request<TranscriptPage>(Method.sessionSwitch, { sessionId });
+      this.showPage(page);
+      await this.refreshSessions();
+    } catch (e) {
+      this.error('Switch session failed', e);
+      await this.refreshSessions();
+    }
+  }
+
+  async pickSession(placeHolder = 'Switch to session'): Promise<string | undefined> {
+    if (!this.requireServer()) return undefined;
+    await this.refreshSessions();
+    type Item = vscode.QuickPickItem & { sessionId?: string; create?: boolean };
+    const items: Item[] = [{ label: '$(add) New Session', create: true, alwaysShow: true }];
+    for (const s of this.state.sessions) {
+      const active = s.sessionId === this.state.session?.sessionId;
+      items.push({
+        label: `${active ? '$(comment-discussion)' : '$(comment)'} ${sessionLabel(s)}`,
+        description: `${relativeTime(s.modifiedAt)} · ${s.messageCount} msg${active ? ' · active' : ''}`,
+        detail: s.name && s.firstMessage ? s.firstMessage.replace(/\s+/g, ' ').slice(0, 160) : undefined,
+        sessionId: s.sessionId,
+      });
+    }
+    const pick = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true });
+    if (!pick) return undefined;
+    if (pick.create) {
+      await this.newSession();
+      return undefined;
+    }
+    return pick.sessionId;
+  }
+
+  async switchSessionCommand(arg?: SessionArg): Promise<void> {
+    const id = typeof arg === 'string' ? arg : arg?.sessionId ?? (await this.pickSession());
+    if (id) {
+      await this.switchSession(id);
+      await this.chat.reveal();
+    }
+  }
+
+  async renameSession(arg?: SessionArg): Promise<void> {
+    if (!this.requireServer()) return;
+    const id = await this.sessionIdOf(arg, 'Session to rename');
+    if (!id) return;
+    const current = this.infoOf(id);
+    const name = await vscode.window.showInputBox({
+      prompt: 'New session name',
+      value: current?.name ?? sessionLabel(current),
+      validateInput: (v) => (v.trim() && v.trim().length <= 200 ? undefined : 'Between 1 and 200 characters'),
+    });
+    if (!name) return;
+    try {
+      const info = await this.client.request<SessionInfo>(Method.sessionRename, { sessionId: id, name: name.trim() });
+      this.dispatch({ type: 'sessionInfo', session: info });
+      await this.refreshSessions();
+    } catch (e) {
+      this.error('Rename failed', e);
+    }
+  }
+
+  async deleteSession(arg?: SessionArg): Promise<void> {
+    if (!this.requireServer()) return;
+    const id = await this.sessionIdOf(arg, 'Session to delete');
+    if (!id) return;
+    const label = sessionLabel(this.infoOf(id));
+    const ok = await vscode.window.showWarningMessage(
+      `Delete session "${label}"?`,
+      { modal: true, detail: 'It is moved to the session store\'s trash ("agent-ls sessions purge" empties it).' },
+      'Delete',
+    );
+    if (ok !== 'Delete') return;
+    try {
+      await this.client.request(Method.sessionDelete, { sessionId: id });
+      if (this.state.session?.sessionId === id) {
+        await this.context.workspaceState.update(LAST_SESSION_KEY, undefined);
+        const page = await this.client.request<TranscriptPage>(Method.sessionResumeRecent, {});
+        this.showPage(page);
+      }
+      await this.refreshSessions();
+    } catch (e) {
+      this.error('Delete failed', e);
+    }
+  }
+
+  async forkSession(arg?: SessionArg): Promise<void> {
+    if (!this.requireServer()) return;
+    const id = await this.sessionIdOf(arg, 'Session to fork');
+    if (!id) return;
+    try {
+      const info = await this.client.request<SessionInfo>(Method.sessionFork, { sessionId: id });
+      await this.switchSession(info.sessionId);
+      await this.chat.reveal();
+      void vscode.window.showInformationMessage(`Agent: forked "${sessionLabel(this.infoOf(id))}" into a new session.`);
+    } catch (e) {
+      this.error('Fork failed', e);
+    }
+  }
+
+  async loadMore(): Promise<void> {
+    const session = this.state.session;
+    const before = oldestEntryId(this.state.blocks);
+    if (!session || !before || !this.state.hasMore) return;
+    try {
+      const page = await this.client.request<{ items: TranscriptPage['items']; hasMore: boolean }>(Method.sessionHistory, {
+        sessionId: session.sessionId,
+        before,
+      });
+      this.dispatch({ type: 'prepend', sessionId: session.sessionId, items: page.items, hasMore: page.hasMore });
+    } catch (e) {
+      this.error('Loading earlier messages failed', e);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Prompting
+
+  async prompt(text: string, context: ContextRef[] = [], labels: string[] = []): Promise<void> {
+    if (!this.requireServer()) return;
+    if (this.pending) {
+      void vscode.window.showWarningMessage('Agent: the agent is still working. Cancel it first (Agent: Cancel).');
+      return;
+    }
+    if (!this.state.session) {
+      await this.newSession();
+      if (!this.state.session) return;
+    }
+    const sessionId = (this.state.session as SessionInfo).sessionId;
+    this.promptSeq += 1;
+    const token = `agent-ls-prompt-${Date.now()}-${this.promptSeq}`;
+    this.pending = { sessionId, token };
+    this.dispatch({ type: 'promptStarted', text, context: labels });
+    this.renderTree();
+    const progress = this.client.onProgress(token, (value) => {
+      if (this.state.session?.sessionId !== sessionId) return;
+      if (value.kind === 'end') this.dispatch({ type: 'progress', message: undefined });
+      else if (value.message || value.kind === 'begin') {
+        this.dispatch({ type: 'progress', message: value.message ?? (value.kind === 'begin' ? value.title : undefined) });
+      }
+    });
+    let result: PromptResult | undefined;
+    let failure: string | undefined;
+    try {
+      const params: Record<string, unknown> = { sessionId, prompt: text, workDoneToken: token };
+      if (context.length) params.context = context;
+      result = await this.client.request<PromptResult>(Method.sessionPrompt, params);
+    } catch (e) {
+      failure = this.promptFailure(e);
+    } finally {
+      progress.dispose();
+      this.pending = undefined;
+    }
+    if (this.state.session?.sessionId === sessionId) {
+      this.dispatch({ type: 'promptEnded', result, error: failure });
+    } else {
+      this.renderStatus();
+    }
+    this.renderTree();
+    await this.refreshSessions();
+  }
+
+  private promptFailure(e: unknown): string {
+    const code = errorCode(e);
+    const message = errorMessage(e);
+    if (code === ErrorCode.providerError) {
+      const fix =
+        readSettings().apiKeySource === 'secretStorage'
+          ? 'Run "Agent: Set API Key".'
+          : 'Set ANTHROPIC_API_KEY in the environment VS Code starts in, or switch "agentLs.apiKeySource" to secretStorage and run "Agent: Set API Key".';
+      void vscode.window.showErrorMessage(`Agent: ${message}. ${fix}`, 'Set API Key').then((pick) => {
+        if (pick) void vscode.commands.executeCommand('agentLs.setApiKey');
+      });
+      return `${message}. ${fix}`;
+    }
+    if (code === ErrorCode.sessionBusy) return `${message}. Another window is using this session: fork it to continue here.`;
+    return message;
+  }
+
+  async cancel(): Promise<void> {
+    const pending = this.pending;
+    if (!pending) return;
+    try {
+      await this.client.notify(Method.sessionCancel, { sessionId: pending.sessionId });
+    } catch (e) {
+      this.error('Cancel failed', e);
+    }
+  }
+
+  /** The active editor's selection as prompt context (and a short label for the panel). */
+  selectionContext(): { context: ContextRef[]; labels: string[]; text: string } {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.selection.isEmpty) return { context: [], labels: [], text: '' };
+    const sel = editor.selection;
+    const range = {
+      start: { line: sel.start.line, character: sel.start.character },
+      end: { line: sel.end.line, character: sel.end.character },
+    };
+    const rel = vscode.workspace.asRelativePath(editor.document.uri);
+    const lines = sel.start.line === sel.end.line ? `${sel.start.line + 1}` : `${sel.start.line + 1}-${sel.end.line + 1}`;
+    return {
+      context: [{ uri: editor.document.uri.toString(), range }],
+      labels: [`${rel}:${lines}`],
+      text: editor.document.getText(sel),
+    };
+  }
+
+  async promptCommand(text?: string): Promise<void> {
+    const sel = this.selectionContext();
+    const prompt =
+      text ??
+      (await vscode.window.showInputBox({
+        prompt: sel.context.length ? `Prompt the agent (with ${sel.labels[0]} as context)` : 'Prompt the agent',
+        placeHolder: 'What should the agent do?',
+      }));
+    if (!prompt?.trim()) return;
+    await this.chat.reveal();
+    await this.prompt(prompt, sel.context, sel.labels);
+  }
+
+  async askAboutSelection(uri?: vscode.Uri, range?: vscode.Range): Promise<void> {
+    let sel = this.selectionContext();
+    if (uri && range && !range.isEmpty) {
+      const rel = vscode.workspace.asRelativePath(uri);
+      sel = {
+        context: [
+          {
+            uri: uri.toString(),
+            range: {
+              start: { line: range.start.line, character: range.start.character },
+              end: { line: range.end.line, character: range.end.character },
+            },
+          },
+        ],
+        labels: [`${rel}:${range.start.line + 1}-${range.end.line + 1}`],
+        text: '',
+      };
+    }
+    if (!sel.context.length) {
+      void vscode.window.showInformationMessage('Agent: select some code first.');
+      return;
+    }
+    const question = await vscode.window.showInputBox({
+      prompt: `Ask the agent about ${sel.labels[0]}`,
+      value: 'Explain this code.',
+    });
+    if (!question?.trim()) return;
+    await this.chat.reveal();
+    await this.prompt(question, sel.context, sel.labels);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Permissions
+
+  private async askPermission(
+    params: RequestPermissionParams,
+    token: vscode.CancellationToken,
+  ): Promise<RequestPermissionResult> {
+    const cancelled: RequestPermissionResult = { outcome: { outcome: 'cancelled' } };
+    if (!params.options?.length) return cancelled;
+    if (!this.chat.visible) {
+      await this.chat.reveal();
+      await this.chat.whenReady(3000);
+    }
+    if (!this.chat.visible || this.state.session?.sessionId !== params.sessionId) {
+      // No panel to ask in: a modal dialog with the same choices.
+      const title = String(params.toolCall?.title ?? 'The agent wants to use a tool');
+      const pick = await vscode.window.showWarningMessage(
+        `Agent: allow "${title}"?`,
+        { modal: true },
+        ...params.options.map((o) => o.name),
+      );
+      const option = params.options.find((o) => o.name === pick);
+      return option ? { outcome: { outcome: 'selected', optionId: option.optionId } } : cancelled;
+    }
+    this.permissionSeq += 1;
+    const requestId = `perm-${this.permissionSeq}`;
+    return new Promise<RequestPermissionResult>((resolve) => {
+      const finish = (r: RequestPermissionResult): void => {
+        if (!this.permissionWaiters.has(requestId)) return;
+        this.permissionWaiters.delete(requestId);
+        sub.dispose();
+        this.dispatch({ type: 'permissionResolved', requestId });
+        resolve(r);
+      };
+      const sub = token.onCancellationRequested(() => finish(cancelled));
+      this.permissionWaiters.set(requestId, finish);
+      this.dispatch({ type: 'permissionRequest', requestId, params });
+    });
+  }
+
+  answerPermission(requestId: string, optionId: string | undefined): void {
+    const finish = this.permissionWaiters.get(requestId);
+    if (!finish) return;
+    finish(optionId ? { outcome: { outcome: 'selected', optionId } } : { outcome: { outcome: 'cancelled' } });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Checkpoints
+
+  private fileLabel(f: DiffFile): string {
+    return vscode.workspace.asRelativePath(vscode.Uri.parse(f.uri));
+  }
+
+  async viewChanges(checkpointId: string, onlyPath?: string): Promise<void> {
+    if (!this.requireServer()) return;
+    let diff: DiffResult;
+    try {
+      diff = await this.docs.diff(checkpointId, true);
+    } catch (e) {
+      this.error('Could not load the changes', e);
+      return;
+    }
+    let files = diff.files;
+    if (onlyPath) {
+      const match = files.filter((f) => {
+        const fsPath = vscode.Uri.parse(f.uri).fsPath;
+        return f.path === onlyPath || fsPath === onlyPath || fsPath.endsWith(`${path.sep}${onlyPath}`) || this.fileLabel(f) === onlyPath;
+      });
+      if (match.length) files = match;
+    }
+    if (!files.length) {
+      void vscode.window.showInformationMessage('Agent: this checkpoint changed no files.');
+      return;
+    }
+    const title = (f: DiffFile): string => `${this.fileLabel(f)} (${f.operation}, agent turn)`;
+    if (files.length === 1) {
+      const f = files[0];
+      await vscode.commands.executeCommand(
+        'vscode.diff',
+        checkpointUri(checkpointId, f, 'before'),
+        checkpointUri(checkpointId, f, 'after'),
+        title(f),
+        { preview: true },
+      );
+      return;
+    }
+    try {
+      await vscode.commands.executeCommand(
+        'vscode.changes',
+        `Agent checkpoint: ${files.length} files`,
+        files.map((f) => [vscode.Uri.parse(f.uri), checkpointUri(checkpointId, f, 'before'), checkpointUri(checkpointId, f, 'after')]),
+      );
+    } catch {
+      const pick = await vscode.window.showQuickPick(
+        files.map((f) => ({ label: this.fileLabel(f), description: f.operation, file: f })),
+        { placeHolder: 'File to compare' },
+      );
+      if (pick) {
+        await vscode.commands.executeCommand(
+          'vscode.diff',
+          checkpointUri(checkpointId, pick.file, 'before'),
+          checkpointUri(checkpointId, pick.file, 'after'),
+          title(pick.file),
+        );
+      }
+    }
+  }
+
+  /** Revert a turn's files; the result (conflicts included) shows on its checkpoint. */
+  async revert(checkpointId: string, force = false): Promise<RestoreResult | undefined> {
+    if (!this.requireServer()) return undefined;
+    this.dispatch({ type: 'revertStarted', checkpointId });
+    const result = await this.restore(checkpointId, force);
+    if ('error' in result) {
+      this.dispatch({ type: 'revertResult', checkpointId, error: result.error });
+      return undefined;
+    }
+    this.dispatch({ type: 'revertResult', checkpointId, result: result.ok });
+    await this.refreshSessions();
+    return result.ok;
+  }
+
+  async undoRevert(checkpointId: string, undoCheckpointId: string): Promise<void> {
+    if (!this.requireServer()) return;
+    this.dispatch({ type: 'revertStarted', checkpointId, undo: true });
+    const result = await this.restore(undoCheckpointId, false);
+    if ('error' in result) this.dispatch({ type: 'revertResult', checkpointId, undo: true, error: result.error });
+    else this.dispatch({ type: 'revertResult', checkpointId, undo: true, result: result.ok });
+    await this.refreshSessions();
+  }
+
+  private async restore(checkpointId: string, force: boolean): Promise<{ ok: RestoreResult } | { error: string }> {
+    try {
+      const ok = await this.client.request<RestoreResult>(Method.checkpointRestore, { checkpointId, scope: 'files', force });
+      return { ok };
+    } catch (e) {
+      const data = (e as { data?: unknown }).data as Partial<RestoreResult> | undefined;
+      if (errorCode(e) === ErrorCode.checkpointConflict && data && Array.isArray(data.files)) {
+        return { ok: { applied: false, files: data.files, undoCheckpointId: data.undoCheckpointId } };
+      }
+      return { error: errorMessage(e) };
+    }
+  }
+
+  private async listCheckpoints(): Promise<Checkpoint[]> {
+    const session = this.state.session;
+    if (!session) return [];
+    const result = await this.client.request<CheckpointListResult>(Method.checkpointList, { sessionId: session.sessionId });
+    return [...result.checkpoints].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  async revertLastTurn(): Promise<void> {
+    if (!this.requireServer()) return;
+    let checkpoints: Checkpoint[];
+    try {
+      checkpoints = await this.listCheckpoints();
+    } catch (e) {
+      this.error('Could not list checkpoints', e);
+      return;
+    }
+    const last = checkpoints.find((c) => (c.kind ?? 'turn') === 'turn' && c.files.length > 0);
+    if (!last) {
+      void vscode.window.showInformationMessage('Agent: no turn of this session changed files.');
+      return;
+    }
+    await this.revertWithMessage(last.checkpointId);
+  }
+
+  private async revertWithMessage(checkpointId: string): Promise<void> {
+    const result = await this.revert(checkpointId);
+    if (!result) {
+      const block = this.state.blocks.find((b): b is CheckpointBlock => b.type === 'checkpoint' && b.checkpointId === checkpointId);
+      if (block?.revert?.error) void vscode.window.showErrorMessage(`Agent: revert failed: ${block.revert.error}`);
+      return;
+    }
+    const counts = new Map<string, number>();
+    for (const f of result.files) counts.set(f.result, (counts.get(f.result) ?? 0) + 1);
+    const summary = [...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing to do';
+    const actions = result.undoCheckpointId ? ['Undo'] : [];
+    const conflicts = result.files.filter((f) => f.result === 'conflict');
+    const show = conflicts.length ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    const pick = await show(`Agent: reverted the turn's files (${summary}).`, ...actions);
+    if (pick === 'Undo' && result.undoCheckpointId) await this.undoRevert(checkpointId, result.undoCheckpointId);
+  }
+
+  async showCheckpoints(): Promise<void> {
+    if (!this.requireServer()) return;
+    let checkpoints: Checkpoint[];
+    try {
+      checkpoints = await this.listCheckpoints();
+    } catch (e) {
+      this.error('Could not list checkpoints', e);
+      return;
+    }
+    if (!checkpoints.length) {
+      void vscode.window.showInformationMessage('Agent: this session has no checkpoints yet.');
+      return;
+    }
+    const pick = await vscode.window.showQuickPick(
+      checkpoints.map((c) => ({
+        label: c.prompt?.replace(/\s+/g, ' ').slice(0, 80) || c.checkpointId,
+        description: `${relativeTime(c.createdAt)} · ${c.files.length} file${c.files.length === 1 ? '' : 's'}${c.kind && c.kind !== 'turn' ? ` · ${c.kind}` : ''}`,
+        detail: c.files.map((f) => `${f.operation} ${vscode.workspace.asRelativePath(f.uri ?? f.path ?? '')}`).join(', '),
+        checkpoint: c,
+      })),
+      { placeHolder: 'Checkpoints of this session (newest first)', matchOnDetail: true },
+    );
+    if (!pick) return;
+    const action = await vscode.window.showQuickPick(['View Changes', 'Revert'], {
+      placeHolder: pick.label,
+    });
+    if (action === 'View Changes') await this.viewChanges(pick.checkpoint.checkpointId);
+    else if (action === 'Revert') await this.revertWithMessage(pick.checkpoint.checkpointId);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Misc
+
+  async openFile(p: string, line?: number): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    let uri: vscode.Uri;
+    if (/^[a-z][\w+.-]*:\/\//i.test(p)) uri = vscode.Uri.parse(p);
+    else if (path.isAbsolute(p) || !folder) uri = vscode.Uri.file(p);
+    else uri = vscode.Uri.joinPath(folder, p);
+    try {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const pos = new vscode.Position(Math.max(0, (line ?? 1) - 1), 0);
+      await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: true });
+    } catch (e) {
+      this.error(`Could not open ${p}`, e);
+    }
+  }
+
+  async setApiKey(): Promise<void> {
+    const key = await vscode.window.showInputBox({
+      prompt: 'Anthropic API key (stored in VS Code SecretStorage, passed to the server process only)',
+      password: true,
+      ignoreFocusOut: true,
+    });
+    if (!key?.trim()) return;
+    await this.context.secrets.store(SECRET_KEY, key.trim());
+    const config = vscode.workspace.getConfiguration('agentLs');
+    if (config.get('apiKeySource') !== 'secretStorage') {
+      await config.update('apiKeySource', 'secretStorage', vscode.ConfigurationTarget.Global);
+    } else {
+      await this.restart();
+    }
+    void vscode.window.showInformationMessage('Agent: API key stored.');
+  }
+
+  async clearApiKey(): Promise<void> {
+    await this.context.secrets.delete(SECRET_KEY);
+    void vscode.window.showInformationMessage('Agent: stored API key removed.');
+    if (readSettings().apiKeySource === 'secretStorage') await this.restart();
+  }
+
+  handleWebviewMessage(m: WebviewMessage): void {
+    switch (m.type) {
+      case 'ready':
+        this.onWebviewReady();
+        return;
+      case 'prompt':
+        void this.prompt(m.text);
+        return;
+      case 'cancel':
+        void this.cancel();
+        return;
+      case 'newSession':
+        void this.newSession();
+        return;
+      case 'switchSession':
+        void this.switchSession(m.sessionId);
+        return;
+      case 'loadMore':
+        void this.loadMore();
+        return;
+      case 'viewChanges':
+        void this.viewChanges(m.checkpointId, m.path);
+        return;
+      case 'revert':
+        void this.revert(m.checkpointId, !!m.force);
+        return;
+      case 'undo':
+        void this.undoRevert(m.checkpointId, m.undoCheckpointId);
+        return;
+      case 'permission':
+        this.answerPermission(m.requestId, m.optionId);
+        return;
+      case 'openFile':
+        void this.openFile(m.path, m.line);
+        return;
+      case 'retry':
+        void this.restart();
+        return;
+      case 'showLog':
+        this.client.output.show(true);
+        return;
+    }
+  }
+
+  dispose(): void {
+    for (const finish of this.permissionWaiters.values()) finish({ outcome: { outcome: 'cancelled' } });
+    if (this.listTimer) clearTimeout(this.listTimer);
+    for (const d of this.disposables) d.dispose();
+  }
+}

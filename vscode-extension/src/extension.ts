@@ -1,0 +1,79 @@
+/** Entry point: wires the controller to VS Code (views, commands, code action, configuration). */
+import * as vscode from 'vscode';
+
+import { CHECKPOINT_SCHEME } from './checkpointDocs';
+import { CHAT_VIEW_ID, ChatViewProvider } from './chatView';
+import { AgentController } from './controller';
+import type { SessionInfo } from './protocol';
+import { SessionsTree } from './sessionsTree';
+
+let controller: AgentController | undefined;
+
+class AskAboutSelection implements vscode.CodeActionProvider {
+  static readonly kinds = [vscode.CodeActionKind.QuickFix];
+
+  provideCodeActions(document: vscode.TextDocument, range: vscode.Range | vscode.Selection): vscode.CodeAction[] {
+    if (range.isEmpty) return [];
+    const action = new vscode.CodeAction('Ask Agent About Selection', vscode.CodeActionKind.QuickFix);
+    action.command = {
+      command: 'agentLs.askAboutSelection',
+      title: 'Ask Agent About Selection',
+      arguments: [document.uri, range],
+    };
+    return [action];
+  }
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const tree = new SessionsTree();
+  const chat = new ChatViewProvider(context.extensionUri, (m) => controller?.handleWebviewMessage(m));
+  const c = new AgentController(context, chat, tree);
+  controller = c;
+  const treeView = vscode.window.createTreeView('agentLs.sessions', { treeDataProvider: tree, showCollapseAll: false });
+
+  const command = (id: string, fn: (...args: never[]) => unknown): vscode.Disposable =>
+    vscode.commands.registerCommand(id, fn as (...args: unknown[]) => unknown);
+
+  context.subscriptions.push(
+    c,
+    tree,
+    treeView,
+    vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chat),
+    vscode.workspace.registerTextDocumentContentProvider(CHECKPOINT_SCHEME, c.docs),
+    vscode.languages.registerCodeActionsProvider([{ scheme: 'file' }, { scheme: 'untitled' }], new AskAboutSelection(), {
+      providedCodeActionKinds: AskAboutSelection.kinds,
+    }),
+    command('agentLs.newSession', () => c.newSession()),
+    command('agentLs.switchSession', (arg?: SessionInfo | string) => c.switchSessionCommand(arg)),
+    command('agentLs.openSession', (arg?: SessionInfo | string) => c.switchSessionCommand(arg)),
+    command('agentLs.prompt', (text?: string) => c.promptCommand(typeof text === 'string' ? text : undefined)),
+    command('agentLs.askAboutSelection', (uri?: vscode.Uri, range?: vscode.Range) =>
+      c.askAboutSelection(uri instanceof vscode.Uri ? uri : undefined, range instanceof vscode.Range ? range : undefined),
+    ),
+    command('agentLs.cancel', () => c.cancel()),
+    command('agentLs.revertLastTurn', () => c.revertLastTurn()),
+    command('agentLs.showCheckpoints', () => c.showCheckpoints()),
+    command('agentLs.renameSession', (arg?: SessionInfo | string) => c.renameSession(arg)),
+    command('agentLs.deleteSession', (arg?: SessionInfo | string) => c.deleteSession(arg)),
+    command('agentLs.forkSession', (arg?: SessionInfo | string) => c.forkSession(arg)),
+    command('agentLs.refreshSessions', () => c.refreshSessions()),
+    command('agentLs.showServerLog', () => c.client.output.show(true)),
+    command('agentLs.restartServer', () => c.restart()),
+    command('agentLs.setApiKey', () => c.setApiKey()),
+    command('agentLs.clearApiKey', () => c.clearApiKey()),
+    command('agentLs.focusChat', () => chat.reveal(true)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('agentLs') && !e.affectsConfiguration('agentLs.trace')) {
+        void c.restart();
+      }
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void c.restart()),
+  );
+  await c.start();
+}
+
+export async function deactivate(): Promise<void> {
+  const c = controller;
+  controller = undefined;
+  if (c) await c.client.stop();
+}

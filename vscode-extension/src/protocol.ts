@@ -1,0 +1,283 @@
+/**
+ * The agent-ls wire contract as the extension sees it (DESIGN.md §2, docs/protocol.md).
+ * Plain types and constants only: no `vscode` import, so every module and test can use it.
+ */
+
+export const Method = {
+  sessionList: 'agent/session/list',
+  sessionNew: 'agent/session/new',
+  sessionSwitch: 'agent/session/switch',
+  sessionResumeRecent: 'agent/session/resumeRecent',
+  sessionHistory: 'agent/session/history',
+  sessionRename: 'agent/session/rename',
+  sessionDelete: 'agent/session/delete',
+  sessionFork: 'agent/session/fork',
+  sessionPrompt: 'agent/session/prompt',
+  checkpointList: 'agent/checkpoint/list',
+  checkpointDiff: 'agent/checkpoint/diff',
+  checkpointRestore: 'agent/checkpoint/restore',
+  /** client → server notification */
+  sessionCancel: 'agent/session/cancel',
+  /** server → client notifications */
+  sessionUpdate: 'agent/session/update',
+  sessionListChanged: 'agent/session/listChanged',
+  /** server → client request */
+  requestPermission: 'agent/session/requestPermission',
+} as const;
+
+export const ErrorCode = {
+  invalidParams: -32602,
+  sessionNotFound: -32001,
+  sessionBusy: -32002,
+  checkpointConflict: -32003,
+  providerError: -32004,
+  checkpointNotFound: -32005,
+  requestCancelled: -32800,
+} as const;
+
+export interface SessionInfo {
+  sessionId: string;
+  name?: string;
+  workspace: string;
+  createdAt: string;
+  modifiedAt: string;
+  messageCount: number;
+  firstMessage: string;
+  parentSessionId?: string;
+  active?: boolean;
+  live?: boolean;
+}
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export interface ContextRef {
+  uri: string;
+  range?: Range;
+}
+
+/** Anthropic content blocks, as the server stores and returns them. */
+export type ContentBlock =
+  | { type: 'text'; text: string }
+  | { type: 'thinking'; thinking: string; signature?: string }
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> }
+  | {
+      type: 'tool_result';
+      tool_use_id: string;
+      content?: string | Array<{ type: string; text?: string }>;
+      is_error?: boolean;
+    }
+  | { type: 'resource_link'; uri: string; name?: string }
+  | { type: string; [key: string]: unknown };
+
+export type CheckpointOperation = 'created' | 'modified' | 'deleted';
+
+export interface CheckpointFile {
+  uri?: string;
+  path?: string;
+  operation: CheckpointOperation;
+  conflict?: boolean;
+  restorable?: boolean;
+}
+
+export interface Checkpoint {
+  checkpointId: string;
+  entryId: string;
+  turnId?: string;
+  createdAt: string;
+  prompt?: string;
+  kind?: string;
+  files: CheckpointFile[];
+}
+
+/** One user / assistant / tool / checkpoint item of a transcript page. */
+export interface TranscriptItem {
+  entryId: string;
+  ts?: string;
+  kind: 'user' | 'assistant' | 'tool' | 'checkpoint' | 'compaction' | string;
+  content?: string | ContentBlock[];
+  model?: string;
+  stopReason?: string;
+  usage?: Usage;
+  checkpointId?: string;
+  turnId?: string;
+  checkpointKind?: string;
+  files?: CheckpointFile[];
+  summary?: string;
+}
+
+export interface TranscriptPage {
+  session: SessionInfo;
+  items: TranscriptItem[];
+  hasMore: boolean;
+}
+
+export interface ListResult {
+  sessions: SessionInfo[];
+  nextCursor?: string;
+}
+
+export interface Usage {
+  inputTokens?: number;
+  outputTokens?: number;
+  input_tokens?: number;
+  output_tokens?: number;
+  [key: string]: unknown;
+}
+
+export type StopReason = 'end_turn' | 'max_tokens' | 'refusal' | 'cancelled' | 'error' | string;
+
+export interface PromptParams {
+  sessionId?: string;
+  prompt: string | ContentBlock[];
+  context?: ContextRef[];
+  workDoneToken?: string | number;
+}
+
+export interface PromptResult {
+  stopReason: StopReason;
+  entryId?: string;
+  checkpointId?: string;
+  usage?: Usage;
+  error?: string;
+}
+
+export type ToolCallStatus = 'pending' | 'in_progress' | 'completed' | 'failed' | string;
+
+export interface ToolCallLocation {
+  path: string;
+  line?: number;
+}
+
+export type ToolCallContent =
+  | { type: 'diff'; path: string; oldText?: string | null; newText: string }
+  | { type: 'content'; content: ContentBlock }
+  | { type: string; [key: string]: unknown };
+
+export interface ToolCallFields {
+  toolCallId: string;
+  title?: string;
+  /** The tool's kind (read, edit, execute, …); `toolKind` when `kind` is the update's tag. */
+  toolKind?: string;
+  status?: ToolCallStatus;
+  content?: ToolCallContent[];
+  locations?: ToolCallLocation[];
+  rawInput?: unknown;
+  rawOutput?: unknown;
+}
+
+export const UPDATE_KINDS = [
+  'user_message',
+  'agent_message_chunk',
+  'agent_thought_chunk',
+  'tool_call',
+  'tool_call_update',
+  'checkpoint',
+  'usage',
+  'session_info',
+] as const;
+export type UpdateKind = (typeof UPDATE_KINDS)[number];
+
+/** The `update` of an `agent/session/update` notification, loosely typed: it is read defensively. */
+export interface SessionUpdate {
+  kind?: string;
+  sessionUpdate?: string;
+  [key: string]: unknown;
+}
+
+export interface SessionUpdateParams {
+  sessionId: string;
+  turnId?: string;
+  update: SessionUpdate;
+}
+
+export interface CheckpointListResult {
+  checkpoints: Checkpoint[];
+}
+
+export interface DiffFile {
+  uri: string;
+  path?: string;
+  operation: CheckpointOperation;
+  before?: string | null;
+  after?: string | null;
+  diff?: string;
+}
+
+export interface DiffResult {
+  files: DiffFile[];
+}
+
+export type RestoreScope = 'files' | 'conversation' | 'both';
+export type RestoreFileResult = 'restored' | 'conflict' | 'unchanged' | 'failed' | string;
+
+export interface RestoreResult {
+  applied: boolean;
+  files: Array<{ uri?: string; path?: string; result: RestoreFileResult; reason?: string }>;
+  undoCheckpointId?: string;
+}
+
+export type PermissionOptionKind = 'allow_once' | 'allow_always' | 'reject_once' | 'reject_always';
+
+export interface PermissionOption {
+  optionId: string;
+  name: string;
+  kind: PermissionOptionKind | string;
+}
+
+export interface RequestPermissionParams {
+  sessionId: string;
+  toolCall: Partial<ToolCallFields> & { [key: string]: unknown };
+  options: PermissionOption[];
+}
+
+export type PermissionOutcome = { outcome: 'cancelled' } | { outcome: 'selected'; optionId: string };
+
+export interface RequestPermissionResult {
+  outcome: PermissionOutcome;
+}
+
+/** What the extension sends in `initializationOptions`. */
+export interface InitializationOptions {
+  client: string;
+  permissionUi: boolean;
+  model?: string;
+  permissionPolicy?: string;
+  sessionDir?: string;
+}
+
+/** The update's tag: `kind` per DESIGN.md, `sessionUpdate` as ACP spells it. */
+export function updateKind(update: SessionUpdate): string | undefined {
+  const tag = update.kind;
+  if (typeof tag === 'string' && (UPDATE_KINDS as readonly string[]).includes(tag)) {
+    return tag;
+  }
+  return typeof update.sessionUpdate === 'string' ? update.sessionUpdate : tag;
+}
+
+/** The message of a JSON-RPC error, with `data` details when the server sent a string. */
+export function errorMessage(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const e = err as { message?: unknown; data?: unknown };
+    const msg = typeof e.message === 'string' ? e.message : String(err);
+    if (e.data && typeof e.data === 'object' && typeof (e.data as { detail?: unknown }).detail === 'string') {
+      return `${msg} (${(e.data as { detail: string }).detail})`;
+    }
+    return msg;
+  }
+  return String(err);
+}
+
+export function errorCode(err: unknown): number | undefined {
+  if (err && typeof err === 'object' && typeof (err as { code?: unknown }).code === 'number') {
+    return (err as { code: number }).code;
+  }
+  return undefined;
+}

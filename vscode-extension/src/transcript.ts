@@ -1,0 +1,590 @@
+/**
+ * The chat panel's model and its reducer. The extension host owns the state (built from what the
+ * server returns and streams); the webview receives a snapshot, then the same actions, and applies
+ * the same reducer. No `vscode` import: unit-tested directly and bundled into the webview.
+ */
+import {
+  type CheckpointFile,
+  type ContentBlock,
+  type PermissionOption,
+  type PromptResult,
+  type RequestPermissionParams,
+  type RestoreResult,
+  type SessionInfo,
+  type SessionUpdate,
+  type SessionUpdateParams,
+  type ToolCallContent,
+  type ToolCallLocation,
+  type TranscriptItem,
+  type TranscriptPage,
+  type Usage,
+  updateKind,
+} from './protocol';
+
+export interface UserBlock {
+  type: 'user';
+  key: string;
+  text: string;
+  context: string[];
+  entryId?: string;
+  turnId?: string;
+  pending?: boolean;
+}
+
+export interface AssistantBlock {
+  type: 'assistant';
+  key: string;
+  text: string;
+  thought: string;
+  entryId?: string;
+  turnId?: string;
+}
+
+export interface ToolBlock {
+  type: 'tool';
+  key: string;
+  toolCallId: string;
+  title: string;
+  toolKind?: string;
+  status: string;
+  locations: ToolCallLocation[];
+  diffs: string[];
+  output?: string;
+  turnId?: string;
+}
+
+export interface RevertState {
+  status: 'running' | 'done' | 'error';
+  /** true while/after undoing a revert through its undo checkpoint */
+  undo?: boolean;
+  result?: RestoreResult;
+  error?: string;
+}
+
+export interface CheckpointBlock {
+  type: 'checkpoint';
+  key: string;
+  checkpointId: string;
+  checkpointKind: string;
+  turnId?: string;
+  entryId?: string;
+  files: Array<{ path: string; uri?: string; operation: string }>;
+  revert?: RevertState;
+}
+
+export interface NoticeBlock {
+  type: 'notice';
+  key: string;
+  level: 'info' | 'warning' | 'error';
+  text: string;
+}
+
+export type Block = UserBlock | AssistantBlock | ToolBlock | CheckpointBlock | NoticeBlock;
+
+export interface PendingPermission {
+  requestId: string;
+  sessionId: string;
+  title: string;
+  toolKind?: string;
+  detail?: string;
+  options: PermissionOption[];
+}
+
+export type ConnectionStatus = 'starting' | 'ready' | 'failed' | 'stopped';
+
+export interface ChatState {
+  connection: ConnectionStatus;
+  connectionError?: string;
+  session?: SessionInfo;
+  sessions: SessionInfo[];
+  blocks: Block[];
+  hasMore: boolean;
+  running: boolean;
+  turnId?: string;
+  progress?: string;
+  usage?: Usage;
+  permissions: PendingPermission[];
+  /** next key number; part of the state so host and webview assign the same keys */
+  seq: number;
+}
+
+export type ChatAction =
+  | { type: 'snapshot'; state: ChatState }
+  | { type: 'connection'; status: ConnectionStatus; error?: string }
+  | { type: 'reset'; page: TranscriptPage; running?: boolean }
+  | { type: 'prepend'; sessionId: string; items: TranscriptItem[]; hasMore: boolean }
+  | { type: 'sessions'; sessions: SessionInfo[] }
+  | { type: 'sessionInfo'; session: SessionInfo }
+  | { type: 'update'; params: SessionUpdateParams }
+  | { type: 'promptStarted'; text: string; context?: string[] }
+  | { type: 'promptEnded'; result?: PromptResult; error?: string }
+  | { type: 'progress'; message?: string }
+  | { type: 'revertStarted'; checkpointId: string; undo?: boolean }
+  | { type: 'revertResult'; checkpointId: string; undo?: boolean; result?: RestoreResult; error?: string }
+  | { type: 'permissionRequest'; requestId: string; params: RequestPermissionParams }
+  | { type: 'permissionResolved'; requestId: string }
+  | { type: 'notice'; level: NoticeBlock['level']; text: string };
+
+export function initialState(): ChatState {
+  return { connection: 'starting', sessions: [], blocks: [], hasMore: false, running: false, permissions: [], seq: 0 };
+}
+
+/** Plain text of a content value: a string, one block, or a list of blocks. */
+export function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map(contentText).filter((t) => t !== '').join('');
+  if (content && typeof content === 'object') {
+    const c = content as Record<string, unknown>;
+    if (typeof c.text === 'string') return c.text;
+    if (c.type === 'content' && c.content) return contentText(c.content);
+    if (c.type === 'tool_result') return contentText(c.content);
+  }
+  return '';
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function baseName(p: string): string {
+  const parts = p.split(/[\\/]/);
+  return parts[parts.length - 1] || p;
+}
+
+function clip(s: string, n: number): string {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+}
+
+/** A short title for a tool_use block from history (streamed calls carry their own title). */
+export function describeToolUse(name: string, input: Record<string, unknown> | undefined): string {
+  const i = input ?? {};
+  const path = str(i.path) ?? str(i.file_path) ?? str(i.file);
+  const cmd = str(i.command) ?? str(i.cmd);
+  switch (name) {
+    case 'read_file':
+      return path ? `Read ${path}` : 'Read file';
+    case 'write_file':
+      return path ? `Write ${path}` : 'Write file';
+    case 'edit_file':
+      return path ? `Edit ${path}` : 'Edit file';
+    case 'delete_file':
+      return path ? `Delete ${path}` : 'Delete file';
+    case 'list_files':
+    case 'list_dir':
+      return `List ${path ?? '.'}`;
+    case 'grep':
+    case 'search':
+      return `Search ${JSON.stringify(str(i.pattern) ?? str(i.query) ?? '')}`;
+    case 'run_command':
+    case 'bash':
+    case 'run':
+      return cmd ? `Run ${clip(cmd, 60)}` : 'Run command';
+    default:
+      return path ? `${name} ${path}` : name;
+  }
+}
+
+function toolKindOf(name: string): string | undefined {
+  if (/read|list|grep|search/.test(name)) return 'read';
+  if (/write|edit|delete/.test(name)) return 'edit';
+  if (/run|bash|command/.test(name)) return 'execute';
+  return undefined;
+}
+
+function checkpointFiles(files: CheckpointFile[] | undefined): CheckpointBlock['files'] {
+  return (files ?? []).map((f) => ({
+    path: f.path ?? f.uri ?? '',
+    uri: f.uri,
+    operation: f.operation ?? 'modified',
+  }));
+}
+
+function key(state: { seq: number }, prefix: string): string {
+  state.seq += 1;
+  return `${prefix}${state.seq}`;
+}
+
+/** Transcript items (one page from switch/resumeRecent/history) → blocks. */
+export function itemsToBlocks(items: TranscriptItem[], counter: { seq: number }): Block[] {
+  const blocks: Block[] = [];
+  const tools = new Map<string, ToolBlock>();
+  for (const item of items) {
+    const content = item.content;
+    if (item.kind === 'user') {
+      const list: ContentBlock[] = typeof content === 'string' ? [{ type: 'text', text: content }] : (content ?? []);
+      const text = list
+        .filter((b) => b.type === 'text')
+        .map((b) => contentText(b))
+        .join('\n');
+      const context = list
+        .filter((b) => b.type === 'resource_link')
+        .map((b) => str((b as { uri?: unknown }).uri) ?? '')
+        .filter(Boolean);
+      // Tool results the server stores under the user role belong to their tool calls.
+      for (const b of list) if (b.type === 'tool_result') applyToolResult(tools, b as ContentBlock);
+      if (text || context.length) {
+        blocks.push({ type: 'user', key: key(counter, 'u'), text, context, entryId: item.entryId, turnId: item.turnId });
+      }
+    } else if (item.kind === 'assistant') {
+      const list: ContentBlock[] = typeof content === 'string' ? [{ type: 'text', text: content }] : (content ?? []);
+      let current: AssistantBlock | undefined;
+      for (const b of list) {
+        if (b.type === 'text' || b.type === 'thinking') {
+          if (!current) {
+            current = { type: 'assistant', key: key(counter, 'a'), text: '', thought: '', entryId: item.entryId };
+            blocks.push(current);
+          }
+          if (b.type === 'text') current.text += contentText(b);
+          else current.thought += str((b as { thinking?: unknown }).thinking) ?? '';
+        } else if (b.type === 'tool_use') {
+          const use = b as { id: string; name: string; input: Record<string, unknown> };
+          const tool: ToolBlock = {
+            type: 'tool',
+            key: key(counter, 't'),
+            toolCallId: use.id,
+            title: describeToolUse(use.name, use.input),
+            toolKind: toolKindOf(use.name),
+            status: 'completed',
+            locations: [],
+            diffs: [],
+          };
+          tools.set(use.id, tool);
+          blocks.push(tool);
+          current = undefined;
+        }
+      }
+    } else if (item.kind === 'tool') {
+      const list = Array.isArray(content) ? content : [];
+      for (const b of list) applyToolResult(tools, b);
+    } else if (item.kind === 'checkpoint' && item.checkpointId) {
+      blocks.push({
+        type: 'checkpoint',
+        key: key(counter, 'c'),
+        checkpointId: item.checkpointId,
+        checkpointKind: item.checkpointKind ?? 'turn',
+        turnId: item.turnId,
+        entryId: item.entryId,
+        files: checkpointFiles(item.files),
+      });
+    } else if (item.kind === 'compaction') {
+      blocks.push({ type: 'notice', key: key(counter, 'n'), level: 'info', text: 'Earlier messages were summarized.' });
+    }
+  }
+  return blocks;
+}
+
+function applyToolResult(tools: Map<string, ToolBlock>, b: ContentBlock): void {
+  if (b.type !== 'tool_result') return;
+  const r = b as { tool_use_id: string; is_error?: boolean; content?: unknown };
+  const tool = tools.get(r.tool_use_id);
+  if (!tool) return;
+  tool.status = r.is_error ? 'failed' : 'completed';
+  const out = contentText(r.content);
+  if (out) tool.output = out;
+}
+
+function lastIndex<T>(list: T[], pred: (x: T) => boolean): number {
+  for (let i = list.length - 1; i >= 0; i -= 1) if (pred(list[i])) return i;
+  return -1;
+}
+
+function replaceAt(blocks: Block[], index: number, block: Block): Block[] {
+  const out = blocks.slice();
+  out[index] = block;
+  return out;
+}
+
+function toolFields(update: SessionUpdate): Partial<ToolBlock> & { toolCallId?: string } {
+  const out: Partial<ToolBlock> & { toolCallId?: string } = {};
+  const id = str(update.toolCallId);
+  if (id) out.toolCallId = id;
+  const title = str(update.title);
+  if (title !== undefined) out.title = title;
+  const tk = str(update.toolKind) ?? (updateKind(update) === update.kind ? undefined : str(update.kind));
+  if (tk) out.toolKind = tk;
+  const status = str(update.status);
+  if (status) out.status = status;
+  if (Array.isArray(update.locations)) out.locations = update.locations as ToolCallLocation[];
+  if (Array.isArray(update.content)) {
+    const content = update.content as ToolCallContent[];
+    const diffs = content.filter((c) => c.type === 'diff').map((c) => String((c as { path?: unknown }).path ?? ''));
+    if (diffs.length) out.diffs = diffs;
+    const text = content
+      .filter((c) => c.type !== 'diff')
+      .map((c) => contentText(c))
+      .join('\n');
+    if (text) out.output = text;
+  }
+  return out;
+}
+
+function applyUpdate(state: ChatState, params: SessionUpdateParams): ChatState {
+  if (!state.session || params.sessionId !== state.session.sessionId) return state;
+  const update = params.update ?? {};
+  const turnId = params.turnId;
+  const kind = updateKind(update);
+  const next: ChatState = { ...state };
+  if (turnId && state.running) next.turnId = turnId;
+  switch (kind) {
+    case 'user_message': {
+      const text = contentText(update.content ?? update.text ?? update.prompt);
+      const i = lastIndex(state.blocks, (b) => b.type === 'user' && !!b.pending);
+      if (i >= 0) {
+        const pending = state.blocks[i] as UserBlock;
+        next.blocks = replaceAt(state.blocks, i, {
+          ...pending,
+          text: text || pending.text,
+          pending: false,
+          turnId,
+          entryId: str(update.entryId) ?? pending.entryId,
+        });
+      } else {
+        next.blocks = [
+          ...state.blocks,
+          { type: 'user', key: key(next, 'u'), text, context: [], turnId, entryId: str(update.entryId) },
+        ];
+      }
+      return next;
+    }
+    case 'agent_message_chunk':
+    case 'agent_thought_chunk': {
+      const text = contentText(update.content ?? update.text);
+      if (!text) return state;
+      const thought = kind === 'agent_thought_chunk';
+      const last = state.blocks[state.blocks.length - 1];
+      if (last && last.type === 'assistant' && last.turnId === turnId) {
+        next.blocks = replaceAt(state.blocks, state.blocks.length - 1, {
+          ...last,
+          text: thought ? last.text : last.text + text,
+          thought: thought ? last.thought + text : last.thought,
+        });
+      } else {
+        next.blocks = [
+          ...state.blocks,
+          {
+            type: 'assistant',
+            key: key(next, 'a'),
+            text: thought ? '' : text,
+            thought: thought ? text : '',
+            turnId,
+          },
+        ];
+      }
+      return next;
+    }
+    case 'tool_call':
+    case 'tool_call_update': {
+      const fields = toolFields(update);
+      if (!fields.toolCallId) return state;
+      const i = state.blocks.findIndex((b) => b.type === 'tool' && b.toolCallId === fields.toolCallId);
+      if (i >= 0) {
+        const old = state.blocks[i] as ToolBlock;
+        next.blocks = replaceAt(state.blocks, i, {
+          ...old,
+          ...fields,
+          diffs: fields.diffs ?? old.diffs,
+          locations: fields.locations ?? old.locations,
+        } as ToolBlock);
+      } else {
+        next.blocks = [
+          ...state.blocks,
+          {
+            type: 'tool',
+            key: key(next, 't'),
+            toolCallId: fields.toolCallId,
+            title: fields.title ?? 'Tool call',
+            toolKind: fields.toolKind,
+            status: fields.status ?? 'pending',
+            locations: fields.locations ?? [],
+            diffs: fields.diffs ?? [],
+            output: fields.output,
+            turnId,
+          },
+        ];
+      }
+      return next;
+    }
+    case 'checkpoint': {
+      const cp = (update.checkpoint && typeof update.checkpoint === 'object' ? update.checkpoint : update) as Record<
+        string,
+        unknown
+      >;
+      const checkpointId = str(cp.checkpointId);
+      if (!checkpointId) return state;
+      if (state.blocks.some((b) => b.type === 'checkpoint' && b.checkpointId === checkpointId)) return state;
+      next.blocks = [
+        ...state.blocks,
+        {
+          type: 'checkpoint',
+          key: key(next, 'c'),
+          checkpointId,
+          checkpointKind: str(cp.checkpointKind) ?? str(cp.kind === 'checkpoint' ? undefined : cp.kind) ?? 'turn',
+          turnId: str(cp.turnId) ?? turnId,
+          entryId: str(cp.entryId),
+          files: checkpointFiles(cp.files as CheckpointFile[] | undefined),
+        },
+      ];
+      return next;
+    }
+    case 'usage': {
+      const usage = (update.usage && typeof update.usage === 'object' ? update.usage : update) as Usage;
+      next.usage = usage;
+      return next;
+    }
+    case 'session_info': {
+      const name = str(update.name) ?? str((update.session as { name?: unknown } | undefined)?.name);
+      if (name === undefined) return state;
+      next.session = { ...state.session, name };
+      next.sessions = state.sessions.map((s) => (s.sessionId === state.session?.sessionId ? { ...s, name } : s));
+      return next;
+    }
+    default:
+      return state;
+  }
+}
+
+function updateCheckpoint(state: ChatState, checkpointId: string, f: (b: CheckpointBlock) => CheckpointBlock): ChatState {
+  const i = state.blocks.findIndex((b) => b.type === 'checkpoint' && b.checkpointId === checkpointId);
+  if (i < 0) return state;
+  return { ...state, blocks: replaceAt(state.blocks, i, f(state.blocks[i] as CheckpointBlock)) };
+}
+
+const STOP_NOTICES: Record<string, { level: NoticeBlock['level']; text: string }> = {
+  cancelled: { level: 'warning', text: 'Cancelled.' },
+  max_tokens: { level: 'warning', text: 'The reply was cut off (max tokens).' },
+  refusal: { level: 'warning', text: 'The model declined to answer.' },
+  error: { level: 'error', text: 'The turn failed.' },
+};
+
+export function reduce(state: ChatState, action: ChatAction): ChatState {
+  switch (action.type) {
+    case 'snapshot':
+      return action.state;
+    case 'connection':
+      return { ...state, connection: action.status, connectionError: action.error };
+    case 'reset': {
+      const next: ChatState = { ...state, session: action.page.session, hasMore: action.page.hasMore };
+      next.blocks = itemsToBlocks(action.page.items, next);
+      next.running = !!action.running;
+      if (!next.running) {
+        next.turnId = undefined;
+        next.progress = undefined;
+      }
+      next.permissions = state.permissions.filter((p) => p.sessionId === action.page.session.sessionId);
+      next.sessions = state.sessions.map((s) =>
+        s.sessionId === action.page.session.sessionId ? action.page.session : { ...s, active: false },
+      );
+      return next;
+    }
+    case 'prepend': {
+      if (state.session?.sessionId !== action.sessionId) return state;
+      const next: ChatState = { ...state, hasMore: action.hasMore };
+      next.blocks = [...itemsToBlocks(action.items, next), ...state.blocks];
+      return next;
+    }
+    case 'sessions':
+      return { ...state, sessions: action.sessions };
+    case 'sessionInfo': {
+      const s = action.session;
+      const sessions = state.sessions.map((x) => (x.sessionId === s.sessionId ? { ...x, ...s } : x));
+      const session = state.session?.sessionId === s.sessionId ? { ...state.session, ...s } : state.session;
+      return { ...state, sessions, session };
+    }
+    case 'update':
+      return applyUpdate(state, action.params);
+    case 'promptStarted': {
+      const next: ChatState = { ...state, running: true, progress: undefined, turnId: undefined };
+      next.blocks = [
+        ...state.blocks,
+        { type: 'user', key: key(next, 'u'), text: action.text, context: action.context ?? [], pending: true },
+      ];
+      return next;
+    }
+    case 'promptEnded': {
+      const next: ChatState = { ...state, running: false, progress: undefined };
+      const turnId = state.turnId;
+      const stop = action.result?.stopReason;
+      let blocks = state.blocks.map((b) =>
+        b.type === 'user' && b.pending
+          ? { ...b, pending: false }
+          : b.type === 'tool' && (b.status === 'pending' || b.status === 'in_progress') && (!turnId || b.turnId === turnId)
+            ? { ...b, status: stop === 'end_turn' ? 'completed' : 'failed' }
+            : b,
+      );
+      const notice = action.error
+        ? { level: 'error' as const, text: action.error }
+        : stop && STOP_NOTICES[stop]
+          ? {
+              ...STOP_NOTICES[stop],
+              text: action.result?.error ? `${STOP_NOTICES[stop].text} ${action.result.error}` : STOP_NOTICES[stop].text,
+            }
+          : undefined;
+      if (notice) blocks = [...blocks, { type: 'notice', key: key(next, 'n'), ...notice }];
+      next.blocks = blocks;
+      next.turnId = undefined;
+      if (action.result?.usage) next.usage = action.result.usage;
+      return next;
+    }
+    case 'progress':
+      return { ...state, progress: action.message };
+    case 'revertStarted':
+      return updateCheckpoint(state, action.checkpointId, (b) => ({
+        ...b,
+        revert: { ...b.revert, status: 'running', undo: action.undo, error: undefined },
+      }));
+    case 'revertResult':
+      return updateCheckpoint(state, action.checkpointId, (b) => ({
+        ...b,
+        revert: action.error
+          ? { ...b.revert, status: 'error', undo: action.undo, error: action.error }
+          : { status: 'done', undo: action.undo, result: action.result ?? b.revert?.result },
+      }));
+    case 'permissionRequest': {
+      const p = action.params;
+      const tc = p.toolCall ?? {};
+      const detail = Array.isArray(tc.content) ? contentText(tc.content) : undefined;
+      const raw = (tc as { rawInput?: { command?: unknown } }).rawInput;
+      return {
+        ...state,
+        permissions: [
+          ...state.permissions,
+          {
+            requestId: action.requestId,
+            sessionId: p.sessionId,
+            title: str(tc.title) ?? 'The agent wants to use a tool',
+            toolKind: str(tc.toolKind) ?? str((tc as { kind?: unknown }).kind),
+            detail: detail || str(raw?.command),
+            options: p.options ?? [],
+          },
+        ],
+      };
+    }
+    case 'permissionResolved':
+      return { ...state, permissions: state.permissions.filter((p) => p.requestId !== action.requestId) };
+    case 'notice': {
+      const next: ChatState = { ...state };
+      next.blocks = [...state.blocks, { type: 'notice', key: key(next, 'n'), level: action.level, text: action.text }];
+      return next;
+    }
+    default:
+      return state;
+  }
+}
+
+/** The label a session is shown by: its name, else its first message, else "New session". */
+export function sessionLabel(s: Pick<SessionInfo, 'name' | 'firstMessage'> | undefined): string {
+  if (!s) return 'No session';
+  const name = s.name?.trim();
+  if (name) return name;
+  const first = s.firstMessage?.trim();
+  return first ? clip(first, 60) : 'New session';
+}
+
+export { baseName };
+
+/** The oldest entry id shown, the `before` cursor of `agent/session/history`. */
+export function oldestEntryId(blocks: Block[]): string | undefined {
+  for (const b of blocks) if ('entryId' in b && b.entryId) return b.entryId;
+  return undefined;
+}

@@ -1,0 +1,408 @@
+/**
+ * The chat panel's script. It holds no transcript of its own across reloads: the extension host
+ * sends a snapshot of the session (restored from the server) on `ready`, then actions, and this
+ * script applies the shared reducer and renders. Only the unsent draft is kept in webview state.
+ */
+import { renderMarkdown } from '../markdown';
+import type { HostMessage, WebviewMessage } from '../messages';
+import { relativeTime, messageCount } from '../relativeTime';
+import {
+  type Block,
+  type ChatState,
+  type CheckpointBlock,
+  type PendingPermission,
+  type ToolBlock,
+  baseName,
+  initialState,
+  reduce,
+  sessionLabel,
+} from '../transcript';
+
+interface VsCodeApi {
+  postMessage(message: WebviewMessage): void;
+  getState(): { draft?: string } | undefined;
+  setState(state: { draft?: string }): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+let state: ChatState = initialState();
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const transcript = $<HTMLElement>('transcript');
+const empty = $<HTMLElement>('empty');
+const banner = $<HTMLElement>('banner');
+const select = $<HTMLSelectElement>('session-select');
+const newButton = $<HTMLButtonElement>('new-session');
+const permissions = $<HTMLElement>('permissions');
+const prompt = $<HTMLTextAreaElement>('prompt');
+const send = $<HTMLButtonElement>('send');
+const cancel = $<HTMLButtonElement>('cancel');
+const status = $<HTMLElement>('status');
+
+const post = (m: WebviewMessage): void => vscode.postMessage(m);
+
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | undefined> = {},
+  ...children: Array<Node | string | undefined>
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) el.setAttribute(k, v);
+  for (const c of children) if (c !== undefined) el.append(c);
+  return el;
+}
+
+function button(label: string, onClick: () => void, attrs: Record<string, string | undefined> = {}): HTMLButtonElement {
+  const b = h('button', { type: 'button', ...attrs }, label);
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocks
+
+const STATUS_ICON: Record<string, string> = {
+  pending: '○',
+  in_progress: '◌',
+  completed: '✓',
+  failed: '✗',
+};
+
+function renderUser(b: Extract<Block, { type: 'user' }>): HTMLElement {
+  const body = h('div', { class: 'body plain' }, b.text);
+  const chips = b.context.length
+    ? h('div', { class: 'context' }, ...b.context.map((c) => h('span', { class: 'chip', title: c }, baseName(c))))
+    : undefined;
+  return h('div', { class: `msg user${b.pending ? ' pending' : ''}`, 'data-key': b.key }, h('div', { class: 'role' }, 'You'), body, chips);
+}
+
+function renderAssistant(b: Extract<Block, { type: 'assistant' }>, streaming: boolean): HTMLElement {
+  const el = h('div', { class: `msg assistant${streaming ? ' streaming' : ''}`, 'data-key': b.key });
+  el.append(h('div', { class: 'role' }, 'Agent'));
+  if (b.thought) {
+    const details = h('details', { class: 'thought' }, h('summary', {}, 'Thinking'));
+    details.append(h('div', { class: 'body plain' }, b.thought));
+    el.append(details);
+  }
+  const body = h('div', { class: 'body markdown' });
+  body.innerHTML = renderMarkdown(b.text); // renderMarkdown escapes every input character
+  el.append(body);
+  return el;
+}
+
+function renderTool(b: ToolBlock): HTMLElement {
+  const icon = h('span', { class: 'status-icon', 'aria-hidden': 'true' }, STATUS_ICON[b.status] ?? '•');
+  const title = h('span', { class: 'title' }, b.title);
+  const row = h('div', { class: 'tool-row' }, icon, title, h('span', { class: 'visually-hidden' }, ` (${b.status})`));
+  const el = h('div', {
+    class: `tool status-${b.status}`,
+    'data-key': b.key,
+    'data-status': b.status,
+    'data-tool-call-id': b.toolCallId,
+    role: 'group',
+    'aria-label': `Tool call: ${b.title}, ${b.status}`,
+  });
+  el.append(row);
+  const files = [...new Set([...b.diffs, ...b.locations.map((l) => l.path)])].filter(Boolean);
+  if (files.length) {
+    const list = h('div', { class: 'tool-files' });
+    for (const f of files) {
+      const loc = b.locations.find((l) => l.path === f);
+      list.append(button(baseName(f), () => post({ type: 'openFile', path: f, line: loc?.line }), { class: 'link', title: f }));
+    }
+    el.append(list);
+  }
+  if (b.output) {
+    const out = b.output.length > 4000 ? `${b.output.slice(0, 4000)}\n…` : b.output;
+    el.append(h('details', { class: 'tool-output' }, h('summary', {}, 'Output'), h('pre', {}, out)));
+  }
+  return el;
+}
+
+const RESULT_LABEL: Record<string, string> = {
+  restored: 'restored',
+  conflict: 'conflict: changed since, left alone',
+  unchanged: 'unchanged',
+  failed: 'failed',
+};
+
+function renderCheckpoint(b: CheckpointBlock): HTMLElement {
+  const el = h('div', { class: 'checkpoint', 'data-key': b.key, 'data-checkpoint-id': b.checkpointId, role: 'group' });
+  const n = b.files.length;
+  const label =
+    b.checkpointKind === 'turn'
+      ? `Checkpoint · ${n} file${n === 1 ? '' : 's'} changed`
+      : `Checkpoint (${b.checkpointKind}) · ${n} file${n === 1 ? '' : 's'}`;
+  el.setAttribute('aria-label', label);
+  el.append(h('div', { class: 'checkpoint-title' }, label));
+  if (n) {
+    const list = h('ul', { class: 'checkpoint-files' });
+    for (const f of b.files) {
+      list.append(
+        h(
+          'li',
+          {},
+          button(baseName(f.path), () => post({ type: 'viewChanges', checkpointId: b.checkpointId, path: f.path }), {
+            class: 'link',
+            title: `${f.path} (${f.operation}): view changes`,
+          }),
+          h('span', { class: `op op-${f.operation}` }, f.operation),
+        ),
+      );
+    }
+    el.append(list);
+  }
+  const actions = h('div', { class: 'checkpoint-actions' });
+  const r = b.revert;
+  const busy = r?.status === 'running';
+  if (n) actions.append(button('View changes', () => post({ type: 'viewChanges', checkpointId: b.checkpointId }), { class: 'secondary view-changes' }));
+  const revert = button(busy ? 'Reverting…' : 'Revert', () => post({ type: 'revert', checkpointId: b.checkpointId }), {
+    class: 'secondary revert',
+    title: 'Restore the files as they were before this turn',
+  });
+  revert.disabled = busy || n === 0;
+  actions.append(revert);
+  el.append(actions);
+  if (r?.status === 'error') {
+    el.append(h('div', { class: 'revert-result error', role: 'status' }, r.error ?? 'Revert failed.'));
+  } else if (r?.status === 'done' && r.result) {
+    const res = r.result;
+    const summary = r.undo ? 'Revert undone.' : res.applied ? 'Reverted.' : 'Nothing was reverted.';
+    const box = h('div', { class: 'revert-result', role: 'status' }, h('div', { class: 'summary' }, summary));
+    const list = h('ul', {});
+    for (const f of res.files) {
+      const p = f.path ?? f.uri ?? '';
+      list.append(
+        h(
+          'li',
+          { class: `result-${f.result}` },
+          h('span', { class: 'file' }, baseName(p)),
+          ` — ${RESULT_LABEL[f.result] ?? f.result}${f.reason ? ` (${f.reason})` : ''}`,
+        ),
+      );
+    }
+    box.append(list);
+    const more = h('div', { class: 'checkpoint-actions' });
+    if (res.files.some((f) => f.result === 'conflict') && !r.undo) {
+      more.append(
+        button('Revert anyway', () => post({ type: 'revert', checkpointId: b.checkpointId, force: true }), {
+          class: 'secondary force',
+          title: 'Overwrite the files that changed since this turn',
+        }),
+      );
+    }
+    if (res.undoCheckpointId && !r.undo) {
+      const undoId = res.undoCheckpointId;
+      more.append(
+        button('Undo', () => post({ type: 'undo', checkpointId: b.checkpointId, undoCheckpointId: undoId }), {
+          class: 'secondary undo',
+          title: 'Put back what the revert overwrote',
+        }),
+      );
+    }
+    if (more.childElementCount) box.append(more);
+    el.append(box);
+  }
+  return el;
+}
+
+function renderNotice(b: Extract<Block, { type: 'notice' }>): HTMLElement {
+  return h('div', { class: `notice ${b.level}`, 'data-key': b.key, role: b.level === 'error' ? 'alert' : 'status' }, b.text);
+}
+
+function renderBlock(b: Block, streaming: boolean): HTMLElement {
+  switch (b.type) {
+    case 'user':
+      return renderUser(b);
+    case 'assistant':
+      return renderAssistant(b, streaming);
+    case 'tool':
+      return renderTool(b);
+    case 'checkpoint':
+      return renderCheckpoint(b);
+    case 'notice':
+      return renderNotice(b);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering with keyed reuse: a block's element is rebuilt only when the block object changed.
+
+const rendered = new Map<string, { block: Block; streaming: boolean; el: HTMLElement }>();
+let loadMore: HTMLElement | undefined;
+
+function renderTranscript(): void {
+  const nearBottom = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
+  const wanted: HTMLElement[] = [];
+  const keep = new Set<string>();
+  if (state.hasMore) {
+    loadMore ??= button('Load earlier messages', () => post({ type: 'loadMore' }), { class: 'link load-more' });
+    wanted.push(loadMore);
+  }
+  const last = state.blocks[state.blocks.length - 1];
+  for (const b of state.blocks) {
+    const streaming = state.running && b === last && b.type === 'assistant';
+    const prev = rendered.get(b.key);
+    let el: HTMLElement;
+    if (prev && prev.block === b && prev.streaming === streaming) {
+      el = prev.el;
+    } else {
+      el = renderBlock(b, streaming);
+      rendered.set(b.key, { block: b, streaming, el });
+    }
+    keep.add(b.key);
+    wanted.push(el);
+  }
+  for (const k of [...rendered.keys()]) if (!keep.has(k)) rendered.delete(k);
+  empty.hidden = state.blocks.length > 0;
+  wanted.unshift(empty);
+  // Reconcile children in order with the fewest DOM moves (focus stays on untouched buttons).
+  let cursor = transcript.firstChild;
+  for (const el of wanted) {
+    if (cursor === el) {
+      cursor = cursor.nextSibling;
+    } else {
+      transcript.insertBefore(el, cursor);
+    }
+  }
+  while (cursor) {
+    const next = cursor.nextSibling;
+    transcript.removeChild(cursor);
+    cursor = next;
+  }
+  if (nearBottom) transcript.scrollTop = transcript.scrollHeight;
+}
+
+function renderHeader(): void {
+  const sessions = [...state.sessions];
+  if (state.session && !sessions.some((s) => s.sessionId === state.session?.sessionId)) sessions.unshift(state.session);
+  const options = sessions.map((s) => {
+    const o = h('option', { value: s.sessionId }, sessionLabel(s));
+    o.title = `${sessionLabel(s)} — ${relativeTime(s.modifiedAt)}, ${messageCount(s.messageCount)}`;
+    return o;
+  });
+  if (!sessions.length) options.push(h('option', { value: '' }, 'No session'));
+  select.replaceChildren(...options);
+  select.value = state.session?.sessionId ?? '';
+  select.disabled = state.connection !== 'ready';
+  newButton.disabled = state.connection !== 'ready';
+}
+
+function renderBanner(): void {
+  banner.replaceChildren();
+  if (state.connection === 'failed' || state.connection === 'stopped') {
+    banner.className = 'banner error';
+    banner.append(
+      h('div', { class: 'message' }, state.connectionError ?? 'The agent-ls server is not running.'),
+      h(
+        'div',
+        { class: 'banner-actions' },
+        button('Retry', () => post({ type: 'retry' }), { class: 'retry' }),
+        button('Show log', () => post({ type: 'showLog' }), { class: 'secondary' }),
+      ),
+    );
+    banner.hidden = false;
+  } else if (state.connection === 'starting') {
+    banner.className = 'banner info';
+    banner.append(h('div', { class: 'message' }, 'Starting agent-ls…'));
+    banner.hidden = false;
+  } else {
+    banner.hidden = true;
+  }
+}
+
+function renderPermission(p: PendingPermission): HTMLElement {
+  const el = h('div', { class: 'permission', role: 'alertdialog', 'aria-label': `Permission: ${p.title}`, 'data-request-id': p.requestId });
+  el.append(h('div', { class: 'permission-title' }, p.title));
+  if (p.detail) el.append(h('pre', { class: 'permission-detail' }, p.detail));
+  const actions = h('div', { class: 'permission-actions' });
+  for (const o of p.options) {
+    const cls = o.kind.startsWith('allow') ? '' : 'secondary';
+    actions.append(button(o.name, () => post({ type: 'permission', requestId: p.requestId, optionId: o.optionId }), { class: `${cls} option-${o.kind}`, 'data-option-id': o.optionId }));
+  }
+  el.append(actions);
+  return el;
+}
+
+let renderedPermissions = '';
+
+function renderPermissions(): void {
+  const sig = state.permissions.map((p) => p.requestId).join(',');
+  if (sig === renderedPermissions) return;
+  const hadFocus = permissions.contains(document.activeElement);
+  renderedPermissions = sig;
+  permissions.replaceChildren(...state.permissions.map(renderPermission));
+  permissions.hidden = state.permissions.length === 0;
+  const first = permissions.querySelector('button');
+  if (first && (hadFocus || state.permissions.length)) (first as HTMLButtonElement).focus();
+  else if (hadFocus) prompt.focus();
+}
+
+function renderComposer(): void {
+  cancel.hidden = !state.running;
+  send.disabled = state.running || state.connection !== 'ready';
+  prompt.disabled = state.connection !== 'ready';
+  status.replaceChildren();
+  if (state.running) {
+    status.append(h('span', { class: 'spinner', 'aria-hidden': 'true' }), state.progress ?? 'Working…');
+    status.className = 'running';
+  } else {
+    status.className = '';
+  }
+}
+
+function render(): void {
+  renderBanner();
+  renderHeader();
+  renderTranscript();
+  renderPermissions();
+  renderComposer();
+  document.body.dataset.connection = state.connection;
+  document.body.dataset.running = String(state.running);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+function submit(): void {
+  const text = prompt.value;
+  if (!text.trim() || state.running || state.connection !== 'ready') return;
+  post({ type: 'prompt', text });
+  prompt.value = '';
+  vscode.setState({ draft: '' });
+}
+
+prompt.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    submit();
+  } else if (e.key === 'Escape' && state.running) {
+    e.preventDefault();
+    post({ type: 'cancel' });
+  }
+});
+prompt.addEventListener('input', () => vscode.setState({ draft: prompt.value }));
+send.addEventListener('click', submit);
+cancel.addEventListener('click', () => post({ type: 'cancel' }));
+newButton.addEventListener('click', () => post({ type: 'newSession' }));
+select.addEventListener('change', () => {
+  if (select.value && select.value !== state.session?.sessionId) post({ type: 'switchSession', sessionId: select.value });
+});
+
+window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
+  const m = event.data;
+  if (!m || typeof m !== 'object') return;
+  if (m.type === 'action') {
+    state = reduce(state, m.action);
+    render();
+  } else if (m.type === 'focusPrompt') {
+    if (m.text !== undefined) prompt.value = m.text;
+    prompt.focus();
+  }
+});
+
+prompt.value = vscode.getState()?.draft ?? '';
+render();
+post({ type: 'ready' });
