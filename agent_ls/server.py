@@ -15,6 +15,9 @@ from pygls.protocol import LanguageServerProtocol, default_converter, lsp_method
 from pygls.protocol.json_rpc import MsgId
 
 from agent_ls import __version__, protocol
+from agent_ls.agent.config import load_config
+from agent_ls.checkpoints.errors import CheckpointError, CheckpointNotFound
+from agent_ls.editor import LspEditor
 from agent_ls.options import Options, parse_options
 from agent_ls.service import AgentService, UnknownWorkspace, uri_to_path
 from agent_ls.sessions.errors import (
@@ -99,6 +102,7 @@ class AgentServer(LanguageServer):
             converter_factory=_converter,
         )
         self.options = Options()
+        self.editor = LspEditor(self)
         self._service: AgentService | None = None
         self._watcher: asyncio.Task[None] | None = None
 
@@ -107,9 +111,6 @@ class AgentServer(LanguageServer):
         if self._service is None:
             raise JsonRpcException(code=-32002, message="server not initialized")
         return self._service
-
-    def list_changed(self) -> None:
-        self.protocol.notify(protocol.SESSION_LIST_CHANGED, {})
 
 
 def _error(code: int, message: str, data: Any = None) -> JsonRpcException:
@@ -130,6 +131,10 @@ def domain_error(exc: Exception) -> JsonRpcException:
             f"{exc} (fork it to continue in parallel)",
             {"ownerPid": exc.owner_pid},
         )
+    if isinstance(exc, CheckpointNotFound):
+        return _error(protocol.CHECKPOINT_NOT_FOUND, f"checkpoint not found: {exc}")
+    if isinstance(exc, CheckpointError):
+        return _error(protocol.CHECKPOINT_CONFLICT, str(exc))
     if isinstance(exc, StoreError):
         return _error(-32603, f"session store: {exc}")
     if isinstance(exc, OSError):
@@ -150,7 +155,7 @@ def handle(
                 result = fn(params)
                 if asyncio.iscoroutine(result):
                     result = await result
-            except (StoreError, ParamsError, UnknownWorkspace, OSError) as exc:
+            except (StoreError, CheckpointError, ParamsError, UnknownWorkspace, OSError) as exc:
                 raise domain_error(exc) from exc
             return unstructure(result)
 
@@ -167,12 +172,18 @@ def create_server() -> AgentServer:
     @server.feature(lsp.INITIALIZE)
     def initialize(params: lsp.InitializeParams) -> None:
         server.options, warnings = parse_options(params.initialization_options)
+        config, config_warnings = load_config(server.options.agent)
         folders = [uri_to_path(f.uri) for f in params.workspace_folders or []]
         if not folders and params.root_uri:
             folders = [uri_to_path(params.root_uri)]
         elif not folders and params.root_path:
             folders = [uri_to_path(params.root_path)]
-        server._service = AgentService(folders, server, store_root=server.options.session_dir)
+        server.editor = LspEditor(server, permission_ui=server.options.permission_ui)
+        server._service = AgentService(
+            folders, server.editor, store_root=server.options.session_dir, config=config
+        )
+        server.editor.roots = server._service.roots
+        warnings += config_warnings
         for warning in warnings:
             server.window_show_message(
                 lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=f"agent-ls: {warning}")
@@ -234,6 +245,48 @@ def create_server() -> AgentServer:
     @handle(server, protocol.SESSION_FORK)
     def session_fork(p: protocol.ForkParams) -> dict[str, Any]:
         return session_info(server, server.service.fork(p.session_id, p.entry_id))
+
+    @handle(server, protocol.SESSION_PROMPT)
+    async def session_prompt(p: protocol.PromptParams) -> dict[str, Any]:
+        service, editor = server.service, server.editor
+        session_id = service.prompt_target(p.session_id)
+        editor.begin_progress(session_id, p.work_done_token)
+        try:
+            result, checkpoint = await service.prompt(session_id, p.prompt, p.context)
+        finally:
+            editor.end_progress(session_id, "done")
+        out: dict[str, Any] = {
+            "sessionId": session_id,
+            "stopReason": result.stop_reason,
+            "entryId": result.entry_id,
+            "usage": protocol.usage_to_wire(result.usage),
+        }
+        if checkpoint:
+            out["checkpointId"] = checkpoint
+        if result.error:
+            out["error"] = result.error
+        return out
+
+    @server.feature(protocol.SESSION_CANCEL)
+    def session_cancel(p: Any) -> None:
+        if isinstance(p, ParamsError):
+            log.warning("ignoring agent/session/cancel: %s", p)
+            return
+        server.service.cancel(p.session_id)
+
+    @handle(server, protocol.CHECKPOINT_LIST)
+    def checkpoint_list(p: protocol.SessionParams) -> dict[str, Any]:
+        return {"checkpoints": server.service.checkpoints(p.session_id)}
+
+    @handle(server, protocol.CHECKPOINT_DIFF)
+    def checkpoint_diff(p: protocol.CheckpointDiffParams) -> dict[str, Any]:
+        return {"files": server.service.checkpoint_diff(p.checkpoint_id, p.uri)}
+
+    @handle(server, protocol.CHECKPOINT_RESTORE)
+    async def checkpoint_restore(p: protocol.CheckpointRestoreParams) -> dict[str, Any]:
+        return await server.service.restore(
+            p.checkpoint_id, scope=p.scope, dry_run=p.dry_run, force=p.force
+        )
 
     return server
 

@@ -16,9 +16,26 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
+from agent_ls import protocol
+from agent_ls.agent.config import AgentConfig
+from agent_ls.agent.events import CheckpointCreated
+from agent_ls.agent.loop import TurnResult, run_turn
+from agent_ls.agent.providers import make_provider
+from agent_ls.agent.providers.base import Provider
+from agent_ls.agent.tools import Permissions
+from agent_ls.checkpoints import restore as restoring
+from agent_ls.checkpoints.blobs import BlobStore
+from agent_ls.checkpoints.diffs import file_diffs
+from agent_ls.checkpoints.entries import checkpoint_entry
+from agent_ls.checkpoints.errors import CheckpointNotFound
+from agent_ls.checkpoints.history import find_checkpoint
+from agent_ls.checkpoints.listing import list_checkpoints
+from agent_ls.checkpoints.recorder import TurnRecorder
+from agent_ls.checkpoints.restore import Applier, DirectApplier
 from agent_ls.sessions.errors import SessionBusy, SessionNotFound
 from agent_ls.sessions.session import Session
 from agent_ls.sessions.store import SessionInfo, SessionStore, list_all_workspaces
+from agent_ls.turn_host import EditorPort, TurnHost
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +44,16 @@ class UnknownWorkspace(ValueError):
     """A request named a folder that is not one of this client's workspace folders."""
 
 
-class ClientPort(Protocol):
+class ClientPort(EditorPort, Protocol):
     """What the service needs from the editor; the LSP server implements it."""
 
-    def list_changed(self) -> None: ...
+    def list_changed(self) -> None:
+        """Tell the client another process changed the sessions."""
+        ...
+
+    def applier(self) -> Applier | None:
+        """The editor's workspace/applyEdit applier for restores, if the client has one."""
+        ...
 
 
 def uri_to_path(value: str) -> Path:
@@ -47,6 +70,10 @@ class Folder:
     path: Path
     store: SessionStore
     fingerprint: object = None
+
+    @property
+    def blobs(self) -> BlobStore:
+        return BlobStore(self.store.dir / "blobs")
 
 
 @dataclass
@@ -65,8 +92,11 @@ class AgentService:
     folder_paths: Iterable[Path]
     client: ClientPort
     store_root: Path | None = None
+    config: AgentConfig = field(default_factory=AgentConfig)
     active: str | None = None
     turns: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
+    permissions: dict[str, Permissions] = field(default_factory=dict)
+    _provider: Provider | None = None
     folders: list[Folder] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -136,6 +166,9 @@ class AgentService:
         return self.folder(workspace).store.list(cursor=cursor, limit=limit, query=query)
 
     def new_session(self, *, name: str | None, workspace: str | None) -> SessionInfo:
+        """Create a session and make it active (refused, like a switch, mid-turn)."""
+        if self.active:
+            self._not_running(self.active)
         folder = self.folder(workspace)
         info = folder.store.create(name=name.strip() if name else None)
         self._touched(folder)
@@ -190,6 +223,193 @@ class AgentService:
         self._touched(folder)
         return info
 
+    # -- prompting -----------------------------------------------------------------------------
+
+    @property
+    def provider(self) -> Provider:
+        """Made on the first prompt, so `initialize` never imports the SDK."""
+        if self._provider is None:
+            self._provider = make_provider(self.config)
+        return self._provider
+
+    def prompt_blocks(
+        self, prompt: str | list[dict[str, Any]], context: list[protocol.ContextRef] | None
+    ) -> list[dict[str, Any]]:
+        """The user message: the prompt, then each attached file or selection as text."""
+        blocks = [{"type": "text", "text": prompt}] if isinstance(prompt, str) else []
+        for block in [] if isinstance(prompt, str) else prompt:
+            if block["type"] == "text":
+                blocks.append({"type": "text", "text": block["text"]})
+            else:  # resource_link: name the file; the agent reads it with its tools
+                blocks.append({"type": "text", "text": f"Attached file: {block['uri']}"})
+        for ref in context or []:
+            blocks.append({"type": "text", "text": self._context_text(ref)})
+        return blocks
+
+    def _context_text(self, ref: protocol.ContextRef) -> str:
+        path = uri_to_path(ref.uri)
+        text = self.client.buffer_text(path)
+        if text is None:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError as exc:
+                return f"Attached file {path}: unreadable ({exc.strerror})"
+        if ref.range is None:
+            return f"Attached file {path}:\n```\n{text}\n```"
+        lines = text.splitlines()
+        start, end = ref.range.start.line, ref.range.end.line
+        if ref.range.end.character == 0 and end > start:
+            end -= 1
+        picked = "\n".join(lines[start : end + 1])
+        return f"Selection from {path} (lines {start + 1}-{end + 1}):\n```\n{picked}\n```"
+
+    def prompt_target(self, session_id: str | None) -> str:
+        """The session a prompt goes to: the one named, else the active one, else a new one."""
+        if session_id is not None:
+            self.locate(session_id)
+            return session_id
+        return self.active or self.new_session(name=None, workspace=None).session_id
+
+    async def prompt(
+        self,
+        session_id: str,
+        prompt: str | list[dict[str, Any]],
+        context: list[protocol.ContextRef] | None = None,
+    ) -> tuple[TurnResult, str | None]:
+        """Run one turn; returns the result and the turn's checkpoint id, if it changed files.
+
+        The turn runs in its own task: a cancelled request (`$/cancelRequest`) cancels the turn,
+        which keeps what streamed and still answers with `stopReason: "cancelled"`.
+        """
+        folder = self.locate(session_id)
+        self._not_running(session_id)
+        blocks = self.prompt_blocks(prompt, context)
+        writer = folder.store.writer(session_id)
+        self.active = session_id
+        task = asyncio.ensure_future(self._turn(folder, writer, blocks))
+        self.turns[session_id] = task
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.cancel()
+            return await task
+
+    async def _turn(
+        self, folder: Folder, writer: Any, blocks: list[dict[str, Any]]
+    ) -> tuple[TurnResult, str | None]:
+        session_id = writer.session.session_id
+        blobs = folder.blobs
+        host: TurnHost
+        recorder = TurnRecorder(blobs, self.roots, read_bytes=lambda p: host.read_bytes(p))
+        permissions = self.permissions.setdefault(session_id, Permissions(self.config.permissions))
+        host = TurnHost(
+            self.roots,
+            session_id=session_id,
+            editor=self.client,
+            recorder=recorder,
+            permissions=permissions,
+        )
+        try:
+            result = await run_turn(
+                self.provider, writer, blocks, host, self.config, permissions=permissions
+            )
+            checkpoint = None
+            files = recorder.finish()
+            if files:
+                entry = writer.append(
+                    checkpoint_entry(host.turn_id, files, user_entry_id=host.turn_id)
+                )
+                checkpoint = protocol.checkpoint_id(session_id, entry["id"])
+                summary = self._checkpoint_summary(writer.session, entry["id"])
+                await host.emit(CheckpointCreated(checkpoint=summary))
+            writer.sync()
+            return result, checkpoint
+        finally:
+            writer.close()
+            self.turns.pop(session_id, None)
+            self._touched(folder)
+
+    def cancel(self, session_id: str) -> bool:
+        """Cancel a running turn; False when none runs (a late cancel is not an error)."""
+        task = self.turns.get(session_id)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    # -- checkpoints -----------------------------------------------------------------------------
+
+    def _read_bytes(self, path: Path) -> bytes | None:
+        text = self.client.buffer_text(path)
+        if text is not None:
+            return text.encode("utf-8")
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def _checkpoint_summary(self, session: Session, entry_id: str) -> dict[str, Any]:
+        for summary in list_checkpoints(session, self._read_bytes):
+            if summary.checkpoint_id == entry_id:
+                return checkpoint_to_wire(session.session_id, summary.to_json())
+        raise CheckpointNotFound(entry_id)
+
+    def checkpoints(self, session_id: str) -> list[dict[str, Any]]:
+        session = self.locate(session_id).store.load(session_id)
+        return [
+            checkpoint_to_wire(session_id, s.to_json())
+            for s in list_checkpoints(session, self._read_bytes)
+        ]
+
+    def _checkpoint(self, checkpoint_id: str) -> tuple[Folder, Session, str]:
+        session_id, entry_id = protocol.split_checkpoint_id(checkpoint_id)
+        try:
+            folder = self.locate(session_id)
+        except SessionNotFound:
+            raise CheckpointNotFound(checkpoint_id) from None
+        return folder, folder.store.load(session_id), entry_id
+
+    def checkpoint_diff(self, checkpoint_id: str, uri: str | None) -> list[dict[str, Any]]:
+        folder, session, entry_id = self._checkpoint(checkpoint_id)
+        _, entry = find_checkpoint(session, entry_id)
+        paths = None if uri is None else {uri_to_path(uri).as_posix()}
+        return file_diffs(entry, folder.blobs, paths=paths)
+
+    async def restore(
+        self, checkpoint_id: str, *, scope: str, dry_run: bool, force: bool
+    ) -> dict[str, Any]:
+        """Revert a checkpoint (and every later one); the result names an undo checkpoint."""
+        folder, session, entry_id = self._checkpoint(checkpoint_id)
+        self._not_running(session.session_id)
+        blobs = folder.blobs
+        plan = restoring.plan(
+            session,
+            entry_id,
+            blobs=blobs,
+            roots=self.roots,
+            read_bytes=self._read_bytes,
+            scope=scope,  # type: ignore[arg-type]
+            force=force,
+        )
+        if dry_run:
+            files = [
+                restoring.FileResult(p.path, p.operation, p.result, p.reason) for p in plan.files
+            ]
+            return restore_to_wire(session.session_id, False, files, None)
+        with folder.store.writer(session.session_id) as writer:
+            result = await restoring.apply(
+                plan,
+                self.client.applier() or DirectApplier(self.roots),
+                blobs,
+                writer,
+                "Agent: revert turn",
+                read_bytes=self._read_bytes,
+            )
+        self._touched(folder)
+        return restore_to_wire(
+            session.session_id, result.applied, result.files, result.undo_checkpoint_id
+        )
+
     # -- store watching ------------------------------------------------------------------------
 
     def foreign_changes(self) -> bool:
@@ -211,3 +431,34 @@ class AgentService:
                     self.client.list_changed()
             except OSError as exc:  # a folder vanished or the disk is unhappy: keep serving
                 log.warning("watching the session store failed: %s", exc)
+
+
+def checkpoint_to_wire(session_id: str, summary: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint summary with the session-qualified id and file URIs the wire uses."""
+    return {
+        **summary,
+        "checkpointId": protocol.checkpoint_id(session_id, summary["checkpointId"]),
+        "entryId": summary["checkpointId"],
+        "files": [{**f, "uri": Path(f["path"]).as_uri()} for f in summary["files"]],
+    }
+
+
+def restore_to_wire(
+    session_id: str, applied: bool, files: list[Any], undo: str | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "applied": applied,
+        "files": [
+            {
+                "uri": Path(f.path).as_uri(),
+                "path": f.path,
+                "operation": f.operation,
+                "result": f.result,
+                **({"reason": f.reason} if f.reason else {}),
+            }
+            for f in files
+        ],
+    }
+    if undo:
+        out["undoCheckpointId"] = protocol.checkpoint_id(session_id, undo)
+    return out

@@ -127,3 +127,14 @@ def unstructure(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: unstructure(v) for k, v in value.items()}
     return value
+
+
+def plain(value: Any) -> Any:
+    """pygls hands untyped params and results over as namedtuples; turn them back into JSON."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value

@@ -13,18 +13,9 @@ from typing import Any
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from agent_ls.wire import plain
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def plain(value: Any) -> Any:
-    """pygls hands untyped results over as namedtuples; tests compare plain JSON values."""
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
 
 
 class Agent:

@@ -1,0 +1,228 @@
+"""The editor as the service sees it, over LSP: buffers, applyEdit, permission, updates, progress.
+
+Open documents are edited through `workspace/applyEdit` so the change lands in the buffer and the
+editor's undo works; files that are not open are written directly, so the disk (what the agent's
+shell commands and the user's tools see) is never behind an invisible, unsaved buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lsprotocol import types as lsp
+
+from agent_ls import protocol
+from agent_ls.agent.events import AgentEvent, ToolCallStarted
+from agent_ls.checkpoints.restore import DirectApplier, FileChange
+from agent_ls.turn_host import PermissionAnswer
+from agent_ls.wire import plain
+
+if TYPE_CHECKING:
+    from pygls.lsp.server import LanguageServer
+    from pygls.workspace import TextDocument
+
+log = logging.getLogger(__name__)
+
+PERMISSION_OPTIONS: list[dict[str, str]] = [
+    {"optionId": "allow_once", "name": "Allow once", "kind": "allow_once"},
+    {"optionId": "allow_always", "name": "Always allow", "kind": "allow_always"},
+    {"optionId": "reject_once", "name": "Reject", "kind": "reject_once"},
+    {"optionId": "reject_always", "name": "Always reject", "kind": "reject_always"},
+]
+
+
+class LspEditor:
+    """Implements the service's ClientPort on a pygls server."""
+
+    def __init__(self, server: LanguageServer, *, permission_ui: bool = False) -> None:
+        self.server = server
+        self.permission_ui = permission_ui
+        self.progress_tokens: dict[str, str | int] = {}
+        self.roots: Sequence[Path] = ()
+
+    # -- documents -----------------------------------------------------------------------------
+
+    def document(self, path: Path) -> TextDocument | None:
+        """The open document for `path` (compared as real paths: URIs differ in spelling)."""
+        wanted = os.path.realpath(path)
+        for doc in self.server.workspace.text_documents.values():
+            if doc.uri.startswith("file:") and os.path.realpath(doc.path) == wanted:
+                return doc
+        return None
+
+    def buffer_text(self, path: Path) -> str | None:
+        doc = self.document(path)
+        return None if doc is None else doc.source
+
+    @property
+    def can_apply_edit(self) -> bool:
+        workspace = self.server.client_capabilities.workspace
+        return bool(workspace and workspace.apply_edit)
+
+    def _replace_all(self, doc: TextDocument, text: str) -> lsp.TextDocumentEdit:
+        """One edit replacing the whole buffer, pinned to the version we last saw."""
+        lines = doc.lines
+        if not lines:
+            end = lsp.Position(line=0, character=0)
+        elif lines[-1].endswith(("\n", "\r")):
+            end = lsp.Position(line=len(lines), character=0)
+        else:
+            units = doc.position_codec.client_num_units(lines[-1])
+            end = lsp.Position(line=len(lines) - 1, character=units)
+        edit = lsp.TextEdit(
+            range=lsp.Range(start=lsp.Position(line=0, character=0), end=end), new_text=text
+        )
+        return lsp.TextDocumentEdit(
+            text_document=lsp.OptionalVersionedTextDocumentIdentifier(
+                uri=doc.uri, version=doc.version
+            ),
+            edits=[edit],
+        )
+
+    async def _apply(self, edits: list[lsp.TextDocumentEdit], label: str) -> bool:
+        params = lsp.ApplyWorkspaceEditParams(
+            edit=lsp.WorkspaceEdit(document_changes=edits), label=label
+        )
+        try:
+            # shield: pygls 2.1.1 raises on a late reply to a cancelled request (#621)
+            result = await asyncio.shield(self.server.workspace_apply_edit_async(params))
+        except Exception as exc:  # the client refused or failed: fall back to a direct write
+            log.warning("workspace/applyEdit failed: %s", exc)
+            return False
+        if not result.applied:
+            log.warning("workspace/applyEdit not applied: %s", result.failure_reason)
+        return bool(result.applied)
+
+    async def apply_text(self, path: Path, text: str) -> bool:
+        doc = self.document(path)
+        if doc is None or not self.can_apply_edit:
+            return False
+        return await self._apply([self._replace_all(doc, text)], f"Agent: edit {path.name}")
+
+    def applier(self) -> EditorApplier | None:
+        return EditorApplier(self) if self.can_apply_edit else None
+
+    # -- the user ------------------------------------------------------------------------------
+
+    async def ask_permission(self, session_id: str, call: ToolCallStarted) -> PermissionAnswer:
+        try:
+            if self.permission_ui:
+                return await self._ask_panel(session_id, call)
+            return await self._ask_message(call)
+        except Exception as exc:  # no answer is a no
+            log.warning("permission request failed: %s", exc)
+            return "reject_once"
+
+    async def _ask_panel(self, session_id: str, call: ToolCallStarted) -> PermissionAnswer:
+        params = {
+            "sessionId": session_id,
+            "toolCall": {
+                "toolCallId": call.tool_call_id,
+                "title": call.title,
+                "toolKind": call.kind,
+                "rawInput": call.raw_input,
+            },
+            "options": PERMISSION_OPTIONS,
+        }
+        reply = plain(
+            await asyncio.shield(
+                self.server.protocol.send_request_async(protocol.REQUEST_PERMISSION, params)
+            )
+        )
+        outcome = (reply or {}).get("outcome") or {}
+        for option in PERMISSION_OPTIONS:
+            if outcome.get("optionId") == option["optionId"]:
+                return option["kind"]  # type: ignore[return-value]
+        return "reject_once"
+
+    async def _ask_message(self, call: ToolCallStarted) -> PermissionAnswer:
+        params = lsp.ShowMessageRequestParams(
+            type=lsp.MessageType.Warning,
+            message=f"The agent wants to run: {call.title}",
+            actions=[lsp.MessageActionItem(title=o["name"]) for o in PERMISSION_OPTIONS],
+        )
+        chosen = await asyncio.shield(self.server.window_show_message_request_async(params))
+        for option in PERMISSION_OPTIONS:
+            if chosen is not None and chosen.title == option["name"]:
+                return option["kind"]  # type: ignore[return-value]
+        return "reject_once"
+
+    # -- notifications -------------------------------------------------------------------------
+
+    def send_update(self, session_id: str, turn_id: str, event: AgentEvent) -> None:
+        update = protocol.event_to_update(event)
+        if update is not None:
+            self.server.protocol.notify(
+                protocol.SESSION_UPDATE,
+                {"sessionId": session_id, "turnId": turn_id, "update": update},
+            )
+
+    def list_changed(self) -> None:
+        self.server.protocol.notify(protocol.SESSION_LIST_CHANGED, {})
+
+    def begin_progress(self, session_id: str, token: str | int | None) -> None:
+        if token is None:
+            return
+        self.progress_tokens[session_id] = token
+        self.server.work_done_progress.begin(
+            token, lsp.WorkDoneProgressBegin(title="Agent", message="thinking", cancellable=True)
+        )
+
+    def report_progress(self, session_id: str, message: str) -> None:
+        token = self.progress_tokens.get(session_id)
+        if token is not None:
+            self.server.work_done_progress.report(
+                token, lsp.WorkDoneProgressReport(message=message)
+            )
+
+    def end_progress(self, session_id: str, message: str) -> None:
+        token = self.progress_tokens.pop(session_id, None)
+        if token is not None:
+            self.server.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=message))
+
+
+class EditorApplier:
+    """A restore's writes: open buffers in one labelled applyEdit (undoable), the rest on disk."""
+
+    def __init__(self, editor: LspEditor) -> None:
+        self.editor = editor
+
+    async def apply(self, changes: Sequence[FileChange], label: str) -> list[bool | str]:
+        results: list[bool | str] = [False] * len(changes)
+        edits: list[lsp.TextDocumentEdit] = []
+        in_editor: list[int] = []
+        on_disk: list[int] = []
+        for i, change in enumerate(changes):
+            doc = self.editor.document(change.path)
+            text = _text(change.new_bytes)
+            if doc is not None and text is not None:
+                edits.append(self.editor._replace_all(doc, text))
+                in_editor.append(i)
+            else:
+                on_disk.append(i)
+        if edits:
+            applied: bool | str = await self.editor._apply(edits, label) or "the editor refused it"
+            for i in in_editor:
+                results[i] = applied
+        if on_disk:
+            direct = DirectApplier(self.editor.roots)
+            for i, outcome in zip(
+                on_disk, await direct.apply([changes[i] for i in on_disk], label), strict=True
+            ):
+                results[i] = outcome
+        return results
+
+
+def _text(data: bytes | None) -> str | None:
+    """Buffers hold text: binary content (or a delete) goes to disk instead."""
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
