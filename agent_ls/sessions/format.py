@@ -125,22 +125,70 @@ def parse_header(line: bytes, expected_id: str) -> Entry:
     return header
 
 
-def parse_lines(data: bytes, origin: str) -> list[Entry]:
-    """Entries of a region of complete lines; lines that are not entries are skipped, logged."""
-    entries: list[Entry] = []
-    loads = json.loads
-    for line in data.split(b"\n"):
-        if not line.strip():
-            continue
+_BATCH_BYTES = 1 << 20
+# Values repeated on every line: one shared string each instead of one per entry.
+_SHARED = {v: v for v in ("message", "user", "assistant", "tool_result", "session_info", "leaf")}
+
+
+def _check(obj: object, origin: str) -> Entry | None:
+    if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+        kind = obj.get("type")
+        if kind in _SHARED:
+            obj["type"] = _SHARED[kind]
+            role = obj.get("role")
+            if role in _SHARED:
+                obj["role"] = _SHARED[role]
+        return obj
+    log.warning("%s: skipping a line that is not an entry: %.80r", origin, obj)
+    return None
+
+
+def _parse_each(lines: list[bytes], origin: str, out: list[Entry]) -> None:
+    for line in lines:
         try:
-            obj = loads(line)
+            obj = json.loads(line)
         except ValueError:
             log.warning("%s: skipping a line that is not JSON: %.80r", origin, line)
             continue
-        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
-            log.warning("%s: skipping a line that is not an entry: %.80r", origin, line)
+        entry = _check(obj, origin)
+        if entry is not None:
+            out.append(entry)
+
+
+def parse_lines(data: bytes, origin: str) -> list[Entry]:
+    """Entries of a region of complete lines; lines that are not entries are skipped, logged.
+
+    Lines are parsed about a megabyte at a time as one JSON array: several times faster than
+    one ``loads`` per line, and the decoder then shares one copy of each key. A batch with a
+    bad line falls back to line by line.
+    """
+    entries: list[Entry] = []
+    batch: list[bytes] = []
+    size = 0
+    lines = [line for line in data.split(b"\n") if line.strip()]
+    for i, line in enumerate(lines):
+        batch.append(line)
+        size += len(line)
+        if size < _BATCH_BYTES and i + 1 < len(lines):
             continue
-        entries.append(obj)
+        try:
+            parsed = json.loads((b"[" + b",".join(batch) + b"]").decode("utf-8"))
+        except ValueError:
+            _parse_each(batch, origin, entries)
+        else:
+            if len(parsed) == len(batch):
+                shared = _SHARED.get
+                for obj in parsed:
+                    if type(obj) is dict and type(obj.get("id")) is str:
+                        obj["type"] = shared(obj.get("type"), obj.get("type"))
+                        if "role" in obj:
+                            obj["role"] = shared(obj["role"], obj["role"])
+                        entries.append(obj)
+                    else:
+                        _check(obj, origin)
+            else:  # a line held several values separated by commas: not an entry line
+                _parse_each(batch, origin, entries)
+        batch, size = [], 0
     return entries
 
 

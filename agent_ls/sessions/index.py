@@ -14,10 +14,10 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import BinaryIO
 
 from .errors import CorruptHeader
 from .format import first_message_preview, id_from_file_name, parse_header, parse_lines
@@ -25,6 +25,8 @@ from .format import first_message_preview, id_from_file_name, parse_header, pars
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+RESCAN_NS = 2_000_000_000
+RACY_NS = 1_000_000_000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     file TEXT PRIMARY KEY,
@@ -71,6 +73,10 @@ class Row:
 
 _COLUMNS = tuple(f.name for f in fields(Row))
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM sessions"
+_LISTED = (
+    "SELECT session_id, name, cwd, created_at, modified_at, message_count,"
+    " coalesce(first_message, ''), parent_session_id, ? || file FROM sessions"
+)
 _INSERT = (
     f"INSERT OR REPLACE INTO sessions ({', '.join(_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
@@ -151,31 +157,30 @@ def _scan_region_parsed(row: Row, buf: bytes, origin: str) -> None:
             row.modified_at = max(row.modified_at, entry["ts"])
 
 
-def _same_header(f: BinaryIO, previous: Row) -> bool:
+def _same_header(fd: int, previous: Row) -> bool:
     """Whether the file still starts with the header the row was built from (not replaced)."""
-    line = f.readline()
-    if not line.endswith(b"\n"):
+    line = os.pread(fd, previous.offset, 0)
+    cut = line.find(b"\n")
+    if cut < 0:
         raise CorruptHeader("no complete header line")
-    header = parse_header(line[:-1], previous.session_id)
-    return header["createdAt"] == previous.created_at and len(line) <= previous.offset
+    header = parse_header(line[:cut], previous.session_id)
+    return header["createdAt"] == previous.created_at
 
 
-def scan_file(path: Path, previous: Row | None) -> Row:
+def scan_file(directory: str, name: str, previous: Row | None) -> Row:
     """Build or extend the row of one file; reads only the tail past ``previous.offset``."""
-    name = path.name
     session_id = id_from_file_name(name)
     if session_id is None:
         raise CorruptHeader("not a session file name")
-    with open(path, "rb") as f:
-        st = os.fstat(f.fileno())
-        if previous is not None and previous.offset <= st.st_size and _same_header(f, previous):
-            f.seek(previous.offset)
+    fd = os.open(os.path.join(directory, name), os.O_RDONLY)
+    try:
+        st = os.fstat(fd)
+        if previous is not None and previous.offset <= st.st_size and _same_header(fd, previous):
             row = previous
             base = previous.offset
-            data = f.read(st.st_size - previous.offset)
+            data = os.pread(fd, st.st_size - base, base)
         else:
-            data = f.read(st.st_size)
-            base = 0
+            data = os.pread(fd, st.st_size, 0)
             cut = data.find(b"\n")
             if cut < 0:
                 raise CorruptHeader("no complete header line")
@@ -185,7 +190,7 @@ def scan_file(path: Path, previous: Row | None) -> Row:
                 session_id=session_id,
                 size=0,
                 mtime_ns=0,
-                offset=cut + 1,
+                offset=0,
                 cwd=str(header.get("cwd") or ""),
                 created_at=header["createdAt"],
                 modified_at=header["createdAt"],
@@ -194,10 +199,12 @@ def scan_file(path: Path, previous: Row | None) -> Row:
                 message_count=0,
                 parent_session_id=header.get("parentSession"),
             )
-            data = memoryview(data)[cut + 1 :].tobytes()
             base = cut + 1
+            data = data[base:]
+    finally:
+        os.close(fd)
     end = data.rfind(b"\n") + 1
-    scan_region(row, data[:end], name)
+    scan_region(row, data[:end] if end < len(data) else data, name)
     row.offset = base + end
     row.size = st.st_size
     row.mtime_ns = st.st_mtime_ns
@@ -214,6 +221,8 @@ class SessionIndex:
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
         self._known: dict[str, tuple[int, int]] | None = None
+        self._scanned_at: int | None = None
+        self._dir_mtime: int | None = None
 
     # -- connection -------------------------------------------------------------------------
 
@@ -255,6 +264,7 @@ class SessionIndex:
                 self._db.close()
         self._db = None
         self._known = None
+        self._scanned_at = None
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{self.path}{suffix}")
@@ -289,8 +299,36 @@ class SessionIndex:
 
     # -- refresh ----------------------------------------------------------------------------
 
-    def refresh(self, on_corrupt: Callable[[Path, CorruptHeader], None]) -> None:
-        """Bring every row in step with the session files on disk."""
+    def refresh(
+        self, on_corrupt: Callable[[Path, CorruptHeader], None], *, full: bool = False
+    ) -> None:
+        """Bring the rows in step with the session files on disk.
+
+        Writers update the index themselves, and creating or removing a file changes the
+        directory's mtime; so unless ``full``, the stat of every file is skipped while the
+        directory is unchanged (and not changed so recently that its mtime could hide a
+        second change) and the last full scan is under ``RESCAN_NS`` old. Files changed in
+        place by other programs are thus seen within that delay.
+        """
+        with self._lock:
+            try:
+                dir_mtime = os.stat(self.sessions_dir).st_mtime_ns
+            except FileNotFoundError:
+                dir_mtime = None
+            now = time.time_ns()
+            if (
+                not full
+                and self._scanned_at is not None
+                and now - self._scanned_at < RESCAN_NS
+                and dir_mtime == self._dir_mtime
+                and dir_mtime is not None
+                and now - dir_mtime > RACY_NS
+            ):
+                return
+            self._full_refresh(on_corrupt)
+            self._scanned_at, self._dir_mtime = now, dir_mtime
+
+    def _full_refresh(self, on_corrupt: Callable[[Path, CorruptHeader], None]) -> None:
         current: dict[str, tuple[int, int]] = {}
         try:
             with os.scandir(self.sessions_dir) as it:
@@ -307,12 +345,15 @@ class SessionIndex:
 
         def work(db: sqlite3.Connection) -> None:
             known = self._load_known(db)
-            for name in known.keys() - current.keys():
-                db.execute("DELETE FROM sessions WHERE file = ?", (name,))
+            gone = known.keys() - current.keys()
+            db.executemany("DELETE FROM sessions WHERE file = ?", [(name,) for name in gone])
+            for name in gone:
                 del known[name]
-            for name, stat in current.items():
-                if known.get(name) != stat:
-                    self._update_file(db, name, stat, on_corrupt)
+            changed = [name for name, stat in current.items() if known.get(name) != stat]
+            rows = [r for n in changed if (r := self._scan(db, n, current[n], on_corrupt))]
+            db.executemany(_INSERT, map(_astuple, rows))
+            for row in rows:
+                known[row.file] = (row.size, row.mtime_ns)
 
         self._run(work)
 
@@ -324,14 +365,17 @@ class SessionIndex:
         def work(db: sqlite3.Connection) -> Row | None:
             known = self._load_known(db)
             try:
-                st = os.stat(self.sessions_dir / name)
+                st = os.stat(os.path.join(self.sessions_dir, name))
             except FileNotFoundError:
                 db.execute("DELETE FROM sessions WHERE file = ?", (name,))
                 known.pop(name, None)
                 return None
             stat = (st.st_size, st.st_mtime_ns)
             if known.get(name) != stat:
-                self._update_file(db, name, stat, on_corrupt)
+                row = self._scan(db, name, stat, on_corrupt)
+                if row is not None:
+                    db.execute(_INSERT, _astuple(row))
+                    known[name] = (row.size, row.mtime_ns)
             return self._get(db, name)
 
         return self._run(work)  # type: ignore[return-value]
@@ -342,32 +386,29 @@ class SessionIndex:
             self._known = {file: (size, mtime) for file, size, mtime in rows}
         return self._known
 
-    def _update_file(
+    def _scan(
         self,
         db: sqlite3.Connection,
         name: str,
         stat: tuple[int, int],
         on_corrupt: Callable[[Path, CorruptHeader], None],
-    ) -> None:
+    ) -> Row | None:
+        """The new row of a changed file, or None if it needs no insert (or is gone)."""
         known = self._load_known(db)
-        previous = self._get(db, name)
+        previous = self._get(db, name) if name in known else None
         if previous is not None and (previous.size, previous.mtime_ns) == stat:
             known[name] = stat  # another process already indexed this state
-            return
-        path = self.sessions_dir / name
+            return None
         try:
-            row = scan_file(path, previous)
+            return scan_file(str(self.sessions_dir), name, previous)
         except FileNotFoundError:
             db.execute("DELETE FROM sessions WHERE file = ?", (name,))
             known.pop(name, None)
-            return
         except CorruptHeader as exc:
             db.execute("DELETE FROM sessions WHERE file = ?", (name,))
             known.pop(name, None)
-            on_corrupt(path, exc)
-            return
-        db.execute(_INSERT, _astuple(row))
-        known[name] = (row.size, row.mtime_ns)
+            on_corrupt(self.sessions_dir / name, exc)
+        return None
 
     @staticmethod
     def _get(db: sqlite3.Connection, name: str) -> Row | None:
@@ -440,10 +481,13 @@ class SessionIndex:
 
     def query(
         self, after: tuple[str, str] | None, limit: int | None, query: str | None
-    ) -> list[Row]:
-        """Rows newest first, strictly after the ``(modified_at, session_id)`` key ``after``."""
-        sql = [_SELECT, "WHERE 1"]
-        params: list[object] = []
+    ) -> list[tuple[object, ...]]:
+        """Rows newest first, strictly after the ``(modified_at, session_id)`` key ``after``.
+
+        Each is a tuple in the field order of ``SessionInfo``, ending with the file's path.
+        """
+        sql = [_LISTED, "WHERE 1"]
+        params: list[object] = [str(self.sessions_dir) + os.sep]
         if after is not None:
             sql.append("AND (modified_at, session_id) < (?, ?)")
             params.extend(after)
@@ -456,7 +500,7 @@ class SessionIndex:
             params.append(limit)
         statement = " ".join(sql)
 
-        def work(db: sqlite3.Connection) -> list[Row]:
-            return [Row(*found) for found in db.execute(statement, params)]
+        def work(db: sqlite3.Connection) -> list[tuple[object, ...]]:
+            return db.execute(statement, params).fetchall()
 
         return self._run(work)  # type: ignore[return-value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from pathlib import Path
@@ -12,6 +13,7 @@ from .format import Entry, parse_header, parse_lines
 log = logging.getLogger(__name__)
 
 _CHUNK = 64 * 1024
+_BLOCK = 4 * 1024 * 1024
 
 
 def read_bounds(fd: int, size: int, session_id: str) -> tuple[Entry, int, int]:
@@ -95,6 +97,38 @@ class Session:
         finally:
             os.close(fd)
 
+    def _parse_range(self, start: int, end: int) -> list[Entry]:
+        """Parse whole lines in [start, end) a block at a time, never holding all the bytes.
+
+        The cyclic garbage collector is paused meanwhile: the parse makes only acyclic
+        containers, and collections triggered by their number would otherwise rescan every
+        entry made so far, again and again.
+        """
+        out: list[Entry] = []
+        try:
+            fd = os.open(self.file, os.O_RDONLY)
+        except FileNotFoundError:
+            raise SessionNotFound(self.session_id) from None
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            carry = b""
+            pos = start
+            while pos < end:
+                read = os.pread(fd, min(_BLOCK, end - pos), pos)
+                if not read:
+                    break
+                block = carry + read
+                pos += len(read)
+                cut = block.rfind(b"\n") + 1 if pos < end else len(block)
+                out.extend(parse_lines(block[:cut], self.file.name))
+                carry = block[cut:]
+        finally:
+            os.close(fd)
+            if was_enabled:
+                gc.enable()
+        return out
+
     def _extend_back(self, everything: bool = False) -> None:
         """Parse another chunk before the parsed region (chunks double, so total work is linear)."""
         while not self.complete:
@@ -111,10 +145,14 @@ class Session:
                 data = data[cut + 1 :]
                 start += cut
             else:
-                data = self._read(start, self._start)
+                data = b""
             if start == self._start:
                 continue
-            earlier = {e["id"]: e for e in parse_lines(data, self.file.name)}
+            if data:
+                parsed = parse_lines(data, self.file.name)
+            else:
+                parsed = self._parse_range(start, self._start)
+            earlier = {e["id"]: e for e in parsed}
             earlier.update(self._entries)
             self._entries = earlier
             self._start = start

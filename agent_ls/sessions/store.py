@@ -11,9 +11,8 @@ import json
 import logging
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import layout
 from .errors import (
@@ -48,9 +47,8 @@ __all__ = ["Session", "SessionInfo", "SessionStore", "SessionWriter", "list_all_
 _LEAF = object()
 
 
-@dataclass(frozen=True, slots=True)
-class SessionInfo:
-    """What a session list shows about one session."""
+class SessionInfo(NamedTuple):
+    """What a session list shows about one session (a tuple: ten thousand are cheap to build)."""
 
     session_id: str
     name: str | None
@@ -60,22 +58,27 @@ class SessionInfo:
     message_count: int
     first_message: str
     parent_session_id: str | None
-    path: Path
+    file: str  # absolute path of the session file
 
     @classmethod
-    def from_row(cls, row: Row, sessions_dir: Path) -> SessionInfo:
+    def from_row(cls, row: Row, directory: Path) -> SessionInfo:
         """Build from an index row."""
         return cls(
-            session_id=row.session_id,
-            name=row.name,
-            workspace=row.cwd,
-            created_at=row.created_at,
-            modified_at=row.modified_at,
-            message_count=row.message_count,
-            first_message=row.first_message or "",
-            parent_session_id=row.parent_session_id,
-            path=sessions_dir / row.file,
+            row.session_id,
+            row.name,
+            row.cwd,
+            row.created_at,
+            row.modified_at,
+            row.message_count,
+            row.first_message or "",
+            row.parent_session_id,
+            os.path.join(directory, row.file),
         )
+
+    @property
+    def path(self) -> Path:
+        """The session file."""
+        return Path(self.file)
 
     def to_json(self) -> dict[str, Any]:
         """camelCase fields as on the wire, plus the file path (for scripts)."""
@@ -86,7 +89,7 @@ class SessionInfo:
             "modifiedAt": self.modified_at,
             "messageCount": self.message_count,
             "firstMessage": self.first_message,
-            "path": str(self.path),
+            "path": self.file,
         }
         if self.name is not None:
             out["name"] = self.name
@@ -362,7 +365,7 @@ class SessionStore:
             return [], None
         self._index.refresh(self._move_aside)
         rows = self._index.query(after, None if limit is None else limit + 1, query)
-        return _page([SessionInfo.from_row(r, self.sessions_dir) for r in rows], limit)
+        return _page(list(map(SessionInfo._make, rows)), limit)
 
     def most_recent(self) -> SessionInfo | None:
         """The most recently modified session, if any."""
@@ -430,7 +433,7 @@ class SessionStore:
                 if id_from_file_name(item.name) is None:
                     continue
                 try:
-                    row = scan_file(Path(item.path), None)
+                    row = scan_file(str(self.trash_dir), item.name, None)
                 except (CorruptHeader, OSError):
                     continue
                 out.append(SessionInfo.from_row(row, self.trash_dir))
@@ -507,7 +510,7 @@ def list_all_workspaces(
             try:
                 store._index.refresh(store._move_aside)
                 rows = store._index.query(after, None if limit is None else limit + 1, query)
-                pages.append([SessionInfo.from_row(r, store.sessions_dir) for r in rows])
+                pages.append(list(map(SessionInfo._make, rows)))
             finally:
                 store.close()
     merged = list(heapq.merge(*pages, key=lambda info: info.sort_key, reverse=True))

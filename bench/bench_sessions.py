@@ -1,0 +1,259 @@
+"""Session store benchmark: listing 10,000 sessions, switching to a 100,000-entry session.
+
+Generated data is cached (default: .cache/bench-sessions/) and reused across runs; the store
+never modifies it except for its index, which the cold measurements delete on purpose.
+
+    .venv/bin/python bench/bench_sessions.py [--json] [--data DIR] [--regenerate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from agent_ls.sessions import SessionStore  # noqa: E402
+from agent_ls.sessions.format import encode, file_name, make_header  # noqa: E402
+from agent_ls.sessions.layout import INDEX, SESSIONS, ensure_dir, workspace_dir  # noqa: E402
+
+SESSIONS_N = 10_000
+MESSAGES_PER_SESSION = 50
+BIG_ENTRIES = 100_000
+TEXT_BYTES = 430  # a message line is then about 500 bytes
+DATA_VERSION = "v1"
+WORDS = [
+    *("the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog"),
+    *("while", "agents", "refactor", "login", "code"),
+]
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _text(rng: random.Random) -> str:
+    out: list[str] = []
+    size = 0
+    while size < TEXT_BYTES:
+        word = rng.choice(WORDS)
+        out.append(word)
+        size += len(word) + 1
+    return " ".join(out)[:TEXT_BYTES]
+
+
+def _session_bytes(
+    session_id: str, cwd: str, start: datetime, count: int, rng: random.Random
+) -> bytes:
+    lines = [encode(make_header(session_id, cwd, _iso(start)))]
+    parent = None
+    for i in range(count):
+        entry_id = f"{i:08x}"
+        role = "user" if i % 2 == 0 else "assistant"
+        lines.append(
+            encode(
+                {
+                    "type": "message",
+                    "id": entry_id,
+                    "parentId": parent,
+                    "ts": _iso(start + timedelta(seconds=i)),
+                    "role": role,
+                    "content": [{"type": "text", "text": _text(rng)}],
+                }
+            )
+        )
+        parent = entry_id
+    return b"".join(lines)
+
+
+def _session_id(n: int) -> str:
+    return f"BENCH{n:021d}"
+
+
+def generate(data: Path) -> None:
+    """Write the two workspaces' session files directly in the store's format."""
+    shutil.rmtree(data, ignore_errors=True)
+    rng = random.Random(42)
+    root = data / "root"
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    many = workspace_dir(root, data / "many")
+    sessions = ensure_dir(many / SESSIONS, below=root)
+    for n in range(SESSIONS_N):
+        start = base + timedelta(minutes=n)
+        sid = _session_id(n)
+        blob = _session_bytes(sid, str(data / "many"), start, MESSAGES_PER_SESSION, rng)
+        path = sessions / file_name(_iso(start), sid)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, blob)
+        os.close(fd)
+    big = ensure_dir(workspace_dir(root, data / "big") / SESSIONS, below=root)
+    sid = _session_id(0)
+    with open(big / file_name(_iso(base), sid), "wb") as f:
+        f.write(_session_bytes(sid, str(data / "big"), base, BIG_ENTRIES, rng))
+    (data / "complete").write_text(DATA_VERSION)
+
+
+def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def _drop_index(store_dir: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store_dir / INDEX}{suffix}").unlink(missing_ok=True)
+
+
+def measure(data: Path) -> list[dict[str, object]]:
+    root = data / "root"
+    results: list[dict[str, object]] = []
+
+    def record(name: str, value: float, unit: str, target: float | None, note: str = "") -> None:
+        results.append(
+            {
+                "name": name,
+                "value": round(value, 3),
+                "unit": unit,
+                "target": target,
+                "ok": target is None or value <= target,
+                "note": note,
+            }
+        )
+
+    # Cold: no index at all, every file scanned (the page cache is warm: files were just read).
+    def cold_all() -> None:
+        store = SessionStore(data / "many", root=root)
+        _drop_index(store.dir)
+        sessions, _ = store.list(limit=None)
+        assert len(sessions) == SESSIONS_N, len(sessions)
+        store.close()
+
+    cold = _timed(cold_all, 3)
+    record("list all 10,000, cold (no index)", statistics.median(cold), "ms", 2000, "median of 3")
+
+    store = SessionStore(data / "many", root=root)
+    store.list(limit=None)
+    first = _timed(lambda: store.list(limit=50), 30)
+    record(
+        "list first page (50), warm",
+        statistics.median(first),
+        "ms",
+        50,
+        f"median of 30, max {max(first):.1f}",
+    )
+
+    def fresh_first_page() -> None:
+        fresh = SessionStore(data / "many", root=root)
+        fresh.list(limit=50)
+        fresh.close()
+
+    fresh = _timed(fresh_first_page, 10)
+    record(
+        "list first page, new process (stats all)",
+        statistics.median(fresh),
+        "ms",
+        None,
+        "median of 10; what `agent-ls sessions list` pays",
+    )
+    every = _timed(lambda: store.list(limit=None), 10)
+    record("list all 10,000, warm", statistics.median(every), "ms", 300, "median of 10")
+    query = _timed(lambda: store.list(limit=50, query="no such words"), 5)
+    record("list with a query (no match), warm", statistics.median(query), "ms", 300, "median of 5")
+    store.close()
+
+    big_store = SessionStore(data / "big", root=root)
+    sid = _session_id(0)
+    big_store.info(sid)
+
+    def switch() -> None:
+        items, more = big_store.load(sid).history(limit=50)
+        assert len(items) == 50 and more
+
+    sw = _timed(switch, 20)
+    record("switch to 100k session (last page)", statistics.median(sw), "ms", 50, "median of 20")
+
+    def full() -> None:
+        assert len(big_store.load(sid).path()) == BIG_ENTRIES
+
+    full_times = _timed(full, 3)
+    record("full load of its active path", statistics.median(full_times), "ms", 1000, "median of 3")
+    big_store.close()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Path(tmp) / "ws"
+        ws.mkdir()
+        append_store = SessionStore(ws, root=Path(tmp) / "root")
+        rng = random.Random(7)
+        payload = [
+            {"type": "message", "role": "user", "content": [{"type": "text", "text": _text(rng)}]}
+            for _ in range(100)
+        ]
+        with append_store.writer(append_store.create().session_id) as w:
+            w.append(payload[0])
+            lat = []
+            for i in range(2000):
+                t0 = time.perf_counter()
+                w.append(payload[i % 100])
+                lat.append((time.perf_counter() - t0) * 1000)
+        append_store.close()
+    lat.sort()
+    record("append p50 (no fsync)", lat[len(lat) // 2], "ms", 1, "2,000 appends of ~500 B")
+    record("append p99 (no fsync)", lat[int(len(lat) * 0.99)], "ms", 1, "2,000 appends of ~500 B")
+
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    record("peak RSS of this process", rss_mb, "MB", 150, "ru_maxrss")
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--data", type=Path, default=REPO / ".cache" / "bench-sessions")
+    parser.add_argument("--regenerate", action="store_true", help="rebuild the cached data")
+    args = parser.parse_args()
+    marker = args.data / "complete"
+    if args.regenerate or not marker.exists() or marker.read_text() != DATA_VERSION:
+        t0 = time.perf_counter()
+        generate(args.data)
+        print(
+            f"generated data in {time.perf_counter() - t0:.1f} s under {args.data}", file=sys.stderr
+        )
+    results = measure(args.data)
+    machine = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
+    if args.json:
+        print(
+            json.dumps({"benchmark": "sessions", "machine": machine, "results": results}, indent=2)
+        )
+    else:
+        print(f"sessions benchmark ({machine['cpus']} CPUs, Python {machine['python']})")
+        print(f"{'measure':<42} {'value':>11} {'target':>10}  ok   note")
+        for r in results:
+            value = f"{r['value']:.2f} {r['unit']}"
+            target = f"≤{r['target']:g} {r['unit']}" if r["target"] is not None else "-"
+            ok = "yes" if r["ok"] else "NO"
+            print(f"{r['name']:<42} {value:>11} {target:>10}  {ok:<4} {r['note']}")
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
