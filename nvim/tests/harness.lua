@@ -131,6 +131,20 @@ function H.events(name)
   return list
 end
 
+-- print() (Neovim's applyEdit handler prints the edit's label) goes to stderr when verbose, so
+-- the result lines on stdout stay whole.
+H.printed = {}
+_G.print = function(...)
+  local parts = {}
+  for i = 1, select("#", ...) do
+    parts[#parts + 1] = tostring(select(i, ...))
+  end
+  H.printed[#H.printed + 1] = table.concat(parts, " ")
+  if H.verbose then
+    io.stderr:write("  [print] " .. H.printed[#H.printed] .. "\n")
+  end
+end
+
 -- vim.notify is recorded (and echoed to stderr when AGENT_LS_TEST_VERBOSE=1).
 H.notes = {}
 vim.notify = function(msg, level)

@@ -37,9 +37,9 @@ H.test("an agent edit lands in the open buffer and `u` undoes it", function()
   H.contains(text, "Edit hello.py", "the tool call in the chat")
   H.contains(text, "checkpoint " .. result.checkpointId, "the checkpoint in the chat")
   vim.api.nvim_set_current_buf(hello_buf)
-  vim.cmd("normal! u")
+  vim.cmd("silent normal! u")
   H.eq(H.lines(hello_buf), { "print('hello')" }, "buffer after u")
-  vim.cmd("normal! \18") -- <C-r>
+  vim.cmd("silent normal! \18") -- <C-r>
   H.eq(H.lines(hello_buf), { "print('goodbye')" }, "buffer after <C-r>")
   H.eq(vim.bo[hello_buf].modified, false, "redo is back at the written text")
 end)

@@ -170,11 +170,11 @@ H.test(":AgentSessions! opens a list that refreshes on agent/session/listChanged
     "-m",
     "agent_ls",
     "sessions",
-    "--workspace",
-    ws,
     "rename",
     target,
     "renamed elsewhere",
+    "--workspace",
+    ws,
   }, { text = true }):wait(20000)
   H.eq(cli.code, 0, "agent-ls sessions rename: " .. (cli.stderr or ""))
   H.wait_for(function()

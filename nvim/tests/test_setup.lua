@@ -67,7 +67,7 @@ H.test("status() is empty while no turn runs", function()
 end)
 
 H.test(":checkhealth agent_ls reports the command, its version and the API key", function()
-  vim.cmd("checkhealth agent_ls")
+  vim.cmd("silent checkhealth agent_ls")
   local text = H.text(0)
   H.contains(text, "server command: " .. H.python .. " -m agent_ls", "health")
   H.contains(text, "server version: ", "health")

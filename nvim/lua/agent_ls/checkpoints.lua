@@ -6,13 +6,22 @@ local util = require("agent_ls.util")
 
 local M = {}
 
+--- Newest first. Times within one second are common (ISO strings with milliseconds compare
+--- as text); ties keep the server's order (oldest first), reversed.
 local function sorted(checkpoints)
-  local list = vim.deepcopy(checkpoints)
+  local list = {}
+  for i, cp in ipairs(checkpoints) do
+    list[i] = { cp = cp, i = i, t = type(cp.createdAt) == "string" and cp.createdAt or "" }
+  end
   table.sort(list, function(a, b)
-    local ta, tb = util.parse_time(a.createdAt) or 0, util.parse_time(b.createdAt) or 0
-    return ta > tb
+    if a.t ~= b.t then
+      return a.t > b.t
+    end
+    return a.i > b.i
   end)
-  return list
+  return vim.tbl_map(function(x)
+    return x.cp
+  end, list)
 end
 
 --- cb(checkpoints) for the active session, newest first.

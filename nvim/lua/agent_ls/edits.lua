@@ -32,12 +32,34 @@ local function touched_files(edit)
   return files
 end
 
+--- Sends the didChange of the edit now rather than after the debounce (150 ms by default): the
+--- server answers the applyEdit and may read the buffer (to record the turn's checkpoint) at
+--- once, and must see the edited text.
+local function flush_changes(ctx, files)
+  local ok, changetracking = pcall(require, "vim.lsp._changetracking")
+  local c = vim.lsp.get_client_by_id(ctx.client_id)
+  if not ok or not c or type(changetracking.flush) ~= "function" then
+    return
+  end
+  for _, fname in ipairs(files) do
+    local buf = vim.fn.bufnr(fname)
+    if buf ~= -1 and vim.api.nvim_buf_is_loaded(buf) then
+      pcall(changetracking.flush, c, buf)
+    end
+  end
+end
+
 function M.apply(err, params, ctx)
   local default = vim.lsp.handlers["workspace/applyEdit"]
-  if not config.options.write_edits or type(params) ~= "table" then
+  if type(params) ~= "table" then
     return default(err, params, ctx)
   end
   local files = touched_files(params.edit)
+  if not config.options.write_edits then
+    local result = default(err, params, ctx)
+    flush_changes(ctx, files)
+    return result
+  end
   -- Buffers with no unsaved changes (or not loaded at all) before the edit.
   local clean = {}
   for _, fname in ipairs(files) do
@@ -47,6 +69,7 @@ function M.apply(err, params, ctx)
     end
   end
   local result = default(err, params, ctx)
+  flush_changes(ctx, files)
   if type(result) == "table" and result.applied then
     for fname in pairs(clean) do
       local buf = vim.fn.bufnr(fname)
