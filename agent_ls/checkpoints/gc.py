@@ -77,8 +77,8 @@ def collect(
 
     Run it after a session is deleted or the trash purged. Blobs written or reused within
     `grace_seconds` are kept: another process's running turn may hold them without a
-    checkpoint entry yet. `pinned` names blobs this process holds the same way (the running
-    turn's `TurnRecorder.pinned()`, the scanner's `cached_shas()`).
+    checkpoint entry yet. `pinned` names blobs this process holds the same way (each running
+    turn's `TurnRecorder.pinned()`).
     """
     blobs = BlobStore(store_dir / BLOBS)
     refs = referenced_blobs(store_dir)

@@ -1,11 +1,12 @@
 """Stat scans of the workspace around shell commands, and copies of small text files.
 
 A command can change any file, and its prior content cannot be asked for afterwards. So before a
-command the scan notes (size, mtime_ns) of every file git would see, and keeps a blob copy of
-each small text file whose stat changed since the last scan; after the command a second scan
-finds what was created, modified or deleted. Both the scan and the copying are bounded, so a
-huge repository costs a bounded pause, never a full copy per turn: copies are deduplicated
-blobs, and after the first scan only changed files are read again.
+command the scan notes (size, mtime_ns) of every file git would see, and keeps an in-memory,
+compressed copy of each small text file whose stat changed since the last scan; after the
+command a second scan finds what was created, modified or deleted, and only the copies of the
+changed files become blobs. Scan and copying are bounded in time, files and memory, so a huge
+repository costs a bounded pause and nothing on disk; after the first scan only changed files
+are read again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import stat as statmod
 import time
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +37,7 @@ class ScanLimits:
     max_files: int = 50_000
     max_seconds: float = 2.0
     copy_max_file_bytes: int = 256 * 1024
-    copy_budget_bytes: int = 64 * 1024 * 1024
+    copy_memory_bytes: int = 32 * 1024 * 1024
     copy_max_seconds: float = 2.0
 
 
@@ -150,10 +152,12 @@ def stat_of(path: str) -> Stat | None:
 
 
 class Scanner:
-    """Scans one workspace and keeps blob copies of its small text files across commands.
+    """Scans one workspace and keeps copies of its small text files across commands.
 
     Hold one per workspace for the server's lifetime: the copies made before one command are
-    the prior content of the files the next command changes.
+    the prior content of the files the next command changes. Copies live in memory (zlib,
+    within `copy_memory_bytes`); a copy is written to the blob store only when a command
+    changed its file.
     """
 
     def __init__(
@@ -168,56 +172,55 @@ class Scanner:
         self.blobs = blobs
         self.limits = limits
         self.exclude = tuple(exclude)
-        self._copies: dict[str, tuple[Stat, str, int]] = {}
-        self._copied_bytes = 0
+        self._copies: dict[str, tuple[Stat, bytes | None]] = {}
+        self._memory = 0
 
     def scan(self) -> Snapshot:
         """A stat-only scan (what runs after a command)."""
         return scan(self.roots, limits=self.limits, exclude=self.exclude)
 
     def scan_and_copy(self) -> Snapshot:
-        """Scan, then copy the small text files whose stat changed since their last copy (or
-        whose copy another process's garbage collection removed)."""
+        """Scan, then copy the small text files whose stat changed since their last copy."""
         snapshot = self.scan()
         if snapshot.complete:
             for gone in self._copies.keys() - snapshot.files.keys():
-                self._copied_bytes -= self._copies.pop(gone)[2]
+                self._memory -= len(self._copies.pop(gone)[1] or b"")
         deadline = time.monotonic() + self.limits.copy_max_seconds
         for path, stat in snapshot.files.items():
             if stat[0] > self.limits.copy_max_file_bytes:
                 continue
             cached = self._copies.get(path)
-            if cached is not None and cached[0] == stat and self.blobs.has(cached[1]):
+            if cached is not None and cached[0] == stat:
                 continue
             if time.monotonic() > deadline:
                 break
-            self._copy(path, stat, cached)
+            self._copy(path, stat)
         return snapshot
 
-    def _copy(self, path: str, stat: Stat, cached: tuple[Stat, str, int] | None) -> None:
-        spare = self.limits.copy_budget_bytes - self._copied_bytes + (cached[2] if cached else 0)
-        if stat[0] > spare:
-            return
+    def _copy(self, path: str, stat: Stat) -> None:
+        """Copy one file; binary files and files past the memory budget are remembered as
+        seen without a copy, so they are not read again until they change."""
         try:
             with open(path, "rb") as handle:
                 data = handle.read(self.limits.copy_max_file_bytes + 1)
         except OSError:
             return
-        if b"\0" in data or len(data) > self.limits.copy_max_file_bytes or stat_of(path) != stat:
+        if stat_of(path) != stat:
             return
-        if cached is not None:
-            self._copied_bytes -= cached[2]
-        self._copies[path] = (stat, self.blobs.put(data), len(data))
-        self._copied_bytes += len(data)
+        old = self._copies.pop(path, None)
+        if old is not None and old[1] is not None:
+            self._memory -= len(old[1])
+        packed = None
+        if b"\0" not in data and len(data) <= self.limits.copy_max_file_bytes:
+            packed = zlib.compress(data, 1)
+            if self._memory + len(packed) > self.limits.copy_memory_bytes:
+                packed = None
+        self._copies[path] = (stat, packed)
+        self._memory += len(packed) if packed is not None else 0
 
     def prior_copy(self, path: str, stat: Stat) -> str | None:
-        """The blob of the content a file had at `stat`, if a copy was made and still exists."""
+        """Store the copy of a file's content at `stat` as a blob; None if no copy was kept."""
         cached = self._copies.get(path)
-        if cached is None or cached[0] != stat:
+        if cached is None or cached[0] != stat or cached[1] is None:
             return None
-        sha = cached[1]
-        return sha if self.blobs.has(sha) else None
-
-    def cached_shas(self) -> set[str]:
-        """Blobs the copies use; pass them to garbage collection as pinned."""
-        return {sha for _, sha, _ in self._copies.values()}
+        return self.blobs.put(zlib.decompress(cached[1]))

@@ -88,18 +88,43 @@ def test_agent_edits_before_a_command_keep_their_snapshot(root, blobs):
     assert blobs.get(record["after"]) == b"formatter output\n"
 
 
-def test_a_scanner_kept_across_turns_copies_only_changed_files(root, blobs):
+def test_copies_stay_in_memory_until_a_command_changes_their_file(root, blobs):
     scanner = Scanner([root], blobs)
     scanner.scan_and_copy()
-    copied = scanner.cached_shas()
-    assert len(copied) == 2  # app.py and notes.txt: small text files
-    blobs.delete(next(iter(copied)))  # a copy that is gone must not be trusted
+    assert list(blobs) == []
+    recorder = TurnRecorder(blobs, [root], scanner=scanner)
+    recorder.command_started()
+    bump(root / "src" / "app.py", b"changed\n")
+    changes = recorder.command_finished()
+    assert len(changes.modified) == 1 and changes.not_restorable == []
+    assert [blobs.get(sha) for sha in blobs] == [b"print('v0')\n"]
+
+
+def test_a_scanner_kept_across_turns_rereads_only_changed_files(root, blobs, monkeypatch):
+    scanner = Scanner([root], blobs)
+    scanner.scan_and_copy()
+    bump(root / "notes.txt", b"new notes\n")
+    opened: list[str] = []
+    real_open = open
+
+    def spy(path, *args, **kwargs):
+        opened.append(Path(path).name)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", spy)
+    scanner.scan_and_copy()
+    monkeypatch.undo()
+    assert [name for name in opened if name != ".gitignore"] == ["notes.txt"]
+
+
+def test_the_copy_memory_is_bounded(root, blobs):
+    scanner = Scanner([root], blobs, limits=ScanLimits(copy_memory_bytes=20))
     recorder = TurnRecorder(blobs, [root], scanner=scanner)
     recorder.command_started()
     bump(root / "src" / "app.py", b"changed\n")
     bump(root / "notes.txt", b"changed too\n")
     changes = recorder.command_finished()
-    assert len(changes.modified) == 2 and changes.not_restorable == []
+    assert len(changes.modified) == 2 and len(changes.not_restorable) >= 1
 
 
 def test_gitignore_and_git_are_skipped(root, blobs):
