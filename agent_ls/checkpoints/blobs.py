@@ -9,6 +9,7 @@ import re
 import tempfile
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from agent_ls.checkpoints.errors import BlobCorrupt, BlobMissing
@@ -130,16 +131,16 @@ class BlobStore:
         return total
 
     def sync(self) -> None:
-        """fsync the blobs written since the last call, and their directories."""
-        dirs: set[Path] = set()
-        for path in self._unsynced:
-            with contextlib.suppress(FileNotFoundError):
-                _fsync(path, os.O_RDONLY)
-                dirs.add(path.parent)
-        for directory in dirs:
-            _fsync(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        if dirs:
-            _fsync(self.directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        """fsync the blobs written since the last call, then their directories.
+
+        The fsyncs run in parallel: the file system commits them together, which on a real
+        disk is several times faster than one after another.
+        """
+        files = [p for p in self._unsynced if p.exists()]
+        if files:
+            _fsync_all(files, os.O_RDONLY)
+            dirs = {p.parent for p in files} | {self.directory}
+            _fsync_all(sorted(dirs), os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         self._unsynced.clear()
 
     def remove_stale_temp_files(self, older_than: float) -> int:
@@ -169,9 +170,16 @@ def _make_dir(path: Path) -> None:
     os.chmod(path, 0o700)
 
 
-def _fsync(path: Path, flags: int) -> None:
-    fd = os.open(path, flags)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _fsync_all(paths: list[Path], flags: int) -> None:
+    def one(path: Path) -> None:
+        fd = os.open(path, flags)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    if len(paths) == 1:
+        one(paths[0])
+        return
+    with ThreadPoolExecutor(max_workers=min(16, len(paths))) as pool:
+        list(pool.map(one, paths))

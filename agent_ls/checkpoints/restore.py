@@ -20,7 +20,7 @@ from agent_ls.checkpoints.history import (
     find_checkpoint,
     touched,
 )
-from agent_ls.checkpoints.paths import confine, resolve_roots
+from agent_ls.checkpoints.paths import Confinement
 from agent_ls.checkpoints.recorder import ReadBytes, read_disk
 
 Scope = Literal["files", "conversation", "both"]
@@ -138,10 +138,10 @@ def plan(
         result.moves_conversation = True
         result.leaf_target = conversation_target(session, checkpoint)
     if scope != "conversation":
-        resolved = resolve_roots(roots)
+        confine = Confinement(roots)
         for path, (target, expected) in touched(reverted).items():
             result.files.append(
-                _plan_file(path, target, expected, blobs, resolved, read_bytes, force)
+                _plan_file(path, target, expected, blobs, confine, read_bytes, force)
             )
     return result
 
@@ -151,7 +151,7 @@ def _plan_file(
     target: Any,
     expected: Any,
     blobs: BlobStore,
-    roots: Sequence[Path],
+    confine: Confinement,
     read_bytes: ReadBytes,
     force: bool,
 ) -> FilePlan:
@@ -168,7 +168,7 @@ def _plan_file(
     if not Path(path).is_absolute():
         return _fail(item, "not an absolute path")
     try:
-        confine(path, roots)
+        confine(path)
     except OutsideWorkspace as exc:
         return _fail(item, str(exc))
     data = read_bytes(Path(path))
@@ -275,15 +275,16 @@ class DirectApplier:
     """
 
     def __init__(self, roots: Sequence[Path | str]) -> None:
-        self.roots = resolve_roots(roots)
+        self.roots = tuple(roots)
 
     async def apply(self, changes: Sequence[FileChange], label: str) -> list[bool | str]:
         """Apply in a worker thread so a large restore does not stall the event loop."""
-        return await asyncio.to_thread(lambda: [self._apply_one(c) for c in changes])
+        confine = Confinement(self.roots)
+        return await asyncio.to_thread(lambda: [self._apply_one(c, confine) for c in changes])
 
-    def _apply_one(self, change: FileChange) -> bool | str:
+    def _apply_one(self, change: FileChange, confine: Confinement) -> bool | str:
         try:
-            path = confine(change.path, self.roots)
+            path = confine(change.path)
             if change.new_bytes is None:
                 path.unlink(missing_ok=True)
             else:

@@ -311,6 +311,14 @@ def test_paths_outside_the_roots_or_in_git_are_refused(ws, tmp_path):
         recorder.before_change(ws.root / ".git" / "config")
     with pytest.raises(OutsideWorkspace):
         recorder.before_change(ws.root / "sub" / ".." / ".." / "escape.txt")
+    with pytest.raises(OutsideWorkspace):
+        recorder.before_change(ws.root.parent / (ws.root.name + "2") / "sibling.txt")
+    with pytest.raises(OutsideWorkspace):
+        recorder.before_change(ws.root)
+    (ws.root / "link").symlink_to(tmp_path)
+    with pytest.raises(OutsideWorkspace):
+        recorder.before_change(ws.root / "link" / "through.txt")
+    assert recorder.before_change(ws.root / "a" / ".gitignore").endswith("/a/.gitignore")
 
 
 async def test_a_tampered_entry_cannot_write_outside_or_into_git(ws, tmp_path):
