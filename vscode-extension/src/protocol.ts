@@ -177,6 +177,7 @@ export const UPDATE_KINDS = [
   'user_message',
   'agent_message_chunk',
   'agent_thought_chunk',
+  'agent_message_end',
   'tool_call',
   'tool_call_update',
   'checkpoint',

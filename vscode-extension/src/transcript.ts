@@ -305,7 +305,7 @@ function toolFields(update: SessionUpdate): Partial<ToolBlock> & { toolCallId?: 
   if (tk) out.toolKind = tk;
   const status = str(update.status);
   if (status) out.status = status;
-  if (Array.isArray(update.locations)) out.locations = update.locations as ToolCallLocation[];
+  if (Array.isArray(update.locations) && update.locations.length) out.locations = update.locations as ToolCallLocation[];
   if (Array.isArray(update.content)) {
     const content = update.content as ToolCallContent[];
     const diffs = content.filter((c) => c.type === 'diff').map((c) => String((c as { path?: unknown }).path ?? ''));
@@ -425,6 +425,13 @@ function applyUpdate(state: ChatState, params: SessionUpdateParams): ChatState {
           files: checkpointFiles(cp.files as CheckpointFile[] | undefined),
         },
       ];
+      return next;
+    }
+    case 'agent_message_end': {
+      const entryId = str(update.entryId);
+      const i = lastIndex(state.blocks, (b) => b.type === 'assistant' && b.turnId === turnId && !b.entryId);
+      if (!entryId || i < 0) return state;
+      next.blocks = replaceAt(state.blocks, i, { ...(state.blocks[i] as AssistantBlock), entryId });
       return next;
     }
     case 'usage': {

@@ -1,0 +1,381 @@
+/**
+ * The chat webview's own HTML/JS in headless Chromium, with a fake `acquireVsCodeApi`: the page
+ * is the real shell (chatHtml) with the real bundled script and stylesheet, served from a fake
+ * origin; the test plays the extension host by posting the host's messages to the page.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+import * as esbuild from 'esbuild';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { chatHtml } from '../../src/chatHtml';
+import type { HostMessage, WebviewMessage } from '../../src/messages';
+import type { SessionInfo } from '../../src/protocol';
+import { type ChatAction, type ChatState, initialState, reduce } from '../../src/transcript';
+
+const ORIGIN = 'http://webview.test';
+const ROOT = path.resolve(__dirname, '../..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = path.join(ROOT, 'test-results');
+
+let browser: Browser;
+let page: Page;
+let script: string;
+const css = readFileSync(path.join(ROOT, 'media/chat.css'), 'utf8');
+
+const session = (id: string, over: Partial<SessionInfo> = {}): SessionInfo => ({
+  sessionId: id,
+  workspace: '/w',
+  createdAt: '2026-11-22T10:00:00Z',
+  modifiedAt: new Date(Date.now() - 5 * 60_000).toISOString(),
+  messageCount: 2,
+  firstMessage: `first message of ${id}`,
+  ...over,
+});
+
+/** Fake VS Code API: records posted messages and webview state; state survives reloads. */
+const FAKE_API = `
+  window.__posted = [];
+  window.__states = [];
+  window.acquireVsCodeApi = () => ({
+    postMessage: (m) => window.__posted.push(m),
+    getState: () => { const s = sessionStorage.getItem('vscode-state'); return s ? JSON.parse(s) : undefined; },
+    setState: (s) => { window.__states.push(s); sessionStorage.setItem('vscode-state', JSON.stringify(s)); },
+  });
+  document.addEventListener('DOMContentLoaded', () => {
+    const s = document.documentElement.style;
+    s.setProperty('--vscode-foreground', 'rgb(10, 20, 30)');
+    s.setProperty('--vscode-button-background', 'rgb(0, 90, 158)');
+    s.setProperty('--vscode-font-family', 'sans-serif');
+  });
+`;
+
+async function open(): Promise<void> {
+  await page.goto(`${ORIGIN}/index.html`);
+  await page.waitForFunction(() => (window as unknown as { __posted: WebviewMessage[] }).__posted.some((m) => m.type === 'ready'));
+}
+
+async function posted(): Promise<WebviewMessage[]> {
+  return page.evaluate(() => (window as unknown as { __posted: WebviewMessage[] }).__posted);
+}
+
+async function clearPosted(): Promise<void> {
+  await page.evaluate(() => {
+    (window as unknown as { __posted: WebviewMessage[] }).__posted = [];
+  });
+}
+
+async function lastPosted(type: WebviewMessage['type']): Promise<WebviewMessage | undefined> {
+  await page.waitForFunction((t) => (window as unknown as { __posted: WebviewMessage[] }).__posted.some((m) => m.type === t), type);
+  return (await posted()).filter((m) => m.type === type).at(-1);
+}
+
+/** Plays the host: keeps its own state with the same reducer and sends the same actions. */
+let hostState: ChatState;
+async function host(...actions: ChatAction[]): Promise<void> {
+  for (const action of actions) {
+    hostState = reduce(hostState, action);
+    const message: HostMessage = { type: 'action', action };
+    await page.evaluate((m) => window.postMessage(m, '*'), message);
+  }
+  // window.postMessage is asynchronous: wait for a round trip through the event loop.
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
+}
+
+async function ready(sessions = [session('s1', { name: 'Login bug' }), session('s2')]): Promise<void> {
+  hostState = initialState();
+  await host(
+    { type: 'connection', status: 'ready' },
+    { type: 'reset', page: { session: sessions[0], items: [], hasMore: false } },
+    { type: 'sessions', sessions },
+  );
+}
+
+beforeAll(async () => {
+  const out = await esbuild.build({
+    entryPoints: [path.join(ROOT, 'src/webview/main.ts')],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+  });
+  script = out.outputFiles[0].text;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+afterEach(async () => {
+  await page?.context().close();
+});
+
+beforeEach(async () => {
+  const context = await browser.newContext({ viewport: { width: 420, height: 720 } });
+  page = await context.newPage();
+  page.on('pageerror', (e) => {
+    throw e;
+  });
+  await page.addInitScript(FAKE_API);
+  const html = chatHtml({ cspSource: ORIGIN, nonce: 'testnonce123', scriptUri: `${ORIGIN}/webview.js`, styleUri: `${ORIGIN}/chat.css` });
+  await page.route(`${ORIGIN}/**`, (route) => {
+    const url = new URL(route.request().url());
+    if (url.pathname === '/index.html') return route.fulfill({ contentType: 'text/html', body: html });
+    if (url.pathname === '/webview.js') return route.fulfill({ contentType: 'text/javascript', body: script });
+    if (url.pathname === '/chat.css') return route.fulfill({ contentType: 'text/css', body: css });
+    return route.fulfill({ status: 404, body: '' });
+  });
+  await open();
+});
+
+describe('chat webview', () => {
+  it('asks for state on load and shows the snapshot with the session switcher', async () => {
+    expect(await posted()).toEqual([{ type: 'ready' }]);
+    expect(await page.locator('#banner').textContent()).toContain('Starting agent-ls');
+    // A snapshot is what the host sends after `ready`: the whole state restored from the server.
+    let state = initialState();
+    state = reduce(state, { type: 'connection', status: 'ready' });
+    state = reduce(state, {
+      type: 'reset',
+      page: {
+        session: session('s1', { name: 'Login bug' }),
+        items: [
+          { entryId: 'e1', kind: 'user', content: 'Where is login?' },
+          { entryId: 'e2', kind: 'assistant', content: [{ type: 'text', text: 'In `auth.py`.' }] },
+        ],
+        hasMore: true,
+      },
+    });
+    state = reduce(state, { type: 'sessions', sessions: [session('s1', { name: 'Login bug' }), session('s2')] });
+    hostState = state;
+    await page.evaluate((m) => window.postMessage(m, '*'), { type: 'action', action: { type: 'snapshot', state } } as HostMessage);
+    await page.waitForSelector('.msg.assistant code');
+    expect(await page.locator('#banner').isHidden()).toBe(true);
+    expect(await page.locator('.msg.user .body').textContent()).toBe('Where is login?');
+    expect(await page.locator('.msg.assistant .markdown').innerHTML()).toContain('<code>auth.py</code>');
+    expect(await page.locator('#session-select option').allTextContents()).toEqual(['Login bug', 'first message of s2']);
+    expect(await page.locator('#session-select').inputValue()).toBe('s1');
+    await page.locator('.load-more').click();
+    expect(await lastPosted('loadMore')).toEqual({ type: 'loadMore' });
+  });
+
+  it('streams a reply with markdown and code, escaping any HTML', async () => {
+    await ready();
+    await page.evaluate(() => {
+      (window as unknown as { __xss?: boolean }).__xss = false;
+    });
+    await host({ type: 'promptStarted', text: 'Explain' });
+    expect(await page.locator('.msg.user.pending').count()).toBe(1);
+    await host({ type: 'update', params: { sessionId: 's1', turnId: 't1', update: { kind: 'user_message', content: 'Explain' } } });
+    expect(await page.locator('.msg.user.pending').count()).toBe(0);
+    const chunks = ['Here is **the** fix', ':\n\n```python\ndef f(a, b):\n', '    return a < b\n```\n', '<img src=x onerror="window.__xss=true">'];
+    for (const [i, text] of chunks.entries()) {
+      await host({ type: 'update', params: { sessionId: 's1', turnId: 't1', update: { kind: 'agent_message_chunk', content: { type: 'text', text } } } });
+      if (i === 0) expect(await page.locator('.msg.assistant.streaming .markdown strong').textContent()).toBe('the');
+    }
+    expect(await page.locator('.msg.assistant.streaming').count()).toBe(1);
+    expect(await page.locator('.msg.assistant pre code.language-python').textContent()).toBe('def f(a, b):\n    return a < b');
+    expect(await page.locator('.msg.assistant img').count()).toBe(0);
+    expect(await page.locator('.msg.assistant').textContent()).toContain('<img src=x');
+    expect(await page.locator('#status').textContent()).toContain('Working');
+    await host({ type: 'progress', message: 'Running pytest' });
+    expect(await page.locator('#status').textContent()).toContain('Running pytest');
+    await host({ type: 'promptEnded', result: { stopReason: 'end_turn' } });
+    expect(await page.locator('.msg.assistant.streaming').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: boolean }).__xss)).toBe(false);
+    await page.screenshot({ path: path.join(SHOTS, 'webview-streamed.png') });
+  });
+
+  it('sends on Enter, adds a line on Shift+Enter, and cancels while running', async () => {
+    await ready();
+    await clearPosted();
+    const box = page.locator('#prompt');
+    await box.focus();
+    await page.keyboard.type('line one');
+    await page.keyboard.press('Shift+Enter');
+    await page.keyboard.type('line two');
+    expect(await box.inputValue()).toBe('line one\nline two');
+    expect((await posted()).filter((m) => m.type === 'prompt')).toEqual([]);
+    await page.keyboard.press('Enter');
+    expect(await lastPosted('prompt')).toEqual({ type: 'prompt', text: 'line one\nline two' });
+    expect(await box.inputValue()).toBe('');
+    // Empty prompts are not sent.
+    await page.keyboard.press('Enter');
+    expect((await posted()).filter((m) => m.type === 'prompt')).toHaveLength(1);
+    expect(await page.locator('#cancel').isHidden()).toBe(true);
+    await host({ type: 'promptStarted', text: 'line one\nline two' });
+    expect(await page.locator('#cancel').isVisible()).toBe(true);
+    expect(await page.locator('#send').isDisabled()).toBe(true);
+    await page.locator('#cancel').click();
+    expect(await lastPosted('cancel')).toEqual({ type: 'cancel' });
+    await clearPosted();
+    await box.focus();
+    await page.keyboard.press('Escape');
+    expect(await lastPosted('cancel')).toEqual({ type: 'cancel' });
+    await host({ type: 'promptEnded', result: { stopReason: 'cancelled' } });
+    expect(await page.locator('#cancel').isHidden()).toBe(true);
+    expect(await page.locator('.notice.warning').textContent()).toBe('Cancelled.');
+  });
+
+  it('shows tool calls compactly with their status', async () => {
+    await ready();
+    await host(
+      { type: 'promptStarted', text: 'Edit' },
+      {
+        type: 'update',
+        params: { sessionId: 's1', turnId: 't1', update: { kind: 'tool_call', toolCallId: 'c1', title: 'Write src/a.py', toolKind: 'edit', status: 'in_progress', locations: [{ path: 'src/a.py' }] } },
+      },
+    );
+    const tool = page.locator('.tool[data-tool-call-id="c1"]');
+    expect(await tool.getAttribute('data-status')).toBe('in_progress');
+    expect(await tool.locator('.title').textContent()).toBe('Write src/a.py');
+    await host({
+      type: 'update',
+      params: {
+        sessionId: 's1',
+        turnId: 't1',
+        update: { kind: 'tool_call_update', toolCallId: 'c1', status: 'completed', content: [{ type: 'content', content: { type: 'text', text: 'wrote 3 lines' } }] },
+      },
+    });
+    expect(await tool.getAttribute('data-status')).toBe('completed');
+    expect(await tool.getAttribute('aria-label')).toBe('Tool call: Write src/a.py, completed');
+    expect(await tool.locator('details.tool-output').getAttribute('open')).toBeNull();
+    await tool.locator('.tool-files button').click();
+    expect(await lastPosted('openFile')).toEqual({ type: 'openFile', path: 'src/a.py' });
+  });
+
+  it('offers View changes and Revert per checkpoint, shows conflicts and Undo', async () => {
+    await ready();
+    await host({
+      type: 'update',
+      params: {
+        sessionId: 's1',
+        turnId: 't1',
+        update: {
+          kind: 'checkpoint',
+          checkpoint: { checkpointId: 's1:c1', files: [{ path: '/w/a.py', operation: 'modified' }, { path: '/w/b.py', operation: 'created' }] },
+        },
+      },
+    });
+    const cp = page.locator('.checkpoint[data-checkpoint-id="s1:c1"]');
+    expect(await cp.locator('.checkpoint-title').textContent()).toBe('Checkpoint · 2 files changed');
+    await cp.locator('button.view-changes').click();
+    expect(await lastPosted('viewChanges')).toEqual({ type: 'viewChanges', checkpointId: 's1:c1' });
+    await cp.locator('.checkpoint-files button', { hasText: 'b.py' }).click();
+    expect(await lastPosted('viewChanges')).toEqual({ type: 'viewChanges', checkpointId: 's1:c1', path: '/w/b.py' });
+    await cp.locator('button.revert').click();
+    expect(await lastPosted('revert')).toEqual({ type: 'revert', checkpointId: 's1:c1' });
+    await host({ type: 'revertStarted', checkpointId: 's1:c1' });
+    expect(await cp.locator('button.revert').isDisabled()).toBe(true);
+    await host({
+      type: 'revertResult',
+      checkpointId: 's1:c1',
+      result: {
+        applied: true,
+        files: [
+          { path: '/w/a.py', result: 'restored' },
+          { path: '/w/b.py', result: 'conflict', reason: 'changed since the turn' },
+        ],
+        undoCheckpointId: 's1:u1',
+      },
+    });
+    const result = cp.locator('.revert-result');
+    expect(await result.locator('.summary').textContent()).toBe('Reverted.');
+    expect(await result.locator('li.result-conflict').textContent()).toContain('conflict');
+    expect(await result.locator('li.result-conflict').textContent()).toContain('changed since the turn');
+    await result.locator('button.force').click();
+    expect(await lastPosted('revert')).toEqual({ type: 'revert', checkpointId: 's1:c1', force: true });
+    await result.locator('button.undo').click();
+    expect(await lastPosted('undo')).toEqual({ type: 'undo', checkpointId: 's1:c1', undoCheckpointId: 's1:u1' });
+    await host({ type: 'revertResult', checkpointId: 's1:c1', undo: true, result: { applied: true, files: [{ path: '/w/a.py', result: 'restored' }] } });
+    expect(await cp.locator('.revert-result .summary').textContent()).toBe('Revert undone.');
+    expect(await cp.locator('button.undo').count()).toBe(0);
+  });
+
+  it('asks permission in the panel with keyboard focus on the choices', async () => {
+    await ready();
+    await host({
+      type: 'permissionRequest',
+      requestId: 'p1',
+      params: {
+        sessionId: 's1',
+        toolCall: { toolCallId: 'c1', title: 'Run make test', rawInput: { command: 'make test' } },
+        options: [
+          { optionId: 'once', name: 'Allow once', kind: 'allow_once' },
+          { optionId: 'always', name: 'Always allow', kind: 'allow_always' },
+          { optionId: 'deny', name: 'Deny', kind: 'reject_once' },
+        ],
+      },
+    });
+    const dialog = page.locator('.permission[data-request-id="p1"]');
+    expect(await dialog.getAttribute('role')).toBe('alertdialog');
+    expect(await dialog.locator('.permission-detail').textContent()).toBe('make test');
+    expect(await dialog.locator('button').allTextContents()).toEqual(['Allow once', 'Always allow', 'Deny']);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Allow once');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    expect(await lastPosted('permission')).toEqual({ type: 'permission', requestId: 'p1', optionId: 'always' });
+    await host({ type: 'permissionResolved', requestId: 'p1' });
+    expect(await page.locator('.permission').count()).toBe(0);
+  });
+
+  it('switches and creates sessions from the header', async () => {
+    await ready();
+    await page.locator('#session-select').selectOption('s2');
+    expect(await lastPosted('switchSession')).toEqual({ type: 'switchSession', sessionId: 's2' });
+    await page.locator('#new-session').click();
+    expect(await lastPosted('newSession')).toEqual({ type: 'newSession' });
+    await host({ type: 'reset', page: { session: session('s2'), items: [{ entryId: 'x', kind: 'user', content: 'other transcript' }], hasMore: false } });
+    expect(await page.locator('#session-select').inputValue()).toBe('s2');
+    expect(await page.locator('.msg.user .body').textContent()).toBe('other transcript');
+  });
+
+  it('shows a start failure with Retry and Show log', async () => {
+    hostState = initialState();
+    await host({ type: 'connection', status: 'failed', error: 'Agent: the agent-ls server could not start. Fix: set "agentLs.pythonPath".' });
+    expect(await page.locator('#banner').textContent()).toContain('agentLs.pythonPath');
+    expect(await page.locator('#prompt').isDisabled()).toBe(true);
+    await page.locator('#banner button.retry').click();
+    expect(await lastPosted('retry')).toEqual({ type: 'retry' });
+    await page.locator('#banner button', { hasText: 'Show log' }).click();
+    expect(await lastPosted('showLog')).toEqual({ type: 'showLog' });
+  });
+
+  it('keeps only the draft in webview state; the transcript comes from the host after a reload', async () => {
+    await ready();
+    await host({ type: 'update', params: { sessionId: 's1', turnId: 't1', update: { kind: 'agent_message_chunk', content: { type: 'text', text: 'hello' } } } });
+    await page.locator('#prompt').fill('unsent draft');
+    await page.locator('#prompt').dispatchEvent('input');
+    const states = await page.evaluate(() => (window as unknown as { __states: unknown[] }).__states);
+    expect(states.every((s) => JSON.stringify(Object.keys(s as object)) === '["draft"]')).toBe(true);
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as { __posted: WebviewMessage[] }).__posted.some((m) => m.type === 'ready'));
+    expect(await page.locator('#prompt').inputValue()).toBe('unsent draft');
+    expect(await page.locator('.msg').count()).toBe(0);
+    await page.evaluate((m) => window.postMessage(m, '*'), { type: 'action', action: { type: 'snapshot', state: hostState } } as HostMessage);
+    await page.waitForSelector('.msg.assistant');
+    expect(await page.locator('.msg.assistant .markdown').textContent()).toBe('hello');
+  });
+
+  it('uses the theme’s CSS variables and native, labelled controls', async () => {
+    await ready();
+    const color = await page.evaluate(() => getComputedStyle(document.body).color);
+    expect(color).toBe('rgb(10, 20, 30)');
+    const send = await page.evaluate(() => getComputedStyle(document.getElementById('send') as HTMLElement).backgroundColor);
+    expect(send).toBe('rgb(0, 90, 158)');
+    expect(await page.locator('#prompt').getAttribute('aria-label')).toBe('Prompt');
+    expect(await page.locator('#transcript').getAttribute('role')).toBe('log');
+    // Tab from the prompt reaches the Send button.
+    await page.locator('#prompt').fill('x');
+    await page.locator('#prompt').focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('send');
+  });
+});
