@@ -100,6 +100,16 @@ H.test("a streamed turn renders as You / Agent sections, tools update in place",
   }, "\n"), "transcript")
 end)
 
+H.test("an unnamed session's chat is titled by its first message", function()
+  chat.load(CID, { sessionId = "s9" }, {}, false)
+  H.eq(H.lines(chat.get(CID).buf)[1], "# new session", "placeholder")
+  chat.on_update(CID, { sessionId = "s9", update = { kind = "user_message", content = { { type = "text", text = "add a test" } } } })
+  H.eq(H.lines(chat.get(CID).buf)[1], "# add a test", "title")
+  chat.on_update(CID, { sessionId = "s9", update = { kind = "user_message", content = { { type = "text", text = "second" } } } })
+  H.eq(H.lines(chat.get(CID).buf)[1], "# add a test", "only the first message")
+  chat.load(CID, { sessionId = "s1" }, {}, false)
+end)
+
 H.test("updates for another session are not shown", function()
   local before = transcript()
   chat.on_update(CID, { sessionId = "other", update = { kind = "agent_message_chunk", content = { type = "text", text = "nope" } } })
@@ -139,7 +149,7 @@ H.test("a transcript from switch renders user, assistant, tool and checkpoint it
     "## Agent",
     "Hi.",
     "",
-    "- ✗ run_command ls · failed: denied",
+    "- ✗ Run `ls` · failed: denied",
     "",
     "Ok.",
     "",

@@ -186,7 +186,33 @@ local function render_tool(chat, id, fields)
   chat.last = "tool"
 end
 
+--- A reloaded tool_use block titled as the server titles live tool calls.
+function M.tool_title(name, input)
+  input = type(input) == "table" and input or {}
+  local function str(v)
+    return type(v) == "string" and v or nil
+  end
+  local path = str(input.path)
+  if name == "run_command" then
+    return "Run `" .. util.one_line(str(input.command) or "", 80) .. "`"
+  elseif name == "grep" then
+    return "Search `" .. util.one_line(str(input.pattern) or "", 60) .. "`" .. (path and (" in " .. path) or "")
+  elseif name == "list_files" then
+    return "List " .. (str(input.pattern) or "*") .. " in " .. (path or ".")
+  end
+  local labels = { read_file = "Read", edit_file = "Edit", write_file = "Write" }
+  if labels[name] then
+    return labels[name] .. " " .. (path or "?")
+  end
+  return tostring(name) .. (path and (" " .. path) or "")
+end
+
 local function user_message(chat, text)
+  if chat.untitled and text ~= "" then
+    -- An unnamed session is titled by its first message (as :AgentSessions shows it).
+    chat.untitled = false
+    vim.api.nvim_buf_set_lines(chat.buf, 0, 1, false, { "# " .. util.one_line(text, 60) })
+  end
   insert_lines(chat, { "", "## You", "" })
   append_text(chat, text)
   chat.in_agent = false
@@ -352,10 +378,7 @@ local function render_item(chat, item)
       elseif block.type == "thinking" then
         thought_text(chat, block.thinking or block.text or "")
       elseif block.type == "tool_use" then
-        local input = type(block.input) == "table" and block.input or {}
-        local detail = input.path or input.command or input.pattern
-        local title = block.name .. (type(detail) == "string" and (" " .. detail) or "")
-        render_tool(chat, block.id, { title = title, status = "completed" })
+        render_tool(chat, block.id, { title = M.tool_title(block.name, block.input), status = "completed" })
       end
     end
   elseif role == "tool" or role == "tool_call" or role == "tool_result" then
@@ -408,6 +431,7 @@ end
 function M.set_title(client_id, name)
   local chat = M.get(client_id)
   if chat and name and name ~= "" then
+    chat.untitled = false
     vim.api.nvim_buf_set_lines(chat.buf, 0, 1, false, { "# " .. name })
   end
 end
@@ -421,6 +445,7 @@ function M.load(client_id, info, items, has_more)
   lines[#lines + 1] = ""
   vim.api.nvim_buf_set_lines(chat.buf, 0, row, false, lines)
   chat.session_id = info and util.nn(info.sessionId) or nil
+  chat.untitled = info ~= nil and not util.nn(info.name) and util.one_line(info.firstMessage, 60) == ""
   chat.last = nil
   chat.in_agent = false
   chat.tools = {}

@@ -128,7 +128,13 @@ function M.start(bufnr)
   local cfg = resolved_config()
   cfg.root_dir = M.root_dir(bufnr)
   cfg.root_markers = nil
-  local id = vim.lsp.start(cfg, { bufnr = bufnr, attach = attachable(bufnr) })
+  local id
+  if has011 or attachable(bufnr) then
+    id = vim.lsp.start(cfg, { bufnr = bufnr, attach = attachable(bufnr) })
+  else
+    -- 0.10's vim.lsp.start always attaches the buffer; a chat or empty buffer must not be.
+    id = vim.lsp.start_client(cfg)
+  end
   return id and vim.lsp.get_client_by_id(id) or nil
 end
 
@@ -218,6 +224,24 @@ function M.with_client(cb)
   end
   waiting[c.id] = waiting[c.id] or {}
   table.insert(waiting[c.id], cb)
+  -- on_init runs the callbacks; in case a user's vim.lsp.config replaced our on_init, poll too.
+  local id, tries = c.id, 0
+  local function poll()
+    local list = waiting[id]
+    if not list then
+      return
+    end
+    local client = vim.lsp.get_client_by_id(id)
+    if client and client.initialized then
+      on_init(client)
+    elseif client and tries < 600 then
+      tries = tries + 1
+      vim.defer_fn(poll, 50)
+    else
+      waiting[id] = nil
+    end
+  end
+  vim.defer_fn(poll, 50)
 end
 
 --- Sends a request; cb(err, result) with JSON nulls as nil. Returns the request id.

@@ -306,7 +306,9 @@ function M.open_list()
         M.refresh_lists(c.id)
       end, "refresh")
       map("q", function()
-        vim.api.nvim_win_close(0, false)
+        if not pcall(vim.api.nvim_win_close, 0, false) then
+          vim.cmd.bprevious()
+        end
       end, "close")
     end
     local win = vim.fn.bufwinid(entry.buf)
