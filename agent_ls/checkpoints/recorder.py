@@ -78,7 +78,7 @@ class TurnRecorder:
     def scanner(self) -> Scanner:
         """The workspace scanner (made on first use when the service passed none)."""
         if self._scanner is None:
-            self._scanner = Scanner(self.roots, self.blobs, exclude=(self.blobs.directory.parent,))
+            self._scanner = Scanner(self.roots, self.blobs)
         return self._scanner
 
     def command_started(self) -> None:

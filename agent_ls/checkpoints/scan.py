@@ -155,9 +155,10 @@ class Scanner:
     """Scans one workspace and keeps copies of its small text files across commands.
 
     Hold one per workspace for the server's lifetime: the copies made before one command are
-    the prior content of the files the next command changes. Copies live in memory (zlib,
-    within `copy_memory_bytes`); a copy is written to the blob store only when a command
-    changed its file.
+    the prior content of the files the next command changes. The workspace's store directory
+    (the blob store's parent) is never scanned, even when it lies inside a root. Copies live
+    in memory (zlib, within `copy_memory_bytes`); a copy is written to the blob store only when
+    a command changed its file.
     """
 
     def __init__(
@@ -171,7 +172,7 @@ class Scanner:
         self.roots = tuple(roots)
         self.blobs = blobs
         self.limits = limits
-        self.exclude = tuple(exclude)
+        self.exclude = (*exclude, blobs.directory.parent)
         self._copies: dict[str, tuple[Stat, bytes | None]] = {}
         self._memory = 0
 
