@@ -16,6 +16,7 @@ import random
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -216,9 +217,35 @@ def measure(data: Path) -> list[dict[str, object]]:
     record("append p50 (no fsync)", lat[len(lat) // 2], "ms", 1, "2,000 appends of ~500 B")
     record("append p99 (no fsync)", lat[int(len(lat) * 0.99)], "ms", 1, "2,000 appends of ~500 B")
 
+    for probe, label in (("list", "list all 10,000"), ("load", "load the 100k session's path")):
+        rss = _run_probe(probe, data)
+        record(f"peak RSS: {label}", rss, "MB", 150, "ru_maxrss of a new process doing only that")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    record("peak RSS of this process", rss_mb, "MB", 150, "ru_maxrss")
+    record("peak RSS: this whole benchmark", rss_mb, "MB", None, "ru_maxrss")
     return results
+
+
+def _run_probe(probe: str, data: Path) -> float:
+    out = subprocess.run(
+        [sys.executable, __file__, "--probe", probe, "--data", str(data)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return float(out.strip())
+
+
+def probe(kind: str, data: Path) -> None:
+    """Do one thing in a fresh process and print its peak RSS in MB."""
+    root = data / "root"
+    if kind == "list":
+        store = SessionStore(data / "many", root=root)
+        assert len(store.list(limit=None)[0]) == SESSIONS_N
+    else:
+        store = SessionStore(data / "big", root=root)
+        assert len(store.load(_session_id(0)).path()) == BIG_ENTRIES
+    store.close()
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def main() -> int:
@@ -226,7 +253,11 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--data", type=Path, default=REPO / ".cache" / "bench-sessions")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the cached data")
+    parser.add_argument("--probe", choices=["list", "load"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.probe:
+        probe(args.probe, args.data)
+        return 0
     marker = args.data / "complete"
     if args.regenerate or not marker.exists() or marker.read_text() != DATA_VERSION:
         t0 = time.perf_counter()

@@ -13,7 +13,7 @@ from .format import Entry, parse_header, parse_lines
 log = logging.getLogger(__name__)
 
 _CHUNK = 64 * 1024
-_BLOCK = 4 * 1024 * 1024
+_BLOCK = 512 * 1024
 
 
 def read_bounds(fd: int, size: int, session_id: str) -> tuple[Entry, int, int]:
@@ -152,7 +152,13 @@ class Session:
                 parsed = parse_lines(data, self.file.name)
             else:
                 parsed = self._parse_range(start, self._start)
-            earlier = {e["id"]: e for e in parsed}
+            earlier: dict[str, Entry] = {}
+            for entry in parsed:
+                # Point parentId at the parent's own id string: one copy instead of two.
+                parent = earlier.get(entry.get("parentId"))  # type: ignore[arg-type]
+                if parent is not None:
+                    entry["parentId"] = parent["id"]
+                earlier[entry["id"]] = entry
             earlier.update(self._entries)
             self._entries = earlier
             self._start = start
@@ -205,17 +211,30 @@ class Session:
 
     # -- tree -------------------------------------------------------------------------------
 
-    def _walk(self, start: str | None, limit: int | None) -> list[Entry]:
-        """Entries from ``start`` up through its ancestors, newest first, at most ``limit``."""
+    def _walk(self, start: str | None, limit: int) -> list[Entry]:
+        """Entries from ``start`` up through its ancestors, newest first, at most ``limit``.
+
+        A ``parentId`` cycle (only a hand-edited file has one) cannot loop: an ancestor chain
+        longer than ``limit`` is cut there.
+        """
         out: list[Entry] = []
-        seen: set[str] = set()
         current = start
-        while current is not None and current not in seen and (limit is None or len(out) < limit):
+        if self.complete:  # the common full-path case: plain dict lookups
+            get = self._entries.get
+            append = out.append
+            while current is not None and len(out) < limit:
+                entry = get(current)
+                if entry is None:
+                    break
+                append(entry)
+                current = entry.get("parentId")
+                if type(current) is not str:
+                    current = None
+        while current is not None and len(out) < limit:
             entry = self._get(current)
             if entry is None:
                 log.warning("%s: entry %s is missing; path stops", self.file.name, current)
                 break
-            seen.add(current)
             out.append(entry)
             parent = entry.get("parentId")
             current = parent if isinstance(parent, str) else None
@@ -229,7 +248,9 @@ class Session:
         self._ensure_complete()
         if target not in self._entries:
             raise EntryNotFound(self.session_id, target)
-        return list(reversed(self._walk(target, None)))
+        path = self._walk(target, len(self._entries))
+        path.reverse()
+        return path
 
     def history(self, before: str | None = None, limit: int = 50) -> tuple[list[Entry], bool]:
         """A page of the active path ending just before ``before`` (default: the leaf included).
@@ -243,7 +264,9 @@ class Session:
             start = parent if isinstance(parent, str) else None
         page = self._walk(start, limit + 1)
         has_more = len(page) > limit
-        return list(reversed(page[:limit])), has_more
+        page = page[:limit]
+        page.reverse()
+        return page, has_more
 
     # -- used by the writer -----------------------------------------------------------------
 

@@ -234,3 +234,13 @@ def test_two_processes_appending_never_interleave(store: SessionStore) -> None:
     assert all(e["parentId"] == prev for e, prev in zip(entries, [None, *ids[:-1]], strict=True))
     assert store.info(sid).message_count == 400
     assert len(store.load(sid).path()) == 400
+
+
+def test_parse_lines_falls_back_line_by_line(caplog: pytest.LogCaptureFixture) -> None:
+    from agent_ls.sessions.format import parse_lines
+
+    good = b'{"type":"message","id":"a","role":"user","content":[{"type":"text","text":"x"}]}'
+    data = b"\n".join([good, b"", b"1,2", b'{"id":"b"}', b'"str"', b"{bad"]) + b"\n"
+    with caplog.at_level(logging.WARNING):
+        assert [e["id"] for e in parse_lines(data, "f")] == ["a", "b"]
+    assert caplog.text.count("skipping") == 3

@@ -151,3 +151,20 @@ def test_list_on_a_fresh_workspace_creates_nothing(tmp_path: Path) -> None:
     assert s.list() == ([], None)
     assert s.most_recent() is None
     assert not (tmp_path / "root").exists()
+
+
+def test_in_place_edits_by_other_programs_show_after_the_rescan_delay(
+    store: SessionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent_ls.sessions import index
+
+    sid = populate(store, 1)[0]
+    path = store.info(sid).path
+    monkeypatch.setattr(index, "RACY_NS", 0)
+    assert store.list()[0][0].message_count == 2
+    last = json.loads(path.read_bytes().splitlines()[-1])
+    with open(path, "ab") as f:
+        f.write(encode({"type": "message", "id": "e1", "parentId": last["id"], "ts": now_iso()}))
+    assert store.list()[0][0].message_count == 2  # within the delay: the cached row
+    monkeypatch.setattr(index, "RESCAN_NS", 0)
+    assert store.list()[0][0].message_count == 3
