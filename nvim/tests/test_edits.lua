@@ -135,4 +135,45 @@ H.test("a revert over a file changed since shows the conflict; overwrite on requ
   H.eq(H.lines(hello_buf), { "print('goodbye')" }, "reverted over the conflict")
 end)
 
+H.test("the diff tab steps through a checkpoint's files with ]f and [f", function()
+  H.script({
+    {
+      content = {
+        { type = "tool_use", name = "edit_file", input = { path = "hello.py", old_string = "goodbye", new_string = "hallo" } },
+        { type = "tool_use", name = "write_file", input = { path = "new/created.txt", content = "fresh\n" } },
+      },
+    },
+    { content = { { type = "text", text = "Two files." } } },
+  })
+  vim.cmd("AgentPrompt two files")
+  turns = turns + 1
+  local result = H.wait_turn(turns).result
+  H.truthy(result.checkpointId, "checkpoint")
+  H.eq(H.read(ws .. "/new/created.txt"), "fresh\n", "the created file")
+  local shown = H.events("DiffShown")
+  require("agent_ls").diff(result.checkpointId)
+  H.wait_for(function()
+    return #shown > 0
+  end, "the diff tab")
+  local seen = { [shown[1].uri] = shown[1] }
+  vim.api.nvim_feedkeys("]f", "mx", false)
+  H.wait_for(function()
+    return #shown > 1
+  end, "the next file")
+  seen[shown[2].uri] = shown[2]
+  local created = seen[vim.uri_from_fname(ws .. "/new/created.txt")]
+  H.truthy(created, "created.txt shown")
+  H.eq(H.lines(created.before), { "" }, "a created file has no before text")
+  H.eq(H.lines(created.after), { "fresh" }, "after")
+  H.truthy(seen[vim.uri_from_fname(hello)], "hello.py shown")
+  vim.api.nvim_feedkeys("[f", "mx", false)
+  H.wait_for(function()
+    return #shown > 2
+  end, "the previous file")
+  H.eq(shown[3].uri, shown[1].uri, "back to the first file")
+  local tab = vim.api.nvim_get_current_tabpage()
+  vim.api.nvim_feedkeys("q", "mx", false)
+  H.truthy(not vim.api.nvim_tabpage_is_valid(tab), "q closes the tab")
+end)
+
 H.run()

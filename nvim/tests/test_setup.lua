@@ -76,4 +76,29 @@ H.test(":checkhealth agent_ls reports the command, its version and the API key",
   vim.cmd.tabclose()
 end)
 
+H.test("after a server restart, :AgentChat resumes the most recent session", function()
+  local turns = #H.turn_ends
+  vim.cmd("AgentPrompt remember me")
+  H.wait_turn(turns + 1)
+  local id = require("agent_ls").session().sessionId
+  local old = H.client()
+  local chat_buf = H.chat_buf()
+  old:stop()
+  H.wait_for(function()
+    return old:is_stopped()
+  end, "the server to stop")
+  H.wait_for(function()
+    return require("agent_ls.state").clients[old.id] == nil
+  end, "the client state to clear")
+  vim.cmd("AgentChat")
+  H.wait_for(function()
+    local info = require("agent_ls").session()
+    return info and info.sessionId == id
+  end, "the resumed session", 20000)
+  H.truthy(H.client().id ~= old.id, "a new client")
+  H.contains(H.chat_text(), "Echo: remember me", "the transcript after the restart")
+  H.eq(H.chat_buf(), chat_buf, "the same chat buffer")
+  H.eq(vim.api.nvim_buf_get_name(chat_buf), "agent-ls://chat", "its name")
+end)
+
 H.run()

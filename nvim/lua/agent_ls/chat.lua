@@ -19,6 +19,9 @@ local ns_tools = vim.api.nvim_create_namespace("agent_ls.chat.tools")
 
 ---@type table<integer, agent_ls.Chat>
 M.chats = {}
+---@type agent_ls.Chat[]
+M.orphans = {}
+
 
 local function separator()
   local k = config.options.keymaps or {}
@@ -38,6 +41,15 @@ end
 
 local function valid(chat)
   return chat and vim.api.nvim_buf_is_valid(chat.buf)
+end
+
+--- The client exited: its chat waits for the next client.
+function M.detach(client_id)
+  local chat = M.chats[client_id]
+  M.chats[client_id] = nil
+  if valid(chat) then
+    M.orphans[#M.orphans + 1] = chat
+  end
 end
 
 --- 0-based row of the separator line; repairs it if the user deleted it.
@@ -318,8 +330,18 @@ function M.ensure(client_id)
   if valid(chat) then
     return chat
   end
+  -- The chat of a client that exited (a server restart) is taken over.
+  while #M.orphans > 0 do
+    chat = table.remove(M.orphans)
+    if valid(chat) then
+      chat.client_id = client_id
+      vim.b[chat.buf].agent_ls_client = client_id
+      M.chats[client_id] = chat
+      return chat
+    end
+  end
   local buf = vim.api.nvim_create_buf(false, true)
-  local name = "agent_ls://chat"
+  local name = "agent-ls://chat"
   if vim.fn.bufexists(name) == 1 then
     name = name .. "/" .. client_id
   end

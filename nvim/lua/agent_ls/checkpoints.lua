@@ -116,7 +116,7 @@ local function show_file(tab, idx)
   tab.idx = idx
   local path = util.display_path(file.uri, tab.root)
   local ft = vim.filetype.match({ filename = vim.uri_to_fname(file.uri) }) or ""
-  local prefix = "agent_ls://checkpoint/" .. tab.checkpoint_id .. "/"
+  local prefix = "agent-ls://checkpoint/" .. tab.checkpoint_id .. "/"
   local before = scratch(prefix .. "before/" .. path, text_lines(file.before), ft)
   local after = scratch(prefix .. "after/" .. path, text_lines(file.after), ft)
   vim.api.nvim_win_set_buf(tab.left, before)

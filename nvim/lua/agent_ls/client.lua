@@ -78,6 +78,8 @@ local function on_exit(code, signal, client_id)
       state.emit("TurnEnd", { client_id = client_id, result = { stopReason = "error" } })
     end
     state.forget(client_id)
+    require("agent_ls.chat").detach(client_id)
+    require("agent_ls.sessions").detach(client_id)
     if code ~= 0 and signal == 0 then
       util.warn(("the server exited with code %d (see :LspLog)"):format(code))
     end

@@ -252,6 +252,15 @@ function M.refresh_lists(client_id)
   end)
 end
 
+--- The client exited: its list buffer goes (its mappings talk to that client).
+function M.detach(client_id)
+  local entry = M.lists[client_id]
+  M.lists[client_id] = nil
+  if entry and vim.api.nvim_buf_is_valid(entry.buf) then
+    pcall(vim.api.nvim_buf_delete, entry.buf, { force = true })
+  end
+end
+
 --- agent/session/listChanged: another window wrote to the store.
 function M.on_list_changed(client_id)
   M.refresh_lists(client_id)
@@ -264,7 +273,7 @@ function M.open_list()
     local entry = M.lists[c.id]
     if not entry or not vim.api.nvim_buf_is_valid(entry.buf) then
       local buf = vim.api.nvim_create_buf(false, true)
-      pcall(vim.api.nvim_buf_set_name, buf, "agent_ls://sessions/" .. c.id)
+      pcall(vim.api.nvim_buf_set_name, buf, "agent-ls://sessions/" .. c.id)
       vim.bo[buf].buftype = "nofile"
       vim.bo[buf].bufhidden = "hide"
       vim.bo[buf].swapfile = false
