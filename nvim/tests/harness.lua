@@ -286,23 +286,33 @@ function H.wait_turn(count, timeout)
   return turn_ends[count]
 end
 
+local exited = {}
+vim.api.nvim_create_autocmd("User", {
+  pattern = "AgentLsClientExit",
+  callback = function(args)
+    exited[args.data.client_id] = true
+  end,
+})
+
+--- Stops the servers and waits for their processes to exit (run.sh then removes the temp dir).
 local function stop_clients()
   local clients = vim.lsp.get_clients({ name = "agent_ls" })
   for _, c in ipairs(clients) do
     c:stop()
   end
-  vim.wait(3000, function()
+  local function all_exited()
     for _, c in ipairs(clients) do
-      if not c:is_stopped() then
+      if not exited[c.id] then
         return false
       end
     end
     return true
-  end, 20)
-  for _, c in ipairs(clients) do
-    if not c:is_stopped() then
+  end
+  if not vim.wait(5000, all_exited, 20) then
+    for _, c in ipairs(clients) do
       c:stop(true)
     end
+    vim.wait(3000, all_exited, 20)
   end
 end
 

@@ -80,6 +80,7 @@ local function on_exit(code, signal, client_id)
     state.forget(client_id)
     require("agent_ls.chat").detach(client_id)
     require("agent_ls.sessions").detach(client_id)
+    state.emit("ClientExit", { client_id = client_id, code = code, signal = signal })
     if code ~= 0 and signal == 0 then
       util.warn(("the server exited with code %d (see :LspLog)"):format(code))
     end
