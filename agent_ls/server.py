@@ -192,6 +192,7 @@ def create_server() -> AgentServer:
     @server.feature(lsp.INITIALIZED)
     def initialized(_: lsp.InitializedParams) -> None:
         server._watcher = asyncio.ensure_future(server.service.watch())
+        server.service.provider()  # warm up: import the SDK in a thread before the first prompt
 
     @server.feature(lsp.SHUTDOWN)
     def shutdown(_: Any) -> None:

@@ -96,7 +96,7 @@ class AgentService:
     active: str | None = None
     turns: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
     permissions: dict[str, Permissions] = field(default_factory=dict)
-    _provider: Provider | None = None
+    _provider: asyncio.Future[Provider] | None = None
     folders: list[Folder] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -225,11 +225,14 @@ class AgentService:
 
     # -- prompting -----------------------------------------------------------------------------
 
-    @property
-    def provider(self) -> Provider:
-        """Made on the first prompt, so `initialize` never imports the SDK."""
+    def provider(self) -> asyncio.Future[Provider]:
+        """The provider, made once in a worker thread.
+
+        Importing the SDK takes seconds; doing it off the event loop (started right after
+        `initialized`) keeps `initialize` fast and every other request answering meanwhile.
+        """
         if self._provider is None:
-            self._provider = make_provider(self.config)
+            self._provider = asyncio.ensure_future(asyncio.to_thread(make_provider, self.config))
         return self._provider
 
     def prompt_blocks(
@@ -311,7 +314,7 @@ class AgentService:
         )
         try:
             result = await run_turn(
-                self.provider, writer, blocks, host, self.config, permissions=permissions
+                await self.provider(), writer, blocks, host, self.config, permissions=permissions
             )
             checkpoint = None
             files = recorder.finish()

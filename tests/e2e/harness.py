@@ -32,7 +32,7 @@ class Agent:
         """`window/showMessage` texts, as pytest-lsp's client records them."""
         return [m.message for m in self.client.messages]
 
-    async def request(self, method: str, params: Any = None, timeout: float = 10) -> Any:
+    async def request(self, method: str, params: Any = None, timeout: float = 30) -> Any:
         result = await asyncio.wait_for(
             self.client.protocol.send_request_async(method, params), timeout
         )
