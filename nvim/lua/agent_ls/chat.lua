@@ -505,6 +505,10 @@ function M.turn_end(client_id, session_id, result, err)
       note(chat, "")
       note(chat, "_(turn ended: " .. reason:gsub("_", " ") .. ")_")
     end
+    local problem = util.nn(result and result.error)
+    if problem then
+      note(chat, "**error:** " .. util.one_line(util.err_message(problem), 300))
+    end
   end
   chat.in_agent = false
   chat.last = "end"

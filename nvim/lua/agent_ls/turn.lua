@@ -111,9 +111,13 @@ function M.prompt(text, opts)
         end
         require("agent_ls.chat").turn_end(c.id, info.sessionId, result, err)
         if err then
+          if err.code == -32001 and s.active and s.active.sessionId == info.sessionId then
+            -- Deleted elsewhere: the next prompt resumes or creates another session.
+            s.active = nil
+          end
           util.error("prompt: " .. util.err_message(err))
         elseif result and result.stopReason == "error" then
-          util.error("the turn ended with an error (see the chat)")
+          util.error("the turn ended with an error: " .. util.err_message(util.nn(result.error) or "see the chat"))
         end
         state.emit("TurnEnd", { client_id = c.id, session_id = info.sessionId, result = result, err = err })
         pcall(vim.cmd.redrawstatus, { bang = true })
