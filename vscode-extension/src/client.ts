@@ -225,7 +225,9 @@ export class AgentClient implements vscode.Disposable {
   }
 
   request<R>(method: string, params: object, token?: vscode.CancellationToken): Promise<R> {
-    return this.ready().sendRequest<R>(method, params, token);
+    // An explicit `undefined` token would be sent as a second positional parameter.
+    const client = this.ready();
+    return token ? client.sendRequest<R>(method, params, token) : client.sendRequest<R>(method, params);
   }
 
   notify(method: string, params: object): Promise<void> {

@@ -490,8 +490,10 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       next.blocks = [...itemsToBlocks(action.items, next), ...state.blocks];
       return next;
     }
-    case 'sessions':
-      return { ...state, sessions: action.sessions };
+    case 'sessions': {
+      const current = state.session && action.sessions.find((s) => s.sessionId === state.session?.sessionId);
+      return { ...state, sessions: action.sessions, session: current ? { ...state.session, ...current } : state.session };
+    }
     case 'sessionInfo': {
       const s = action.session;
       const sessions = state.sessions.map((x) => (x.sessionId === s.sessionId ? { ...x, ...s } : x));

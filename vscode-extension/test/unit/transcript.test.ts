@@ -240,6 +240,12 @@ describe('revert, permission and session actions', () => {
     expect(state.sessions[1].name).toBeUndefined();
   });
 
+  it('refreshes the active session from a new list', () => {
+    const state = run(initialState(), reset(), { type: 'sessions', sessions: [session({ firstMessage: 'Fix it', messageCount: 2 })] });
+    expect(state.session).toMatchObject({ firstMessage: 'Fix it', messageCount: 2 });
+    expect(sessionLabel(state.session)).toBe('Fix it');
+  });
+
   it('tracks the connection', () => {
     const state = run(initialState(), { type: 'connection', status: 'failed', error: 'no python' });
     expect(state).toMatchObject({ connection: 'failed', connectionError: 'no python' });

@@ -1,0 +1,376 @@
+// End-to-end: the packaged .vsix in real VS Code (code-server 4.100.3), driven by headless
+// Chromium through playwright-core, with the real agent-ls server pointed at the local fake
+// Anthropic API. Run by scripts/test.sh; needs CODE_SERVER_BIN, PYTHON, REPO and VSIX.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+};
+
+const REPO = env('REPO');
+const PYTHON = env('PYTHON');
+const CODE_SERVER_BIN = env('CODE_SERVER_BIN');
+const VSIX = env('VSIX');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const RESULTS = process.env.RESULTS_DIR ?? path.resolve(import.meta.dirname, '../../test-results');
+const KEEP = process.env.AGENT_LS_E2E_KEEP === '1';
+const STEP_TIMEOUT = 60_000;
+const TOTAL_TIMEOUT = Number(process.env.AGENT_LS_E2E_TIMEOUT_MS ?? 360_000);
+
+const ORIGINAL = "print('hello')\n";
+const EDITED = "print('hello, agent')\n";
+const PROMPT = 'Make hello.py greet the agent';
+const REPLY = 'I changed **hello.py** so it greets the agent:\n\n```python\nprint(\'hello, agent\')\n```\n\nRun it with `python hello.py`.';
+
+const started = Date.now();
+const children = [];
+let browser;
+
+function log(message) {
+  const t = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+  console.log(`[e2e ${t}s] ${message}`);
+}
+
+function killAll() {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+function run(cmd, args, options = {}) {
+  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  children.push(child);
+  return child;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(what, fn, timeout = STEP_TIMEOUT, interval = 200) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(interval);
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+function waitForLine(child, pattern, what) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}: ${buf.slice(-2000)}`)), STEP_TIMEOUT);
+    const onData = (d) => {
+      buf += d.toString();
+      const m = pattern.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${what}: process exited with ${code}: ${buf.slice(-2000)}`)));
+  });
+}
+
+async function main() {
+  mkdirSync(RESULTS, { recursive: true });
+  const root = mkdtempSync(path.join(tmpdir(), 'agent-ls-e2e-'));
+  const dirs = {};
+  for (const d of ['workspace', 'user-data', 'extensions', 'config', 'data', 'cache', 'agent-home', 'tmp']) {
+    dirs[d] = path.join(root, d);
+    mkdirSync(dirs[d], { recursive: true });
+  }
+  const file = path.join(dirs.workspace, 'hello.py');
+  writeFileSync(file, ORIGINAL);
+  const baseEnv = {
+    ...process.env,
+    XDG_CONFIG_HOME: dirs.config,
+    XDG_DATA_HOME: dirs.data,
+    XDG_CACHE_HOME: dirs.cache,
+    AGENT_LS_HOME: dirs['agent-home'],
+    TMPDIR: dirs.tmp,
+  };
+
+  try {
+    // 1. The fake Anthropic API, with the agent's turns queued: a write_file call, then a reply.
+    log('starting the fake Anthropic API');
+    const fake = run(PYTHON, [path.join(REPO, 'tests/fakes/anthropic_server.py'), '--port-file', path.join(root, 'fake.port')], {
+      cwd: REPO,
+      env: baseEnv,
+    });
+    const [, apiUrl] = await waitForLine(fake, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 'the fake API');
+    const script = await fetch(`${apiUrl}/_script`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([
+        { content: [{ type: 'tool_use', name: 'write_file', input: { path: 'hello.py', content: EDITED } }] },
+        { content: [{ type: 'text', text: REPLY }], chunk_size: 6, delay_ms: 60 },
+      ]),
+    });
+    if (!script.ok) throw new Error(`POST /_script: ${script.status} ${await script.text()}`);
+
+    // 2. code-server with the .vsix installed and the server pointed at the fake API.
+    log('installing the .vsix');
+    const common = ['--user-data-dir', dirs['user-data'], '--extensions-dir', dirs.extensions];
+    const install = spawnSync(CODE_SERVER_BIN, [...common, '--install-extension', VSIX], { env: baseEnv, encoding: 'utf8', timeout: 120_000 });
+    if (install.status !== 0) throw new Error(`--install-extension failed: ${install.stdout}\n${install.stderr}`);
+    const settingsDir = path.join(dirs['user-data'], 'User');
+    mkdirSync(settingsDir, { recursive: true });
+    writeFileSync(
+      path.join(settingsDir, 'settings.json'),
+      JSON.stringify(
+        {
+          'agentLs.pythonPath': PYTHON,
+          'workbench.startupEditor': 'none',
+          'workbench.tips.enabled': false,
+          'workbench.enableExperiments': false,
+          'workbench.colorTheme': 'Default Dark Modern',
+          'security.workspace.trust.enabled': false,
+          'telemetry.telemetryLevel': 'off',
+          'extensions.autoUpdate': false,
+          'extensions.autoCheckUpdates': false,
+          'extensions.ignoreRecommendations': true,
+          'update.mode': 'none',
+          'chat.commandCenter.enabled': false,
+          'workbench.secondarySideBar.defaultVisibility': 'hidden',
+          'editor.minimap.enabled': false,
+        },
+        null,
+        2,
+      ),
+    );
+    const port = await freePort();
+    const configFile = path.join(root, 'code-server.yaml');
+    writeFileSync(configFile, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+    log(`starting code-server on port ${port}`);
+    const cs = run(
+      CODE_SERVER_BIN,
+      [
+        '--config', configFile,
+        '--auth', 'none',
+        '--bind-addr', `127.0.0.1:${port}`,
+        '--disable-telemetry',
+        '--disable-update-check',
+        '--disable-workspace-trust',
+        '--disable-getting-started-override',
+        ...common,
+        dirs.workspace,
+      ],
+      { env: { ...baseEnv, ANTHROPIC_BASE_URL: apiUrl, ANTHROPIC_API_KEY: 'test' } },
+    );
+    let csLog = '';
+    cs.stdout.on('data', (d) => (csLog += d));
+    cs.stderr.on('data', (d) => (csLog += d));
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor('code-server to answer', async () => (await fetch(`${base}/healthz`)).ok, 60_000, 300);
+
+    // 3. Chromium on the workbench.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT);
+    await page.goto(`${base}/?folder=${encodeURIComponent(dirs.workspace)}`);
+    await page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: 90_000 });
+    log('workbench loaded');
+    const shot = (name) => page.screenshot({ path: path.join(RESULTS, `e2e-${name}.png`) });
+
+    const palette = async (command, pick) => {
+      await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`>${command}`);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: pick ?? command }).first().waitFor();
+      await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: pick ?? command }).waitFor();
+      await page.keyboard.press('Enter');
+    };
+
+    // The chat panel: open the Agent container, then find the webview frame holding #prompt.
+    await page.locator('.part.activitybar .action-item a[aria-label^="Agent"]').first().click();
+    const chat = await waitFor('the chat webview', async () => {
+      for (const frame of page.frames()) {
+        if (frame.url().includes('fake.html') || frame.url().includes('index.html')) {
+          if (await frame.$('#prompt')) return frame;
+        }
+      }
+      return undefined;
+    }, 90_000, 500);
+    await chat.waitForSelector('body[data-connection="ready"]', { timeout: 90_000 });
+    log('chat panel connected to the server');
+    const firstSession = await chat.locator('#session-select').inputValue();
+
+    // 4. New session from the command palette.
+    await palette('Agent: New Session');
+    await waitFor('a new session in the panel', async () => {
+      const v = await chat.locator('#session-select').inputValue();
+      return v && v !== firstSession ? v : undefined;
+    });
+    const newSession = await chat.locator('#session-select').inputValue();
+    log(`new session ${newSession} (first: ${firstSession})`);
+    await waitFor('the sessions tree to list both', async () =>
+      (await page.locator('.pane-body .monaco-list-row', { hasText: 'New session' }).count()) >= 2,
+    );
+
+    // 5. Prompt it; see the reply stream and the edit land.
+    await chat.locator('#prompt').fill(PROMPT);
+    await chat.locator('#prompt').press('Enter');
+    log('prompt sent');
+    await chat.waitForSelector('.msg.assistant.streaming');
+    log('reply is streaming');
+    await shot('streaming');
+    await chat.waitForSelector('body[data-running="false"]', { timeout: 90_000 });
+    const replyText = await chat.locator('.msg.assistant .markdown').last().textContent();
+    if (!replyText.includes('I changed hello.py so it greets the agent')) throw new Error(`unexpected reply: ${replyText}`);
+    if ((await chat.locator('.msg.assistant .markdown strong').last().textContent()) !== 'hello.py') throw new Error('markdown not rendered');
+    await chat.waitForSelector('.msg.assistant pre code.language-python');
+    await chat.waitForSelector('.tool[data-status="completed"]');
+    const toolTitle = await chat.locator('.tool .title').first().textContent();
+    if (!toolTitle.includes('hello.py')) throw new Error(`unexpected tool title: ${toolTitle}`);
+    await waitFor('the agent’s edit on disk', () => readFileSync(file, 'utf8') === EDITED);
+    log('reply streamed; hello.py edited on disk');
+    // The edit is visible in the editor too.
+    await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input.input').fill('hello.py');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'hello.py' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await waitFor('the edit in the editor', async () =>
+      (await page.locator('.editor-instance .view-lines').first().textContent())?.replace(/\u00a0/g, ' ').includes("print('hello, agent')"),
+    );
+
+    // 6. The checkpoint: View changes opens VS Code's diff editor, Revert restores the file.
+    const checkpoint = chat.locator('.checkpoint').last();
+    await checkpoint.waitFor();
+    const title = await checkpoint.locator('.checkpoint-title').textContent();
+    if (!title.includes('1 file changed')) throw new Error(`unexpected checkpoint: ${title}`);
+    await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel.png') });
+    await checkpoint.locator('button.view-changes').click();
+    await page.waitForSelector('.monaco-diff-editor');
+    await waitFor('both sides of the diff', async () => {
+      const text = (await page.locator('.monaco-diff-editor').first().textContent())?.replace(/\u00a0/g, ' ') ?? '';
+      return text.includes("print('hello')") && text.includes("print('hello, agent')");
+    });
+    log('diff editor shows the checkpoint');
+    await shot('diff');
+    await checkpoint.locator('button.revert').click();
+    await checkpoint.locator('.revert-result .summary', { hasText: 'Reverted.' }).waitFor();
+    await waitFor('hello.py restored on disk', () => readFileSync(file, 'utf8') === ORIGINAL);
+    if (!(await checkpoint.locator('button.undo').count())) throw new Error('no Undo offered after the revert');
+    log('reverted; hello.py restored');
+    await shot('reverted');
+    await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel-reverted.png') });
+
+    // 7. Switch sessions: the transcript follows.
+    await chat.locator('#session-select').selectOption(firstSession);
+    await waitFor('the first session’s (empty) transcript', async () =>
+      (await chat.locator('.msg').count()) === 0 && (await chat.locator('#empty').isVisible()),
+    );
+    log('switched to the first session');
+    await palette('Agent: Switch Session');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: PROMPT }).first().click();
+    await waitFor('the prompted session’s transcript', async () =>
+      (await chat.locator('#session-select').inputValue()) === newSession &&
+      (await chat.locator('.msg.assistant .markdown', { hasText: 'greets the agent' }).count()) > 0,
+    );
+    await chat.locator('.msg.user .body', { hasText: PROMPT }).first().waitFor();
+    log('switched back with the quick pick; transcript restored from the server');
+    await shot('final');
+    log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return { ok: true, root, csLog };
+  } catch (e) {
+    return { ok: false, error: e, root };
+  }
+}
+
+/** On failure: the tail of the extension host's and the server's logs, for the reader. */
+function dumpLogs(root) {
+  const found = [];
+  const walk = (dir) => {
+    for (const name of readdirSync(dir)) {
+      const p = path.join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/Agent LS|exthost\.log|remoteagent\.log/.test(name)) found.push(p);
+    }
+  };
+  try {
+    walk(path.join(root, 'user-data', 'logs'));
+  } catch {
+    return;
+  }
+  for (const p of found) {
+    const text = readFileSync(p, 'utf8');
+    console.error(`----- ${path.relative(root, p)} (last 4000 chars)\n${text.slice(-4000)}`);
+  }
+}
+
+const timer = setTimeout(() => {
+  console.error(`[e2e] timed out after ${TOTAL_TIMEOUT / 1000} s`);
+  killAll();
+  process.exit(1);
+}, TOTAL_TIMEOUT);
+
+const result = await main();
+clearTimeout(timer);
+if (!result.ok && result.root) dumpLogs(result.root);
+if (!result.ok && browser) {
+  try {
+    const pages = browser.contexts().flatMap((c) => c.pages());
+    if (pages[0]) await pages[0].screenshot({ path: path.join(RESULTS, 'e2e-failure.png') });
+  } catch {
+    // best effort
+  }
+}
+await browser?.close().catch(() => {});
+killAll();
+if (!KEEP && result.root && existsSync(result.root)) {
+  // Give killed processes a moment to let go of their files.
+  await sleep(300);
+  rmSync(result.root, { recursive: true, force: true, maxRetries: 3 });
+}
+if (!result.ok) {
+  console.error('[e2e] FAILED:', result.error?.stack ?? result.error);
+  process.exit(1);
+}
+process.exit(0);
