@@ -194,6 +194,13 @@ def create_server() -> AgentServer:
         server._watcher = asyncio.ensure_future(server.service.watch())
         server.service.provider()  # warm up: import the SDK in a thread before the first prompt
 
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def folders_changed(_: lsp.DidChangeWorkspaceFoldersParams) -> None:
+        """pygls has updated its folder list; serve exactly those folders now."""
+        folders = server.workspace.folders.values()
+        server.service.set_folders([uri_to_path(f.uri) for f in folders])
+        server.editor.roots = server.service.roots
+
     @server.feature(lsp.SHUTDOWN)
     def shutdown(_: Any) -> None:
         if server._watcher is not None:

@@ -100,17 +100,23 @@ class AgentService:
     folders: list[Folder] = field(init=False)
 
     def __post_init__(self) -> None:
-        seen: dict[Path, Folder] = {}
-        for raw in self.folder_paths:
+        self.folders = []
+        self.set_folders(self.folder_paths)
+
+    def set_folders(self, paths: Iterable[Path]) -> None:
+        """Serve these folders (the editor added or removed some); the cwd if there are none."""
+        known = {f.path: f for f in self.folders}
+        folders: dict[Path, Folder] = {}
+        for raw in list(paths) or [Path(os.getcwd())]:
             path = Path(os.path.realpath(raw))
-            if path not in seen:
-                seen[path] = Folder(path, SessionStore(path, root=self.store_root))
-        if not seen:
-            cwd = Path(os.path.realpath(os.getcwd()))
-            seen[cwd] = Folder(cwd, SessionStore(cwd, root=self.store_root))
-        self.folders = list(seen.values())
-        for folder in self.folders:
-            folder.fingerprint = folder.store.fingerprint()
+            if path not in folders:
+                folders[path] = known.get(path) or Folder(
+                    path, SessionStore(path, root=self.store_root)
+                )
+        for folder in folders.values():
+            if folder.fingerprint is None:
+                folder.fingerprint = folder.store.fingerprint()
+        self.folders = list(folders.values())
 
     # -- folders and lookup -------------------------------------------------------------------
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from lsprotocol import types as lsp
 
 from agent_ls.sessions.store import SessionStore
 from tests.e2e.harness import connect
@@ -237,3 +239,38 @@ async def test_malformed_battery_every_request_answers(workspace: Path, home: Pa
                     assert code in (INVALID, NOT_FOUND, BUSY), (method, params, exc)
         listed = await agent.request("agent/session/list", {})
         assert session["sessionId"] in [s["sessionId"] for s in listed["sessions"]]
+
+
+async def test_folders_added_and_removed_while_running(tmp_path: Path, home: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    async with connect([a], home) as agent:
+        err = await agent.error("agent/session/new", {"workspace": str(b)})
+        assert err.code == INVALID
+        folder = lsp.WorkspaceFolder(uri=b.as_uri(), name="b")
+        agent.client.workspace_did_change_workspace_folders(
+            lsp.DidChangeWorkspaceFoldersParams(
+                event=lsp.WorkspaceFoldersChangeEvent(added=[folder], removed=[])
+            )
+        )
+        await _wait_for_ok(agent, {"workspace": str(b)})
+        agent.client.workspace_did_change_workspace_folders(
+            lsp.DidChangeWorkspaceFoldersParams(
+                event=lsp.WorkspaceFoldersChangeEvent(
+                    added=[], removed=[lsp.WorkspaceFolder(uri=a.as_uri(), name="a")]
+                )
+            )
+        )
+        listed = await agent.request("agent/session/list", {})
+        assert [s["workspace"] for s in listed["sessions"]] == [str(b.resolve())]
+
+
+async def _wait_for_ok(agent: Any, params: dict[str, Any]) -> None:
+    for _ in range(50):
+        try:
+            await agent.request("agent/session/new", params)
+            return
+        except Exception:
+            await asyncio.sleep(0.05)
+    raise AssertionError("the added folder was never served")
