@@ -22,7 +22,6 @@ M.chats = {}
 ---@type agent_ls.Chat[]
 M.orphans = {}
 
-
 local function separator()
   local k = config.options.keymaps or {}
   local hints = {}
