@@ -62,7 +62,7 @@ end
 --- Waits (running the event loop) until fn() returns a true value; returns it. Errors on timeout.
 function H.wait_for(fn, what, timeout)
   local value, last_err
-  local ok = vim.wait(timeout or 15000, function()
+  local ok = vim.wait(timeout or 30000, function()
     local good, v = pcall(fn)
     if good then
       value = v
@@ -259,7 +259,7 @@ function H.client()
   return H.wait_for(function()
     local c = require("agent_ls.client").current()
     return c and c.initialized and c
-  end, "the agent_ls client to start", 20000)
+  end, "the agent_ls client to start", 30000)
 end
 
 function H.state()
@@ -282,7 +282,7 @@ H.turn_ends = turn_ends
 function H.wait_turn(count, timeout)
   H.wait_for(function()
     return #turn_ends >= count
-  end, "turn " .. count .. " to end", timeout or 30000)
+  end, "turn " .. count .. " to end", timeout or 60000)
   return turn_ends[count]
 end
 

@@ -16,8 +16,9 @@ H.test(":AgentCancel ends the running turn with stopReason cancelled", function(
   H.truthy(require("agent_ls").status() ~= "", "status() while running")
   local started = vim.uv.now()
   vim.cmd("AgentCancel")
-  local done = H.wait_turn(1, 10000)
-  H.truthy(vim.uv.now() - started < 5000, "the turn ended soon after the cancel")
+  local done = H.wait_turn(1, 15000)
+  -- The whole stream would take about 18 s more.
+  H.truthy(vim.uv.now() - started < 10000, "the turn ended soon after the cancel")
   H.eq(done.err, nil, "a cancelled turn is not an error")
   H.eq(done.result.stopReason, "cancelled", "stopReason")
   local text = H.chat_text()
