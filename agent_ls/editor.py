@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pygls.workspace import TextDocument
 
 log = logging.getLogger(__name__)
+SYNC_TIMEOUT = 2.0
 
 PERMISSION_OPTIONS: list[dict[str, str]] = [
     {"optionId": "allow_once", "name": "Allow once", "kind": "allow_once"},
@@ -102,7 +103,26 @@ class LspEditor:
         doc = self.document(path)
         if doc is None or not self.can_apply_edit:
             return False
-        return await self._apply([self._replace_all(doc, text)], f"Agent: edit {path.name}")
+        if not await self._apply([self._replace_all(doc, text)], f"Agent: edit {path.name}"):
+            return False
+        await self._synced(path, text)
+        return True
+
+    async def _synced(self, path: Path, text: str, timeout: float = SYNC_TIMEOUT) -> None:
+        """Wait for the editor's didChange of an applied edit (clients may debounce it).
+
+        Later reads and the turn's checkpoint come from our copy of the buffer, so it must hold
+        the edit before the turn goes on. The copy is never patched here: the client's own
+        (incremental) didChange is relative to its old text and would be applied twice.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            doc = self.document(path)
+            if doc is None or doc.source == text:
+                return
+            await asyncio.sleep(0.005)
+        log.warning("no didChange for %s within %.1fs of an applied edit", path, timeout)
 
     def applier(self) -> EditorApplier | None:
         return EditorApplier(self) if self.can_apply_edit else None
@@ -209,6 +229,8 @@ class EditorApplier:
             applied: bool | str = await self.editor._apply(edits, label) or "the editor refused it"
             for i in in_editor:
                 results[i] = applied
+                if applied is True:
+                    await self.editor._synced(changes[i].path, _text(changes[i].new_bytes) or "")
         if on_disk:
             direct = DirectApplier(self.editor.roots)
             for i, outcome in zip(

@@ -110,7 +110,7 @@ def load_config(
             "compactionThreshold", defaults.compaction_threshold, 0.1, 1.0
         ),
         system_prompt=reader.text("systemPrompt", None),
-        permissions=reader.permissions("permissions"),
+        permissions=reader.permissions("permissionPolicy"),
         command_timeout=reader.number("commandTimeout", defaults.command_timeout, 1, 3600),
         thinking_budget=reader.optional_integer("thinkingBudget", 1024, 1_000_000),
         script=script,

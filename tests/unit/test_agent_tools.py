@@ -263,7 +263,7 @@ def test_config_from_options_and_env() -> None:
         "AGENT_LS_MODEL": "qwen3-coder",
     }
     config, warnings = load_config(
-        {"maxTokens": 1000, "permissions": {"run_command": "allow"}}, env
+        {"maxTokens": 1000, "permissionPolicy": {"run_command": "allow"}}, env
     )
     assert warnings == []
     assert (config.model, config.base_url, config.max_tokens) == (
@@ -282,7 +282,7 @@ def test_bad_options_become_warnings() -> None:
         {
             "maxTokens": "lots",
             "provider": "openai",
-            "permissions": {"run_command": "sometimes"},
+            "permissionPolicy": {"run_command": "sometimes"},
             "apiKey": "sk-leak",
         },
         {},
