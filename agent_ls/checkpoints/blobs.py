@@ -38,13 +38,18 @@ class BlobStore:
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
+        self._dir = os.fspath(self.directory)
         self._unsynced: set[Path] = set()
 
     def path_of(self, sha: str) -> Path:
         """The file of a blob; refuses malformed names so no entry can point outside the store."""
+        return Path(self._file(sha))
+
+    def _file(self, sha: str) -> str:
+        """`path_of` as a string: blob lookups are hot in a large restore, pathlib is not cheap."""
         if not is_sha(sha):
             raise BlobMissing(f"not a blob name: {sha!r}")
-        return self.directory / sha[:2] / sha[2:]
+        return os.path.join(self._dir, sha[:2], sha[2:])
 
     def put(self, data: bytes) -> str:
         """Store content once and return its sha256; an existing blob is only touched.
@@ -53,12 +58,12 @@ class BlobStore:
         running turn is about to reference is not collected by another process meanwhile.
         """
         sha = sha256_hex(data)
-        target = self.path_of(sha)
         try:
-            os.utime(target)
+            os.utime(self._file(sha))
             return sha
         except FileNotFoundError:
             pass
+        target = self.path_of(sha)
         _make_dir(self.directory)
         _make_dir(target.parent)
         fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=target.parent)
@@ -76,7 +81,8 @@ class BlobStore:
     def get(self, sha: str) -> bytes:
         """The raw content, verified against its name."""
         try:
-            packed = self.path_of(sha).read_bytes()
+            with open(self._file(sha), "rb") as handle:
+                packed = handle.read()
         except FileNotFoundError:
             raise BlobMissing(f"snapshot {sha} is missing") from None
         try:
@@ -89,12 +95,12 @@ class BlobStore:
 
     def has(self, sha: str) -> bool:
         """Whether the blob exists (cheap: one stat, no verification)."""
-        return is_sha(sha) and self.path_of(sha).is_file()
+        return is_sha(sha) and os.path.isfile(self._file(sha))
 
     def size(self, sha: str) -> int:
         """Bytes the blob takes on disk (compressed)."""
         try:
-            return self.path_of(sha).stat().st_size
+            return os.stat(self._file(sha)).st_size
         except FileNotFoundError:
             raise BlobMissing(f"snapshot {sha} is missing") from None
 

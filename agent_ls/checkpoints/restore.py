@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 from collections.abc import Iterable, Sequence
@@ -165,7 +166,7 @@ def _plan_file(
     )
     if not known:
         return _fail(item, "not restorable: changed by a shell command with no prior copy")
-    if not Path(path).is_absolute():
+    if not os.path.isabs(path):
         return _fail(item, "not an absolute path")
     try:
         confine(path)
@@ -296,19 +297,27 @@ class DirectApplier:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace a file's content in one rename, keeping its mode (new files: 0666 & ~umask)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    target = os.fspath(path)
     try:
-        mode: int | None = path.stat().st_mode & 0o7777
+        mode: int | None = os.stat(target).st_mode & 0o7777
     except FileNotFoundError:
         mode = None
-    tmp = path.with_name(f".{path.name}.agent-ls-{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else 0o600)
+    folder, name = os.path.split(target)
+    tmp = os.path.join(folder, f".{name}.agent-ls-{secrets.token_hex(4)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    perms = 0o666 if mode is None else 0o600
+    try:
+        fd = os.open(tmp, flags, perms)
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+        fd = os.open(tmp, flags, perms)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
+            if mode is not None:
+                os.fchmod(out.fileno(), mode)
+        os.replace(tmp, target)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
