@@ -142,12 +142,13 @@ class BlobStore:
         The fsyncs run in parallel: the file system commits them together, which on a real
         disk is several times faster than one after another.
         """
-        files = [p for p in self._unsynced if p.exists()]
+        pending = list(self._unsynced)  # one atomic copy: turns may put from worker threads
+        files = [p for p in pending if p.exists()]
         if files:
             _fsync_all(files, os.O_RDONLY)
             dirs = {p.parent for p in files} | {self.directory}
             _fsync_all(sorted(dirs), os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        self._unsynced.clear()
+        self._unsynced.difference_update(pending)
 
     def remove_stale_temp_files(self, older_than: float) -> int:
         """Delete temp files a crashed writer left behind (mtime before `older_than`)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import stat as statmod
+import threading
 import time
 import zlib
 from collections.abc import Iterable, Sequence
@@ -175,13 +176,21 @@ class Scanner:
         self.exclude = (*exclude, blobs.directory.parent)
         self._copies: dict[str, tuple[Stat, bytes | None]] = {}
         self._memory = 0
+        self._lock = threading.Lock()
 
     def scan(self) -> Snapshot:
         """A stat-only scan (what runs after a command)."""
         return scan(self.roots, limits=self.limits, exclude=self.exclude)
 
     def scan_and_copy(self) -> Snapshot:
-        """Scan, then copy the small text files whose stat changed since their last copy."""
+        """Scan, then copy the small text files whose stat changed since their last copy.
+
+        Serialized: turns of two sessions may run commands at once, from worker threads.
+        """
+        with self._lock:
+            return self._scan_and_copy()
+
+    def _scan_and_copy(self) -> Snapshot:
         snapshot = self.scan()
         if snapshot.complete:
             for gone in self._copies.keys() - snapshot.files.keys():
@@ -221,7 +230,8 @@ class Scanner:
 
     def prior_copy(self, path: str, stat: Stat) -> str | None:
         """Store the copy of a file's content at `stat` as a blob; None if no copy was kept."""
-        cached = self._copies.get(path)
+        with self._lock:
+            cached = self._copies.get(path)
         if cached is None or cached[0] != stat or cached[1] is None:
             return None
         return self.blobs.put(zlib.decompress(cached[1]))
