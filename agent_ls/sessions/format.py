@@ -114,7 +114,7 @@ def parse_header(line: bytes, expected_id: str) -> Entry:
     """Parse and check line 1; ``CorruptHeader`` if it is not this session's header."""
     try:
         header = json.loads(line)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise CorruptHeader(f"header is not JSON: {exc}") from None
     if not isinstance(header, dict) or header.get("type") != "session":
         raise CorruptHeader("first line is not a session header")
@@ -160,7 +160,7 @@ def _parse_each(region: bytes, origin: str, out: list[Entry]) -> None:
             continue
         try:
             obj = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than json allows
             log.warning("%s: skipping a line that is not JSON: %.80r", origin, line)
             continue
         _entries_of([obj], origin, out)
@@ -184,7 +184,7 @@ def parse_lines(data: bytes, origin: str) -> list[Entry]:
         body = region[:-1] if region.endswith(b"\n") else region
         try:
             values = json.loads(b"[" + body.replace(b"\n", b",") + b"]")
-        except ValueError:
+        except (ValueError, RecursionError):
             _parse_each(region, origin, entries)
             continue
         if len(values) == body.count(b"\n") + 1:

@@ -9,6 +9,7 @@ every line, so counting messages and finding the name needs no JSON parsing of e
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -20,7 +21,13 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .errors import CorruptHeader
-from .format import first_message_preview, id_from_file_name, parse_header, parse_lines
+from .format import (
+    Entry,
+    first_message_preview,
+    id_from_file_name,
+    parse_header,
+    parse_lines,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,54 +98,64 @@ def _icontains(haystack: str | None, needle: str) -> bool:
     return haystack is not None and needle in haystack.casefold()
 
 
-def _line_at(buf: bytes, start: int) -> bytes:
-    end = buf.find(b"\n", start)
-    return buf[start : end if end >= 0 else len(buf)]
+def _line_at(buf: bytes, start: int, hi: int) -> bytes:
+    end = buf.find(b"\n", start, hi)
+    return buf[start : end if end >= 0 else hi]
 
 
-def _line_starts(buf: bytes, prefix: bytes) -> Iterator[int]:
-    """Offsets of lines in ``buf`` that begin with ``prefix``, first to last."""
-    if buf.startswith(prefix):
-        yield 0
+def _line_starts(buf: bytes, prefix: bytes, lo: int, hi: int) -> Iterator[int]:
+    """Offsets of lines in ``buf[lo:hi]`` that begin with ``prefix``, first to last."""
+    if buf.startswith(prefix, lo, hi):
+        yield lo
     needle = b"\n" + prefix
-    pos = buf.find(needle)
+    pos = buf.find(needle, lo, hi)
     while pos >= 0:
         yield pos + 1
-        pos = buf.find(needle, pos + 1)
+        pos = buf.find(needle, pos + 1, hi)
 
 
-def _last_line_start(buf: bytes, prefix: bytes) -> int:
-    pos = buf.rfind(b"\n" + prefix)
+def _last_line_start(buf: bytes, prefix: bytes, lo: int, hi: int) -> int:
+    pos = buf.rfind(b"\n" + prefix, lo, hi)
     if pos >= 0:
         return pos + 1
-    return 0 if buf.startswith(prefix) else -1
+    return lo if buf.startswith(prefix, lo, hi) else -1
 
 
-def scan_region(row: Row, buf: bytes, origin: str) -> None:
-    """Fold a region of complete entry lines into ``row`` (counts, first message, name, time)."""
-    if not buf:
+def _loads_entry(line: bytes) -> Entry | None:
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def scan_region(row: Row, buf: bytes, lo: int, hi: int, origin: str) -> None:
+    """Fold the complete entry lines of ``buf[lo:hi]`` into ``row`` (counts, names, times).
+
+    Works on the bytes in place: counting and searching, parsing only the few lines needed.
+    """
+    if lo >= hi:
         return
-    lines = buf.count(b"\n")
-    typed = buf.count(b"\n" + _LINE_START) + buf.startswith(_LINE_START)
+    lines = buf.count(b"\n", lo, hi)
+    typed = buf.count(b"\n" + _LINE_START, lo, hi) + buf.startswith(_LINE_START, lo, hi)
     if typed != lines:
-        _scan_region_parsed(row, buf, origin)
+        _scan_region_parsed(row, buf[lo:hi], origin)
         return
-    row.message_count += buf.count(b"\n" + _MESSAGE) + buf.startswith(_MESSAGE)
+    row.message_count += buf.count(b"\n" + _MESSAGE, lo, hi) + buf.startswith(_MESSAGE, lo, hi)
     if row.first_message is None:
-        for start in _line_starts(buf, _MESSAGE):
-            line = _line_at(buf, start)
+        for start in _line_starts(buf, _MESSAGE, lo, hi):
+            line = _line_at(buf, start, hi)
             if _USER in line:
-                found = parse_lines(line, origin)
-                if found and found[0].get("role") == "user":
-                    row.first_message = first_message_preview(found[0])
+                found = _loads_entry(line)
+                if found is not None and found.get("role") == "user":
+                    row.first_message = first_message_preview(found)
                     break
-    start = _last_line_start(buf, _SESSION_INFO)
+    start = _last_line_start(buf, _SESSION_INFO, lo, hi)
     if start >= 0:
-        found = parse_lines(_line_at(buf, start), origin)
-        if found and isinstance(found[0].get("name"), str):
-            row.name = found[0]["name"]
-    last = buf[buf.rfind(b"\n", 0, len(buf) - 1) + 1 :]
-    match = _TS.search(last)
+        found = _loads_entry(_line_at(buf, start, hi))
+        if found is not None and isinstance(found.get("name"), str):
+            row.name = found["name"]
+    match = _TS.search(buf, buf.rfind(b"\n", lo, hi - 1) + 1 if hi - 1 > lo else lo, hi)
     if match:
         row.modified_at = max(row.modified_at, match.group(1).decode("utf-8", "replace"))
 
@@ -177,8 +194,9 @@ def scan_file(directory: str, name: str, previous: Row | None) -> Row:
         st = os.fstat(fd)
         if previous is not None and previous.offset <= st.st_size and _same_header(fd, previous):
             row = previous
-            base = previous.offset
-            data = os.pread(fd, st.st_size - base, base)
+            at = previous.offset  # the file offset of data[0]
+            data = os.pread(fd, st.st_size - at, at)
+            lo = 0
         else:
             data = os.pread(fd, st.st_size, 0)
             cut = data.find(b"\n")
@@ -199,13 +217,12 @@ def scan_file(directory: str, name: str, previous: Row | None) -> Row:
                 message_count=0,
                 parent_session_id=header.get("parentSession"),
             )
-            base = cut + 1
-            data = data[base:]
+            at, lo = 0, cut + 1
     finally:
         os.close(fd)
-    end = data.rfind(b"\n") + 1
-    scan_region(row, data[:end] if end < len(data) else data, name)
-    row.offset = base + end
+    end = max(lo, data.rfind(b"\n", lo) + 1)  # past the last complete line
+    scan_region(row, data, lo, end, name)
+    row.offset = at + end
     row.size = st.st_size
     row.mtime_ns = st.st_mtime_ns
     return row
