@@ -107,13 +107,15 @@ def generate(data: Path) -> None:
     (data / "complete").write_text(DATA_VERSION)
 
 
-def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
-    out = []
+def _timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median wall-clock and CPU milliseconds of ``repeat`` calls."""
+    wall, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def _drop_index(store_dir: Path) -> None:
@@ -121,15 +123,26 @@ def _drop_index(store_dir: Path) -> None:
         Path(f"{store_dir / INDEX}{suffix}").unlink(missing_ok=True)
 
 
-def measure(data: Path) -> list[dict[str, object]]:
-    root = data / "root"
-    results: list[dict[str, object]] = []
+class Results:
+    """Rows of the report: a value, its target (None: informative only), CPU time if timed."""
 
-    def record(name: str, value: float, unit: str, target: float | None, note: str = "") -> None:
-        results.append(
+    def __init__(self) -> None:
+        self.rows: list[dict[str, object]] = []
+
+    def add(
+        self,
+        name: str,
+        value: float,
+        unit: str,
+        target: float | None,
+        note: str,
+        cpu: float | None = None,
+    ) -> None:
+        self.rows.append(
             {
                 "name": name,
                 "value": round(value, 3),
+                "cpu_ms": None if cpu is None else round(cpu, 3),
                 "unit": unit,
                 "target": target,
                 "ok": target is None or value <= target,
@@ -137,46 +150,50 @@ def measure(data: Path) -> list[dict[str, object]]:
             }
         )
 
-    # Cold: no index at all, every file scanned (the page cache is warm: files were just read).
+    def timed(
+        self, name: str, fn: Callable[[], object], repeat: int, target: float | None, note: str = ""
+    ) -> None:
+        wall, cpu = _timed(fn, repeat)
+        self.add(name, wall, "ms", target, f"median of {repeat}{note}", cpu)
+
+
+def measure(data: Path) -> list[dict[str, object]]:
+    root = data / "root"
+    out = Results()
+
+    # Peak memory first, each in a new process (see _peak_rss_mb).
+    out.add("peak RSS: list all 10,000", _run_probe("list", data), "MB", 150, "new process")
+    out.add(
+        "peak RSS: full load of the 100k session",
+        _run_probe("load", data),
+        "MB",
+        150,
+        "new process",
+    )
+
     def cold_all() -> None:
         store = SessionStore(data / "many", root=root)
         _drop_index(store.dir)
-        sessions, _ = store.list(limit=None)
-        assert len(sessions) == SESSIONS_N, len(sessions)
+        assert len(store.list(limit=None)[0]) == SESSIONS_N
         store.close()
 
-    cold = _timed(cold_all, 3)
-    record("list all 10,000, cold (no index)", statistics.median(cold), "ms", 2000, "median of 3")
+    out.timed("list all 10,000, cold (no index)", cold_all, 3, 2000)
 
     store = SessionStore(data / "many", root=root)
     store.list(limit=None)
-    first = _timed(lambda: store.list(limit=50), 30)
-    record(
-        "list first page (50), warm",
-        statistics.median(first),
-        "ms",
-        50,
-        f"median of 30, max {max(first):.1f}",
-    )
+    out.timed("list first page (50), warm", lambda: store.list(limit=50), 30, 50)
+    out.timed("list all 10,000, warm", lambda: store.list(limit=None), 10, 300)
+    out.timed("list, query matching nothing, warm", lambda: store.list(query="zzz"), 5, 300)
+    store.close()
 
     def fresh_first_page() -> None:
         fresh = SessionStore(data / "many", root=root)
         fresh.list(limit=50)
         fresh.close()
 
-    fresh = _timed(fresh_first_page, 10)
-    record(
-        "list first page, new process (stats all)",
-        statistics.median(fresh),
-        "ms",
-        None,
-        "median of 10; what `agent-ls sessions list` pays",
+    out.timed(
+        "list first page, new process (stats all)", fresh_first_page, 10, None, "; as the CLI"
     )
-    every = _timed(lambda: store.list(limit=None), 10)
-    record("list all 10,000, warm", statistics.median(every), "ms", 300, "median of 10")
-    query = _timed(lambda: store.list(limit=50, query="no such words"), 5)
-    record("list with a query (no match), warm", statistics.median(query), "ms", 300, "median of 5")
-    store.close()
 
     big_store = SessionStore(data / "big", root=root)
     sid = _session_id(0)
@@ -186,43 +203,39 @@ def measure(data: Path) -> list[dict[str, object]]:
         items, more = big_store.load(sid).history(limit=50)
         assert len(items) == 50 and more
 
-    sw = _timed(switch, 20)
-    record("switch to 100k session (last page)", statistics.median(sw), "ms", 50, "median of 20")
-
     def full() -> None:
         assert len(big_store.load(sid).path()) == BIG_ENTRIES
 
-    full_times = _timed(full, 3)
-    record("full load of its active path", statistics.median(full_times), "ms", 1000, "median of 3")
+    out.timed("switch to the 100k session (last page)", switch, 20, 50)
+    out.timed("full load of its active path", full, 3, 1000)
     big_store.close()
 
+    p50, p99 = _append_latency()
+    out.add("append p50 (no fsync)", p50, "ms", 1, "2,000 appends of ~500 B")
+    out.add("append p99 (no fsync)", p99, "ms", 1, "2,000 appends of ~500 B")
+    return out.rows
+
+
+def _append_latency() -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp) / "ws"
         ws.mkdir()
-        append_store = SessionStore(ws, root=Path(tmp) / "root")
+        store = SessionStore(ws, root=Path(tmp) / "root")
         rng = random.Random(7)
         payload = [
             {"type": "message", "role": "user", "content": [{"type": "text", "text": _text(rng)}]}
             for _ in range(100)
         ]
-        with append_store.writer(append_store.create().session_id) as w:
+        lat = []
+        with store.writer(store.create().session_id) as w:
             w.append(payload[0])
-            lat = []
             for i in range(2000):
                 t0 = time.perf_counter()
                 w.append(payload[i % 100])
                 lat.append((time.perf_counter() - t0) * 1000)
-        append_store.close()
+        store.close()
     lat.sort()
-    record("append p50 (no fsync)", lat[len(lat) // 2], "ms", 1, "2,000 appends of ~500 B")
-    record("append p99 (no fsync)", lat[int(len(lat) * 0.99)], "ms", 1, "2,000 appends of ~500 B")
-
-    for probe, label in (("list", "list all 10,000"), ("load", "load the 100k session's path")):
-        rss = _run_probe(probe, data)
-        record(f"peak RSS: {label}", rss, "MB", 150, "ru_maxrss of a new process doing only that")
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    record("peak RSS: this whole benchmark", rss_mb, "MB", None, "ru_maxrss")
-    return results
+    return lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
 
 
 def _run_probe(probe: str, data: Path) -> float:
@@ -235,6 +248,18 @@ def _run_probe(probe: str, data: Path) -> float:
     return float(out.strip())
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. Linux's VmHWM, since ru_maxrss survives exec from the parent."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def probe(kind: str, data: Path) -> None:
     """Do one thing in a fresh process and print its peak RSS in MB."""
     root = data / "root"
@@ -245,7 +270,7 @@ def probe(kind: str, data: Path) -> None:
         store = SessionStore(data / "big", root=root)
         assert len(store.load(_session_id(0)).path()) == BIG_ENTRIES
     store.close()
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(_peak_rss_mb())
 
 
 def main() -> int:
@@ -265,24 +290,31 @@ def main() -> int:
         print(
             f"generated data in {time.perf_counter() - t0:.1f} s under {args.data}", file=sys.stderr
         )
+    load_before = os.getloadavg()[0]
     results = measure(args.data)
     machine = {
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "system": platform.platform(),
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
     }
     if args.json:
         print(
             json.dumps({"benchmark": "sessions", "machine": machine, "results": results}, indent=2)
         )
     else:
-        print(f"sessions benchmark ({machine['cpus']} CPUs, Python {machine['python']})")
-        print(f"{'measure':<42} {'value':>11} {'target':>10}  ok   note")
+        print(
+            f"sessions benchmark ({machine['cpus']} CPUs, Python {machine['python']}, "
+            f"load average {machine['load_average_before']} → {machine['load_average_after']})"
+        )
+        print(f"{'measure':<42} {'value':>11} {'cpu':>10} {'target':>10}  ok   note")
         for r in results:
             value = f"{r['value']:.2f} {r['unit']}"
+            cpu = f"{r['cpu_ms']:.2f} ms" if r["cpu_ms"] is not None else "-"
             target = f"≤{r['target']:g} {r['unit']}" if r["target"] is not None else "-"
             ok = "yes" if r["ok"] else "NO"
-            print(f"{r['name']:<42} {value:>11} {target:>10}  {ok:<4} {r['note']}")
+            print(f"{r['name']:<42} {value:>11} {cpu:>10} {target:>10}  {ok:<4} {r['note']}")
     return 0 if all(r["ok"] for r in results) else 1
 
 
