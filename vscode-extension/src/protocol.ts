@@ -250,9 +250,12 @@ export interface InitializationOptions {
   client: string;
   permissionUi: boolean;
   model?: string;
-  permissionPolicy?: string;
+  /** tool kind or name → ask | allow | deny, over the server's defaults */
+  permissions?: Record<string, PermissionDecision>;
   sessionDir?: string;
 }
+
+export type PermissionDecision = 'ask' | 'allow' | 'deny';
 
 /** The update's tag: `kind` per DESIGN.md, `sessionUpdate` as ACP spells it. */
 export function updateKind(update: SessionUpdate): string | undefined {

@@ -3,7 +3,7 @@
  */
 import * as path from 'node:path';
 
-import type { InitializationOptions } from './protocol';
+import type { InitializationOptions, PermissionDecision } from './protocol';
 
 export interface ServerSettings {
   serverPath: string;
@@ -12,7 +12,31 @@ export interface ServerSettings {
   model: string;
   baseUrl: string;
   permissionPolicy: string;
+  permissions: Record<string, string>;
   sessionDir: string;
+}
+
+const CHANGING_KINDS = ['edit', 'delete', 'move', 'execute', 'fetch', 'other'];
+const all = (d: PermissionDecision): Record<string, PermissionDecision> =>
+  Object.fromEntries(CHANGING_KINDS.map((k) => [k, d]));
+
+/** `agentLs.permissionPolicy` as the server's per-kind decisions (undefined: its defaults). */
+export const PERMISSION_POLICIES: Record<string, Record<string, PermissionDecision> | undefined> = {
+  default: undefined,
+  askAll: all('ask'),
+  allowAll: all('allow'),
+  readOnly: all('deny'),
+};
+
+export function permissionMap(
+  policy: string,
+  overrides: Record<string, string>,
+): Record<string, PermissionDecision> | undefined {
+  const out: Record<string, PermissionDecision> = { ...(PERMISSION_POLICIES[policy] ?? {}) };
+  for (const [k, v] of Object.entries(overrides ?? {})) {
+    if (v === 'ask' || v === 'allow' || v === 'deny') out[k] = v;
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 export interface ServerCommand {
@@ -71,7 +95,8 @@ export function serverEnv(
 export function initializationOptions(settings: ServerSettings): InitializationOptions {
   const opts: InitializationOptions = { client: 'vscode', permissionUi: true };
   if (settings.model.trim()) opts.model = settings.model.trim();
-  if (settings.permissionPolicy.trim()) opts.permissionPolicy = settings.permissionPolicy.trim();
+  const permissions = permissionMap(settings.permissionPolicy.trim(), settings.permissions);
+  if (permissions) opts.permissions = permissions;
   if (settings.sessionDir.trim()) opts.sessionDir = settings.sessionDir.trim();
   return opts;
 }
@@ -88,9 +113,9 @@ export function startFailureMessage(cmd: ServerCommand, error: unknown): string 
       ? 'Fix: set "agentLs.serverPath" to the full path of the agent-ls executable (or clear it to use "agentLs.pythonPath").'
       : 'Fix: check that "agentLs.serverPath" runs the agent-ls server (see Agent: Show Server Log).';
   } else if (missing) {
-    fix = `Fix: install Python 3.11+ and agent-ls (pip install agent-ls, or make setup in the agent-ls checkout), then set "agentLs.pythonPath" to that interpreter.`;
+    fix = `Fix: install Python 3.11+ with agent-ls (make setup in an agent-ls checkout creates .venv/bin/python; or pip install it), then set "agentLs.pythonPath" to that interpreter, or "agentLs.serverPath" to the agent-ls command.`;
   } else if (noModule) {
-    fix = `Fix: install agent-ls into ${cmd.command} (${cmd.command} -m pip install agent-ls), or set "agentLs.pythonPath" to an interpreter that has it.`;
+    fix = `Fix: install agent-ls into ${cmd.command} (${cmd.command} -m pip install <agent-ls checkout or package>), or set "agentLs.pythonPath" to an interpreter that has it.`;
   } else {
     fix = 'Fix: see Agent: Show Server Log for the server output; set "agentLs.pythonPath" or "agentLs.serverPath" if the wrong interpreter was used.';
   }

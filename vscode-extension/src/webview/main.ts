@@ -131,10 +131,13 @@ const RESULT_LABEL: Record<string, string> = {
 function renderCheckpoint(b: CheckpointBlock): HTMLElement {
   const el = h('div', { class: 'checkpoint', 'data-key': b.key, 'data-checkpoint-id': b.checkpointId, role: 'group' });
   const n = b.files.length;
-  const label =
-    b.checkpointKind === 'turn'
-      ? `Checkpoint · ${n} file${n === 1 ? '' : 's'} changed`
-      : `Checkpoint (${b.checkpointKind}) · ${n} file${n === 1 ? '' : 's'}`;
+  const files = `${n} file${n === 1 ? '' : 's'}`;
+  const turn = b.checkpointKind === 'turn';
+  const label = turn
+    ? `Checkpoint · ${files} changed`
+    : b.checkpointKind === 'undo'
+      ? `Undo point (saved before a revert) · ${files}`
+      : `Checkpoint (${b.checkpointKind}) · ${files}`;
   el.setAttribute('aria-label', label);
   el.append(h('div', { class: 'checkpoint-title' }, label));
   if (n) {
@@ -158,9 +161,9 @@ function renderCheckpoint(b: CheckpointBlock): HTMLElement {
   const r = b.revert;
   const busy = r?.status === 'running';
   if (n) actions.append(button('View changes', () => post({ type: 'viewChanges', checkpointId: b.checkpointId }), { class: 'secondary view-changes' }));
-  const revert = button(busy ? 'Reverting…' : 'Revert', () => post({ type: 'revert', checkpointId: b.checkpointId }), {
+  const revert = button(busy ? 'Reverting…' : turn ? 'Revert' : 'Restore', () => post({ type: 'revert', checkpointId: b.checkpointId }), {
     class: 'secondary revert',
-    title: 'Restore the files as they were before this turn',
+    title: turn ? 'Restore the files as they were before this turn' : 'Put the files back as they were before that revert',
   });
   revert.disabled = busy || n === 0;
   actions.append(revert);

@@ -208,7 +208,7 @@ async function main() {
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT);
     await page.goto(`${base}/?folder=${encodeURIComponent(dirs.workspace)}`);
@@ -285,7 +285,7 @@ async function main() {
     await checkpoint.waitFor();
     const title = await checkpoint.locator('.checkpoint-title').textContent();
     if (!title.includes('1 file changed')) throw new Error(`unexpected checkpoint: ${title}`);
-    await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel.png') });
+    await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel-turn.png') });
     await checkpoint.locator('button.view-changes').click();
     await page.waitForSelector('.monaco-diff-editor');
     await waitFor('both sides of the diff', async () => {
@@ -316,6 +316,48 @@ async function main() {
     );
     await chat.locator('.msg.user .body', { hasText: PROMPT }).first().waitFor();
     log('switched back with the quick pick; transcript restored from the server');
+
+    // 8. A command needs permission: the panel asks, Allow once lets it run.
+    const more = await fetch(`${apiUrl}/_script`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([
+        { content: [{ type: 'tool_use', name: 'run_command', input: { command: 'cat hello.py' } }] },
+        { content: [{ type: 'text', text: 'It prints `hello` again.' }] },
+      ]),
+    });
+    if (!more.ok) throw new Error(`POST /_script: ${more.status}`);
+    await chat.locator('#prompt').fill('Show me hello.py');
+    await chat.locator('#prompt').press('Enter');
+    const permission = chat.locator('.permission');
+    await permission.waitFor();
+    const options = await permission.locator('button').allTextContents();
+    if (!options.includes('Allow once') || !options.includes('Reject')) throw new Error(`unexpected options: ${options}`);
+    await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel-permission.png') });
+    await permission.locator('button', { hasText: 'Allow once' }).click();
+    await chat.locator('.permission').waitFor({ state: 'detached' });
+    await chat.waitForSelector('body[data-running="false"]');
+    await chat.locator('.msg.assistant .markdown', { hasText: 'It prints hello again.' }).waitFor();
+    const ran = chat.locator('.tool', { hasText: 'cat hello.py' });
+    if ((await ran.getAttribute('data-status')) !== 'completed') throw new Error('the command did not complete');
+    log('permission asked in the panel; the allowed command ran');
+    await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel.png') });
+
+    // 9. A server that cannot start: the panel says why and how to fix it; fixing it reconnects.
+    // (Workspace settings: VS Code watches the folder, so an edit on disk is a configuration change.)
+    const workspaceSettings = path.join(dirs.workspace, '.vscode', 'settings.json');
+    mkdirSync(path.dirname(workspaceSettings), { recursive: true });
+    writeFileSync(workspaceSettings, JSON.stringify({ 'agentLs.pythonPath': '/nonexistent/bin/python' }));
+    await chat.waitForSelector('body[data-connection="failed"]');
+    const banner = await chat.locator('#banner').textContent();
+    if (!banner.includes('/nonexistent/bin/python') || !banner.includes('Fix:') || !banner.includes('agentLs.pythonPath')) {
+      throw new Error(`unhelpful start failure: ${banner}`);
+    }
+    await shot('start-failure');
+    writeFileSync(workspaceSettings, '{}');
+    await chat.waitForSelector('body[data-connection="ready"]');
+    await chat.locator('.msg.assistant .markdown', { hasText: 'It prints hello again.' }).waitFor();
+    log('start failure explained with its fix; the server came back with the session');
     await shot('final');
     log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return { ok: true, root, csLog };

@@ -4,6 +4,7 @@ import {
   type ServerSettings,
   expandPath,
   initializationOptions,
+  permissionMap,
   resolveServerCommand,
   serverEnv,
   startFailureMessage,
@@ -15,7 +16,8 @@ const settings = (over: Partial<ServerSettings> = {}): ServerSettings => ({
   pythonPath: '',
   model: '',
   baseUrl: '',
-  permissionPolicy: 'ask',
+  permissionPolicy: 'default',
+  permissions: {},
   sessionDir: '',
   ...over,
 });
@@ -67,13 +69,34 @@ describe('serverEnv', () => {
 
 describe('initializationOptions', () => {
   it('always declares the permission UI and sends only set options', () => {
-    expect(initializationOptions(settings({ permissionPolicy: '' }))).toEqual({ client: 'vscode', permissionUi: true });
+    expect(initializationOptions(settings())).toEqual({ client: 'vscode', permissionUi: true });
     expect(initializationOptions(settings({ model: 'qwen3-coder', sessionDir: '/s' }))).toEqual({
       client: 'vscode',
       permissionUi: true,
       model: 'qwen3-coder',
-      permissionPolicy: 'ask',
       sessionDir: '/s',
+    });
+  });
+
+  it('maps the permission policy to per-kind decisions, with overrides on top', () => {
+    expect(permissionMap('default', {})).toBeUndefined();
+    expect(permissionMap('readOnly', {})).toMatchObject({ edit: 'deny', execute: 'deny' });
+    expect(permissionMap('allowAll', { execute: 'ask', bogus: 'maybe' })).toEqual({
+      edit: 'allow',
+      delete: 'allow',
+      move: 'allow',
+      execute: 'ask',
+      fetch: 'allow',
+      other: 'allow',
+    });
+    expect(initializationOptions(settings({ permissionPolicy: 'askAll', permissions: { run_command: 'allow' } })).permissions).toEqual({
+      edit: 'ask',
+      delete: 'ask',
+      move: 'ask',
+      execute: 'ask',
+      fetch: 'ask',
+      other: 'ask',
+      run_command: 'allow',
     });
   });
 });
@@ -86,7 +109,7 @@ describe('startFailureMessage', () => {
     );
     expect(msg).toContain('python3 -m agent_ls');
     expect(msg).toContain('agentLs.pythonPath');
-    expect(msg).toContain('pip install agent-ls');
+    expect(msg).toContain('make setup');
   });
 
   it('tells how to install agent-ls into the chosen interpreter', () => {
@@ -94,7 +117,8 @@ describe('startFailureMessage', () => {
       { command: '/v/bin/python', args: ['-m', 'agent_ls'], source: 'agentLs.pythonPath' },
       new Error("ModuleNotFoundError: No module named 'agent_ls'"),
     );
-    expect(msg).toContain('/v/bin/python -m pip install agent-ls');
+    expect(msg).toContain('/v/bin/python -m pip install');
+    expect(msg).toContain('No module named');
   });
 
   it('points at agentLs.serverPath when that is what failed', () => {

@@ -297,6 +297,11 @@ describe('chat webview', () => {
     await host({ type: 'revertResult', checkpointId: 's1:c1', undo: true, result: { applied: true, files: [{ path: '/w/a.py', result: 'restored' }] } });
     expect(await cp.locator('.revert-result .summary').textContent()).toBe('Revert undone.');
     expect(await cp.locator('button.undo').count()).toBe(0);
+    // An undo point from history (a revert's safety checkpoint) offers Restore.
+    await host({ type: 'update', params: { sessionId: 's1', turnId: 't2', update: { kind: 'checkpoint', checkpoint: { checkpointId: 's1:u1', checkpointKind: 'undo', files: [{ path: '/w/a.py', operation: 'modified' }] } } } });
+    const undo = page.locator('.checkpoint[data-checkpoint-id="s1:u1"]');
+    expect(await undo.locator('.checkpoint-title').textContent()).toBe('Undo point (saved before a revert) · 1 file');
+    expect(await undo.locator('button.revert').textContent()).toBe('Restore');
   });
 
   it('asks permission in the panel with keyboard focus on the choices', async () => {
