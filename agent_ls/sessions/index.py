@@ -184,21 +184,30 @@ def _same_header(fd: int, previous: Row) -> bool:
     return header["createdAt"] == previous.created_at
 
 
-def scan_file(directory: str, name: str, previous: Row | None) -> Row:
-    """Build or extend the row of one file; reads only the tail past ``previous.offset``."""
+def scan_file(
+    directory: str, name: str, previous: Row | None, stat: tuple[int, int] | None = None
+) -> Row:
+    """Build or extend the row of one file; reads only the tail past ``previous.offset``.
+
+    ``stat`` is the (size, mtime_ns) just listed, to save a syscall; reading up to that size
+    is consistent with it even if the file grows meanwhile (the next refresh sees the rest).
+    """
     session_id = id_from_file_name(name)
     if session_id is None:
         raise CorruptHeader("not a session file name")
     fd = os.open(os.path.join(directory, name), os.O_RDONLY)
     try:
-        st = os.fstat(fd)
-        if previous is not None and previous.offset <= st.st_size and _same_header(fd, previous):
+        if stat is None:
+            st = os.fstat(fd)
+            stat = (st.st_size, st.st_mtime_ns)
+        size = stat[0]
+        if previous is not None and previous.offset <= size and _same_header(fd, previous):
             row = previous
             at = previous.offset  # the file offset of data[0]
-            data = os.pread(fd, st.st_size - at, at)
+            data = os.pread(fd, size - at, at)
             lo = 0
         else:
-            data = os.pread(fd, st.st_size, 0)
+            data = os.pread(fd, size, 0)
             cut = data.find(b"\n")
             if cut < 0:
                 raise CorruptHeader("no complete header line")
@@ -223,8 +232,7 @@ def scan_file(directory: str, name: str, previous: Row | None) -> Row:
     end = max(lo, data.rfind(b"\n", lo) + 1)  # past the last complete line
     scan_region(row, data, lo, end, name)
     row.offset = at + end
-    row.size = st.st_size
-    row.mtime_ns = st.st_mtime_ns
+    row.size, row.mtime_ns = stat
     return row
 
 
@@ -417,7 +425,7 @@ class SessionIndex:
             known[name] = stat  # another process already indexed this state
             return None
         try:
-            return scan_file(str(self.sessions_dir), name, previous)
+            return scan_file(str(self.sessions_dir), name, previous, stat)
         except FileNotFoundError:
             db.execute("DELETE FROM sessions WHERE file = ?", (name,))
             known.pop(name, None)
