@@ -6,6 +6,7 @@ types and errors that name the camelCase field the client sent, so params are ch
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
@@ -87,6 +88,14 @@ def _check(value: Any, hint: Any, where: str) -> Any:
     raise ParamsError(f"{where}: expected {_JSON_NAMES.get(hint, hint)}, got {_describe(value)}")
 
 
+def _require_unicode(data: dict[str, Any]) -> None:
+    """JSON may spell a lone surrogate (``"\\udcff"``), which no file or database can store."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ParamsError("params: a string holds a lone surrogate, which is not Unicode") from None
+
+
 def structure(data: Any, cls: type[T], where: str = "params") -> T:
     """Build `cls` from JSON `data`, or raise ParamsError naming the offending field.
 
@@ -97,6 +106,8 @@ def structure(data: Any, cls: type[T], where: str = "params") -> T:
         data = {}
     if not isinstance(data, dict):
         raise ParamsError(f"{where}: expected an object, got {_describe(data)}")
+    if where == "params":
+        _require_unicode(data)
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
     for field in attrs.fields(cls):
