@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -84,3 +87,19 @@ def test_unknown_checkpoint_and_busy_session_are_errors(project, capsys):
         assert run("restore", cp, "--workspace", str(root)) == 1
     assert "busy" in capsys.readouterr().err
     store.close()
+
+
+def test_restore_from_another_process(project, tmp_path):
+    root, sid, cp = project
+    env = {**os.environ, "AGENT_LS_HOME": str(tmp_path / "home")}
+    command = [sys.executable, "-m", "agent_ls", "sessions", "restore", f"{sid}:{cp}"]
+    done = subprocess.run(
+        [*command, "--workspace", str(root), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["files"][0]["result"] == "restored"
+    assert (root / "a.txt").read_bytes() == b"v0"
