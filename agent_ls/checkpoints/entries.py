@@ -67,8 +67,3 @@ def operation_of(before: str | None, after: str | None) -> Operation:
     if after is None:
         return "deleted"
     return "modified"
-
-
-def restorable(before: str | None) -> bool:
-    """Whether the prior content of a change is known."""
-    return before != UNKNOWN
