@@ -246,7 +246,7 @@ export function itemsToBlocks(items: TranscriptItem[], counter: { seq: number })
             title: describeToolUse(use.name, use.input),
             toolKind: toolKindOf(use.name),
             status: 'completed',
-            locations: [],
+            locations: typeof use.input?.path === 'string' ? [{ path: use.input.path }] : [],
             diffs: [],
           };
           tools.set(use.id, tool);

@@ -1,0 +1,327 @@
+/**
+ * The controller against a fake language client and the `vscode` stand-in: what it sends to the
+ * server, what it shows, and the state it pushes to the panel.
+ */
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+import type { HostMessage } from '../../src/messages';
+import type { SessionInfo, TranscriptPage } from '../../src/protocol';
+import { ui } from './vscodeStub';
+
+type Handler = (params: Record<string, unknown>) => unknown;
+
+const fake = vi.hoisted(() => ({ current: undefined as unknown }));
+
+vi.mock('../../src/client', async () => {
+  const { EventEmitter } = await import('./vscodeStub');
+  class AgentClient {
+    output = { appendLine: (l: string) => this.log.push(l), show: () => undefined };
+    log: string[] = [];
+    updates = new EventEmitter<unknown>();
+    listChanged = new EventEmitter<void>();
+    stateChange = new EventEmitter<{ running: boolean; error?: string }>();
+    onUpdate = this.updates.event;
+    onListChanged = this.listChanged.event;
+    onStateChange = this.stateChange.event;
+    permissionHandler: ((p: unknown, t: unknown) => Promise<unknown>) | undefined;
+    saveAgentEdits = true;
+    lastError: string | undefined;
+    running = false;
+    startOk = true;
+    started: Array<{ cmd: unknown; env: Record<string, string | undefined>; init: unknown }> = [];
+    requests: Array<{ method: string; params: Record<string, unknown> }> = [];
+    notifications: Array<{ method: string; params: unknown }> = [];
+    handlers = new Map<string, Handler>();
+    progress = new Map<string, (v: unknown) => void>();
+    constructor() {
+      fake.current = this;
+    }
+    async start(cmd: unknown, env: Record<string, string | undefined>, init: unknown): Promise<boolean> {
+      this.started.push({ cmd, env, init });
+      this.running = this.startOk;
+      if (!this.startOk) this.lastError = 'Agent: the agent-ls server could not start (python3 -m agent_ls): boom. Fix: set "agentLs.pythonPath".';
+      return this.startOk;
+    }
+    async stop(): Promise<void> {
+      this.running = false;
+    }
+    async request(method: string, params: Record<string, unknown>): Promise<unknown> {
+      this.requests.push({ method, params });
+      const h = this.handlers.get(method);
+      if (!h) throw new Error(`unexpected request ${method}`);
+      return h(params);
+    }
+    async notify(method: string, params: unknown): Promise<void> {
+      this.notifications.push({ method, params });
+    }
+    onProgress(token: string, handler: (v: unknown) => void): { dispose(): void } {
+      this.progress.set(token, handler);
+      return { dispose: () => this.progress.delete(token) };
+    }
+    dispose(): void {}
+  }
+  return { AgentClient };
+});
+
+const { AgentController } = await import('../../src/controller');
+
+interface FakeClient {
+  handlers: Map<string, Handler>;
+  requests: Array<{ method: string; params: Record<string, unknown> }>;
+  notifications: Array<{ method: string; params: unknown }>;
+  started: Array<{ cmd: { command: string; args: string[] }; env: Record<string, string | undefined>; init: Record<string, unknown> }>;
+  progress: Map<string, (v: unknown) => void>;
+  updates: { fire(e: unknown): void };
+  permissionHandler: (p: unknown, t: unknown) => Promise<unknown>;
+  startOk: boolean;
+}
+
+const info = (id: string, over: Partial<SessionInfo> = {}): SessionInfo => ({
+  sessionId: id,
+  workspace: '/w',
+  createdAt: '2026-11-22T10:00:00Z',
+  modifiedAt: '2026-11-22T10:00:00Z',
+  messageCount: 0,
+  firstMessage: '',
+  ...over,
+});
+const page = (id: string, items: TranscriptPage['items'] = []): TranscriptPage => ({ session: info(id), items, hasMore: false });
+const notFound = Object.assign(new Error('session not found'), { code: -32001 });
+const token = { onCancellationRequested: () => ({ dispose: () => undefined }) };
+
+function setup(opts: { lastSession?: string; chatVisible?: boolean } = {}) {
+  const posted: HostMessage[] = [];
+  const workspaceState = new Map<string, unknown>(opts.lastSession ? [['agentLs.lastSessionId', opts.lastSession]] : []);
+  const secrets = new Map<string, string>();
+  const chat = {
+    visible: opts.chatVisible ?? true,
+    post: (m: HostMessage) => posted.push(m),
+    reveal: async () => undefined,
+    whenReady: async () => true,
+  };
+  const tree = { set: vi.fn() };
+  const context = {
+    workspaceState: { get: (k: string) => workspaceState.get(k), update: async (k: string, v: unknown) => void workspaceState.set(k, v) },
+    secrets: { get: async (k: string) => secrets.get(k), store: async (k: string, v: string) => void secrets.set(k, v), delete: async (k: string) => void secrets.delete(k) },
+  };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const controller = new AgentController(context as any, chat as any, tree as any);
+  const client = fake.current as FakeClient;
+  client.handlers.set('agent/session/list', () => ({ sessions: [info('s1'), info('s2')] }));
+  return { controller, client, posted, workspaceState, secrets, chat, tree };
+}
+
+beforeEach(() => {
+  ui.reset();
+});
+
+describe('start', () => {
+  it('starts the server with the settings and restores this window’s last session', async () => {
+    ui.config = { pythonPath: '/venv/bin/python', model: 'qwen3-coder', baseUrl: 'http://127.0.0.1:11434', permissionPolicy: 'readOnly' };
+    const { controller, client, workspaceState } = setup({ lastSession: 's2' });
+    client.handlers.set('agent/session/switch', (p) => page(String(p.sessionId), [{ entryId: 'e1', kind: 'user', content: 'hi' }]));
+    await controller.start();
+    const start = client.started[0];
+    expect(start.cmd).toEqual({ command: '/venv/bin/python', args: ['-m', 'agent_ls'], source: 'agentLs.pythonPath' });
+    expect(start.env.ANTHROPIC_BASE_URL).toBe('http://127.0.0.1:11434');
+    expect(start.init).toMatchObject({ client: 'vscode', permissionUi: true, model: 'qwen3-coder', permissions: { edit: 'deny' } });
+    expect(client.requests.map((r) => r.method)).toEqual(['agent/session/switch', 'agent/session/list']);
+    expect(controller.state.connection).toBe('ready');
+    expect(controller.state.session?.sessionId).toBe('s2');
+    expect(controller.state.blocks).toHaveLength(1);
+    expect(workspaceState.get('agentLs.lastSessionId')).toBe('s2');
+    expect(ui.statusBar.text).toBe('$(comment-discussion) New session');
+  });
+
+  it('falls back to the most recent session when the last one is gone', async () => {
+    const { controller, client } = setup({ lastSession: 'gone' });
+    client.handlers.set('agent/session/switch', () => {
+      throw notFound;
+    });
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    await controller.start();
+    expect(controller.state.session?.sessionId).toBe('s1');
+  });
+
+  it('passes a stored API key to the server environment only', async () => {
+    ui.config = { apiKeySource: 'secretStorage' };
+    const { controller, client, secrets } = setup();
+    secrets.set('agentLs.anthropicApiKey', 'sk-test');
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    await controller.start();
+    expect(client.started[0].env.ANTHROPIC_API_KEY).toBe('sk-test');
+    expect(JSON.stringify(client.started[0].init)).not.toContain('sk-test');
+  });
+
+  it('explains a start failure and offers the fix', async () => {
+    const { controller, client, posted } = setup();
+    client.startOk = false;
+    await controller.start();
+    expect(controller.state.connection).toBe('failed');
+    expect(controller.state.connectionError).toContain('agentLs.pythonPath');
+    expect(ui.messages[0]).toMatchObject({ level: 'error', items: ['Open Settings', 'Show Server Log'] });
+    expect(posted.at(-1)).toMatchObject({ type: 'action', action: { type: 'connection', status: 'failed' } });
+    expect(ui.statusBar.text).toBe('$(error) Agent: stopped');
+  });
+});
+
+describe('prompt', () => {
+  it('sends the prompt with context and a progress token, and streams into the state', async () => {
+    const { controller, client } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    await controller.start();
+    let release: (v: unknown) => void = () => undefined;
+    client.handlers.set('agent/session/prompt', () => new Promise((r) => (release = r)));
+    const done = controller.prompt('Fix it', [{ uri: 'file:///w/a.py', range: { start: { line: 0, character: 0 }, end: { line: 2, character: 0 } } }], ['a.py:1-3']);
+    await vi.waitFor(() => expect(client.requests.some((r) => r.method === 'agent/session/prompt')).toBe(true));
+    const sent = client.requests.find((r) => r.method === 'agent/session/prompt')?.params as Record<string, unknown>;
+    expect(sent).toMatchObject({ sessionId: 's1', prompt: 'Fix it', context: [{ uri: 'file:///w/a.py' }] });
+    expect(typeof sent.workDoneToken).toBe('string');
+    expect(controller.state.running).toBe(true);
+    client.progress.get(sent.workDoneToken as string)?.({ kind: 'report', message: 'Run `pytest`' });
+    expect(ui.statusBar.text).toBe('$(loading~spin) New session: Run `pytest`');
+    client.updates.fire({ sessionId: 's1', turnId: 't1', update: { kind: 'agent_message_chunk', content: { type: 'text', text: 'Done' } } });
+    expect(controller.state.blocks.map((b) => b.type)).toEqual(['user', 'assistant']);
+    // A second prompt while running is refused with a hint.
+    await controller.prompt('again');
+    expect(ui.messages.at(-1)?.text).toContain('Cancel it first');
+    await controller.cancel();
+    expect(client.notifications).toEqual([{ method: 'agent/session/cancel', params: { sessionId: 's1' } }]);
+    release({ stopReason: 'cancelled', entryId: 'x' });
+    await done;
+    expect(controller.state.running).toBe(false);
+    expect(controller.state.blocks.at(-1)).toMatchObject({ type: 'notice', text: 'Cancelled.' });
+    expect(client.progress.size).toBe(0);
+  });
+
+  it('turns a provider error into a message with the fix', async () => {
+    const { controller, client } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    await controller.start();
+    client.handlers.set('agent/session/prompt', () => {
+      throw Object.assign(new Error('missing API key'), { code: -32004 });
+    });
+    await controller.prompt('hi');
+    expect(controller.state.blocks.at(-1)).toMatchObject({ type: 'notice', level: 'error' });
+    expect(ui.messages.at(-1)?.text).toContain('ANTHROPIC_API_KEY');
+  });
+});
+
+describe('permission', () => {
+  const request = {
+    sessionId: 's1',
+    toolCall: { toolCallId: 'c1', title: 'Run make', toolKind: 'execute' },
+    options: [
+      { optionId: 'allow_once', name: 'Allow once', kind: 'allow_once' },
+      { optionId: 'reject_once', name: 'Reject', kind: 'reject_once' },
+    ],
+  };
+
+  it('asks in the panel and answers with the chosen option', async () => {
+    const { controller, client } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    await controller.start();
+    const answer = client.permissionHandler(request, token);
+    await vi.waitFor(() => expect(controller.state.permissions).toHaveLength(1));
+    controller.handleWebviewMessage({ type: 'permission', requestId: controller.state.permissions[0].requestId, optionId: 'allow_once' });
+    expect(await answer).toEqual({ outcome: { outcome: 'selected', optionId: 'allow_once' } });
+    expect(controller.state.permissions).toEqual([]);
+  });
+
+  it('falls back to a modal dialog when the panel is not showing', async () => {
+    const { controller, client } = setup({ chatVisible: false });
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    await controller.start();
+    ui.messageAnswers.push('Reject');
+    expect(await client.permissionHandler(request, token)).toEqual({ outcome: { outcome: 'selected', optionId: 'reject_once' } });
+    ui.messageAnswers.push(undefined);
+    expect(await client.permissionHandler(request, token)).toEqual({ outcome: { outcome: 'cancelled' } });
+  });
+});
+
+describe('checkpoints', () => {
+  const withCheckpoint = async () => {
+    const s = setup();
+    s.client.handlers.set('agent/session/resumeRecent', () =>
+      page('s1', [{ entryId: 'c1', kind: 'checkpoint', checkpointId: 's1:c1', files: [{ path: '/w/a.py', operation: 'modified' }] }]),
+    );
+    await s.controller.start();
+    return s;
+  };
+
+  it('reverts, reports conflicts sent as an error, and undoes', async () => {
+    const { controller, client } = await withCheckpoint();
+    client.handlers.set('agent/checkpoint/restore', (p) => {
+      if (p.checkpointId === 's1:c1') {
+        throw Object.assign(new Error('conflict'), { code: -32003, data: { files: [{ path: '/w/a.py', result: 'conflict', reason: 'edited since' }] } });
+      }
+      return { applied: true, files: [{ path: '/w/a.py', result: 'restored' }] };
+    });
+    await controller.revert('s1:c1');
+    const block = controller.state.blocks[0] as { revert?: { status: string; result?: { files: Array<{ result: string }> } } };
+    expect(block.revert?.status).toBe('done');
+    expect(block.revert?.result?.files[0].result).toBe('conflict');
+    expect(client.requests.find((r) => r.method === 'agent/checkpoint/restore')?.params).toEqual({ checkpointId: 's1:c1', scope: 'files', force: false });
+    await controller.undoRevert('s1:c1', 's1:u1');
+    expect(controller.state.blocks[0]).toMatchObject({ revert: { status: 'done', undo: true } });
+  });
+
+  it('reverts the last turn from the command, with Undo offered', async () => {
+    const { controller, client } = await withCheckpoint();
+    client.handlers.set('agent/checkpoint/list', () => ({
+      checkpoints: [
+        { checkpointId: 's1:old', entryId: 'old', createdAt: '2026-11-22T09:00:00Z', files: [{ uri: 'file:///w/b.py', operation: 'modified' }] },
+        { checkpointId: 's1:c1', entryId: 'c1', createdAt: '2026-11-22T10:00:00Z', kind: 'turn', files: [{ uri: 'file:///w/a.py', operation: 'modified' }] },
+        { checkpointId: 's1:u9', entryId: 'u9', createdAt: '2026-11-22T11:00:00Z', kind: 'undo', files: [{ uri: 'file:///w/a.py', operation: 'modified' }] },
+      ],
+    }));
+    client.handlers.set('agent/checkpoint/restore', () => ({ applied: true, files: [{ path: '/w/a.py', result: 'restored' }], undoCheckpointId: 's1:u10' }));
+    await controller.revertLastTurn();
+    expect(client.requests.filter((r) => r.method === 'agent/checkpoint/restore').map((r) => r.params.checkpointId)).toEqual(['s1:c1']);
+    expect(ui.messages.at(-1)).toMatchObject({ level: 'info', text: "Agent: reverted the turn's files (1 restored).", items: ['Undo'] });
+  });
+
+  it('opens one file’s diff in VS Code’s diff editor', async () => {
+    const { controller, client } = await withCheckpoint();
+    client.handlers.set('agent/checkpoint/diff', () => ({
+      files: [{ uri: 'file:///w/a.py', path: '/w/a.py', operation: 'modified', before: 'old\n', after: 'new\n' }],
+    }));
+    await controller.viewChanges('s1:c1', '/w/a.py');
+    const diff = ui.commands.find((c) => c.id === 'vscode.diff');
+    expect(diff?.args[2]).toBe('a.py (modified, agent turn)');
+    const left = diff?.args[0] as { scheme: string; query: string };
+    expect(left.scheme).toBe('agent-ls-checkpoint');
+    expect(await controller.docs.provideTextDocumentContent(left as never)).toBe('old\n');
+    expect(await controller.docs.provideTextDocumentContent(diff?.args[1] as never)).toBe('new\n');
+  });
+});
+
+describe('sessions', () => {
+  it('deletes only after confirmation, then resumes another session', async () => {
+    const { controller, client } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    client.handlers.set('agent/session/delete', () => ({}));
+    await controller.start();
+    ui.messageAnswers.push(undefined);
+    await controller.deleteSession('s1');
+    expect(client.requests.some((r) => r.method === 'agent/session/delete')).toBe(false);
+    ui.messageAnswers.push('Delete');
+    await controller.deleteSession('s1');
+    expect(client.requests.filter((r) => r.method === 'agent/session/delete')).toEqual([{ method: 'agent/session/delete', params: { sessionId: 's1' } }]);
+    expect(client.requests.filter((r) => r.method === 'agent/session/resumeRecent')).toHaveLength(2);
+  });
+
+  it('renames and forks', async () => {
+    const { controller, client } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    client.handlers.set('agent/session/rename', (p) => info('s1', { name: String(p.name) }));
+    client.handlers.set('agent/session/fork', () => info('s3'));
+    client.handlers.set('agent/session/switch', (p) => page(String(p.sessionId)));
+    await controller.start();
+    ui.inputAnswers.push('  Login bug ');
+    await controller.renameSession();
+    expect(controller.state.session?.name).toBe('Login bug');
+    await controller.forkSession('s1');
+    expect(controller.state.session?.sessionId).toBe('s3');
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * A small stand-in for the `vscode` module, enough for the controller, the sessions tree and the
+ * checkpoint documents to run under vitest. Tests script the UI through `ui`.
+ */
+type Listener<T> = (e: T) => unknown;
+
+export class EventEmitter<T> {
+  private listeners: Array<Listener<T>> = [];
+  event = (listener: Listener<T>): { dispose(): void } => {
+    this.listeners.push(listener);
+    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+  };
+  fire(e: T): void {
+    for (const l of [...this.listeners]) l(e);
+  }
+  dispose(): void {
+    this.listeners = [];
+  }
+}
+
+export class Uri {
+  constructor(
+    readonly scheme: string,
+    readonly path: string,
+    readonly query = '',
+  ) {}
+  static parse(value: string): Uri {
+    const m = /^([a-z][\w+.-]*):(?:\/\/)?([^?]*)(?:\?(.*))?$/i.exec(value);
+    return m ? new Uri(m[1], m[2], m[3] ?? '') : new Uri('file', value);
+  }
+  static file(p: string): Uri {
+    return new Uri('file', p);
+  }
+  static from(c: { scheme: string; path: string; query?: string }): Uri {
+    return new Uri(c.scheme, c.path, c.query ?? '');
+  }
+  static joinPath(base: Uri, ...parts: string[]): Uri {
+    return new Uri(base.scheme, [base.path, ...parts].join('/'));
+  }
+  get fsPath(): string {
+    return this.path;
+  }
+  toString(): string {
+    return `${this.scheme}://${this.path}${this.query ? `?${this.query}` : ''}`;
+  }
+}
+
+export class Position {
+  constructor(
+    readonly line: number,
+    readonly character: number,
+  ) {}
+}
+
+export class Range {
+  constructor(
+    readonly start: Position,
+    readonly end: Position,
+  ) {}
+  get isEmpty(): boolean {
+    return this.start.line === this.end.line && this.start.character === this.end.character;
+  }
+}
+
+export class ThemeIcon {
+  constructor(readonly id: string) {}
+}
+
+export class MarkdownString {
+  value = '';
+  constructor(value?: string) {
+    this.value = value ?? '';
+  }
+  appendText(t: string): this {
+    this.value += t;
+    return this;
+  }
+  appendMarkdown(t: string): this {
+    this.value += t;
+    return this;
+  }
+}
+
+export enum TreeItemCollapsibleState {
+  None = 0,
+}
+
+export class TreeItem {
+  id?: string;
+  description?: string;
+  contextValue?: string;
+  iconPath?: ThemeIcon;
+  tooltip?: MarkdownString;
+  command?: { command: string; title: string; arguments?: unknown[] };
+  accessibilityInformation?: { label: string };
+  constructor(
+    readonly label: string,
+    readonly collapsibleState: TreeItemCollapsibleState,
+  ) {}
+}
+
+export enum StatusBarAlignment {
+  Left = 1,
+  Right = 2,
+}
+
+export enum ConfigurationTarget {
+  Global = 1,
+}
+
+/** What the tests script and observe. */
+export const ui = {
+  config: {} as Record<string, unknown>,
+  workspaceFolder: '/w' as string | undefined,
+  messages: [] as Array<{ level: string; text: string; items: unknown[] }>,
+  /** answers for show*Message, by call order; undefined = dismissed */
+  messageAnswers: [] as Array<string | undefined>,
+  inputAnswers: [] as Array<string | undefined>,
+  quickPickAnswers: [] as Array<(items: unknown[]) => unknown>,
+  commands: [] as Array<{ id: string; args: unknown[] }>,
+  statusBar: { text: '', tooltip: '' as unknown, command: '' as unknown, name: '', show(): void {}, dispose(): void {} },
+  output: [] as string[],
+  reset(): void {
+    this.config = {};
+    this.workspaceFolder = '/w';
+    this.messages = [];
+    this.messageAnswers = [];
+    this.inputAnswers = [];
+    this.quickPickAnswers = [];
+    this.commands = [];
+    this.output = [];
+    this.statusBar.text = '';
+  },
+};
+
+const showMessage =
+  (level: string) =>
+  async (text: string, ...rest: unknown[]): Promise<string | undefined> => {
+    const items = rest.filter((r) => typeof r === 'string');
+    ui.messages.push({ level, text, items });
+    return ui.messageAnswers.shift();
+  };
+
+export const window = {
+  createStatusBarItem: () => ui.statusBar,
+  createOutputChannel: () => ({
+    appendLine: (l: string) => ui.output.push(l),
+    show: () => ui.commands.push({ id: 'output.show', args: [] }),
+    dispose: () => undefined,
+  }),
+  showErrorMessage: showMessage('error'),
+  showWarningMessage: showMessage('warning'),
+  showInformationMessage: showMessage('info'),
+  showInputBox: async (): Promise<string | undefined> => ui.inputAnswers.shift(),
+  showQuickPick: async (items: unknown[]): Promise<unknown> => {
+    const answer = ui.quickPickAnswers.shift();
+    return answer ? answer(items) : undefined;
+  },
+  activeTextEditor: undefined as unknown,
+  showTextDocument: async (): Promise<void> => undefined,
+};
+
+export const commands = {
+  executeCommand: async (id: string, ...args: unknown[]): Promise<unknown> => {
+    ui.commands.push({ id, args });
+    return undefined;
+  },
+  registerCommand: () => ({ dispose: () => undefined }),
+};
+
+export const workspace = {
+  getConfiguration: () => ({
+    get: <T>(key: string, def: T): T => (key in ui.config ? (ui.config[key] as T) : def),
+    update: async (key: string, value: unknown): Promise<void> => {
+      ui.config[key] = value;
+    },
+  }),
+  get workspaceFolders(): Array<{ uri: Uri }> | undefined {
+    return ui.workspaceFolder ? [{ uri: Uri.file(ui.workspaceFolder) }] : undefined;
+  },
+  asRelativePath: (p: Uri | string): string => {
+    const s = typeof p === 'string' ? p : p.path;
+    return ui.workspaceFolder && s.startsWith(`${ui.workspaceFolder}/`) ? s.slice(ui.workspaceFolder.length + 1) : s;
+  },
+  textDocuments: [] as unknown[],
+  openTextDocument: async (uri: Uri): Promise<unknown> => ({ uri }),
+};
