@@ -23,6 +23,7 @@ from pathlib import Path
 import pathspec
 
 from agent_ls.checkpoints.blobs import BlobStore
+from agent_ls.checkpoints.paths import resolve_roots
 
 Stat = tuple[int, int]
 """(size, mtime_ns) of a regular file."""
@@ -108,6 +109,8 @@ def _walk(
     deadline: float,
 ) -> bool:
     """Depth-first scan; False when a limit was hit."""
+    if time.monotonic() > deadline:
+        return False
     spec = _load_spec(Path(directory, ".gitignore"))
     if spec:
         ignores = [*ignores, (directory, spec)]
@@ -164,13 +167,13 @@ class Scanner:
 
     def __init__(
         self,
-        roots: Sequence[Path],
+        roots: Sequence[Path | str],
         blobs: BlobStore,
         *,
         limits: ScanLimits = ScanLimits(),
         exclude: Iterable[Path] = (),
     ) -> None:
-        self.roots = tuple(roots)
+        self.roots = resolve_roots(roots)
         self.blobs = blobs
         self.limits = limits
         self.exclude = (*exclude, blobs.directory.parent)

@@ -191,3 +191,10 @@ def test_the_store_inside_the_workspace_is_not_scanned(tmp_path):
     changes = recorder.command_finished()
     assert [Path(p).name for p in changes.modified] == ["a.txt"]
     assert changes.created == []
+
+
+def test_the_scan_stops_at_its_time_limit(root):
+    for i in range(30):
+        (root / f"d{i}").mkdir()
+    snapshot = scan([root], limits=ScanLimits(max_seconds=0))
+    assert not snapshot.complete
