@@ -334,6 +334,8 @@ async function main() {
     const options = await permission.locator('button').allTextContents();
     if (!options.includes('Allow once') || !options.includes('Reject')) throw new Error(`unexpected options: ${options}`);
     await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel-permission.png') });
+    // While the agent works, the status bar item spins.
+    await page.locator('.statusbar-item .codicon-loading').first().waitFor();
     await permission.locator('button', { hasText: 'Allow once' }).click();
     await chat.locator('.permission').waitFor({ state: 'detached' });
     await chat.waitForSelector('body[data-running="false"]');
@@ -342,6 +344,24 @@ async function main() {
     if ((await ran.getAttribute('data-status')) !== 'completed') throw new Error('the command did not complete');
     log('permission asked in the panel; the allowed command ran');
     await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel.png') });
+
+    // Cancel while a long reply streams: what arrived stays, the turn ends as cancelled.
+    const long = await fetch(`${apiUrl}/_script`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ content: [{ type: 'text', text: 'word '.repeat(400) }], chunk_size: 5, delay_ms: 100 }]),
+    });
+    if (!long.ok) throw new Error(`POST /_script: ${long.status}`);
+    await chat.locator('#prompt').fill('Write a long answer');
+    await chat.locator('#prompt').press('Enter');
+    await chat.waitForSelector('.msg.assistant.streaming');
+    await chat.locator('#cancel').click();
+    await chat.waitForSelector('body[data-running="false"]');
+    await chat.locator('.notice', { hasText: 'Cancelled.' }).waitFor();
+    const kept = await chat.locator('.msg.assistant .markdown').last().textContent();
+    if (!kept.startsWith('word')) throw new Error(`the streamed part was not kept: ${kept}`);
+    if (await page.locator('.statusbar-item .codicon-loading').count()) throw new Error('status bar still spinning');
+    log('cancelled mid-stream; the streamed text stays');
 
     // 9. A server that cannot start: the panel says why and how to fix it; fixing it reconnects.
     // (Workspace settings: VS Code watches the folder, so an edit on disk is a configuration change.)
@@ -356,7 +376,7 @@ async function main() {
     await shot('start-failure');
     writeFileSync(workspaceSettings, '{}');
     await chat.waitForSelector('body[data-connection="ready"]');
-    await chat.locator('.msg.assistant .markdown', { hasText: 'It prints hello again.' }).waitFor();
+    await chat.locator('.msg.user .body', { hasText: 'Write a long answer' }).waitFor();
     log('start failure explained with its fix; the server came back with the session');
     await shot('final');
     log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
