@@ -13,7 +13,12 @@ from typing import Any, Literal, Protocol
 
 from agent_ls.checkpoints.blobs import BlobStore, sha256_hex
 from agent_ls.checkpoints.entries import UNKNOWN, Operation, checkpoint_entry, operation_of
-from agent_ls.checkpoints.errors import BlobCorrupt, BlobMissing, OutsideWorkspace
+from agent_ls.checkpoints.errors import (
+    BlobCorrupt,
+    BlobMissing,
+    CheckpointError,
+    OutsideWorkspace,
+)
 from agent_ls.checkpoints.history import (
     SessionView,
     chain,
@@ -80,6 +85,8 @@ class Applier(Protocol):
 
 class SessionWriterView(Protocol):
     """What a restore needs of `sessions.SessionWriter`."""
+
+    session_id: str
 
     def append(self, entry: dict[str, Any], parent_id: str | None = ...) -> dict[str, Any]: ...
 
@@ -205,6 +212,10 @@ async def apply(
     The undo checkpoint (`kind: "undo"`) holds each overwritten content as `before` and the
     restored content as `after`, so restoring it is a redo. `writer` must be the plan's session.
     """
+    if writer.session_id != restore.session_id:
+        raise CheckpointError(
+            f"the plan is for session {restore.session_id}, the writer for {writer.session_id}"
+        )
     outcomes = {p.path: FileResult(p.path, p.operation, p.result, p.reason) for p in restore.files}
     changes: list[FileChange] = []
     changed: list[FileResult] = []

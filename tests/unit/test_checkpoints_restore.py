@@ -8,6 +8,7 @@ import pytest
 
 from agent_ls.checkpoints import (
     BlobStore,
+    CheckpointError,
     DirectApplier,
     FileChange,
     OutsideWorkspace,
@@ -356,3 +357,11 @@ async def test_direct_applier_keeps_the_file_mode(ws):
     await ws.restore(cp)
     assert script.stat().st_mode & 0o777 == 0o755
     assert not [p.name for p in ws.root.iterdir() if p.name.endswith(".tmp")]
+
+
+async def test_apply_refuses_a_writer_of_another_session(ws):
+    cp = ws.turn("t", [("a.txt", b"v1")])
+    other = ws.store.create().session_id
+    with ws.store.writer(other) as writer, pytest.raises(CheckpointError):
+        await apply(ws.plan(cp), DirectApplier([ws.root]), ws.blobs, writer, "x")
+    assert ws.read("a.txt") == b"v1"
