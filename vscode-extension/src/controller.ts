@@ -86,6 +86,7 @@ export class AgentController implements vscode.Disposable {
   private permissionSeq = 0;
   private listTimer: ReturnType<typeof setTimeout> | undefined;
   private starting: Promise<void> | undefined;
+  private runningContext: boolean | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -107,6 +108,10 @@ export class AgentController implements vscode.Disposable {
       this.client.onStateChange((e) => {
         if (!e.running && this.state.connection === 'ready') {
           this.dispatch({ type: 'connection', status: e.error ? 'failed' : 'stopped', error: e.error });
+        } else if (e.running && this.state.connection !== 'ready' && !this.starting) {
+          // The client restarted a crashed server by itself: pick the session up again.
+          this.dispatch({ type: 'connection', status: 'ready' });
+          void this.restoreSession();
         }
       }),
     );
@@ -130,7 +135,10 @@ export class AgentController implements vscode.Disposable {
 
   private renderStatus(): void {
     const s = this.state;
-    void vscode.commands.executeCommand('setContext', 'agentLs.running', !!this.pending);
+    if (this.runningContext !== !!this.pending) {
+      this.runningContext = !!this.pending;
+      void vscode.commands.executeCommand('setContext', 'agentLs.running', this.runningContext);
+    }
     if (s.connection === 'starting') {
       this.status.text = '$(loading~spin) Agent: starting';
       this.status.tooltip = 'Starting the agent-ls server';
@@ -252,7 +260,9 @@ export class AgentController implements vscode.Disposable {
     void vscode.window.showErrorMessage(message);
   }
 
-  private requireServer(): boolean {
+  /** Is the server up (waiting for a start in progress)? If not, say so and offer the fixes. */
+  private async requireServer(): Promise<boolean> {
+    if (this.starting) await this.starting;
     if (this.client.running) return true;
     const message = this.state.connectionError ?? 'Agent: the agent-ls server is not running.';
     void vscode.window.showErrorMessage(message, 'Restart Server', 'Show Server Log').then((pick) => {
@@ -278,7 +288,7 @@ export class AgentController implements vscode.Disposable {
   }
 
   async newSession(name?: string): Promise<void> {
-    if (!this.requireServer()) return;
+    if (!(await this.requireServer())) return;
     try {
       const info = await this.client.request<SessionInfo>(Method.sessionNew, name ? { name } : {});
       this.showPage({ session: info, items: [], hasMore: false });
@@ -290,7 +300,7 @@ export class AgentController implements vscode.Disposable {
   }
 
   async switchSession(sessionId: string): Promise<void> {
-    if (!this.requireServer()) return;
+    if (!(await this.requireServer())) return;
     try {
       const page = await this.client.request<TranscriptPage>(Method.sessionSwitch, { sessionId });
       this.showPage(page);
@@ -302,7 +312,7 @@ export class AgentController implements vscode.Disposable {
   }
 
   async pickSession(placeHolder = 'Switch to session'): Promise<string | undefined> {
-    if (!this.requireServer()) return undefined;
+    if (!(await this.requireServer())) return undefined;
     await this.refreshSessions();
     type Item = vscode.QuickPickItem & { sessionId?: string; create?: boolean };
     const items: Item[] = [{ label: '$(add) New Session', create: true, alwaysShow: true }];
@@ -333,7 +343,7 @@ export class AgentController implements vscode.Disposable {
   }
 
   async renameSession(arg?: SessionArg): Promise<void> {
-    if (!this.requireServer()) return;
+    if (!(await this.requireServer())) return;
     const id = await this.sessionIdOf(arg, 'Session to rename');
     if (!id) return;
     const current = this.infoOf(id);
@@ -353,7 +363,7 @@ export class AgentController implements vscode.Disposable {
   }
 
   async deleteSession(arg?: SessionArg): Promise<void> {
-    if (!this.requireServer()) return;
+    if (!(await this.requireServer())) return;
     const id = await this.sessionIdOf(arg, 'Session to delete');
     if (!id) return;
     const label = sessionLabel(this.infoOf(id));
@@ -377,7 +387,7 @@ export class AgentController implements vscode.Disposable {
   }
 
   async forkSession(arg?: SessionArg): Promise<void> {
-    if (!this.requireServer()) return;
+    if (!(await this.requireServer())) return;
     const id = await this.sessionIdOf(arg, 'Session to fork');
     if (!id) return;
     try {
@@ -409,7 +419,7 @@ export class AgentController implements vscode.Disposable {
   // Prompting
 
   async prompt(text: string, context: ContextRef[] = [], labels: string[] = []): Promise<void> {
-    if (!this.requireServer()) return;
+    if (!(await this.requireServer())) return;
     if (this.pending) {
       void vscode.window.showWarningMessage('Agent: the agent is still working. Cancel it first (Agent: Cancel).');
       return;
@@ -595,7 +605,7 @@ export class AgentController implements vscode.Disposable {
   }
 
   async viewChanges(checkpointId: string, onlyPath?: string): Promise<void> {
-    if (!this.requireServer()) return;
+    if (!(await this.requireServer())) return;
     let diff: DiffResult;
     try {
       diff = await this.docs.diff(checkpointId, true);
@@ -651,7 +661,7 @@ export class AgentController implements vscode.Disposable {
 
   /** Revert a turn's files; the result (conflicts included) shows on its checkpoint. */
   async revert(checkpointId: string, force = false): Promise<RestoreResult | undefined> {
-    if (!this.requireServer()) return undefined;
+    if (!(await this.requireServer())) return undefined;
     this.dispatch({ type: 'revertStarted', checkpointId });
     const result = await this.restore(checkpointId, force);
     if ('error' in result) {
@@ -664,7 +674,7 @@ export class AgentController implements vscode.Disposable {
   }
 
   async undoRevert(checkpointId: string, undoCheckpointId: string): Promise<void> {
-    if (!this.requireServer()) return;
+    if (!(await this.requireServer())) return;
     this.dispatch({ type: 'revertStarted', checkpointId, undo: true });
     const result = await this.restore(undoCheckpointId, false);
     if ('error' in result) this.dispatch({ type: 'revertResult', checkpointId, undo: true, error: result.error });
@@ -693,7 +703,7 @@ export class AgentController implements vscode.Disposable {
   }
 
   async revertLastTurn(): Promise<void> {
-    if (!this.requireServer()) return;
+    if (!(await this.requireServer())) return;
     let checkpoints: Checkpoint[];
     try {
       checkpoints = await this.listCheckpoints();
@@ -727,7 +737,7 @@ export class AgentController implements vscode.Disposable {
   }
 
   async showCheckpoints(): Promise<void> {
-    if (!this.requireServer()) return;
+    if (!(await this.requireServer())) return;
     let checkpoints: Checkpoint[];
     try {
       checkpoints = await this.listCheckpoints();

@@ -251,7 +251,7 @@ export interface InitializationOptions {
   permissionUi: boolean;
   model?: string;
   /** tool kind or name → ask | allow | deny, over the server's defaults */
-  permissions?: Record<string, PermissionDecision>;
+  permissionPolicy?: Record<string, PermissionDecision>;
   sessionDir?: string;
 }
 

@@ -96,7 +96,7 @@ export function initializationOptions(settings: ServerSettings): InitializationO
   const opts: InitializationOptions = { client: 'vscode', permissionUi: true };
   if (settings.model.trim()) opts.model = settings.model.trim();
   const permissions = permissionMap(settings.permissionPolicy.trim(), settings.permissions);
-  if (permissions) opts.permissions = permissions;
+  if (permissions) opts.permissionPolicy = permissions;
   if (settings.sessionDir.trim()) opts.sessionDir = settings.sessionDir.trim();
   return opts;
 }

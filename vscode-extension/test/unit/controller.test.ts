@@ -124,7 +124,7 @@ describe('start', () => {
     const start = client.started[0];
     expect(start.cmd).toEqual({ command: '/venv/bin/python', args: ['-m', 'agent_ls'], source: 'agentLs.pythonPath' });
     expect(start.env.ANTHROPIC_BASE_URL).toBe('http://127.0.0.1:11434');
-    expect(start.init).toMatchObject({ client: 'vscode', permissionUi: true, model: 'qwen3-coder', permissions: { edit: 'deny' } });
+    expect(start.init).toMatchObject({ client: 'vscode', permissionUi: true, model: 'qwen3-coder', permissionPolicy: { edit: 'deny' } });
     expect(client.requests.map((r) => r.method)).toEqual(['agent/session/switch', 'agent/session/list']);
     expect(controller.state.connection).toBe('ready');
     expect(controller.state.session?.sessionId).toBe('s2');

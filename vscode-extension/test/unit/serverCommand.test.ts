@@ -89,7 +89,7 @@ describe('initializationOptions', () => {
       fetch: 'allow',
       other: 'allow',
     });
-    expect(initializationOptions(settings({ permissionPolicy: 'askAll', permissions: { run_command: 'allow' } })).permissions).toEqual({
+    expect(initializationOptions(settings({ permissionPolicy: 'askAll', permissions: { run_command: 'allow' } })).permissionPolicy).toEqual({
       edit: 'ask',
       delete: 'ask',
       move: 'ask',
