@@ -278,9 +278,15 @@ function renderTranscript(): void {
   if (nearBottom) transcript.scrollTop = transcript.scrollHeight;
 }
 
+let renderedHeader = '';
+
 function renderHeader(): void {
   const sessions = [...state.sessions];
   if (state.session && !sessions.some((s) => s.sessionId === state.session?.sessionId)) sessions.unshift(state.session);
+  // Rebuild the options only when they change, so an open dropdown survives streaming.
+  const sig = JSON.stringify([state.connection, state.session?.sessionId, sessions.map((s) => [s.sessionId, sessionLabel(s), s.modifiedAt, s.messageCount])]);
+  if (sig === renderedHeader) return;
+  renderedHeader = sig;
   const options = sessions.map((s) => {
     const o = h('option', { value: s.sessionId }, sessionLabel(s));
     o.title = `${sessionLabel(s)} — ${relativeTime(s.modifiedAt)}, ${messageCount(s.messageCount)}`;
@@ -338,8 +344,9 @@ function renderPermissions(): void {
   renderedPermissions = sig;
   permissions.replaceChildren(...state.permissions.map(renderPermission));
   permissions.hidden = state.permissions.length === 0;
+  // A new request takes the keyboard focus; when the last one goes, focus returns to the prompt.
   const first = permissions.querySelector('button');
-  if (first && (hadFocus || state.permissions.length)) (first as HTMLButtonElement).focus();
+  if (first) first.focus();
   else if (hadFocus) prompt.focus();
 }
 
