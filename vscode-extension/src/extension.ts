@@ -2,27 +2,13 @@
 import * as vscode from 'vscode';
 
 import { CHECKPOINT_SCHEME } from './checkpointDocs';
+import { AskAboutSelection } from './codeActions';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chatView';
 import { AgentController } from './controller';
 import type { SessionInfo } from './protocol';
 import { SessionsTree } from './sessionsTree';
 
 let controller: AgentController | undefined;
-
-class AskAboutSelection implements vscode.CodeActionProvider {
-  static readonly kinds = [vscode.CodeActionKind.QuickFix];
-
-  provideCodeActions(document: vscode.TextDocument, range: vscode.Range | vscode.Selection): vscode.CodeAction[] {
-    if (range.isEmpty) return [];
-    const action = new vscode.CodeAction('Ask Agent About Selection', vscode.CodeActionKind.QuickFix);
-    action.command = {
-      command: 'agentLs.askAboutSelection',
-      title: 'Ask Agent About Selection',
-      arguments: [document.uri, range],
-    };
-    return [action];
-  }
-}
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const tree = new SessionsTree();

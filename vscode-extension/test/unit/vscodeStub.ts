@@ -185,3 +185,16 @@ export const workspace = {
   textDocuments: [] as unknown[],
   openTextDocument: async (uri: Uri): Promise<unknown> => ({ uri }),
 };
+
+export class CodeActionKind {
+  static readonly QuickFix = new CodeActionKind('quickfix');
+  constructor(readonly value: string) {}
+}
+
+export class CodeAction {
+  command?: { command: string; title: string; arguments?: unknown[] };
+  constructor(
+    readonly title: string,
+    readonly kind?: CodeActionKind,
+  ) {}
+}
