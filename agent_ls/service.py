@@ -32,6 +32,7 @@ from agent_ls.checkpoints.history import find_checkpoint
 from agent_ls.checkpoints.listing import list_checkpoints
 from agent_ls.checkpoints.recorder import TurnRecorder
 from agent_ls.checkpoints.restore import Applier, DirectApplier
+from agent_ls.checkpoints.scan import Scanner
 from agent_ls.sessions.errors import SessionBusy, SessionNotFound
 from agent_ls.sessions.session import Session
 from agent_ls.sessions.store import SessionInfo, SessionStore, list_all_workspaces
@@ -70,10 +71,18 @@ class Folder:
     path: Path
     store: SessionStore
     fingerprint: object = None
+    _scanner: Scanner | None = None
 
     @property
     def blobs(self) -> BlobStore:
         return BlobStore(self.store.dir / "blobs")
+
+    def scanner(self, roots: list[Path]) -> Scanner:
+        """One long-lived scanner: its copies of small files are the prior content of what the
+        next shell command changes, so they must outlive a single turn."""
+        if self._scanner is None or list(self._scanner.roots) != roots:
+            self._scanner = Scanner(roots, self.blobs)
+        return self._scanner
 
 
 @dataclass
@@ -309,7 +318,12 @@ class AgentService:
         session_id = writer.session.session_id
         blobs = folder.blobs
         host: TurnHost
-        recorder = TurnRecorder(blobs, self.roots, read_bytes=lambda p: host.read_bytes(p))
+        recorder = TurnRecorder(
+            blobs,
+            self.roots,
+            read_bytes=lambda p: host.read_bytes(p),
+            scanner=folder.scanner(self.roots),
+        )
         permissions = self.permissions.setdefault(session_id, Permissions(self.config.permissions))
         host = TurnHost(
             self.roots,
