@@ -478,6 +478,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
         next.turnId = undefined;
         next.progress = undefined;
       }
+      if (state.session?.sessionId !== action.page.session.sessionId) next.usage = undefined;
       next.permissions = state.permissions.filter((p) => p.sessionId === action.page.session.sessionId);
       next.sessions = state.sessions.map((s) =>
         s.sessionId === action.page.session.sessionId ? action.page.session : { ...s, active: false },

@@ -360,6 +360,12 @@ function renderComposer(): void {
     status.className = 'running';
   } else {
     status.className = '';
+    const u = state.usage;
+    const input = u?.inputTokens ?? u?.input_tokens;
+    const output = u?.outputTokens ?? u?.output_tokens;
+    if (typeof input === 'number' && typeof output === 'number') {
+      status.append(`Last turn: ${input.toLocaleString('en-US')} tokens in · ${output.toLocaleString('en-US')} out`);
+    }
   }
 }
 

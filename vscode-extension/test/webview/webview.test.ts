@@ -187,8 +187,9 @@ describe('chat webview', () => {
     expect(await page.locator('#status').textContent()).toContain('Working');
     await host({ type: 'progress', message: 'Running pytest' });
     expect(await page.locator('#status').textContent()).toContain('Running pytest');
-    await host({ type: 'promptEnded', result: { stopReason: 'end_turn' } });
+    await host({ type: 'promptEnded', result: { stopReason: 'end_turn', usage: { inputTokens: 1234, outputTokens: 56 } } });
     expect(await page.locator('.msg.assistant.streaming').count()).toBe(0);
+    expect(await page.locator('#status').textContent()).toBe('Last turn: 1,234 tokens in · 56 out');
     expect(await page.evaluate(() => (window as unknown as { __xss?: boolean }).__xss)).toBe(false);
     await page.screenshot({ path: path.join(SHOTS, 'webview-streamed.png') });
   });
