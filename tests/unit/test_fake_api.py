@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -109,6 +110,10 @@ def test_streaming_uses_event_lines() -> None:
         lines = body.decode().splitlines()
         assert lines[0] == "event: message_start"
         assert lines[1].startswith("data: ")
+        # the handler records the outcome after the last byte is sent: give it a moment
+        deadline = time.monotonic() + 5
+        while fake.requests[0].get("outcome") != "completed" and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert fake.requests[0]["outcome"] == "completed"
 
 
