@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -238,39 +237,37 @@ def _append_latency() -> tuple[float, float]:
     return lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
 
 
-def _run_probe(probe: str, data: Path) -> float:
+# Peak memory is measured in a new process that imports only the store, so the numbers are
+# the store's and not this script's. Linux's VmHWM is used: ru_maxrss survives exec, so a
+# child would report its parent's peak.
+PROBE = """
+import sys
+from pathlib import Path
+from agent_ls.sessions import SessionStore
+
+kind, data, expected, session_id = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+if kind == "list":
+    store = SessionStore(data / "many", root=data / "root")
+    assert len(store.list(limit=None)[0]) == expected
+else:
+    store = SessionStore(data / "big", root=data / "root")
+    assert len(store.load(session_id).path()) == expected
+store.close()
+with open("/proc/self/status") as f:
+    print(next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024)
+"""
+
+
+def _run_probe(kind: str, data: Path) -> float:
+    expected = SESSIONS_N if kind == "list" else BIG_ENTRIES
     out = subprocess.run(
-        [sys.executable, __file__, "--probe", probe, "--data", str(data)],
+        [sys.executable, "-c", PROBE, kind, str(data), str(expected), _session_id(0)],
         check=True,
         capture_output=True,
         text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     ).stdout
     return float(out.strip())
-
-
-def _peak_rss_mb() -> float:
-    """This process's peak RSS. Linux's VmHWM, since ru_maxrss survives exec from the parent."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def probe(kind: str, data: Path) -> None:
-    """Do one thing in a fresh process and print its peak RSS in MB."""
-    root = data / "root"
-    if kind == "list":
-        store = SessionStore(data / "many", root=root)
-        assert len(store.list(limit=None)[0]) == SESSIONS_N
-    else:
-        store = SessionStore(data / "big", root=root)
-        assert len(store.load(_session_id(0)).path()) == BIG_ENTRIES
-    store.close()
-    print(_peak_rss_mb())
 
 
 def main() -> int:
@@ -278,11 +275,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--data", type=Path, default=REPO / ".cache" / "bench-sessions")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the cached data")
-    parser.add_argument("--probe", choices=["list", "load"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.probe:
-        probe(args.probe, args.data)
-        return 0
     marker = args.data / "complete"
     if args.regenerate or not marker.exists() or marker.read_text() != DATA_VERSION:
         t0 = time.perf_counter()

@@ -146,6 +146,7 @@ def _entries_of(values: list[Any], origin: str, out: list[Entry]) -> None:
             obj["role"] = shared(role, role)
             content = obj.get("content")
             if type(content) is list:
+                obj["content"] = content = content[:]  # exact size: the decoder over-allocates
                 for block in content:
                     if type(block) is dict:
                         kind = block.get("type")

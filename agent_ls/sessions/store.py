@@ -476,7 +476,8 @@ class SessionStore:
     def fingerprint(self) -> str:
         """Changes whenever a session file is created, appended to, renamed or removed."""
         digest = hashlib.blake2b(digest_size=16)
-        with contextlib.suppress(FileNotFoundError), os.scandir(self.sessions_dir) as it:
+        missing = (FileNotFoundError, NotADirectoryError)  # no store yet, or it cannot be one
+        with contextlib.suppress(*missing), os.scandir(self.sessions_dir) as it:
             for item in sorted(it, key=lambda i: i.name):
                 if item.name.endswith(".jsonl"):
                     with contextlib.suppress(FileNotFoundError):
