@@ -170,7 +170,7 @@ def _parse_each(region: bytes, origin: str, out: list[Entry]) -> None:
 def parse_lines(data: bytes, origin: str) -> list[Entry]:
     """Entries of a region of complete lines; lines that are not entries are skipped, logged.
 
-    About a megabyte of lines at a time is parsed as one JSON array (newlines turned into
+    About 256 KB of lines at a time is parsed as one JSON array (newlines turned into
     commas): several times faster than one ``loads`` per line, no object per line, and the
     decoder shares one copy of each key. A batch with a bad or blank line is redone line by
     line.
