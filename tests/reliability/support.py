@@ -6,6 +6,7 @@ load rounds) for a longer local run; the default keeps `make test-reliability` w
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -82,24 +83,27 @@ async def connect(
         agent.list_changed += 1
 
     folders = [lsp.WorkspaceFolder(uri=p.as_uri(), name=p.name) for p in workspaces]
-    agent.initialize_result = await client.initialize_session(
-        lsp.InitializeParams(
-            capabilities=client_capabilities("visual_studio_code"),
-            workspace_folders=folders,
-            root_uri=folders[0].uri if folders else None,
-            initialization_options=options,
-        )
+    agent.initialize_result = await asyncio.wait_for(
+        client.initialize_session(
+            lsp.InitializeParams(
+                capabilities=client_capabilities("visual_studio_code"),
+                workspace_folders=folders,
+                root_uri=folders[0].uri if folders else None,
+                initialization_options=options,
+            )
+        ),
+        60,
     )
     try:
         yield agent
     finally:
         if shutdown and client._server.returncode is None:  # type: ignore[attr-defined]
-            import asyncio
-
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.shutdown_session(), 5)
         with contextlib.suppress(Exception):
-            await client.stop()
+            await asyncio.wait_for(client.stop(), 15)
+        if client._server.returncode is None:  # type: ignore[attr-defined]
+            client._server.kill()  # type: ignore[attr-defined]
 
 
 # -- the store on disk -------------------------------------------------------------------------

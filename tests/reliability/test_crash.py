@@ -205,7 +205,8 @@ async def test_kill_the_server_mid_turn(tmp_path: Path) -> None:
                     assert result.get("checkpointId"), result
                     whole_turns += 1
                     for path in session_files(home):
-                        check_file(path)
+                        if sid in path.name:  # its writer repaired any torn tail
+                            check_file(path)
                 (workspace / "notes.txt").write_text(crash_child.notes_content(seed, 2, "before"))
                 api.enqueue(*crash_child.script(seed, 2))
                 seeds[seed] = 2
