@@ -95,7 +95,8 @@ async def main(home: Path, workspace: Path, seed: int) -> None:
 
     turns_file = home.parent / f"child-{seed}.json"
     turns_file.write_text(json.dumps([t for n in range(1, MAX_TURNS + 1) for t in script(seed, n)]))
-    config = AgentConfig(provider="scripted", script=str(turns_file))
+    # the tool inputs are big: no compaction (it would take a scripted reply as its summary)
+    config = AgentConfig(provider="scripted", script=str(turns_file), context_window=10**9)
     client = Client()
     service = AgentService([workspace], client, store_root=home, config=config)
     store = service.folders[0].store
