@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,14 +27,14 @@ from agent_ls.agent.tools import Permissions
 from agent_ls.checkpoints import restore as restoring
 from agent_ls.checkpoints.blobs import BlobStore
 from agent_ls.checkpoints.diffs import file_diffs
-from agent_ls.checkpoints.entries import checkpoint_entry
+from agent_ls.checkpoints.entries import UNKNOWN, checkpoint_entry, operation_of
 from agent_ls.checkpoints.errors import CheckpointNotFound
 from agent_ls.checkpoints.history import find_checkpoint
 from agent_ls.checkpoints.listing import list_checkpoints
 from agent_ls.checkpoints.recorder import TurnRecorder
 from agent_ls.checkpoints.restore import Applier, DirectApplier
 from agent_ls.checkpoints.scan import Scanner
-from agent_ls.sessions.errors import SessionBusy, SessionNotFound
+from agent_ls.sessions.errors import SessionBusy, SessionNotFound, StoreError
 from agent_ls.sessions.session import Session
 from agent_ls.sessions.store import SessionInfo, SessionStore, list_all_workspaces
 from agent_ls.turn_host import EditorPort, TurnHost
@@ -343,10 +344,15 @@ class AgentService:
                     checkpoint_entry(host.turn_id, files, user_entry_id=host.turn_id)
                 )
                 checkpoint = protocol.checkpoint_id(session_id, entry["id"])
-                summary = self._checkpoint_summary(writer.session, entry["id"])
-                await host.emit(CheckpointCreated(checkpoint=summary))
-            writer.sync()
+                await host.emit(CheckpointCreated(new_checkpoint(session_id, entry, blocks)))
+            await asyncio.to_thread(writer.sync)  # fsync off the loop: other requests go on
             return result, checkpoint
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            # the disk failed us mid-turn (full, read-only): what was written stays written
+            log.error("session %s: storage failed during a turn: %s", session_id, exc)
+            message = f"The session could not be saved: {exc}. Free disk space or check "
+            message += "that the session store is writable, then prompt again."
+            return TurnResult("error", None, {}, message), None
         finally:
             writer.close()
             self.turns.pop(session_id, None)
@@ -370,12 +376,6 @@ class AgentService:
             return path.read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
-
-    def _checkpoint_summary(self, session: Session, entry_id: str) -> dict[str, Any]:
-        for summary in list_checkpoints(session, self._read_bytes):
-            if summary.checkpoint_id == entry_id:
-                return checkpoint_to_wire(session.session_id, summary.to_json())
-        raise CheckpointNotFound(entry_id)
 
     def checkpoints(self, session_id: str) -> list[dict[str, Any]]:
         session = self.locate(session_id).store.load(session_id)
@@ -454,6 +454,32 @@ class AgentService:
                     self.client.list_changed()
             except OSError as exc:  # a folder vanished or the disk is unhappy: keep serving
                 log.warning("watching the session store failed: %s", exc)
+
+
+def new_checkpoint(
+    session_id: str, entry: dict[str, Any], prompt: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The Checkpoint of a turn that just ended: nothing changed its files since."""
+    files = [
+        {
+            "path": f["path"],
+            "operation": operation_of(f["before"], f["after"]),
+            "restorable": f["before"] != UNKNOWN,
+            "conflict": False,
+        }
+        for f in entry["files"]
+    ]
+    summary = {
+        "checkpointId": entry["id"],
+        "turnId": entry["turnId"],
+        "kind": entry["kind"],
+        "createdAt": entry["ts"],
+        "userEntryId": entry.get("userEntryId"),
+        "prompt": next((b["text"] for b in prompt if b.get("type") == "text"), ""),
+        "active": True,
+        "files": files,
+    }
+    return checkpoint_to_wire(session_id, summary)
 
 
 def checkpoint_to_wire(session_id: str, summary: dict[str, Any]) -> dict[str, Any]:

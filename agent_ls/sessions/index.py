@@ -302,7 +302,7 @@ class SessionIndex:
             for attempt in (1, 2):
                 db = self._conn()
                 try:
-                    db.execute("BEGIN")
+                    db.execute("BEGIN IMMEDIATE")  # write lock now, so busy_timeout applies
                     result = work(db)
                     db.execute("COMMIT")
                     return result
