@@ -124,7 +124,7 @@ def _last_line_start(buf: bytes, prefix: bytes, lo: int, hi: int) -> int:
 def _loads_entry(line: bytes) -> Entry | None:
     try:
         obj = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json allows
         return None
     return obj if isinstance(obj, dict) else None
 

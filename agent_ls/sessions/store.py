@@ -113,7 +113,7 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         modified_at, session_id = json.loads(raw)
-    except (ValueError, TypeError, binascii.Error):
+    except (ValueError, TypeError, RecursionError, binascii.Error):
         raise InvalidCursor(cursor) from None
     if not isinstance(modified_at, str) or not isinstance(session_id, str):
         raise InvalidCursor(cursor)

@@ -244,3 +244,32 @@ def test_parse_lines_falls_back_line_by_line(caplog: pytest.LogCaptureFixture) -
     with caplog.at_level(logging.WARNING):
         assert [e["id"] for e in parse_lines(data, "f")] == ["a", "b"]
     assert caplog.text.count("skipping") == 3
+
+
+def test_hostile_lines_and_headers(store: SessionStore, caplog: pytest.LogCaptureFixture) -> None:
+    info = store.create()
+    with store.writer(info.session_id) as w:
+        a = w.append(user("fine"))
+    deep = b'{"type":"message","id":"d1","parentId":null,"role":"user","content":'
+    deep += b"[" * 100_000 + b"]" * 100_000 + b"}\n"
+    with open(info.path, "ab") as f:
+        f.write(deep + b'{"type":"message","role":"user","id":"u1","content":"\xff"}\n')
+    deep_header = store.sessions_dir / "2026-01-01T00-00-00-000Z_DEEPHEADER.jsonl"
+    deep_header.write_bytes(b'{"type":"session","id":' + b"[" * 100_000 + b"]" * 100_000 + b"}\n")
+    with caplog.at_level(logging.WARNING):
+        listed = store.list()[0]
+        assert [s.session_id for s in listed] == [info.session_id]
+        assert list(store.load(info.session_id).entries) == [a["id"]]
+    assert (store.corrupt_dir / deep_header.name).exists()
+    with store.writer(info.session_id) as w:
+        assert w.append(user("still works"))["parentId"] == a["id"]
+
+
+def test_hostile_cursor(store: SessionStore) -> None:
+    import base64
+
+    from agent_ls.sessions import InvalidCursor
+
+    cursor = base64.urlsafe_b64encode(b"[" * 100_000).decode()
+    with pytest.raises(InvalidCursor):
+        store.list(cursor=cursor)
