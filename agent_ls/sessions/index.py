@@ -453,7 +453,11 @@ class SessionIndex:
         first_message: str | None,
         new_name: str | None,
     ) -> None:
-        """Fold one appended line into the row, if the row was in step before it."""
+        """Fold one appended line into the row, if the row was in step before it.
+
+        Best effort: the line is already on disk, so a failing index (locked past the busy
+        timeout, disk full) must not fail the append; the next refresh reads the line instead.
+        """
 
         def work(db: sqlite3.Connection) -> None:
             cursor = db.execute(
@@ -480,7 +484,12 @@ class SessionIndex:
             else:
                 known.pop(name, None)
 
-        self._run(work)
+        try:
+            self._run(work)
+        except sqlite3.Error as exc:
+            log.warning("%s: index not updated after an append (%s)", name, exc)
+            if self._known is not None:
+                self._known.pop(name, None)
 
     def forget(self, name: str) -> None:
         """Drop a file's row (deleted or moved away)."""

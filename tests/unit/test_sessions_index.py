@@ -168,3 +168,21 @@ def test_in_place_edits_by_other_programs_show_after_the_rescan_delay(
     assert store.list()[0][0].message_count == 2  # within the delay: the cached row
     monkeypatch.setattr(index, "RESCAN_NS", 0)
     assert store.list()[0][0].message_count == 3
+
+
+def test_an_index_failure_does_not_fail_the_append(
+    store: SessionStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sqlite3
+
+    def locked(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    sid = store.create().session_id
+    with store.writer(sid) as w:
+        store._index._run = locked  # type: ignore[method-assign]
+        with caplog.at_level(logging.WARNING):
+            w.append(user("kept anyway"))
+        del store._index._run
+    assert "index not updated" in caplog.text
+    assert store.list()[0][0].message_count == 1
