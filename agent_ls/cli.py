@@ -10,7 +10,6 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
-from typing import BinaryIO
 
 from agent_ls import __version__
 
@@ -54,35 +53,6 @@ def configure_logging(log_file: str | None, level: str) -> None:
     logging.getLogger("pygls").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
-class _StepReader:
-    """stdin for pygls, whose ``read(n)`` takes the bytes a megabyte at a time.
-
-    pygls reads a body with one ``read(Content-Length)``, which allocates the whole length up
-    front: a bogus ``Content-Length: 1000000000000`` would end the server with a MemoryError.
-    Read in steps, a message costs only the bytes that really arrive.
-    """
-
-    _STEP = 1 << 20
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
-
-    def readline(self) -> bytes:
-        return self._raw.readline()
-
-    def read(self, n: int = -1) -> bytes:
-        if n < 0:
-            return self._raw.read()
-        parts = []
-        while n > 0:
-            part = self._raw.read(min(n, self._STEP))
-            if not part:
-                break
-            parts.append(part)
-            n -= len(part)
-        return b"".join(parts)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in SUBCOMMANDS:
@@ -90,11 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(module.main(args[1:]))
     options = _server_parser().parse_args(args)
     configure_logging(options.log_file, options.log_level)
-    from agent_ls.server import create_server
+    from agent_ls.server import create_server, serve_stdio
 
     server = create_server()
     if options.tcp is not None:
         server.start_tcp("127.0.0.1", options.tcp)
     else:
-        server.start_io(stdin=_StepReader(sys.stdin.buffer))  # type: ignore[arg-type]
+        serve_stdio(server)
     return 0

@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
 from agent_ls import protocol
-from agent_ls.agent.events import AgentEvent, ToolCallStarted
+from agent_ls.agent.events import AgentEvent, TextChunk, ThoughtChunk, ToolCallStarted
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
 from agent_ls.turn_host import PermissionAnswer
 from agent_ls.wire import plain
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SYNC_TIMEOUT = 2.0
+COALESCE_SECONDS = 0.016
 
 PERMISSION_OPTIONS: list[dict[str, str]] = [
     {"optionId": "allow_once", "name": "Allow once", "kind": "allow_once"},
@@ -45,6 +47,7 @@ class LspEditor:
         self.permission_ui = permission_ui
         self.progress_tokens: dict[str, str | int] = {}
         self.roots: Sequence[Path] = ()
+        self._chunks = ChunkCoalescer(self._notify)
 
     # -- documents -----------------------------------------------------------------------------
 
@@ -175,6 +178,13 @@ class LspEditor:
     # -- notifications -------------------------------------------------------------------------
 
     def send_update(self, session_id: str, turn_id: str, event: AgentEvent) -> None:
+        if isinstance(event, TextChunk | ThoughtChunk):
+            self._chunks.add(session_id, turn_id, event)
+            return
+        self._chunks.flush(session_id)
+        self._notify(session_id, turn_id, event)
+
+    def _notify(self, session_id: str, turn_id: str, event: AgentEvent) -> None:
         update = protocol.event_to_update(event)
         if update is not None:
             self.server.protocol.notify(
@@ -201,9 +211,61 @@ class LspEditor:
             )
 
     def end_progress(self, session_id: str, message: str) -> None:
+        self._chunks.flush(session_id)  # every update goes out before the prompt's result
         token = self.progress_tokens.pop(session_id, None)
         if token is not None:
             self.server.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=message))
+
+
+@dataclass
+class _Held:
+    """Chunks of one kind held for one session until the next send."""
+
+    turn_id: str
+    kind: type[TextChunk] | type[ThoughtChunk]
+    parts: list[str] = field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None
+
+
+class ChunkCoalescer:
+    """Sends the first text chunk at once, then at most one chunk update per session per
+    COALESCE_SECONDS.
+
+    Twenty fast streams are thousands of notifications a second; the client has to read every
+    one before the answer to its next request, and each costs the server a JSON encode. Joining
+    what arrives within a frame (16 ms) keeps replies live and the connection responsive.
+    """
+
+    def __init__(self, send: Callable[[str, str, AgentEvent], None]) -> None:
+        self._send = send
+        self._held: dict[str, _Held] = {}
+        self._last_sent: dict[str, float] = {}
+
+    def add(self, session_id: str, turn_id: str, chunk: TextChunk | ThoughtChunk) -> None:
+        held = self._held.get(session_id)
+        if held is not None and (held.kind is not type(chunk) or held.turn_id != turn_id):
+            self.flush(session_id)
+            held = None
+        loop = asyncio.get_running_loop()
+        wait = COALESCE_SECONDS - (loop.time() - self._last_sent.get(session_id, -1e9))
+        if held is None and wait <= 0:
+            self._last_sent[session_id] = loop.time()
+            self._send(session_id, turn_id, chunk)
+            return
+        if held is None:
+            held = self._held[session_id] = _Held(turn_id, type(chunk))
+            held.timer = loop.call_later(wait, self.flush, session_id)
+        held.parts.append(chunk.text)
+
+    def flush(self, session_id: str) -> None:
+        """Send what is held for the session now (before any other update, and at turn end)."""
+        held = self._held.pop(session_id, None)
+        if held is None:
+            return
+        if held.timer is not None:
+            held.timer.cancel()
+        self._last_sent[session_id] = asyncio.get_running_loop().time()
+        self._send(session_id, held.turn_id, held.kind("".join(held.parts)))
 
 
 class EditorApplier:

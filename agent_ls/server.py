@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar
 
@@ -312,3 +314,75 @@ def transcript(server: AgentServer, page: Any) -> dict[str, Any]:
         "items": protocol.transcript_items(page.entries, page.info.session_id),
         "hasMore": page.has_more,
     }
+
+
+class _PipeReader(asyncio.StreamReader):
+    """stdin as an asyncio stream: no thread hop per header line, no allocation up front.
+
+    pygls reads stdin through a thread pool, three round trips per message; with twenty turns
+    streaming, each waits behind the busy loop and a request took half a second to be read.
+    Bad framing must not end the server: an over-long header line is skipped, and a body cut
+    short by EOF is returned as it is (pygls then fails to parse it and stops at EOF).
+    """
+
+    async def readline(self) -> bytes:
+        try:
+            return await super().readline()
+        except ValueError:  # a header line longer than the limit: drop it, keep reading
+            return b"X-Ignored: over-long header\r\n"
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await super().readexactly(n)
+        except asyncio.IncompleteReadError as exc:
+            return exc.partial
+
+
+class _PipeWriter:
+    """stdout through an asyncio transport: writes never block the event loop."""
+
+    def __init__(self, transport: asyncio.WriteTransport) -> None:
+        self.transport = transport
+
+    def write(self, data: bytes) -> None:
+        self.transport.write(data)
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+def serve_stdio(server: AgentServer) -> None:
+    """Serve LSP on stdin/stdout with asyncio pipes (pygls' own start_io when they are not
+    pipes, e.g. a file redirected to stdin)."""
+    import stat
+    import threading
+
+    from pygls.io_ import run_async
+
+    if not all(
+        stat.S_ISFIFO(os.fstat(fd).st_mode) or stat.S_ISSOCK(os.fstat(fd).st_mode) for fd in (0, 1)
+    ):
+        server.start_io()
+        return
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        reader = _PipeReader(limit=1 << 20)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        transport, _ = await loop.connect_write_pipe(asyncio.Protocol, sys.stdout)
+        server.protocol.set_writer(_PipeWriter(transport))
+        server._stop_event = threading.Event()
+        await run_async(
+            stop_event=server._stop_event,
+            reader=reader,
+            protocol=server.protocol,
+            logger=log,
+            error_handler=server.report_server_error,
+        )
+
+    try:
+        asyncio.run(main())
+    except (KeyboardInterrupt, SystemExit, BrokenPipeError):
+        pass
+    finally:
+        server.shutdown()

@@ -138,7 +138,10 @@ class AgentService:
         """The folder a request names (URI or path), or the first one."""
         if workspace is None:
             return self.folders[0]
-        wanted = Path(os.path.realpath(uri_to_path(workspace)))
+        try:
+            wanted = Path(os.path.realpath(uri_to_path(workspace)))
+        except ValueError:  # a NUL byte: no such folder
+            raise UnknownWorkspace(f"workspace: {workspace!r} is not a path") from None
         for folder in self.folders:
             if folder.path == wanted:
                 return folder
@@ -446,11 +449,15 @@ class AgentService:
         return changed
 
     async def watch(self, interval: float = 1.0) -> None:
-        """Poll the stores and tell the client when another window wrote."""
+        """Poll the stores and tell the client when another window wrote.
+
+        The poll stats every session file, tens of milliseconds in a large store: a worker
+        thread does it so requests are not held up.
+        """
         while True:
             await asyncio.sleep(interval)
             try:
-                if self.foreign_changes():
+                if await asyncio.to_thread(self.foreign_changes):
                     self.client.list_changed()
             except OSError as exc:  # a folder vanished or the disk is unhappy: keep serving
                 log.warning("watching the session store failed: %s", exc)

@@ -145,6 +145,18 @@ AIM_SERVER = [
 ]
 
 
+TEXT_DELTA_CHARS = 16  # the scripted text turns stream 16-character deltas
+
+
+def seen(agent: Any, kind: str) -> int:
+    """How many updates of `kind` the turn has sent; text counts in the fake API's deltas,
+    since the server joins deltas that arrive within a frame into one update."""
+    updates = [u["update"] for u in list(agent.updates) if u["update"]["kind"] == kind]
+    if kind == "agent_message_chunk":
+        return sum(len(u["content"]["text"]) for u in updates) // TEXT_DELTA_CHARS
+    return len(updates)
+
+
 async def aim(agent: Any, request: asyncio.Future[Any], kind: str, nth: int) -> None:
     """Wait for the `nth` update of `kind` of the running turn (or its answer)."""
     deadline = time.monotonic() + 30
@@ -153,7 +165,7 @@ async def aim(agent: Any, request: asyncio.Future[Any], kind: str, nth: int) -> 
             return
         if kind == "result" and request.done():
             return
-        if sum(u["update"]["kind"] == kind for u in list(agent.updates)) >= nth:
+        if seen(agent, kind) >= nth:
             return
         if request.done():
             raise AssertionError(f"the turn ended before {nth} {kind}: {request.result()}")
