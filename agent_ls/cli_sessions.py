@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agent_ls import cli_checkpoints
+from agent_ls.checkpoints.gc import collect
 from agent_ls.sessions import SessionInfo, SessionStore, StoreError
 from agent_ls.sessions.format import message_text
 
@@ -192,10 +193,11 @@ def _delete(store: SessionStore, args: argparse.Namespace) -> int:
 
 def _purge(store: SessionStore, args: argparse.Namespace) -> int:
     count = store.purge()
+    freed = collect(store.dir)  # checkpoint blobs only the purged sessions referenced
     if args.json:
-        _emit({"purged": count})
+        _emit({"purged": count, "freedBytes": freed.freed_bytes, "blobsRemoved": freed.removed})
     else:
-        print(f"purged {count} session(s)")
+        print(f"purged {count} session(s), freed {freed.freed_bytes} bytes of checkpoints")
     return 0
 
 
