@@ -37,7 +37,7 @@ from agent_ls.checkpoints.scan import Scanner
 from agent_ls.sessions.errors import SessionBusy, SessionNotFound, StoreError
 from agent_ls.sessions.session import Session
 from agent_ls.sessions.store import SessionInfo, SessionStore, list_all_workspaces
-from agent_ls.turn_host import EditorPort, TurnHost
+from agent_ls.turn_host import EditorPort, TurnHost, editor_bytes
 
 log = logging.getLogger(__name__)
 
@@ -372,13 +372,7 @@ class AgentService:
     # -- checkpoints -----------------------------------------------------------------------------
 
     def _read_bytes(self, path: Path) -> bytes | None:
-        text = self.client.buffer_text(path)
-        if text is not None:
-            return text.encode("utf-8")
-        try:
-            return path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return None
+        return editor_bytes(self.client, path)
 
     def checkpoints(self, session_id: str) -> list[dict[str, Any]]:
         session = self.locate(session_id).store.load(session_id)

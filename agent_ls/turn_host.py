@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 from agent_ls.agent.events import AgentEvent, ToolCallStarted, UserMessage
 from agent_ls.agent.host import DirectHost
 from agent_ls.agent.tools import Permissions
-from agent_ls.checkpoints.recorder import TurnRecorder
+from agent_ls.checkpoints.recorder import TurnRecorder, read_disk
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,14 @@ class EditorPort(Protocol):
         ...
 
 
+def editor_bytes(editor: EditorPort, path: Path) -> bytes | None:
+    """What checkpoints record and compare: the open buffer, else the file; None if absent."""
+    buffer = editor.buffer_text(path)
+    if buffer is not None:
+        return buffer.encode("utf-8")
+    return read_disk(path)
+
+
 class TurnHost(DirectHost):
     """A DirectHost whose reads, writes, permission and events go through the editor."""
 
@@ -72,14 +80,7 @@ class TurnHost(DirectHost):
         return buffer if buffer is not None else super().read_text(path)
 
     def read_bytes(self, path: Path) -> bytes | None:
-        """What a checkpoint records: the buffer if open, else the file; None if absent."""
-        buffer = self.editor.buffer_text(path)
-        if buffer is not None:
-            return buffer.encode("utf-8")
-        try:
-            return path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return None
+        return editor_bytes(self.editor, path)
 
     async def write_text(self, path: Path, text: str) -> None:
         self.recorder.before_change(path)

@@ -65,10 +65,16 @@ async def connect(
     env: dict[str, str] | None = None,
     options: dict[str, Any] | None = None,
     editor: str = "visual_studio_code",
+    args: list[str] | None = None,
+    shutdown: bool = True,
 ) -> AsyncIterator[Agent]:
-    """A server process on `workspaces`, initialized as `editor` would."""
+    """A server process on `workspaces`, initialized as `editor` would.
+
+    `args` are extra server arguments (`--log-file`); `shutdown=False` leaves without the
+    shutdown handshake (for a server the test killed).
+    """
     config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "agent_ls"],
+        server_command=[sys.executable, "-m", "agent_ls", *(args or [])],
         server_env=server_env(home, env),
     )
     client = await config.start()
@@ -83,17 +89,25 @@ async def connect(
         agent.list_changed += 1
 
     folders = [lsp.WorkspaceFolder(uri=p.as_uri(), name=p.name) for p in workspaces]
-    agent.initialize_result = await client.initialize_session(
-        lsp.InitializeParams(
-            capabilities=client_capabilities(editor),
-            workspace_folders=folders,
-            root_uri=folders[0].uri if folders else None,
-            initialization_options=options,
-        )
+    agent.initialize_result = await asyncio.wait_for(
+        client.initialize_session(
+            lsp.InitializeParams(
+                capabilities=client_capabilities(editor),
+                workspace_folders=folders,
+                root_uri=folders[0].uri if folders else None,
+                initialization_options=options,
+            )
+        ),
+        60,
     )
+    server = client._server  # type: ignore[attr-defined]
     try:
         yield agent
     finally:
+        if shutdown and server.returncode is None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.shutdown_session(), 5)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(client.shutdown_session(), 5)
-        await client.stop()
+            await asyncio.wait_for(client.stop(), 15)
+        if server.returncode is None:
+            server.kill()

@@ -6,7 +6,6 @@ load rounds) for a longer local run; the default keeps `make test-reliability` w
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -15,12 +14,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-from lsprotocol import types as lsp
-from pytest_lsp import ClientServerConfig, client_capabilities
 
 from tests.e2e.harness import REPO, Agent, server_env
 
@@ -51,59 +47,6 @@ def rss_kib(pid: int) -> int:
 
 def server_pid(agent: Agent) -> int:
     return int(agent.client._server.pid)  # type: ignore[attr-defined]
-
-
-@contextlib.asynccontextmanager
-async def connect(
-    workspaces: list[Path],
-    home: Path,
-    *,
-    env: dict[str, str] | None = None,
-    options: dict[str, Any] | None = None,
-    args: list[str] | None = None,
-    shutdown: bool = True,
-) -> AsyncIterator[Agent]:
-    """Like `tests.e2e.harness.connect`, with extra server arguments (`--log-file`) and a way to
-    leave without the shutdown handshake (the server was killed)."""
-    config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "agent_ls", *(args or [])],
-        server_env=server_env(home, env),
-    )
-    client = await config.start()
-    agent = Agent(client)
-
-    @client.feature("agent/session/update")
-    def on_update(params: Any) -> None:
-        from agent_ls.wire import plain
-
-        agent.updates.append(plain(params))
-
-    @client.feature("agent/session/listChanged")
-    def on_list_changed(_: Any) -> None:
-        agent.list_changed += 1
-
-    folders = [lsp.WorkspaceFolder(uri=p.as_uri(), name=p.name) for p in workspaces]
-    agent.initialize_result = await asyncio.wait_for(
-        client.initialize_session(
-            lsp.InitializeParams(
-                capabilities=client_capabilities("visual_studio_code"),
-                workspace_folders=folders,
-                root_uri=folders[0].uri if folders else None,
-                initialization_options=options,
-            )
-        ),
-        60,
-    )
-    try:
-        yield agent
-    finally:
-        if shutdown and client._server.returncode is None:  # type: ignore[attr-defined]
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.shutdown_session(), 5)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(client.stop(), 15)
-        if client._server.returncode is None:  # type: ignore[attr-defined]
-            client._server.kill()  # type: ignore[attr-defined]
 
 
 # -- the store on disk -------------------------------------------------------------------------

@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 
 from agent_ls.checkpoints.blobs import BlobStore
-from tests.e2e.harness import REPO, server_env
+from tests.e2e.harness import REPO, connect, server_env
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.reliability.support import (
     FAKE_KEY,
     INVALID_PARAMS,
     check_file,
-    connect,
     record,
     session_files,
     store_modes,

@@ -34,13 +34,12 @@ import pytest
 
 from agent_ls.checkpoints.blobs import BlobStore
 from agent_ls.sessions import SessionStore
-from tests.e2e.harness import REPO
+from tests.e2e.harness import REPO, connect
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.reliability import crash_child
 from tests.reliability.support import (
     FAKE_KEY,
     check_file,
-    connect,
     read_lines,
     record,
     scaled,

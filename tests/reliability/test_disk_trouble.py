@@ -21,12 +21,12 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.harness import connect
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.reliability import crash_child
 from tests.reliability.support import (
     FAKE_KEY,
     check_file,
-    connect,
     read_lines,
     record,
     server_pid,

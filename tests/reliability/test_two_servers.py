@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import Agent
+from tests.e2e.harness import Agent, connect
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.reliability.support import (
     BUSY,
     FAKE_KEY,
     check_file,
-    connect,
     record,
     scaled,
     server_pid,
