@@ -102,7 +102,7 @@ end)
 
 H.test("an unnamed session's chat is titled by its first message", function()
   chat.load(CID, { sessionId = "s9" }, {}, false)
-  H.eq(H.lines(chat.get(CID).buf)[1], "# new session", "placeholder")
+  H.eq(H.lines(chat.get(CID).buf)[1], "# new session", "empty session heading")
   chat.on_update(CID, { sessionId = "s9", update = { kind = "user_message", content = { { type = "text", text = "add a test" } } } })
   H.eq(H.lines(chat.get(CID).buf)[1], "# add a test", "title")
   chat.on_update(CID, { sessionId = "s9", update = { kind = "user_message", content = { { type = "text", text = "second" } } } })

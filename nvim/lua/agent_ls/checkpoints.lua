@@ -175,7 +175,7 @@ function M.diff(checkpoint_id, uri)
         return
       end
       vim.cmd.tabnew()
-      local placeholder = vim.api.nvim_get_current_buf()
+      local scratch = vim.api.nvim_get_current_buf()
       local tab = {
         checkpoint_id = checkpoint_id,
         client_id = c.id,
@@ -187,8 +187,8 @@ function M.diff(checkpoint_id, uri)
       vim.cmd("rightbelow vsplit")
       tab.right = vim.api.nvim_get_current_win()
       show_file(tab, 1)
-      if vim.api.nvim_buf_is_valid(placeholder) and vim.api.nvim_buf_get_name(placeholder) == "" then
-        pcall(vim.api.nvim_buf_delete, placeholder, { force = true })
+      if vim.api.nvim_buf_is_valid(scratch) and vim.api.nvim_buf_get_name(scratch) == "" then
+        pcall(vim.api.nvim_buf_delete, scratch, { force = true })
       end
       vim.api.nvim_set_current_win(tab.right)
     end)
