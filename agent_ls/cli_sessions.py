@@ -70,12 +70,6 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     cli_checkpoints.add_parsers(subparsers)
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `sessions` command and its subcommands to the top-level parser."""
-    parser = subparsers.add_parser("sessions", help="inspect and edit the session store")
-    add_commands(parser.add_subparsers(dest="sessions_command", required=True, metavar="COMMAND"))
-
-
 def run(args: argparse.Namespace) -> int:
     """Run a parsed `sessions` subcommand; returns the exit status."""
     if getattr(args, "checkpoints_command", None):
