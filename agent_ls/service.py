@@ -167,7 +167,11 @@ class AgentService:
 
     def _touched(self, folder: Folder) -> None:
         """Our own write: remember the new fingerprint so it is not announced as foreign."""
-        folder.fingerprint = folder.store.fingerprint()
+        folder.fingerprint = folder.store.fingerprint(exclude=self._writing())
+
+    def _writing(self) -> set[str]:
+        """Sessions whose turn runs here: their appends are ours, not another window's."""
+        return {sid for sid, task in self.turns.items() if not task.done()}
 
     # -- session requests --------------------------------------------------------------------
 
@@ -310,6 +314,7 @@ class AgentService:
         self.active = session_id
         task = asyncio.ensure_future(self._turn(folder, writer, blocks))
         self.turns[session_id] = task
+        self._touched(folder)
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -435,8 +440,9 @@ class AgentService:
     def foreign_changes(self) -> bool:
         """True when another process changed any folder's sessions since we last looked."""
         changed = False
+        writing = self._writing()
         for folder in self.folders:
-            now = folder.store.fingerprint()
+            now = folder.store.fingerprint(exclude=writing)
             if now != folder.fingerprint:
                 folder.fingerprint = now
                 changed = True

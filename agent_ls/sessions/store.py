@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -473,13 +474,19 @@ class SessionStore:
             header["cwd"] = source.header["cwd"]
         return self._create_file(header, [dict(e) for e in entries], None)
 
-    def fingerprint(self) -> str:
-        """Changes whenever a session file is created, appended to, renamed or removed."""
+    def fingerprint(self, exclude: Collection[str] = ()) -> str:
+        """Changes whenever a session file is created, appended to, renamed or removed.
+
+        Sessions in ``exclude`` (the ones this process is writing) only count by name, so a
+        watcher is not woken by its own appends.
+        """
         digest = hashlib.blake2b(digest_size=16)
         missing = (FileNotFoundError, NotADirectoryError)  # no store yet, or it cannot be one
         with contextlib.suppress(*missing), os.scandir(self.sessions_dir) as it:
             for item in sorted(it, key=lambda i: i.name):
-                if item.name.endswith(".jsonl"):
+                if item.name.endswith(".jsonl") and id_from_file_name(item.name) in exclude:
+                    digest.update(f"{item.name}\n".encode())
+                elif item.name.endswith(".jsonl"):
                     with contextlib.suppress(FileNotFoundError):
                         st = item.stat()
                         digest.update(f"{item.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())

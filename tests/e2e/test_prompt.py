@@ -376,3 +376,24 @@ async def test_provider_error_keeps_streamed_text(
         page = await agent.request("agent/session/switch", {"sessionId": result["sessionId"]})
         assert page["items"][-1]["kind"] == "assistant"
         assert streamed_text(agent).startswith(page["items"][-1]["content"][0]["text"][:4])
+
+
+async def test_own_turn_is_not_announced_as_a_foreign_change(
+    api: FakeAnthropic, workspace: Path, tmp_path: Path
+) -> None:
+    api.enqueue(text("steady " * 120, chunk_size=7, delay_ms=20))  # about 2.4 s of streaming
+    home = tmp_path / "home"
+    async with (
+        connect([workspace], home, env=env_for(api)) as mine,
+        connect([workspace], home) as other,
+    ):
+        session = await mine.request("agent/session/new", {})
+        await asyncio.sleep(1.5)  # both watchers have seen the new session
+        mine.list_changed = other.list_changed = 0
+        result = await mine.request(
+            "agent/session/prompt", {"sessionId": session["sessionId"], "prompt": "go"}
+        )
+        assert result["stopReason"] == "end_turn"
+        await asyncio.sleep(1.5)
+        assert mine.list_changed == 0  # its own appends are not another window's
+        assert other.list_changed >= 1  # the other window does hear about them
