@@ -15,10 +15,12 @@ import signal
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pathspec
+from agent_ls.gitignore import patterns
 
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
 from agent_ls.agent.config import DEFAULT_PERMISSIONS, Decision
 from agent_ls.agent.events import (
     DiffContent,
@@ -269,12 +271,12 @@ class _IgnoreRules:
     """.gitignore files found while walking, each applied below its own directory."""
 
     def __init__(self) -> None:
-        self._specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+        self._specs: list[tuple[Path, GitIgnoreSpec]] = []
 
     def load(self, directory: Path) -> None:
         with contextlib.suppress(OSError, UnicodeDecodeError):
             lines = (directory / ".gitignore").read_text(encoding="utf-8").splitlines()
-            self._specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
+            self._specs.append((directory, patterns(lines)))
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
         for base, spec in self._specs:
@@ -317,7 +319,7 @@ async def list_files(ctx: ToolContext, tool_input: Mapping[str, Any]) -> ToolOut
         raise ToolError(f"{ctx.show(start)} is not a directory")
     pattern = _string(tool_input, "pattern", required=False)
     limit = _int(tool_input, "limit", LIST_LIMIT, 1, LIST_LIMIT)
-    spec = pathspec.GitIgnoreSpec.from_lines([pattern]) if pattern else None
+    spec = patterns([pattern]) if pattern else None
     found: list[str] = []
     more = False
     for count, path in enumerate(walk_files(start, ctx.host.roots)):
@@ -345,7 +347,7 @@ async def grep(ctx: ToolContext, tool_input: Mapping[str, Any]) -> ToolOutcome:
         raise ToolError(f"invalid regular expression: {exc}") from exc
     start = ctx.path(_string(tool_input, "path", required=False) or ".")
     glob = _string(tool_input, "glob", required=False)
-    spec = pathspec.GitIgnoreSpec.from_lines([glob]) if glob else None
+    spec = patterns([glob]) if glob else None
     limit = _int(tool_input, "max_matches", GREP_LIMIT, 1, 1000)
     files = [start] if start.is_file() else walk_files(start, ctx.host.roots)
     matches: list[str] = []

@@ -19,16 +19,19 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+from agent_ls.gitignore import patterns
 
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
 from agent_ls.checkpoints.blobs import BlobStore
 from agent_ls.checkpoints.paths import resolve_roots
 
 Stat = tuple[int, int]
 """(size, mtime_ns) of a regular file."""
 
-_Ignore = tuple[str, pathspec.GitIgnoreSpec]
+_Ignore = tuple[str, "GitIgnoreSpec"]
 """A .gitignore's directory (POSIX, absolute) and its patterns."""
 
 
@@ -81,12 +84,12 @@ def _root_ignores(root: Path) -> list[_Ignore]:
     return [(root.as_posix(), spec)] if spec else []
 
 
-def _load_spec(path: Path) -> pathspec.GitIgnoreSpec | None:
+def _load_spec(path: Path) -> GitIgnoreSpec | None:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    spec = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+    spec = patterns(text.splitlines())
     return spec if spec.patterns else None
 
 
