@@ -7,6 +7,7 @@ once content has arrived a failure ends the response and what streamed is kept b
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,11 @@ class AnthropicProvider:
         self._base_url = config.base_url
         self._max_retries = config.max_retries
         self._client: AsyncAnthropic | None = None
+        # Import the SDK and build the client now: the service makes providers in a worker
+        # thread, and importing `anthropic` on the event loop would stall it for seconds.
+        client = self._get_client()
+        if not isinstance(client, ProviderFailure):
+            _ = client.messages  # a lazily imported resource, loaded here rather than mid-turn
 
     @property
     def base_url(self) -> str:
@@ -92,6 +98,9 @@ class AnthropicProvider:
                 async for event in response:
                     for out in assembler.feed(plain_event(event)):
                         yield out
+                    # Events already buffered are parsed without ever suspending; yield to the
+                    # loop so one fast stream cannot hold up every other request.
+                    await asyncio.sleep(0)
             except Exception as exc:
                 yield self._failure(exc, streamed=True)
                 return
