@@ -15,20 +15,7 @@ from pathlib import Path
 import pytest
 
 from agent_ls.sessions import SessionBusy, SessionNotFound, SessionStore
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionStore:
-    monkeypatch.setenv("AGENT_LS_HOME", str(tmp_path / "home"))
-    workspace = tmp_path / "proj"
-    workspace.mkdir()
-    s = SessionStore(workspace)
-    yield s
-    s.close()
-
-
-def user(text: str) -> dict:
-    return {"type": "message", "role": "user", "content": [{"type": "text", "text": text}]}
+from tests.unit.conftest import user
 
 
 def test_torn_tail_is_skipped_then_repaired(

@@ -13,20 +13,7 @@ import pytest
 
 from agent_ls.sessions import SessionStore
 from agent_ls.sessions.format import encode, file_name, make_header, new_session_id, now_iso
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionStore:
-    monkeypatch.setenv("AGENT_LS_HOME", str(tmp_path / "home"))
-    workspace = tmp_path / "proj"
-    workspace.mkdir()
-    s = SessionStore(workspace)
-    yield s
-    s.close()
-
-
-def user(text: str) -> dict:
-    return {"type": "message", "role": "user", "content": [{"type": "text", "text": text}]}
+from tests.unit.conftest import user
 
 
 def populate(store: SessionStore, n: int = 5) -> list[str]:

@@ -17,25 +17,7 @@ from agent_ls.sessions import (
     list_all_workspaces,
 )
 from agent_ls.sessions.format import SESSION_ID_RE, new_session_id
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("AGENT_LS_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def store(home: Path, tmp_path: Path) -> SessionStore:
-    workspace = tmp_path / "proj"
-    workspace.mkdir()
-    s = SessionStore(workspace)
-    yield s
-    s.close()
-
-
-def user(text: str) -> dict:
-    return {"type": "message", "role": "user", "content": [{"type": "text", "text": text}]}
+from tests.unit.conftest import user
 
 
 def assistant(text: str) -> dict:
