@@ -13,7 +13,7 @@ from typing import Any
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from agent_ls.wire import plain
+from agent_ls.lsp.params import plain
 
 REPO = Path(__file__).resolve().parents[2]
 

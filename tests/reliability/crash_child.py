@@ -91,7 +91,7 @@ async def main(home: Path, workspace: Path, seed: int) -> None:
 
     from agent_ls.agent.config import AgentConfig
     from agent_ls.agent.host import atomic_write
-    from agent_ls.service import AgentService
+    from agent_ls.core.service import AgentService
 
     turns_file = home.parent / f"child-{seed}.json"
     turns_file.write_text(json.dumps([t for n in range(1, MAX_TURNS + 1) for t in script(seed, n)]))

@@ -120,7 +120,7 @@ class FailingWrites:
 
 def test_read_only_store_mid_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from agent_ls.agent.config import AgentConfig
-    from agent_ls.service import AgentService
+    from agent_ls.core.service import AgentService
     from agent_ls.sessions import store as store_module
 
     home, workspace = tmp_path / "home", tmp_path / "project"

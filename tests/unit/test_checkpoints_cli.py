@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from agent_ls import cli_checkpoints
 from agent_ls.checkpoints import BlobStore, TurnRecorder, checkpoint_entry
+from agent_ls.cli import checkpoints as cli_checkpoints
 from agent_ls.sessions import SessionStore
 
 

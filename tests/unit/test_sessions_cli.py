@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_ls import cli_sessions
+from agent_ls.cli import sessions as cli_sessions
 from agent_ls.sessions import SessionStore
 
 

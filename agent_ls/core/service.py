@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
-from agent_ls import protocol
 from agent_ls.agent.config import AgentConfig
 from agent_ls.agent.events import CheckpointCreated
 from agent_ls.agent.loop import TurnResult, run_turn
@@ -34,10 +33,11 @@ from agent_ls.checkpoints.listing import list_checkpoints
 from agent_ls.checkpoints.recorder import TurnRecorder
 from agent_ls.checkpoints.restore import Applier, DirectApplier
 from agent_ls.checkpoints.scan import Scanner
+from agent_ls.core.turn_host import EditorPort, TurnHost, editor_bytes
+from agent_ls.lsp import protocol
 from agent_ls.sessions.errors import SessionBusy, SessionNotFound, StoreError
 from agent_ls.sessions.session import Session
 from agent_ls.sessions.store import SessionInfo, SessionStore, list_all_workspaces
-from agent_ls.turn_host import EditorPort, TurnHost, editor_bytes
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The wire contract: method names, params types, error codes and result shapes.
 
-Every custom method's params are an attrs class here; `wire.structure` checks them strictly so a
+Every custom method's params are an attrs class here; `params.structure` checks them strictly so a
 bad request gets -32602 naming the field, instead of pygls' silent drop. Results are plain
 camelCase dicts built by the `*_to_wire` helpers, the only place wire shapes are spelled out.
 """
@@ -76,7 +76,7 @@ def _name(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
 
 
 def _wire(attribute: attrs.Attribute[Any]) -> str:
-    from agent_ls.wire import camel
+    from agent_ls.lsp.params import camel
 
     return camel(attribute.name)
 
@@ -310,7 +310,7 @@ def _tool_content(item: Any) -> dict[str, Any]:
 
 def usage_to_wire(usage: dict[str, int]) -> dict[str, int]:
     """Anthropic usage fields in camelCase (inputTokens, cacheReadInputTokens, …)."""
-    from agent_ls.wire import camel
+    from agent_ls.lsp.params import camel
 
     return {camel(k): v for k, v in usage.items() if isinstance(v, int)}
 

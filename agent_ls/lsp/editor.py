@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
-from agent_ls import protocol
 from agent_ls.agent.events import AgentEvent, TextChunk, ThoughtChunk, ToolCallStarted
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
-from agent_ls.turn_host import PermissionAnswer
-from agent_ls.wire import plain
+from agent_ls.core.turn_host import PermissionAnswer
+from agent_ls.lsp import protocol
+from agent_ls.lsp.params import plain
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer

@@ -21,9 +21,10 @@ from typing import Any, TextIO
 from lsprotocol import types as lsp
 from pygls.lsp.client import LanguageClient
 
-from agent_ls import __version__, protocol
+from agent_ls import __version__
+from agent_ls.lsp import protocol
+from agent_ls.lsp.params import plain
 from agent_ls.sessions import layout
-from agent_ls.wire import plain
 
 HELP = """commands:
   /sessions          list this folder's sessions        /switch N|ID   switch to one

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from agent_ls import cli_checkpoints
 from agent_ls.checkpoints.gc import collect
+from agent_ls.cli import checkpoints as cli_checkpoints
 from agent_ls.sessions import SessionInfo, SessionStore, StoreError
 from agent_ls.sessions.format import message_text
 

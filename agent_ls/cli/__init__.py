@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from agent_ls import __version__
 
 SUBCOMMANDS = {
-    "chat": "agent_ls.chat",
-    "sessions": "agent_ls.cli_sessions",
+    "chat": "agent_ls.cli.chat",
+    "sessions": "agent_ls.cli.sessions",
 }
 
 EPILOG = """commands:
@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(module.main(args[1:]))
     options = _server_parser().parse_args(args)
     configure_logging(options.log_file, options.log_level)
-    from agent_ls.server import create_server, serve_stdio
+    from agent_ls.lsp.server import create_server, serve_stdio
 
     server = create_server()
     if options.tcp is not None:

@@ -16,12 +16,14 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, default_converter, lsp_method
 from pygls.protocol.json_rpc import MsgId
 
-from agent_ls import __version__, protocol
+from agent_ls import __version__
 from agent_ls.agent.config import load_config
 from agent_ls.checkpoints.errors import CheckpointError, CheckpointNotFound
-from agent_ls.editor import LspEditor
-from agent_ls.options import Options, parse_options
-from agent_ls.service import AgentService, UnknownWorkspace, uri_to_path
+from agent_ls.core.service import AgentService, UnknownWorkspace, uri_to_path
+from agent_ls.lsp import protocol
+from agent_ls.lsp.editor import LspEditor
+from agent_ls.lsp.options import Options, parse_options
+from agent_ls.lsp.params import ParamsError, structure, unstructure
 from agent_ls.sessions.errors import (
     EntryNotFound,
     InvalidCursor,
@@ -30,7 +32,6 @@ from agent_ls.sessions.errors import (
     SessionNotFound,
     StoreError,
 )
-from agent_ls.wire import ParamsError, structure, unstructure
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
