@@ -13,7 +13,7 @@ from lsprotocol import types as lsp
 from tests.e2e.harness import Agent, connect
 from tests.fakes.anthropic_server import FakeAnthropic
 
-BUSY = -32002
+BUSY = -32011  # session_busy
 
 
 @pytest.fixture
