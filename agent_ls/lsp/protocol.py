@@ -59,13 +59,9 @@ ERRORS: dict[str, int] = {
     "internal": -32603,  # JSON-RPC's own meaning: the store or the file system failed
     "session_not_found": -32010,
     "session_busy": -32011,
-    "checkpoint_conflict": -32012,
+    "checkpoint_failed": -32012,  # ambiguous id, unreadable blob: a restore's conflicts are results
     "checkpoint_not_found": -32013,
 }
-SESSION_NOT_FOUND = ERRORS["session_not_found"]
-SESSION_BUSY = ERRORS["session_busy"]
-CHECKPOINT_CONFLICT = ERRORS["checkpoint_conflict"]
-CHECKPOINT_NOT_FOUND = ERRORS["checkpoint_not_found"]
 
 
 def error_data(kind: str, **fields: Any) -> dict[str, Any]:

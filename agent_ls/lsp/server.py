@@ -137,7 +137,7 @@ def domain_error(exc: Exception) -> JsonRpcException:
     if isinstance(exc, CheckpointNotFound):
         return _error("checkpoint_not_found", f"checkpoint not found: {exc}")
     if isinstance(exc, CheckpointError):
-        return _error("checkpoint_conflict", str(exc))
+        return _error("checkpoint_failed", str(exc))
     if isinstance(exc, StoreError):
         return _error("internal", f"session store: {exc}")
     if isinstance(exc, OSError):
