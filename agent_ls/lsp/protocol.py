@@ -51,6 +51,18 @@ SESSION_LIST_CHANGED = "agent/session/listChanged"  # server → client
 # Requests, server → client.
 REQUEST_PERMISSION = "agent/session/requestPermission"
 
+UPDATE_KINDS = (
+    "user_message",
+    "agent_message_chunk",
+    "agent_thought_chunk",
+    "tool_call",
+    "tool_call_update",
+    "agent_message_end",
+    "usage",
+    "checkpoint",
+)
+"""The `update.kind` values of `agent/session/update`, one per turn event."""
+
 # Error codes. Application codes sit at -32010 and up, clear of the values JSON-RPC and LSP
 # reserve (-32700..-32600, -32002, -32001, -32800..-32803); every error carries a stable
 # `data.kind` that clients switch on.
