@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from agent_ls.agent import events as ev
-from agent_ls.core.transcript import CheckpointItem, CompactionItem, MessageItem, TranscriptItem
 
 if TYPE_CHECKING:
     from agent_ls.agent.loop import TurnResult
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from agent_ls.checkpoints.listing import CheckpointSummary
     from agent_ls.core.checkpoints import RestoreReport
     from agent_ls.core.prompting import Attachment, PromptOutcome
+    from agent_ls.core.transcript import TranscriptItem
     from agent_ls.sessions.store import SessionInfo
 
 PROTOCOL_VERSION = 1
@@ -354,6 +354,8 @@ def tool_call_to_wire(call: ev.ToolCallStarted) -> dict[str, Any]:
 def transcript_item_to_wire(item: TranscriptItem, session_id: str) -> dict[str, Any]:
     """A `TranscriptItem`. Messages keep Anthropic content blocks as they are stored, so a
     client renders streamed and reloaded turns alike; `toolCalls` titles their tool_use blocks."""
+    from agent_ls.core.transcript import CheckpointItem, CompactionItem, MessageItem
+
     base: dict[str, Any] = {"entryId": item.entry_id, "ts": item.ts}
     match item:
         case MessageItem():
