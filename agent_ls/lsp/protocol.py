@@ -366,8 +366,11 @@ def transcript_item_to_wire(item: TranscriptItem, session_id: str) -> dict[str, 
                 out["usage"] = item.usage
             if item.stop_reason is not None:
                 out["stopReason"] = item.stop_reason
-            if item.tool_calls:
-                out["toolCalls"] = [tool_call_to_wire(c) for c in item.tool_calls]
+            if item.tool_calls:  # the input is in `content` already: not sent twice
+                out["toolCalls"] = [
+                    {k: v for k, v in tool_call_to_wire(c).items() if k != "rawInput"}
+                    for c in item.tool_calls
+                ]
             return out
         case CheckpointItem():
             recorded = recorded_checkpoint(session_id, item.checkpoint)

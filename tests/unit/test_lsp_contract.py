@@ -111,7 +111,7 @@ def test_protocol_ts_types_have_every_field_the_server_sends() -> None:
         )
     ]
     assert keys(items) <= ts_fields("TranscriptItem")
-    assert set(protocol.tool_call_to_wire(CALL)) <= ts_fields("ToolCallTitle")
+    assert set(items[0]["toolCalls"][0]) <= ts_fields("ToolCallTitle")
     assert set(protocol.tool_call_to_wire(CALL)) <= ts_fields("ToolCallFields")
     diff = protocol.diff_to_wire([FileDiff("/w/a.py", "file:///w/a.py", "modified", True)])
     assert keys(diff["files"]) <= ts_fields("DiffFile")

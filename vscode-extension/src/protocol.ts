@@ -111,12 +111,11 @@ export interface Checkpoint {
   files: CheckpointFile[];
 }
 
-/** A tool call as the server titles it: streamed, and again for each reloaded tool_use block. */
+/** A reloaded tool_use block as the server titled it when it streamed (its input is in `content`). */
 export interface ToolCallTitle {
   toolCallId: string;
   title: string;
   toolKind: string;
-  rawInput: unknown;
   locations: ToolCallLocation[];
 }
 

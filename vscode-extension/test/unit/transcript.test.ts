@@ -49,8 +49,8 @@ describe('reset from a transcript page', () => {
         { type: 'tool_use', id: 'tu2', name: 'run_command', input: { command: 'pytest -q' } },
       ],
       toolCalls: [
-        { toolCallId: 'tu1', title: 'Write a.py', toolKind: 'edit', rawInput: {}, locations: [{ path: '/w/a.py' }] },
-        { toolCallId: 'tu2', title: 'Run `pytest -q`', toolKind: 'execute', rawInput: {}, locations: [] },
+        { toolCallId: 'tu1', title: 'Write a.py', toolKind: 'edit', locations: [{ path: '/w/a.py' }] },
+        { toolCallId: 'tu2', title: 'Run `pytest -q`', toolKind: 'execute', locations: [] },
       ],
     },
     {
