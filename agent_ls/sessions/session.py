@@ -7,8 +7,9 @@ import logging
 import os
 from pathlib import Path
 
-from .errors import CorruptHeader, EntryNotFound, SessionNotFound
-from .format import Entry, parse_header, parse_lines
+from .errors import EntryNotFound, SessionNotFound
+from .files import open_regular
+from .format import Entry, complete_end, parse_lines, read_header
 
 log = logging.getLogger(__name__)
 
@@ -18,29 +19,8 @@ _BLOCK = 512 * 1024
 
 def read_bounds(fd: int, size: int, session_id: str) -> tuple[Entry, int, int]:
     """Header, end of the header line, and end of the last complete line of an open file."""
-    header_line = b""
-    pos = 0
-    while True:
-        block = os.pread(fd, _CHUNK, pos)
-        if not block:
-            raise CorruptHeader("no complete header line")
-        cut = block.find(b"\n")
-        if cut >= 0:
-            header_line += block[:cut]
-            header_end = pos + cut + 1
-            break
-        header_line += block
-        pos += len(block)
-    header = parse_header(header_line, session_id)
-    end = size
-    while end > header_end:
-        start = max(header_end, end - _CHUNK)
-        block = os.pread(fd, end - start, start)
-        cut = block.rfind(b"\n")
-        if cut >= 0:
-            return header, header_end, start + cut + 1
-        end = start
-    return header, header_end, header_end
+    header, header_end = read_header(fd, session_id)
+    return header, header_end, complete_end(fd, header_end, size)
 
 
 class Session:
@@ -66,7 +46,7 @@ class Session:
     def open(cls, path: Path, session_id: str) -> Session:
         """Read the header and the bounds of a file (a torn last line is left out)."""
         try:
-            fd = os.open(path, os.O_RDONLY)
+            fd = open_regular(path)
         except FileNotFoundError:
             raise SessionNotFound(session_id) from None
         try:
@@ -89,7 +69,7 @@ class Session:
 
     def _read(self, start: int, end: int) -> bytes:
         try:
-            fd = os.open(self.file, os.O_RDONLY)
+            fd = open_regular(self.file)
         except FileNotFoundError:
             raise SessionNotFound(self.session_id) from None
         try:
@@ -106,7 +86,7 @@ class Session:
         """
         out: list[Entry] = []
         try:
-            fd = os.open(self.file, os.O_RDONLY)
+            fd = open_regular(self.file)
         except FileNotFoundError:
             raise SessionNotFound(self.session_id) from None
         was_enabled = gc.isenabled()
@@ -251,6 +231,35 @@ class Session:
         path = self._walk(target, len(self._entries))
         path.reverse()
         return path
+
+    def active_path(self) -> list[Entry]:
+        """The end of the active path the model sees: from the first entry the latest
+        compaction kept (the root if there is none) to the leaf.
+
+        The conversation built from it is the one ``path()`` gives, but only the part of the
+        file since that compaction is read, so a prompt costs the same in a huge session.
+        """
+        out: list[Entry] = []
+        seen: set[str] = set()
+        kept: str | None = None
+        current = self.leaf_id
+        while current is not None and current not in seen:
+            entry = self._get(current)
+            if entry is None:
+                log.warning("%s: entry %s is missing; path stops", self.file.name, current)
+                break
+            out.append(entry)
+            seen.add(current)
+            if kept is None and entry.get("type") == "compaction":
+                first = entry.get("firstKeptEntryId")
+                if isinstance(entry.get("summary"), str) and isinstance(first, str):
+                    kept = first
+            if kept is not None and kept in seen:
+                break
+            parent = entry.get("parentId")
+            current = parent if isinstance(parent, str) else None
+        out.reverse()
+        return out
 
     def history(self, before: str | None = None, limit: int = 50) -> tuple[list[Entry], bool]:
         """A page of the active path ending just before ``before`` (default: the leaf included).

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import layout
+from .entry_ids import EntryIds
 from .errors import (
     CorruptHeader,
     EntryNotFound,
@@ -23,6 +24,7 @@ from .errors import (
     SessionNotFound,
     StoreError,
 )
+from .files import open_regular
 from .format import (
     ENTRY_KEYS,
     Entry,
@@ -34,6 +36,7 @@ from .format import (
     new_entry_id,
     new_session_id,
     now_iso,
+    readable,
     validate_session_id,
     write_new_file,
 )
@@ -130,19 +133,26 @@ class SessionWriter:
         self.session_id = session_id
         path = store._locate(session_id)
         try:
-            self._fd = os.open(path, os.O_RDWR | os.O_APPEND)
+            self._fd = open_regular(path, os.O_RDWR | os.O_APPEND)
         except FileNotFoundError:
             raise SessionNotFound(session_id) from None
         try:
-            size = os.fstat(self._fd).st_size
-            header, header_end, end = read_bounds(self._fd, size, session_id)
-            if end < size:
+            st = os.fstat(self._fd)
+            header, header_end, end = read_bounds(self._fd, st.st_size, session_id)
+            if end < st.st_size:
                 log.warning(
                     "%s: dropping a torn last line (%d bytes)",
                     path.name,
-                    size - end,
+                    st.st_size - end,
                 )
                 os.ftruncate(self._fd, end)
+            elif os.pread(self._fd, 1, end - 1) != b"\n":
+                # a complete last line missing only its newline: end it before appending
+                log.warning("%s: adding the newline the last line lacked", path.name)
+                end += os.write(self._fd, b"\n")
+            identity = (st.st_dev, st.st_ino, header["createdAt"])
+            self._ids = store._entry_ids(session_id, identity, end)
+            self._ids.read(self._fd, end)
         except BaseException:
             os.close(self._fd)
             raise
@@ -187,7 +197,7 @@ class SessionWriter:
         session = self.session
         out: Entry = {
             "type": kind,
-            "id": new_entry_id(session.entries),
+            "id": new_entry_id(self._ids),
             "parentId": parent,
             "ts": now_iso(),
         }
@@ -202,9 +212,11 @@ class SessionWriter:
             raise StoreError(f"short write to session {self.session_id}; nothing was appended")
         new_end = old_end + written
         session._added(out, new_end)
+        self._ids.add(out["id"], new_end)
         is_message = kind == "message"
         first = first_message_preview(out) if is_message and out.get("role") == "user" else None
         name = out.get("name") if kind == "session_info" else None
+        name = readable(name) if isinstance(name, str) else None
         self._store._index.record_append(
             self._path.name,
             old_end,
@@ -213,7 +225,7 @@ class SessionWriter:
             out["ts"],
             int(is_message),
             first or None,
-            name if isinstance(name, str) else None,
+            name,
         )
         return out
 
@@ -263,6 +275,15 @@ class SessionStore:
         self._index = SessionIndex(directory / layout.INDEX, self.sessions_dir, self._ensure_dirs)
         self._writers: dict[str, SessionWriter] = {}
         self._names: dict[str, str] = {}
+        self._ids: dict[str, EntryIds] = {}
+
+    def _entry_ids(self, session_id: str, identity: tuple[int, int, str], end: int) -> EntryIds:
+        """The ids of a session file, kept between writers: the next turn's writer reads only
+        what was appended since (a different or shrunk file under the name starts over)."""
+        ids = self._ids.get(session_id)
+        if ids is None or ids.identity != identity or ids.end > end:
+            ids = self._ids[session_id] = EntryIds(identity, 0)
+        return ids
 
     def _ensure_dirs(self) -> None:
         for sub in (self.sessions_dir, self.trash_dir, self.locks_dir):
