@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .errors import CorruptHeader, IndexUnavailable, StoreError
+from .errors import CorruptHeader, IndexUnavailable, NotRegularFile, StoreError
 from .files import kind_of, open_regular
 from .format import (
     Entry,
@@ -39,6 +39,9 @@ SCHEMA_VERSION = 1
 RESCAN_NS = 2_000_000_000
 RACY_NS = 1_000_000_000
 _SCAN_BLOCK = 4 << 20
+# Every write transaction is short (files are read outside them), so a longer wait means
+# another process is stuck; the index is a cache, so give up and answer from the files.
+BUSY_TIMEOUT_MS = 1000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     file TEXT PRIMARY KEY,
@@ -288,7 +291,7 @@ class SessionIndex:
         os.close(fd)
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
-            db.execute("PRAGMA busy_timeout = 5000")
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = OFF")
             version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -385,10 +388,11 @@ class SessionIndex:
                 and now - dir_mtime > RACY_NS
             ):
                 return
-            self._full_refresh(on_corrupt)
-            self._scanned_at, self._dir_mtime = now, dir_mtime
+            if self._full_refresh(on_corrupt):
+                self._scanned_at, self._dir_mtime = now, dir_mtime
 
-    def _full_refresh(self, on_corrupt: Callable[[Path, CorruptHeader], None]) -> None:
+    def _full_refresh(self, on_corrupt: Callable[[Path, CorruptHeader], None]) -> bool:
+        """Scan ``sessions/``; False if the rows could not be stored (retry next time)."""
         current: dict[str, tuple[int, int]] = {}
         try:
             with os.scandir(self.sessions_dir) as it:
@@ -438,9 +442,12 @@ class SessionIndex:
             for row in rows:
                 known[row.file] = (row.size, row.mtime_ns)
 
-        self._run(work)
+        stored = True
+        if rows or corrupt or (self._known is not None and self._known.keys() - current.keys()):
+            stored = self._write_best_effort(work)
         for name, exc in corrupt:
             on_corrupt(self.sessions_dir / name, exc)
+        return stored
 
     def _scan_one(
         self,
@@ -484,27 +491,38 @@ class SessionIndex:
             self.forget(name)
             return None
         state = (st.st_size, st.st_mtime_ns)
-        if not stat.S_ISREG(st.st_mode):
-            self._skip(name, state, kind_of(st.st_mode))
-            return None
+        if not stat.S_ISREG(st.st_mode):  # asked for by name: say what is wrong with it
+            raise NotRegularFile(self.sessions_dir / name, kind_of(st.st_mode))
         previous: Row | None = self._run(lambda db: self._get(db, name), write=False)  # type: ignore[assignment]
         if previous is not None and (previous.size, previous.mtime_ns) == state:
             return previous
-        corrupt: list[tuple[str, CorruptHeader]] = []
-        row = self._scan_one(name, previous, state, corrupt)
-        if corrupt:
+        try:
+            row = scan_file(str(self.sessions_dir), name, previous, state)
+        except FileNotFoundError:
             self.forget(name)
-            on_corrupt(self.sessions_dir / name, corrupt[0][1])
             return None
-        if row is None:
+        except CorruptHeader as exc:
+            self.forget(name)
+            on_corrupt(self.sessions_dir / name, exc)
             return None
 
         def work(db: sqlite3.Connection) -> None:
             db.execute(_INSERT, _astuple(row))
             self._load_known(db)[name] = (row.size, row.mtime_ns)
 
-        self._run(work)
+        self._write_best_effort(work)
         return row
+
+    def _write_best_effort(self, work: Callable[[sqlite3.Connection], None]) -> bool:
+        """Store rows just read from the files. The index is a cache: when another process
+        holds it past the busy timeout, answer from the files and let a later refresh store
+        them, rather than fail the request."""
+        try:
+            self._run(work)
+        except IndexUnavailable as exc:
+            log.warning("%s", exc)
+            return False
+        return True
 
     def _load_known(self, db: sqlite3.Connection) -> dict[str, tuple[int, int]]:
         if self._known is None:

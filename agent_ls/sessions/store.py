@@ -20,6 +20,7 @@ from .entry_ids import EntryIds
 from .errors import (
     CorruptHeader,
     EntryNotFound,
+    IndexUnavailable,
     InvalidCursor,
     SessionNotFound,
     StoreError,
@@ -304,7 +305,11 @@ class SessionStore:
         name = self._names.get(session_id)
         if name is not None and (self.sessions_dir / name).exists():
             return self.sessions_dir / name
-        name = self._index.find(session_id)
+        try:
+            name = self._index.find(session_id)
+        except IndexUnavailable as exc:  # the files are the truth: look for it by name
+            log.warning("%s", exc)
+            name = None
         if name is None or not (self.sessions_dir / name).exists():
             name = self._scan_for(session_id)
         self._names[session_id] = name
@@ -369,7 +374,17 @@ class SessionStore:
     def info(self, session_id: str) -> SessionInfo:
         """The list entry of one session."""
         path = self._locate(session_id)
-        row = self._index.refresh_file(path.name, self._move_aside)
+        try:
+            row = self._index.refresh_file(path.name, self._move_aside)
+        except IndexUnavailable as exc:  # the cache is unusable: read the file itself
+            log.warning("%s", exc)
+            try:
+                row = scan_file(str(self.sessions_dir), path.name, None)
+            except FileNotFoundError:
+                row = None
+            except CorruptHeader as corrupt:
+                self._move_aside(path, corrupt)
+                row = None
         if row is None:
             raise SessionNotFound(session_id)
         return SessionInfo.from_row(row, self.sessions_dir)
@@ -456,7 +471,7 @@ class SessionStore:
                     continue
                 try:
                     row = scan_file(str(self.trash_dir), item.name, None)
-                except (CorruptHeader, OSError):
+                except (StoreError, OSError):  # a bad header, a FIFO, …: not restorable
                     continue
                 out.append(SessionInfo.from_row(row, self.trash_dir))
         out.sort(key=lambda info: info.sort_key, reverse=True)
@@ -508,7 +523,7 @@ class SessionStore:
                 if item.name.endswith(".jsonl") and id_from_file_name(item.name) in exclude:
                     digest.update(f"{item.name}\n".encode())
                 elif item.name.endswith(".jsonl"):
-                    with contextlib.suppress(FileNotFoundError):
+                    with contextlib.suppress(OSError):  # gone, or a symlink loop: no state
                         st = item.stat()
                         digest.update(f"{item.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
         return digest.hexdigest()
