@@ -41,6 +41,7 @@ class Session:
         self._leaf_known = False
         self._leaf: str | None = None
         self._chunk = _CHUNK
+        self._active: list[Entry] | None = None  # active_path(), kept in step by _added
 
     @classmethod
     def open(cls, path: Path, session_id: str) -> Session:
@@ -237,12 +238,19 @@ class Session:
         compaction kept (the root if there is none) to the leaf.
 
         The conversation built from it is the one ``path()`` gives, but only the part of the
-        file since that compaction is read, so a prompt costs the same in a huge session.
+        file since that compaction is read, once: the writer appends each new entry to it.
         """
+        leaf = self.leaf_id
+        cached = self._active
+        if cached is None or (cached[-1]["id"] if cached else None) != leaf:
+            cached = self._active = self._walk_active(leaf)
+        return list(cached)
+
+    def _walk_active(self, leaf: str | None) -> list[Entry]:
         out: list[Entry] = []
         seen: set[str] = set()
         kept: str | None = None
-        current = self.leaf_id
+        current = leaf
         while current is not None and current not in seen:
             entry = self._get(current)
             if entry is None:
@@ -250,10 +258,8 @@ class Session:
                 break
             out.append(entry)
             seen.add(current)
-            if kept is None and entry.get("type") == "compaction":
-                first = entry.get("firstKeptEntryId")
-                if isinstance(entry.get("summary"), str) and isinstance(first, str):
-                    kept = first
+            if kept is None:
+                kept = _kept_by(entry)
             if kept is not None and kept in seen:
                 break
             parent = entry.get("parentId")
@@ -282,9 +288,28 @@ class Session:
     def _added(self, entry: Entry, end: int) -> None:
         self._entries[entry["id"]] = entry
         self._end = end
+        active = self._active
+        if active is not None:
+            tip = active[-1]["id"] if active else None
+            if entry.get("type") == "leaf" or entry.get("parentId") != tip:
+                self._active = None  # a rewind or a branch: walk again when asked
+            else:
+                active.append(entry)
+                kept = _kept_by(entry)
+                start = next((i for i, e in enumerate(active) if e["id"] == kept), None)
+                if start is not None:
+                    del active[:start]  # a compaction: the model no longer sees what it replaced
         if entry.get("type") == "leaf":
             target = entry.get("targetId")
             self._leaf = target if isinstance(target, str) else None
         else:
             self._leaf = entry["id"]
         self._leaf_known = True
+
+
+def _kept_by(entry: Entry) -> str | None:
+    """The first entry a compaction keeps (None for anything else, or a compaction without)."""
+    if entry.get("type") != "compaction" or not isinstance(entry.get("summary"), str):
+        return None
+    kept = entry.get("firstKeptEntryId")
+    return kept if isinstance(kept, str) else None

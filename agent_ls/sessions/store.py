@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 __all__ = ["Session", "SessionInfo", "SessionStore", "SessionWriter", "list_all_workspaces"]
 
 _LEAF = object()
+WARM_BYTES = 8 << 20  # smaller sessions are scanned for ids when their writer opens
 
 
 class SessionInfo(NamedTuple):
@@ -277,14 +278,46 @@ class SessionStore:
         self._writers: dict[str, SessionWriter] = {}
         self._names: dict[str, str] = {}
         self._ids: dict[str, EntryIds] = {}
+        self._ids_lock = threading.Lock()
+        self._warming: dict[str, threading.Thread] = {}
 
     def _entry_ids(self, session_id: str, identity: tuple[int, int, str], end: int) -> EntryIds:
         """The ids of a session file, kept between writers: the next turn's writer reads only
         what was appended since (a different or shrunk file under the name starts over)."""
-        ids = self._ids.get(session_id)
-        if ids is None or ids.identity != identity or ids.end > end:
-            ids = self._ids[session_id] = EntryIds(identity, 0)
+        warming = self._warming.pop(session_id, None)
+        if warming is not None:
+            warming.join()  # a prompt right after a switch waits for the rest of the scan
+        with self._ids_lock:
+            ids = self._ids.get(session_id)
+            if ids is None or ids.identity != identity or ids.end > end:
+                ids = self._ids[session_id] = EntryIds(identity)
         return ids
+
+    def _warm(self, session_id: str, session: Session) -> None:
+        """Read a big session's entry ids in the background once it is opened, so its first
+        prompt does not wait for (or stall the event loop on) a scan of the whole file."""
+        if session.end_offset < WARM_BYTES or session_id in self._ids:
+            return
+        if session_id in self._warming:
+            return
+
+        def scan() -> None:
+            try:
+                fd = open_regular(session.file)
+            except (OSError, StoreError):
+                return  # the writer will find out and say why
+            try:
+                st = os.fstat(fd)
+                ids = EntryIds((st.st_dev, st.st_ino, session.header["createdAt"]))
+                ids.read(fd, session.end_offset)
+            finally:
+                os.close(fd)
+            with self._ids_lock:
+                self._ids.setdefault(session_id, ids)
+
+        thread = threading.Thread(target=scan, name=f"entry-ids-{session_id}", daemon=True)
+        self._warming[session_id] = thread
+        thread.start()
 
     def _ensure_dirs(self) -> None:
         for sub in (self.sessions_dir, self.trash_dir, self.locks_dir):
@@ -391,7 +424,9 @@ class SessionStore:
 
     def load(self, session_id: str) -> Session:
         """A read-only view of the session as it is now."""
-        return self._open_session(session_id)
+        session = self._open_session(session_id)
+        self._warm(session_id, session)
+        return session
 
     def list(
         self, cursor: str | None = None, limit: int | None = 50, query: str | None = None
