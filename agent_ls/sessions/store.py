@@ -160,7 +160,9 @@ class SessionWriter:
             raise
         self._path = path
         self._mutex = threading.Lock()
-        self.session = Session(path, header, header_end, end)
+        self.session = store._reuse(session_id, identity, end) or Session(
+            path, header, header_end, end
+        )
 
     @property
     def closed(self) -> bool:
@@ -241,6 +243,7 @@ class SessionWriter:
         fd, self._fd = self._fd, -1
         if fd >= 0:
             os.close(fd)
+            self._store._parsed[self.session_id] = (self._ids.identity, self.session)
             self._lock.release()
             self._store._writers.pop(self.session_id, None)
 
@@ -280,6 +283,15 @@ class SessionStore:
         self._ids: dict[str, EntryIds] = {}
         self._ids_lock = threading.Lock()
         self._warming: dict[str, threading.Thread] = {}
+        self._parsed: dict[str, tuple[tuple[int, int, str], Session]] = {}
+
+    def _reuse(self, session_id: str, identity: tuple[int, int, str], end: int) -> Session | None:
+        """The last writer's view of the session, if the file is the same and nobody appended
+        since: the next turn then starts with the active path already in memory."""
+        kept = self._parsed.pop(session_id, None)
+        if kept is None or kept[0] != identity or kept[1].end_offset != end:
+            return None
+        return kept[1]
 
     def _entry_ids(self, session_id: str, identity: tuple[int, int, str], end: int) -> EntryIds:
         """The ids of a session file, kept between writers: the next turn's writer reads only

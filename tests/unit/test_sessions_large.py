@@ -63,12 +63,22 @@ def test_a_new_writer_reads_only_since_the_last_compaction(store: SessionStore) 
         w.append(compaction(kept["id"]))
         w.append(assistant("after"))
     size = store.info(sid).path.stat().st_size
-    with store.writer(sid) as w:
-        w.append(user("next turn"))
-        path = w.session.active_path()
-        assert [e["id"] for e in path][:1] == [kept["id"]] and len(path) == 4
-        assert not w.session.complete  # the ~1.3 MB before the compaction was never parsed
-        assert w.session._start > size // 2
+    other = SessionStore(store.workspace)  # another process, say: nothing in memory
+    try:
+        with other.writer(sid) as w:
+            w.append(user("next turn"))
+            path = w.session.active_path()
+            assert [e["id"] for e in path][:1] == [kept["id"]] and len(path) == 4
+            assert not w.session.complete  # the ~1.3 MB before the compaction was never parsed
+            assert w.session._start > size // 2
+            parsed = w.session
+        with other.writer(sid) as w:  # the next turn starts from what the last one had
+            assert w.session is parsed
+            assert w.session.active_path()[-1]["content"][0]["text"] == "next turn"
+    finally:
+        other.close()
+    with store.writer(sid) as w:  # the file grew behind this store's back: read it again
+        assert w.session.active_path()[-1]["content"][0]["text"] == "next turn"
 
 
 def test_a_new_id_never_repeats_one_in_the_file(
@@ -79,9 +89,13 @@ def test_a_new_id_never_repeats_one_in_the_file(
         old = [w.append(user(f"{n} " + "x" * 5000))["id"] for n in range(50)]
     picks = itertools.chain(old, ["0badc0de"])
     monkeypatch.setattr(fmt.secrets, "token_hex", lambda n: next(picks))
-    with store.writer(sid) as w:
-        assert w.append(user("new"))["id"] == "0badc0de"
-        assert not w.session.complete  # the ids came from the bytes, not from parsing
+    other = SessionStore(store.workspace)  # nothing of the session in memory
+    try:
+        with other.writer(sid) as w:
+            assert w.append(user("new"))["id"] == "0badc0de"
+            assert not w.session.complete  # the ids came from the bytes, not from parsing
+    finally:
+        other.close()
 
 
 def test_entry_ids_are_read_from_the_bytes_in_any_key_order(tmp_path: Any) -> None:
