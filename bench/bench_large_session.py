@@ -317,7 +317,7 @@ ROWS = [
     ("first_stall_ms", "longest event-loop stall, first prompt", None),
     ("stall_ms", "longest event-loop stall, later prompts", TARGETS["stall"]),
     ("rss_mb", "peak RSS, open + prompts (MB)", TARGETS["rss"]),
-    ("checkpoint_list_ms", "checkpoint list (whole file parsed)", None),
+    ("checkpoint_list_ms", "checkpoint list (agent/checkpoint/list)", None),
     ("checkpoint_rss_mb", "peak RSS with the checkpoint list (MB)", None),
 ]
 

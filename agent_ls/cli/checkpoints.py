@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(store: SessionStore, args: argparse.Namespace) -> int:
-    summaries = list_checkpoints(store.load(args.session_id))
+    summaries = list_checkpoints(store.checkpoint_view(args.session_id))
     if args.json:
         print(json.dumps([s.to_json() for s in summaries], indent=2))
         return EXIT_OK

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import layout
+from .checkpoint_view import CheckpointView
 from .entry_ids import EntryIds
 from .errors import (
     CorruptHeader,
@@ -439,6 +440,10 @@ class SessionStore:
         session = self._open_session(session_id)
         self._warm(session_id, session)
         return session
+
+    def checkpoint_view(self, session_id: str) -> CheckpointView:
+        """The session's checkpoints and their prompts, without parsing its other entries."""
+        return CheckpointView(self._open_session(session_id))
 
     def list(
         self, cursor: str | None = None, limit: int | None = 50, query: str | None = None

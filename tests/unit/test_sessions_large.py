@@ -166,3 +166,42 @@ def test_prompting_in_a_big_session_stays_cheap(store: SessionStore) -> None:
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert max(times) < 0.2, times
     assert grown_mb < 20, grown_mb
+
+
+def test_the_checkpoint_view_lists_what_the_whole_session_lists(
+    store: SessionStore, tmp_path: Any
+) -> None:
+    """Turns with and without userEntryId, an undo checkpoint, a rewind, a branch, a line in
+    another key order, a long line: the list is the same as from a full parse."""
+    from agent_ls.checkpoints.entries import checkpoint_entry
+    from agent_ls.checkpoints.listing import list_checkpoints
+
+    target = tmp_path / "proj" / "f.txt"
+    target.write_text("now")
+    record = [{"path": str(target), "before": None, "after": "a" * 64}]
+    sid = store.create().session_id
+    with store.writer(sid) as w:
+        turns = []
+        for n in range(6):
+            prompt = w.append(user(f"prompt {n}"))
+            turns.append(prompt)
+            w.append(assistant("x" * (300_000 if n == 2 else 10)))
+            named = prompt["id"] if n % 2 == 0 else None
+            w.append(checkpoint_entry(f"t{n}", record, user_entry_id=named))
+        w.append(checkpoint_entry("restore-x", record, kind="undo"))
+        w.set_leaf(turns[3]["parentId"])  # a conversation restore: turns 3.. leave the path
+        w.append(user("on a branch"))
+        w.append(checkpoint_entry("t-branch", record))
+    path = store.info(sid).path
+    with open(path, "ab") as out:  # an entry written by another tool, keys in another order
+        leaf = store.load(sid).leaf_id
+        line = {"files": record, "kind": "turn", "turnId": "t-odd", "parentId": leaf}
+        out.write(fmt.encode(line | {"type": "checkpoint", "id": "0dd0dd00", "ts": "t"}))
+
+    def listed(view: Any) -> list[dict[str, Any]]:
+        return [s.to_json() for s in list_checkpoints(view)]
+
+    full = listed(store.load(sid))
+    assert len(full) == 9 and {s["active"] for s in full} == {True, False}
+    assert [s["prompt"] for s in full][:6] == [f"prompt {n}" for n in range(6)]
+    assert listed(store.checkpoint_view(sid)) == full
