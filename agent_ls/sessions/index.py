@@ -279,6 +279,8 @@ class SessionIndex:
         if self._db is None:
             try:
                 self._db = self._open()
+            except sqlite3.OperationalError as exc:  # locked, or cannot be opened: not corrupt
+                raise IndexUnavailable(self.path, exc) from None
             except sqlite3.DatabaseError as exc:
                 log.warning("%s: index unreadable (%s); rebuilding it", self.path, exc)
                 self._discard()

@@ -52,6 +52,7 @@ __all__ = ["Session", "SessionInfo", "SessionStore", "SessionWriter", "list_all_
 
 _LEAF = object()
 WARM_BYTES = 8 << 20  # smaller sessions are scanned for ids when their writer opens
+KEEP_OPEN = 4  # sessions whose ids and parsed view a store keeps between writers
 
 
 class SessionInfo(NamedTuple):
@@ -244,7 +245,7 @@ class SessionWriter:
         fd, self._fd = self._fd, -1
         if fd >= 0:
             os.close(fd)
-            self._store._parsed[self.session_id] = (self._ids.identity, self.session)
+            _remember(self._store._parsed, self.session_id, (self._ids.identity, self.session))
             self._lock.release()
             self._store._writers.pop(self.session_id, None)
 
@@ -303,7 +304,8 @@ class SessionStore:
         with self._ids_lock:
             ids = self._ids.get(session_id)
             if ids is None or ids.identity != identity or ids.end > end:
-                ids = self._ids[session_id] = EntryIds(identity)
+                ids = EntryIds(identity)
+            _remember(self._ids, session_id, ids)
         return ids
 
     def _warm(self, session_id: str, session: Session) -> None:
@@ -326,7 +328,8 @@ class SessionStore:
             finally:
                 os.close(fd)
             with self._ids_lock:
-                self._ids.setdefault(session_id, ids)
+                if session_id not in self._ids:
+                    _remember(self._ids, session_id, ids)
 
         thread = threading.Thread(target=scan, name=f"entry-ids-{session_id}", daemon=True)
         self._warming[session_id] = thread
@@ -579,6 +582,14 @@ class SessionStore:
                         st = item.stat()
                         digest.update(f"{item.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
         return digest.hexdigest()
+
+
+def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
+    """Keep ``value`` as the most recent of at most ``KEEP_OPEN`` sessions' cached state."""
+    cache.pop(key, None)
+    cache[key] = value
+    while len(cache) > KEEP_OPEN:
+        del cache[next(iter(cache))]
 
 
 def _page(infos: list[SessionInfo], limit: int | None) -> tuple[list[SessionInfo], str | None]:
