@@ -383,4 +383,3 @@ def test_cli_without_any_home_says_what_to_set(tmp_path: Path) -> None:
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "set HOME, AGENT_LS_HOME or XDG_DATA_HOME" in done.stderr
     assert not (tmp_path / "~").exists()
-
