@@ -34,6 +34,7 @@ from agent_ls.sessions.layout import SESSIONS, ensure_dir, workspace_dir  # noqa
 ACTIVE_BYTES = 560_000  # about 140k tokens: a compaction is due (the default is 160k)
 KEPT_BYTES = 140_000  # what a compaction keeps verbatim (a quarter of the window)
 PROMPTS = 6
+THINK_S = 3.0  # a user switching to a session and typing a prompt takes longer than this
 TARGETS = {"open": 2000.0, "prompt": 200.0, "stall": 100.0, "rss": 250.0}
 
 
@@ -207,7 +208,7 @@ def peak_mb():
     with open("/proc/self/status") as f:
         return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
 
-async def main(root, workspace, session_id, prompts, checkpoints):
+async def main(root, workspace, session_id, prompts, checkpoints, think):
     service = AgentService([workspace], Client(), store_root=root,
                            config=AgentConfig(provider="scripted"))
     provider = await service.provider()
@@ -235,6 +236,7 @@ async def main(root, workspace, session_id, prompts, checkpoints):
             now = time.perf_counter()
             stalls.append(now - last - 0.005)
             last = now
+    await asyncio.sleep(think)  # the user types the first prompt
     tick = asyncio.ensure_future(ticker())
     await asyncio.sleep(0.02)
     times = []
@@ -268,12 +270,16 @@ async def main(root, workspace, session_id, prompts, checkpoints):
     print(json.dumps(out))
 
 asyncio.run(main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]),
-                 sys.argv[5] == "1"))
+                 sys.argv[5] == "1", float(sys.argv[6])))
 """
 
 
-def probe(root: Path, workspace: Path, session_id: str, checkpoints: bool) -> dict[str, float]:
+def probe(
+    root: Path, workspace: Path, session_id: str, checkpoints: bool, think: float = 0.0
+) -> dict[str, float]:
+    """Measure in a new process; ``think``: seconds between the switch and the first prompt."""
     argv = [str(root), str(workspace), session_id, str(PROMPTS), "1" if checkpoints else "0"]
+    argv.append(str(think))
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *argv],
         check=True,
@@ -315,6 +321,8 @@ ROWS = [
     ("store_ms", "  of which not building API messages, median", None),
     ("store_max_ms", "  of which not building API messages, slowest", TARGETS["prompt"]),
     ("first_stall_ms", "longest event-loop stall, first prompt", None),
+    ("typed_first_prompt_ms", f"first prompt {THINK_S:g} s after the switch", None),
+    ("typed_first_stall_ms", "  its longest event-loop stall", None),
     ("stall_ms", "longest event-loop stall, later prompts", TARGETS["stall"]),
     ("rss_mb", "peak RSS, open + prompts (MB)", TARGETS["rss"]),
     ("checkpoint_list_ms", "checkpoint list (agent/checkpoint/list)", None),
@@ -336,7 +344,10 @@ def main() -> int:
             root, workspace, session_id, facts = make(Path(tmp), name, build, amount)
             cold = probe(root, workspace, session_id, checkpoints=False)
             warm = probe(root, workspace, session_id, checkpoints=True)
+            typed = probe(root, workspace, session_id, checkpoints=False, think=THINK_S)
             results[name] = facts | {"cold_list_ms": cold["list_ms"]} | warm
+            results[name]["typed_first_prompt_ms"] = typed["first_prompt_ms"]
+            results[name]["typed_first_stall_ms"] = typed["first_stall_ms"]
     machine = {
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
