@@ -1,0 +1,200 @@
+"""What a turn looks like in the terminal, drawn with rich.
+
+Reply text is markdown: finished blocks are printed rendered and stay; the block still streaming
+is shown live under them with a spinner and the elapsed time, so nothing is re-drawn twice.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from typing import Any
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.live import Live
+from rich.markdown import Markdown
+from rich.spinner import Spinner
+from rich.text import Text
+
+TAIL_LINES = 6
+
+
+def complete_blocks(text: str) -> int:
+    """Where the finished markdown blocks of ``text`` end (0: none yet).
+
+    A block ends at a blank line outside a code fence, so a fence is never cut in two.
+    """
+    end = 0
+    fenced = False
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        offset += len(line)
+        if not line.endswith("\n"):
+            break
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and not line.strip():
+            end = offset
+    return end
+
+
+def diff_text(path: str, old: str | None, new: str | None) -> Text:
+    """The unified diff of two texts, coloured."""
+    lines = difflib.unified_diff(
+        (old or "").splitlines(keepends=True),
+        (new or "").splitlines(keepends=True),
+        fromfile=f"a/{path}" if old is not None else "/dev/null",
+        tofile=f"b/{path}" if new is not None else "/dev/null",
+    )
+    return color_diff("".join(line if line.endswith("\n") else line + "\n" for line in lines))
+
+
+def color_diff(diff: str) -> Text:
+    """A unified diff, indented, additions green and removals red."""
+    shown = Text()
+    for line in diff.splitlines():
+        if line.startswith(("+++", "---")):
+            style = "bold"
+        elif line.startswith("@@"):
+            style = "cyan"
+        else:
+            style = {"+": "green", "-": "red"}.get(line[:1], "dim")
+        shown.append("  " + line + "\n", style=style)
+    shown.rstrip()
+    return shown
+
+
+def tail(text: str, lines: int = TAIL_LINES) -> str:
+    kept = text.rstrip("\n").splitlines()
+    cut = len(kept) - lines
+    return "\n".join(([f"… {cut} more lines"] if cut > 0 else []) + kept[-lines:])
+
+
+class _Status:
+    """The live line: a spinner, what the turn is doing and how long it has taken."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.doing = "thinking"
+        self.spinner = Spinner("dots", style="cyan")
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        seconds = int(time.monotonic() - self.started)
+        self.spinner.text = Text(f"{self.doing} · {seconds}s · Ctrl-C cancels", style="dim")
+        yield self.spinner
+
+
+class TurnView:
+    """One turn on screen: streamed markdown, tool lines, the live status."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.pending = ""
+        self.thought = ""
+        self.reply = ""  # the raw text of the turn's replies, for /copy
+        self.titles: dict[str, tuple[str, str]] = {}
+        self.status = _Status()
+        self.live: Live | None = None
+
+    # -- the live area -------------------------------------------------------------------------
+
+    def _live_view(self) -> RenderableType:
+        parts: list[RenderableType] = []
+        if self.thought:
+            parts.append(Text(tail(self.thought, 3), style="dim italic"))
+        if self.pending:
+            parts.append(Markdown(self.pending))
+        parts.append(self.status)
+        return Group(*parts)
+
+    def start(self) -> None:
+        if self.console.is_terminal:
+            self.live = Live(
+                get_renderable=self._live_view,
+                console=self.console,
+                transient=True,
+                refresh_per_second=8,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            self.live.start()
+
+    def pause(self) -> None:
+        """Take the live area down (before a question to the user); flushes what streamed."""
+        self.flush()
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+    def stop(self) -> None:
+        self.pause()
+
+    # -- events --------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Print what is still pending, rendered, so it stays on screen."""
+        if self.thought:
+            self.console.print(Text(self.thought.strip(), style="dim italic"))
+            self.thought = ""
+        if self.pending.strip():
+            self.console.print(Markdown(self.pending))
+        self.pending = ""
+
+    def text(self, chunk: str) -> None:
+        if self.thought:
+            self.flush()
+        self.reply += chunk
+        self.pending += chunk
+        end = complete_blocks(self.pending)
+        if end:
+            done, self.pending = self.pending[:end], self.pending[end:]
+            if done.strip():
+                self.console.print(Markdown(done))
+
+    def think(self, chunk: str) -> None:
+        self.thought += chunk
+        self.status.doing = "thinking"
+
+    def tool_call(self, update: dict[str, Any]) -> None:
+        self.flush()
+        title = str(update.get("title") or update.get("toolCallId"))
+        self.titles[update["toolCallId"]] = (title, str(update.get("toolKind") or "other"))
+        self.status.doing = title
+
+    def tool_update(self, update: dict[str, Any]) -> None:
+        status = update.get("status")
+        if status not in ("completed", "failed"):
+            return
+        self.flush()
+        title, kind = self.titles.get(update["toolCallId"], (update["toolCallId"], "other"))
+        ok = status == "completed"
+        line = Text()
+        line.append("✓ " if ok else "✗ ", style="green" if ok else "red")
+        line.append(title, style="cyan" if ok else "red")
+        self.console.print(line)
+        for item in update.get("content") or []:
+            if item.get("type") == "diff":
+                self.console.print(diff_text(item["path"], item["oldText"], item["newText"]))
+            elif item.get("type") == "content" and (kind == "execute" or not ok):
+                text = tail(str(item["content"].get("text", "")))
+                if text:
+                    style = "dim" if ok else "red"
+                    self.console.print(Text("  " + text.replace("\n", "\n  "), style=style))
+        self.status.doing = "thinking"
+
+    def checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.flush()
+        files = ", ".join(f"{f['operation']} {f['path']}" for f in checkpoint.get("files", []))
+        self.console.print(Text(f"● checkpoint: {files} (/revert undoes this turn)", "magenta"))
+
+
+def usage_line(usage: dict[str, Any], context: int, window: int, model: str) -> Text:
+    """Tokens of the turn, how full the context is, and the model."""
+    parts = [f"{usage.get('inputTokens', 0):,} in", f"{usage.get('outputTokens', 0):,} out"]
+    if usage.get("cacheReadInputTokens"):
+        parts.append(f"{usage['cacheReadInputTokens']:,} cached")
+    if context:
+        parts.append(f"context {context:,}/{window:,} ({100 * context / window:.0f}%)")
+    if model:
+        parts.append(model)
+    return Text("[" + " · ".join(parts) + "]", style="dim")
