@@ -60,3 +60,52 @@ def test_chat_without_key_says_how_to_set_one(tmp_path: Path) -> None:
     banner, _, after_prompt = out.partition("/help for commands")
     assert "export ANTHROPIC_API_KEY" in banner
     assert "No API key. Set ANTHROPIC_API_KEY" in after_prompt  # the turn's own error
+
+
+def test_chat_commands_clear_diff_resume_and_unknown(tmp_path: Path) -> None:
+    workspace = tmp_path / "project"
+    workspace.mkdir()
+    write = {
+        "content": [
+            {"type": "tool_use", "name": "write_file", "input": {"path": "a.txt", "content": "x\n"}}
+        ]
+    }
+    with FakeAnthropic() as api:
+        api.enqueue(write, {"content": [{"type": "text", "text": "done"}]})
+        out = chat(
+            workspace,
+            tmp_path / "home",
+            [
+                "write a",
+                "/diff",
+                "/diff 7",
+                "/rename first",
+                "/nosuch thing",
+                "/compact",
+                "/clear",
+                "clear",
+                "/sessions",
+                "/resume first",
+                "/quit",
+            ],
+            {"ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": "k"},
+        )
+        prompts = [r["body"]["messages"][-1]["content"] for r in api.requests]
+    assert out.count("+x") == 2  # the edit's diff as it happened, then /diff's
+    assert "no checkpoint 7" in out
+    assert "/nosuch is not a command; /help lists them." in out
+    assert "no compaction request" in out
+    assert "The old conversation is kept" in out
+    assert any("clear" in str(p) for p in prompts)  # `clear` alone is a prompt
+    assert "── first ──" in out  # resumed by name
+
+
+def test_chat_without_key_still_browses_sessions(tmp_path: Path) -> None:
+    workspace = tmp_path / "project"
+    workspace.mkdir()
+    home = tmp_path / "home"
+    chat(workspace, home, ["an old question", "/quit"], {})
+    out = chat(workspace, home, ["/sessions", "/resume 2", "/quit"], {})
+    assert "export ANTHROPIC_API_KEY" in out
+    assert "an old question" in out
+    assert "── an old question ──" in out
