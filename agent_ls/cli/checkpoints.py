@@ -78,13 +78,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = SessionStore(args.workspace)
     except (StoreError, OSError) as exc:
-        return fail(exc, "agent-ls", EXIT_ERROR)
+        return fail(exc, "agent-ls", EXIT_ERROR, as_json=args.json)
     try:
         if args.checkpoints_command == "checkpoints":
             return _list(store, args)
         return _restore(store, args)
     except (CheckpointError, StoreError, OSError, sqlite3.Error) as exc:
-        return fail(exc, "agent-ls", EXIT_ERROR)
+        return fail(exc, "agent-ls", EXIT_ERROR, as_json=args.json)
     finally:
         store.close()
 

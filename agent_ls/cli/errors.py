@@ -1,9 +1,29 @@
-"""How the command-line front ends report a failure: one sentence on stderr, never a traceback."""
+"""How the command-line front ends report a failure: one sentence, never a traceback.
+
+Plain output puts the sentence on stderr; with ``--json`` it is ``{"error": {kind, message}}`` on
+stdout, where a script reads the answer, and the exit status says it failed.
+"""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
+
+from agent_ls.sessions.errors import (
+    InvalidSessionId,
+    SessionBusy,
+    SessionNotFound,
+    StoreError,
+)
+
+
+class Ambiguous(StoreError, LookupError):
+    """A prefix or name that matches more than one session."""
+
+
+class NeedsConfirmation(StoreError):
+    """A destructive command without a person to ask and without --yes."""
 
 
 def sentence(exc: BaseException) -> str:
@@ -16,10 +36,34 @@ def sentence(exc: BaseException) -> str:
             f"the session index could not be used ({exc}); try again, and if it persists "
             "delete index.sqlite in the workspace's store (it is rebuilt from the sessions)"
         )
-    return str(exc)
+    if isinstance(exc, SessionNotFound):
+        return f"no session {exc.session_id}; `agent-ls sessions list` shows the ids"
+    return str(exc) or type(exc).__name__
 
 
-def fail(exc: BaseException, prog: str = "agent-ls sessions", status: int = 1) -> int:
-    """Print ``exc`` as one line on stderr; returns ``status``, the command's exit status."""
-    print(f"{prog}: {sentence(exc)}", file=sys.stderr)
+def kind(exc: BaseException) -> str:
+    """The stable name of the failure, for scripts (`error.kind` in JSON)."""
+    for cls, name in (
+        (Ambiguous, "ambiguous"),
+        (NeedsConfirmation, "needs_confirmation"),
+        (SessionNotFound, "not_found"),
+        (InvalidSessionId, "invalid_id"),
+        (SessionBusy, "busy"),
+        (sqlite3.Error, "index"),
+        (OSError, "os"),
+        (StoreError, "store"),
+    ):
+        if isinstance(exc, cls):
+            return name
+    return "internal"
+
+
+def fail(
+    exc: BaseException, prog: str = "agent-ls sessions", status: int = 1, as_json: bool = False
+) -> int:
+    """Report ``exc``; returns ``status``, the command's exit status."""
+    if as_json:
+        print(json.dumps({"error": {"kind": kind(exc), "message": sentence(exc)}}))
+    else:
+        print(f"{prog}: {sentence(exc)}", file=sys.stderr)
     return status

@@ -78,7 +78,7 @@ def test_rename_fork_delete_purge(workspace: Path, capsys: pytest.CaptureFixture
     assert SessionStore(workspace).load(forked["sessionId"]).leaf_id == first
     code, out, _ = run(capsys, "delete", other, *ws)
     assert code == 0 and json.loads(out) == {"deleted": other}
-    code, out, _ = run(capsys, "purge", *ws)
+    code, out, _ = run(capsys, "purge", "--yes", *ws)
     assert code == 0 and json.loads(out)["purged"] == 1
     code, out, _ = run(capsys, "list", "--workspace", str(workspace))
     assert other not in out and sid in out
