@@ -7,29 +7,14 @@ running; a session a server is writing to is busy, and restoring it fails with a
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import sqlite3
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agent_ls.checkpoints import (
-    BlobStore,
-    CheckpointError,
-    CheckpointSummary,
-    DirectApplier,
-    RestorePlan,
-    RestoreResult,
-    apply,
-    list_checkpoints,
-    plan,
-)
-from agent_ls.checkpoints.gc import BLOBS
-from agent_ls.checkpoints.history import SessionView, find_checkpoint
-from agent_ls.checkpoints.restore import SCOPES
-from agent_ls.cli.errors import fail
-from agent_ls.sessions import SessionStore, StoreError
+if TYPE_CHECKING:  # imported when a checkpoint command runs, not when `sessions list` does
+    from agent_ls.checkpoints import CheckpointSummary, RestorePlan, RestoreResult
+    from agent_ls.sessions import SessionStore
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -58,7 +43,7 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         ),
     )
     restore.add_argument("checkpoint", metavar="CHECKPOINT", help="checkpoint id or SESSION:ID")
-    restore.add_argument("--scope", choices=SCOPES, default="files")
+    restore.add_argument("--scope", default="files", help="files (default), conversation or both")
     restore.add_argument("--dry-run", action="store_true", help="report, change nothing")
     restore.add_argument("--force", action="store_true", help="overwrite conflicting files too")
     _common(restore)
@@ -74,6 +59,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand `add_parsers` set up; returns the exit status."""
+    import sqlite3
+
+    from agent_ls.checkpoints import CheckpointError
+    from agent_ls.cli.errors import fail
+    from agent_ls.sessions import SessionStore, StoreError
+
     args.workspace = (args.workspace or Path.cwd()).resolve()
     try:
         store = SessionStore(args.workspace)
@@ -83,13 +74,15 @@ def run(args: argparse.Namespace) -> int:
         if args.checkpoints_command == "checkpoints":
             return _list(store, args)
         return _restore(store, args)
-    except (CheckpointError, StoreError, OSError, sqlite3.Error) as exc:
+    except (CheckpointError, StoreError, OSError, sqlite3.Error, ValueError) as exc:
         return fail(exc, "agent-ls", EXIT_ERROR, as_json=args.json)
     finally:
         store.close()
 
 
 def _list(store: SessionStore, args: argparse.Namespace) -> int:
+    from agent_ls.checkpoints import list_checkpoints
+
     summaries = list_checkpoints(store.checkpoint_view(args.session_id))
     if args.json:
         print(json.dumps([_summary_json(s) for s in summaries], indent=2))
@@ -123,6 +116,15 @@ def _summary_json(summary: CheckpointSummary) -> dict[str, Any]:
 
 
 def _restore(store: SessionStore, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from agent_ls.checkpoints import BlobStore, DirectApplier, apply, plan
+    from agent_ls.checkpoints.gc import BLOBS
+    from agent_ls.checkpoints.history import SessionView, find_checkpoint
+    from agent_ls.checkpoints.restore import SCOPES
+
+    if args.scope not in SCOPES:
+        raise ValueError(f"--scope must be one of {', '.join(SCOPES)}")
     session_id, _, _ = args.checkpoint.rpartition(":")
     if session_id:
         pool: list[SessionView] = [store.load(session_id)]

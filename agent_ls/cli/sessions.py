@@ -202,7 +202,9 @@ def resolve(store: SessionStore, text: str, trashed: bool = False) -> str:
 
 
 def _emit(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    """Indented for a person; one line for a pipe, where json's C encoder is 10x faster."""
+    indent = 2 if sys.stdout.isatty() else None
+    print(json.dumps(data, ensure_ascii=False, indent=indent))
 
 
 def _title(info: SessionInfo) -> str:
