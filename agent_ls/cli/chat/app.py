@@ -274,7 +274,7 @@ class Chat:
         self.say(f"── {title} ── {self.session['sessionId']}", "bold")
         if page.get("hasMore"):
             self.say("… earlier messages not shown", "dim")
-        view = TurnView(self.console)
+        view = TurnView(self.console, self.workspace)
         for item in page["items"]:
             self.show_item(item, view)
         view.flush()
@@ -306,7 +306,7 @@ class Chat:
             names = ", ".join(str(p.relative_to(self.workspace)) for p in attached)
             self.say(f"attached: {names}", "dim")
         loop = asyncio.get_running_loop()
-        self.view = view = TurnView(self.console)
+        self.view = view = TurnView(self.console, self.workspace)
         self.turn = asyncio.ensure_future(self.request(protocol.SESSION_PROMPT, params))
         loop.add_signal_handler(signal.SIGINT, self.cancel)
         view.start()

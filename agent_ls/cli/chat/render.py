@@ -6,8 +6,11 @@ is shown live under them with a spinner and the elapsed time, so nothing is re-d
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -87,14 +90,22 @@ class _Status:
 class TurnView:
     """One turn on screen: streamed markdown, tool lines, the live status."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, workspace: Path | None = None) -> None:
         self.console = console
+        self.workspace = workspace
         self.pending = ""
         self.thought = ""
         self.reply = ""  # the raw text of the turn's replies, for /copy
         self.titles: dict[str, tuple[str, str]] = {}
         self.status = _Status()
         self.live: Live | None = None
+
+    def _rel(self, path: str) -> str:
+        """A path as the user thinks of it: relative to the workspace when inside it."""
+        if self.workspace is not None and os.path.isabs(path):
+            with contextlib.suppress(ValueError):
+                return str(Path(path).relative_to(self.workspace))
+        return path
 
     # -- the live area -------------------------------------------------------------------------
 
@@ -174,7 +185,8 @@ class TurnView:
         self.console.print(line)
         for item in update.get("content") or []:
             if item.get("type") == "diff":
-                self.console.print(diff_text(item["path"], item["oldText"], item["newText"]))
+                path = self._rel(item["path"])
+                self.console.print(diff_text(path, item["oldText"], item["newText"]))
             elif item.get("type") == "content" and (kind == "execute" or not ok):
                 text = tail(str(item["content"].get("text", "")))
                 if text:
@@ -184,7 +196,9 @@ class TurnView:
 
     def checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.flush()
-        files = ", ".join(f"{f['operation']} {f['path']}" for f in checkpoint.get("files", []))
+        files = ", ".join(
+            f"{f['operation']} {self._rel(f['path'])}" for f in checkpoint.get("files", [])
+        )
         self.console.print(Text(f"● checkpoint: {files} (/revert undoes this turn)", "magenta"))
 
 
