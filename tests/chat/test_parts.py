@@ -8,7 +8,7 @@ from pathlib import Path
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from agent_ls.cli.chat.app import COMMANDS, parse_answer
+from agent_ls.cli.chat.app import COMMANDS, parse_answer, pick_number
 from agent_ls.cli.chat.files import mentioned, workspace_files
 from agent_ls.cli.chat.keyboard import ChatCompleter, history_file
 from agent_ls.cli.chat.render import complete_blocks
@@ -74,3 +74,13 @@ def test_history_file_is_private(tmp_path: Path) -> None:
     path.write_text("")
     path.chmod(0o644)
     assert history_file(tmp_path).stat().st_mode & 0o777 == 0o600
+
+
+def test_the_picker_takes_a_number_a_choice_or_part_of_one() -> None:
+    choices = ["1. fix the login bug", "2. Older work"]
+    assert pick_number("2", choices) == 2
+    assert pick_number("older", choices) == 2
+    assert pick_number("1. fix the login bug", choices) == 1
+    assert pick_number("3", choices) is None
+    assert pick_number("", choices) is None
+    assert pick_number("nothing like it", choices) is None

@@ -24,7 +24,10 @@ def test_a_paste_of_three_lines_is_one_prompt_and_up_recalls_it(tmp_path: Path) 
         child.send("\r")
         child.expect("context")
         child.expect_exact(PROMPT)
-        assert user_texts(api) == ["def f():\n    return 1\nprint(f())"] * 2
+        child.send("first\x1b\rsecond\r")  # Esc-Enter (what Alt-Enter sends) adds a line
+        child.expect("context")
+        child.expect_exact(PROMPT)
+        assert user_texts(api) == ["def f():\n    return 1\nprint(f())"] * 2 + ["first\nsecond"]
         history = next((tmp_path / "home").rglob("chat-history"))
         assert history.stat().st_mode & 0o777 == 0o600
 
@@ -98,3 +101,20 @@ def test_markdown_renders_and_ctrl_c_twice_on_an_empty_line_quits(tmp_path: Path
     assert "bold and code" in text and "**bold**" not in text
     assert "print('hi')" in text and "```" not in text
     assert "\x1b[" in shown.getvalue()  # styled: colours and bold reach the terminal
+
+
+def test_the_session_picker_searches_and_resumes(tmp_path: Path) -> None:
+    with terminal_chat(tmp_path) as (child, _api):
+        child.send("/rename older work\r")
+        child.expect("Renamed to older work")
+        child.expect_exact(PROMPT)
+        child.send("/new\r")
+        child.expect("New session")
+        child.expect_exact(PROMPT)
+        child.send("/sessions\r")
+        child.expect("type to search")
+        child.send("older")
+        child.expect("older work")  # the completion menu shows the match
+        child.send("\r")
+        child.expect("── older work ──")
+        child.expect_exact("older work> ")

@@ -105,6 +105,19 @@ def parse_answer(text: str) -> tuple[str | None, str]:
     return kind, reason
 
 
+def pick_number(typed: str, choices: list[str]) -> int | None:
+    """The 1-based number of the choice ``typed`` names: a number, a choice, or part of one."""
+    typed = typed.strip()
+    if not typed:
+        return None
+    if typed.isdigit():
+        return int(typed) if 0 < int(typed) <= len(choices) else None
+    for number, choice in enumerate(choices, 1):
+        if typed == choice or typed.lower() in choice.lower():
+            return number
+    return None
+
+
 class Chat:
     """One terminal conversation with one server process."""
 
@@ -396,9 +409,9 @@ class Chat:
         picked = await self.keyboard.pick(
             "resume (type to search, Enter picks or skips) > ", choices
         )
-        number = picked.partition(".")[0]
-        if number.isdigit():
-            await self.cmd_resume(number)
+        number = pick_number(picked, choices)
+        if number:
+            await self.cmd_resume(str(number))
 
     async def cmd_resume(self, arg: str) -> None:
         if not arg:
