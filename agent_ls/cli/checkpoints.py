@@ -82,8 +82,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _list(store: SessionStore, args: argparse.Namespace) -> int:
     from agent_ls.checkpoints import list_checkpoints
+    from agent_ls.cli.sessions import resolve
 
-    summaries = list_checkpoints(store.checkpoint_view(args.session_id))
+    summaries = list_checkpoints(store.checkpoint_view(resolve(store, args.session_id)))
     if args.json:
         print(json.dumps([_summary_json(s) for s in summaries], indent=2))
         return EXIT_OK

@@ -56,6 +56,8 @@ def test_ids_by_unique_prefix_or_name_and_ambiguity_is_an_error(workspace: Path)
     assert twin.returncode == 1
     assert json.loads(twin.stdout)["error"]["kind"] == "ambiguous"
     assert "is the name of 2 sessions" in json.loads(twin.stdout)["error"]["message"]
+    listed = cli(workspace, "checkpoints", "alpha")
+    assert listed.returncode == 0 and listed.stdout == "no checkpoints\n"
     unique = ids[2][: len(ids[2]) - 1]
     assert cli(workspace, "rename", unique, "third").returncode == 0
     assert SessionStore(workspace).info(ids[2]).name == "third"
