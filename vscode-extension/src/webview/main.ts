@@ -3,7 +3,6 @@
  * sends a snapshot of the session (restored from the server) on `ready`, then actions, and this
  * script applies the shared reducer and renders. Only the unsent draft is kept in webview state.
  */
-import { renderMarkdown } from '../markdown';
 import type { HostMessage, WebviewMessage } from '../messages';
 import { relativeTime, messageCount } from '../relativeTime';
 import {
@@ -17,6 +16,8 @@ import {
   reduce,
   sessionLabel,
 } from '../transcript';
+import { codeBlockAction } from './codeBlocks';
+import { MarkdownView } from './markdownView';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -78,18 +79,25 @@ function renderUser(b: Extract<Block, { type: 'user' }>): HTMLElement {
   return h('div', { class: `msg user${b.pending ? ' pending' : ''}`, 'data-key': b.key }, h('div', { class: 'role' }, 'You'), body, chips);
 }
 
-function renderAssistant(b: Extract<Block, { type: 'assistant' }>, streaming: boolean): HTMLElement {
-  const el = h('div', { class: `msg assistant${streaming ? ' streaming' : ''}`, 'data-key': b.key });
-  el.append(h('div', { class: 'role' }, 'Agent'));
+/** An assistant message, updated in place: a streamed chunk re-renders only the reply's last block. */
+function renderAssistant(b: Extract<Block, { type: 'assistant' }>, streaming: boolean, prev?: Rendered): Rendered {
+  const markdown = prev?.markdown ?? new MarkdownView();
+  const el = prev?.el ?? h('div', { 'data-key': b.key }, h('div', { class: 'role' }, 'Agent'));
+  el.className = `msg assistant${streaming ? ' streaming' : ''}`;
+  let thought = el.querySelector<HTMLElement>(':scope > details.thought');
   if (b.thought) {
-    const details = h('details', { class: 'thought' }, h('summary', {}, 'Thinking'));
-    details.append(h('div', { class: 'body plain' }, b.thought));
-    el.append(details);
+    if (!thought) {
+      thought = h('details', { class: 'thought' }, h('summary', {}, 'Thinking'), h('div', { class: 'body plain' }));
+      el.insertBefore(thought, markdown.element.parentNode ? markdown.element : null);
+    }
+    const body = thought.lastElementChild as HTMLElement;
+    if (body.textContent !== b.thought) body.textContent = b.thought;
+  } else {
+    thought?.remove();
   }
-  const body = h('div', { class: 'body markdown' });
-  body.innerHTML = renderMarkdown(b.text); // renderMarkdown escapes every input character
-  el.append(body);
-  return el;
+  markdown.update(b.text, streaming);
+  if (!markdown.element.parentNode) el.append(markdown.element);
+  return { block: b, streaming, el, markdown };
 }
 
 function renderTool(b: ToolBlock): HTMLElement {
@@ -215,12 +223,10 @@ function renderNotice(b: Extract<Block, { type: 'notice' }>): HTMLElement {
   return h('div', { class: `notice ${b.level}`, 'data-key': b.key, role: b.level === 'error' ? 'alert' : 'status' }, b.text);
 }
 
-function renderBlock(b: Block, streaming: boolean): HTMLElement {
+function renderBlock(b: Exclude<Block, { type: 'assistant' }>): HTMLElement {
   switch (b.type) {
     case 'user':
       return renderUser(b);
-    case 'assistant':
-      return renderAssistant(b, streaming);
     case 'tool':
       return renderTool(b);
     case 'checkpoint':
@@ -231,9 +237,17 @@ function renderBlock(b: Block, streaming: boolean): HTMLElement {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Rendering with keyed reuse: a block's element is rebuilt only when the block object changed.
+// Rendering with keyed reuse: a block's element is rebuilt only when the block object changed
+// (an assistant message is updated in place instead).
 
-const rendered = new Map<string, { block: Block; streaming: boolean; el: HTMLElement }>();
+interface Rendered {
+  block: Block;
+  streaming: boolean;
+  el: HTMLElement;
+  markdown?: MarkdownView;
+}
+
+const rendered = new Map<string, Rendered>();
 let loadMore: HTMLElement | undefined;
 
 function renderTranscript(): void {
@@ -251,8 +265,12 @@ function renderTranscript(): void {
     let el: HTMLElement;
     if (prev && prev.block === b && prev.streaming === streaming) {
       el = prev.el;
+    } else if (b.type === 'assistant') {
+      const r = renderAssistant(b, streaming, prev?.markdown ? prev : undefined);
+      rendered.set(b.key, r);
+      el = r.el;
     } else {
-      el = renderBlock(b, streaming);
+      el = renderBlock(b);
       rendered.set(b.key, { block: b, streaming, el });
     }
     keep.add(b.key);
@@ -401,6 +419,10 @@ prompt.addEventListener('keydown', (e) => {
 });
 prompt.addEventListener('input', () => vscode.setState({ draft: prompt.value }));
 send.addEventListener('click', submit);
+transcript.addEventListener('click', (e) => {
+  const action = codeBlockAction(e.target);
+  if (action) post(action);
+});
 cancel.addEventListener('click', () => post({ type: 'cancel' }));
 newButton.addEventListener('click', () => post({ type: 'newSession' }));
 select.addEventListener('change', () => {

@@ -3,27 +3,25 @@
  * is the real shell (chatHtml) with the real bundled script and stylesheet, served from a fake
  * origin; the test plays the extension host by posting the host's messages to the page.
  */
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-import * as esbuild from 'esbuild';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { chatHtml } from '../../src/chatHtml';
 import type { HostMessage, WebviewMessage } from '../../src/messages';
 import type { SessionInfo } from '../../src/protocol';
 import { type ChatAction, type ChatState, initialState, reduce } from '../../src/transcript';
-
-const ORIGIN = 'http://webview.test';
-const ROOT = path.resolve(__dirname, '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = path.join(ROOT, 'test-results');
+import { SHOTS, bundle, launch, newPage } from './harness';
 
 let browser: Browser;
 let page: Page;
 let script: string;
-const css = readFileSync(path.join(ROOT, 'media/chat.css'), 'utf8');
+
+const THEME = {
+  '--vscode-foreground': 'rgb(10, 20, 30)',
+  '--vscode-button-background': 'rgb(0, 90, 158)',
+  '--vscode-font-family': 'sans-serif',
+};
 
 const session = (id: string, over: Partial<SessionInfo> = {}): SessionInfo => ({
   sessionId: id,
@@ -35,25 +33,7 @@ const session = (id: string, over: Partial<SessionInfo> = {}): SessionInfo => ({
   ...over,
 });
 
-/** Fake VS Code API: records posted messages and webview state; state survives reloads. */
-const FAKE_API = `
-  window.__posted = [];
-  window.__states = [];
-  window.acquireVsCodeApi = () => ({
-    postMessage: (m) => window.__posted.push(m),
-    getState: () => { const s = sessionStorage.getItem('vscode-state'); return s ? JSON.parse(s) : undefined; },
-    setState: (s) => { window.__states.push(s); sessionStorage.setItem('vscode-state', JSON.stringify(s)); },
-  });
-  document.addEventListener('DOMContentLoaded', () => {
-    const s = document.documentElement.style;
-    s.setProperty('--vscode-foreground', 'rgb(10, 20, 30)');
-    s.setProperty('--vscode-button-background', 'rgb(0, 90, 158)');
-    s.setProperty('--vscode-font-family', 'sans-serif');
-  });
-`;
-
 async function open(): Promise<void> {
-  await page.goto(`${ORIGIN}/index.html`);
   await page.waitForFunction(() => (window as unknown as { __posted: WebviewMessage[] }).__posted.some((m) => m.type === 'ready'));
 }
 
@@ -94,19 +74,8 @@ async function ready(sessions = [session('s1', { name: 'Login bug' }), session('
 }
 
 beforeAll(async () => {
-  const out = await esbuild.build({
-    entryPoints: [path.join(ROOT, 'src/webview/main.ts')],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-  });
-  script = out.outputFiles[0].text;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  script = await bundle('src/webview/main.ts');
+  browser = await launch();
 });
 
 afterAll(async () => {
@@ -118,20 +87,7 @@ afterEach(async () => {
 });
 
 beforeEach(async () => {
-  const context = await browser.newContext({ viewport: { width: 420, height: 720 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => {
-    throw e;
-  });
-  await page.addInitScript(FAKE_API);
-  const html = chatHtml({ cspSource: ORIGIN, nonce: 'testnonce123', scriptUri: `${ORIGIN}/webview.js`, styleUri: `${ORIGIN}/chat.css` });
-  await page.route(`${ORIGIN}/**`, (route) => {
-    const url = new URL(route.request().url());
-    if (url.pathname === '/index.html') return route.fulfill({ contentType: 'text/html', body: html });
-    if (url.pathname === '/webview.js') return route.fulfill({ contentType: 'text/javascript', body: script });
-    if (url.pathname === '/chat.css') return route.fulfill({ contentType: 'text/css', body: css });
-    return route.fulfill({ status: 404, body: '' });
-  });
+  page = await newPage(browser, script, { theme: THEME });
   await open();
 });
 
