@@ -83,21 +83,21 @@ function renderUser(b: Extract<Block, { type: 'user' }>): HTMLElement {
 function renderAssistant(b: Extract<Block, { type: 'assistant' }>, streaming: boolean, prev?: Rendered): Rendered {
   const markdown = prev?.markdown ?? new MarkdownView();
   const el = prev?.el ?? h('div', { 'data-key': b.key }, h('div', { class: 'role' }, 'Agent'));
-  el.className = `msg assistant${streaming ? ' streaming' : ''}`;
-  let thought = el.querySelector<HTMLElement>(':scope > details.thought');
+  if (!prev || prev.streaming !== streaming) el.className = `msg assistant${streaming ? ' streaming' : ''}`;
+  let thought = prev?.thought;
   if (b.thought) {
     if (!thought) {
-      thought = h('details', { class: 'thought' }, h('summary', {}, 'Thinking'), h('div', { class: 'body plain' }));
-      el.insertBefore(thought, markdown.element.parentNode ? markdown.element : null);
+      thought = h('div', { class: 'body plain' });
+      el.insertBefore(h('details', { class: 'thought' }, h('summary', {}, 'Thinking'), thought), markdown.element.parentNode ? markdown.element : null);
     }
-    const body = thought.lastElementChild as HTMLElement;
-    if (body.textContent !== b.thought) body.textContent = b.thought;
-  } else {
-    thought?.remove();
+    if (thought.textContent !== b.thought) thought.textContent = b.thought;
+  } else if (thought) {
+    thought.parentElement?.remove();
+    thought = undefined;
   }
   markdown.update(b.text, streaming);
   if (!markdown.element.parentNode) el.append(markdown.element);
-  return { block: b, streaming, el, markdown };
+  return { block: b, streaming, el, markdown, thought };
 }
 
 function renderTool(b: ToolBlock): HTMLElement {
@@ -245,13 +245,41 @@ interface Rendered {
   streaming: boolean;
   el: HTMLElement;
   markdown?: MarkdownView;
+  /** an assistant message's thinking text */
+  thought?: HTMLElement;
 }
 
 const rendered = new Map<string, Rendered>();
 let loadMore: HTMLElement | undefined;
 
+// The transcript follows its end while the user is there. Whether they are is learnt from their
+// scrolling, so a render never measures the layout first; the scroll to the end waits for the next
+// frame, one per frame however many chunks arrive.
+let followEnd = true;
+let endScrollTop = -1;
+let endScrollQueued = false;
+
+transcript.addEventListener(
+  'scroll',
+  () => {
+    if (transcript.scrollTop === endScrollTop) return; // our own scroll to the end
+    followEnd = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
+  },
+  { passive: true },
+);
+
+function keepAtEnd(): void {
+  if (!followEnd || endScrollQueued) return;
+  endScrollQueued = true;
+  requestAnimationFrame(() => {
+    endScrollQueued = false;
+    if (!followEnd) return;
+    transcript.scrollTop = transcript.scrollHeight;
+    endScrollTop = transcript.scrollTop;
+  });
+}
+
 function renderTranscript(): void {
-  const nearBottom = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
   const wanted: HTMLElement[] = [];
   const keep = new Set<string>();
   if (state.hasMore) {
@@ -293,7 +321,7 @@ function renderTranscript(): void {
     transcript.removeChild(cursor);
     cursor = next;
   }
-  if (nearBottom) transcript.scrollTop = transcript.scrollHeight;
+  keepAtEnd();
 }
 
 let renderedHeader = '';
@@ -317,7 +345,14 @@ function renderHeader(): void {
   newButton.disabled = state.connection !== 'ready';
 }
 
+// The banner and the status line are rebuilt only when what they show changes: a streamed chunk
+// then touches neither (no restarted spinner, no lost focus, nothing more to lay out).
+let renderedBanner = '';
+
 function renderBanner(): void {
+  const sig = JSON.stringify([state.connection, state.connectionError]);
+  if (sig === renderedBanner) return;
+  renderedBanner = sig;
   banner.replaceChildren();
   if (state.connection === 'failed' || state.connection === 'stopped') {
     banner.className = 'banner error';
@@ -368,10 +403,15 @@ function renderPermissions(): void {
   else if (hadFocus) prompt.focus();
 }
 
+let renderedStatus = '';
+
 function renderComposer(): void {
   cancel.hidden = !state.running;
   send.disabled = state.running || state.connection !== 'ready';
   prompt.disabled = state.connection !== 'ready';
+  const sig = JSON.stringify([state.running, state.progress, state.usage]);
+  if (sig === renderedStatus) return;
+  renderedStatus = sig;
   status.replaceChildren();
   if (state.running) {
     status.append(h('span', { class: 'spinner', 'aria-hidden': 'true' }), state.progress ?? 'Working…');

@@ -81,17 +81,18 @@ export function parseMarkdown(text: string): Token[] {
   return md.parse(text, {});
 }
 
-const PURIFY = {
-  RETURN_DOM_FRAGMENT: true as const,
+DOMPurify.setConfig({
+  RETURN_DOM_FRAGMENT: true,
   // DOMPurify's default minus every scheme but http(s) and mailto; values without a scheme pass
   // (it checks every attribute value with this, not only URLs).
   ALLOWED_URI_REGEXP: /^(?:https?:|mailto:|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i,
   FORBID_TAGS: ['img', 'style', 'form', 'svg', 'math'],
   FORBID_ATTR: ['style'],
-};
+});
 
 /** Tokens → sanitized DOM nodes, ready to insert (without the newlines markdown-it puts between blocks). */
 export function renderTokens(tokens: Token[], env: RenderEnv): Node[] {
-  const fragment = DOMPurify.sanitize(md.renderer.render(tokens, md.options, { ...env }), PURIFY);
+  // setConfig above makes sanitize return a DocumentFragment.
+  const fragment = DOMPurify.sanitize(md.renderer.render(tokens, md.options, { ...env })) as unknown as DocumentFragment;
   return [...fragment.childNodes].filter((n) => n.nodeType !== Node.TEXT_NODE || n.textContent?.trim());
 }

@@ -10,6 +10,12 @@ import { type Token, parseMarkdown, renderTokens } from './markdownRenderer';
 
 /** A link reference definition (`[id]: url`) can change blocks before it. */
 const REFERENCE_DEFINITION = /^ {0,3}\[[^\]\n]+\]:/m;
+/**
+ * Final blocks go into wrappers of this many, so a layout after a chunk walks a few wrappers and
+ * the last block rather than every block of a long reply. The wrappers are plain blocks: margins
+ * collapse through them and nothing else changes.
+ */
+const GROUP_SIZE = 32;
 const LINE_BREAK = /\r\n|\r|\n/g;
 
 /** Index of the token that opens the last top-level block (0 when there is at most one). */
@@ -42,6 +48,8 @@ export class MarkdownView {
   private settled = 0;
   /** Nodes of the blocks after that prefix, replaced on each update. */
   private tail: Node[] = [];
+  /** The wrapper final blocks go into, until it holds GROUP_SIZE. */
+  private group: HTMLElement | undefined;
 
   constructor(className = 'body markdown') {
     this.element = document.createElement('div');
@@ -57,6 +65,7 @@ export class MarkdownView {
       this.element.replaceChildren();
       this.settled = 0;
       this.tail = [];
+      this.group = undefined;
     }
     this.text = text;
     this.final = !streaming;
@@ -81,9 +90,14 @@ export class MarkdownView {
     const cut = lastBlockStart(decided);
     if (cut === 0) return tokens;
     const line = (decided[cut].map as [number, number])[0];
-    const done = renderTokens(decided.slice(0, cut), { highlight: true });
-    const before = this.tail[0] ?? null;
-    for (const node of done) this.element.insertBefore(node, before);
+    for (const node of renderTokens(decided.slice(0, cut), { highlight: true })) {
+      if (!this.group || this.group.childNodes.length >= GROUP_SIZE) {
+        this.group = document.createElement('div');
+        this.group.className = 'settled';
+        this.element.insertBefore(this.group, this.tail[0] ?? null);
+      }
+      this.group.append(node);
+    }
     this.settled += lineOffset(rest, line);
     const same = tokens.findIndex((t) => t.level === 0 && t.nesting !== -1 && t.map?.[0] === line);
     return same > 0 ? tokens.slice(same) : parseMarkdown(rest.slice(lineOffset(rest, line)));

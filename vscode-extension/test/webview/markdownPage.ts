@@ -9,6 +9,13 @@ function show(): MarkdownView {
   return view;
 }
 
+/** The HTML of a view without the wrappers it groups final blocks in. */
+function html(view: MarkdownView): string {
+  const copy = view.element.cloneNode(true) as HTMLElement;
+  for (const group of copy.querySelectorAll(':scope > .settled')) group.replaceWith(...group.childNodes);
+  return copy.innerHTML;
+}
+
 export interface MarkdownPage {
   /** A fresh view showing `text`; its HTML. */
   renderMarkdown(text: string, streaming: boolean): string;
@@ -23,7 +30,7 @@ const api: MarkdownPage = {
   renderMarkdown(text, streaming) {
     const view = show();
     view.update(text, streaming);
-    return view.element.innerHTML;
+    return html(view);
   },
   streamMarkdown(text, size) {
     const steps: Array<{ streamed: string; direct: string }> = [];
@@ -32,7 +39,7 @@ const api: MarkdownPage = {
       streamed.update(prefix, streaming);
       const direct = new MarkdownView();
       direct.update(prefix, streaming);
-      steps.push({ streamed: streamed.element.innerHTML, direct: direct.element.innerHTML });
+      steps.push({ streamed: html(streamed), direct: html(direct) });
     };
     for (let end = size; end < text.length + size; end += size) check(text.slice(0, end), true);
     check(text, false);
