@@ -419,6 +419,34 @@ describe('chat webview: replies', () => {
     expect(await page.locator('.msg.assistant').count()).toBe(1);
   });
 
+  it('follows the end of a streaming reply unless the reader scrolled up', async () => {
+    await startTurn('Explain');
+    const frames = (): Promise<unknown> => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const position = (): Promise<{ top: number; bottomGap: number }> =>
+      page.evaluate(() => {
+        const t = document.getElementById('transcript') as HTMLElement;
+        return { top: t.scrollTop, bottomGap: t.scrollHeight - t.scrollTop - t.clientHeight };
+      });
+    for (let i = 0; i < 40; i += 1) await host(chunk(`Paragraph ${i}.\n\n`));
+    await frames();
+    expect((await position()).bottomGap).toBeLessThan(2);
+    await page.evaluate(() => {
+      (document.getElementById('transcript') as HTMLElement).scrollTop = 0;
+    });
+    await frames();
+    for (let i = 40; i < 60; i += 1) await host(chunk(`Paragraph ${i}.\n\n`));
+    await frames();
+    expect((await position()).top).toBe(0);
+    await page.evaluate(() => {
+      const t = document.getElementById('transcript') as HTMLElement;
+      t.scrollTop = t.scrollHeight;
+    });
+    await frames();
+    for (let i = 60; i < 80; i += 1) await host(chunk(`Paragraph ${i}.\n\n`));
+    await frames();
+    expect((await position()).bottomGap).toBeLessThan(2);
+  });
+
   it('colours code from the theme, readable in High Contrast', async () => {
     await reopen(HIGH_CONTRAST);
     await startTurn('Show code');
