@@ -364,9 +364,13 @@ async function main() {
     log('cancelled mid-stream; the streamed text stays');
 
     // Insert at Cursor: a reply's code block goes into the editor at its cursor.
-    await palette('File: New Untitled Text File');
+    await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input.input').fill('>File: New Untitled Text File');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: /^File: New Untitled Text File/ }).first().click();
+    await page.locator('.part.editor .tab.active', { hasText: 'Untitled-1' }).waitFor();
     const untitled = page.locator('.part.editor .editor-group-container.active .editor-instance .view-lines').first();
-    await untitled.waitFor();
+    if ((await untitled.textContent())?.includes('hello')) throw new Error('the new untitled editor is not the active one');
     await chat.locator('.msg.assistant .code-block', { hasText: "print('hello, agent')" }).first().locator('button.code-insert').click();
     await waitFor('the code block in the untitled editor', async () =>
       (await untitled.textContent())?.replace(/\u00a0/g, ' ').includes("print('hello, agent')"),
