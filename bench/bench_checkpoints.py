@@ -37,7 +37,7 @@ from agent_ls.checkpoints import (  # noqa: E402
     checkpoint_entry,
     plan,
 )
-from agent_ls.checkpoints.restore import write_atomic  # noqa: E402
+from agent_ls.files.atomic import write_atomic  # noqa: E402
 from agent_ls.sessions import SessionStore  # noqa: E402
 
 TARGET_RESTORE_S = 1.0

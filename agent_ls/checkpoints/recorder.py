@@ -9,8 +9,8 @@ from typing import Any
 
 from agent_ls.checkpoints.blobs import BlobStore
 from agent_ls.checkpoints.entries import UNKNOWN
-from agent_ls.checkpoints.paths import confine, resolve_roots
 from agent_ls.checkpoints.scan import Scanner, Snapshot, stat_of
+from agent_ls.files.confine import confine, resolve_roots
 
 ReadBytes = Callable[[Path], bytes | None]
 """Current content of a path, None when absent. The service reads editor buffers first."""
@@ -67,7 +67,7 @@ class TurnRecorder:
         Returns the path as recorded (resolved, absolute, POSIX). Raises `OutsideWorkspace` for
         a path outside the roots or inside `.git`, so the caller refuses the write.
         """
-        resolved = confine(path, self.roots)
+        resolved = confine(self.roots, path, for_write=True)
         key = resolved.as_posix()
         if key not in self._before:
             data = self.read_bytes(resolved)

@@ -30,6 +30,10 @@ class EditorPort(Protocol):
         """The open buffer's text (unsaved edits included), or None if it is not open."""
         ...
 
+    def open_buffers(self) -> dict[Path, str]:
+        """Every open buffer's text, by real path."""
+        ...
+
     async def apply_text(self, path: Path, text: str) -> bool:
         """Replace an open buffer's text via workspace/applyEdit; False if not applied."""
         ...
@@ -78,6 +82,9 @@ class TurnHost(DirectHost):
     def read_text(self, path: Path) -> str:
         buffer = self.editor.buffer_text(path)
         return buffer if buffer is not None else super().read_text(path)
+
+    def open_buffers(self) -> dict[Path, str]:
+        return self.editor.open_buffers()
 
     def read_bytes(self, path: Path) -> bytes | None:
         return editor_bytes(self.editor, path)

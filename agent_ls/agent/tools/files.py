@@ -1,0 +1,75 @@
+"""What the file tools share: reading a file as text, refusing what is not a regular file, and
+the workspace's files as git sees them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import time
+from pathlib import Path
+
+from agent_ls.agent.tools.base import ToolContext, ToolError
+from agent_ls.files.regular import NotRegularFile
+from agent_ls.files.walk import Walk, WalkedFile, walk
+
+MAX_READ_BYTES = 10 * 1024 * 1024
+
+
+class NotText(ToolError):
+    """A file that cannot be shown as text; `reason` says why, without the path."""
+
+    def __init__(self, shown: str, reason: str) -> None:
+        super().__init__(f"{shown} {reason}")
+        self.reason = reason
+
+
+def existing(path: Path) -> os.stat_result | None:
+    """The stat of an existing regular file, None when there is none; anything else at the path
+    (a directory, a FIFO, a socket, a device) is refused, so no tool ever opens it."""
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(0, "is a directory", str(path))
+    if not stat.S_ISREG(info.st_mode):
+        raise NotRegularFile(path, info.st_mode)
+    return info
+
+
+def read_text(ctx: ToolContext, path: Path) -> str:
+    """Text through the host (the editor's buffer first), refusing what is not text."""
+    info = existing(path)
+    shown = ctx.show(path)
+    if info is not None and info.st_size > MAX_READ_BYTES:
+        raise NotText(shown, f"is larger than {MAX_READ_BYTES // 1024 // 1024} MB")
+    try:
+        text = ctx.host.read_text(path)
+    except UnicodeDecodeError as exc:
+        raise NotText(shown, "is not UTF-8 text (binary file?)") from exc
+    if "\x00" in text[:8192]:
+        raise NotText(shown, "looks binary; it cannot be shown as text")
+    return text
+
+
+async def workspace_files(ctx: ToolContext, start: Path) -> Walk:
+    """The files under ``start`` that git would show, minus symlinks that leave the workspace
+    or do not lead to a regular file (walked in a worker thread, within the search time)."""
+    roots = [Path(os.path.realpath(root)) for root in ctx.host.roots]
+    rules_from = next((root for root in roots if start.is_relative_to(root)), start)
+    deadline = time.monotonic() + ctx.search_timeout
+
+    def run() -> Walk:
+        found = walk(start, rules_from=rules_from, deadline=deadline)
+        found.files = [f for f in found.files if _usable(f, roots)]
+        return found
+
+    return await asyncio.to_thread(run)
+
+
+def _usable(file: WalkedFile, roots: list[Path]) -> bool:
+    if not stat.S_ISLNK(file.stat.st_mode):
+        return True
+    target = Path(os.path.realpath(file.path))
+    return any(target.is_relative_to(root) for root in roots) and target.is_file()
