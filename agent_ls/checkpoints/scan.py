@@ -65,9 +65,9 @@ def scan(
     deadline = time.monotonic() + limits.max_seconds
     for root in roots:
         found = walk(root, exclude=excluded, deadline=deadline)
-        for file in found.files:
-            if statmod.S_ISREG(file.stat.st_mode):
-                snapshot.files[file.path.as_posix()] = (file.stat.st_size, file.stat.st_mtime_ns)
+        for path in found.symlinks:
+            del found.files[path]
+        snapshot.files.update(found.files)
         if not found.complete or len(snapshot.files) >= limits.max_files:
             snapshot.complete = False
             break

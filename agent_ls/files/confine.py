@@ -50,6 +50,8 @@ class Confinement:
             raise OutsideWorkspace("the path is empty")
         if "\x00" in raw:
             raise OutsideWorkspace("the path contains a NUL byte")
+        if not raw.isascii() and not _is_unicode(raw):
+            raise OutsideWorkspace("the path is not valid Unicode text (a lone surrogate)")
         candidate = raw if os.path.isabs(raw) else os.path.join(self.roots[0], raw)
         resolved = self._resolve(candidate)
         for root in self.roots:
@@ -74,6 +76,14 @@ class Confinement:
         if name in ("", ".", "..") or os.path.islink(resolved):
             resolved = os.path.realpath(resolved)
         return Path(resolved)
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_writable(raw: str, resolved: Path, root: Path) -> None:

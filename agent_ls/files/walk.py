@@ -16,7 +16,7 @@ import os
 import stat
 import subprocess
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,29 +33,39 @@ GIT_TIMEOUT = 30.0
 _MAX_RULES_BYTES = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class WalkedFile:
-    """One file: its absolute path and its `lstat` (a symlink's own stat, not its target's)."""
-
-    path: Path
-    stat: os.stat_result
+Stat = tuple[int, int]
+"""(size, mtime_ns) from `lstat` (a symlink's own, not its target's)."""
 
 
 @dataclass
 class Walk:
-    """The files under a folder, sorted by path; `complete` is False when the deadline cut the
-    walk short."""
+    """The files under a folder: absolute path → `Stat`, in path order; `symlinks` names the
+    ones that are symlinks; `complete` is False when the deadline cut the walk short.
 
-    files: list[WalkedFile] = field(default_factory=list)
+    Paths are `str` and stats plain tuples, not an object per file: tens of thousands of
+    `Path`s or `stat_result`s cost seconds to build and a long pause of the garbage collector,
+    which holds up the event loop's thread too.
+    """
+
+    files: dict[str, Stat] = field(default_factory=dict)
+    symlinks: set[str] = field(default_factory=set)
     complete: bool = True
 
 
 def patterns(lines: Iterable[str]) -> GitIgnoreSpec:
-    """A matcher for gitignore-style lines (also the tools' glob filters); `pathspec` is
-    imported on first use, so the server's startup does not pay for it."""
+    """A matcher for gitignore-style lines; `pathspec` is imported on first use, so the
+    server's startup does not pay for it."""
     import pathspec
 
     return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def glob_matcher(glob: str) -> Callable[[str], bool]:
+    """A gitignore-style glob (`*.py` at any depth, `src/**/*.ts` only under src) as a test of
+    a relative POSIX path; its compiled pattern is used directly, ten times faster than
+    through a spec."""
+    compiled = [p for p in patterns([glob]).patterns if p.include]
+    return lambda relative: any(p.match_file(relative) is not None for p in compiled)
 
 
 def walk(
@@ -75,7 +85,9 @@ def walk(
     walker = _Walker(result, {os.fspath(p) for p in exclude}, deadline)
     top = os.fspath(start)
     walker.tree(top, _rules_down_to(os.fspath(rules_from or start), top))
-    result.files.sort(key=lambda f: os.fsencode(f.path))
+    result.files = dict(
+        sorted(result.files.items(), key=lambda item: item[0].encode("utf-8", "surrogateescape"))
+    )
     return result
 
 
@@ -97,10 +109,11 @@ class _Walker:
         if listed is None:
             self.plain(directory, rules)
             return
+        prefix = directory.rstrip(os.sep) + os.sep
         for relative in listed:
             if self.expired():
                 return
-            path = os.path.join(directory, os.fsdecode(relative.rstrip(b"/")))
+            path = prefix + os.fsdecode(relative.rstrip(b"/"))
             if self.excluded(path):
                 continue
             try:
@@ -110,8 +123,16 @@ class _Walker:
             if stat.S_ISDIR(info.st_mode):  # a nested repository or a submodule
                 if os.path.lexists(os.path.join(path, ".git")):
                     self.tree(path, [])
-            elif stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode):
-                self.result.files.append(WalkedFile(Path(path), info))
+            else:
+                self.add(path, info)
+
+    def add(self, path: str, info: os.stat_result) -> None:
+        """A regular file or a symlink; anything else (a FIFO, a socket, a device) is left out."""
+        if stat.S_ISREG(info.st_mode):
+            self.result.files[path] = (info.st_size, info.st_mtime_ns)
+        elif stat.S_ISLNK(info.st_mode):
+            self.result.files[path] = (info.st_size, info.st_mtime_ns)
+            self.result.symlinks.add(path)
 
     def git_files(self, directory: str) -> list[bytes] | None:
         """`git ls-files` run in ``directory``; None when it is not in a work tree (or git is
@@ -163,13 +184,13 @@ class _Walker:
                     self.tree(path, rules)
                 else:
                     self.plain(path, rules)
-            elif (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)) and not _ignored(
-                path, False, rules
-            ):
-                self.result.files.append(WalkedFile(Path(path), info))
+            elif not _ignored(path, False, rules):
+                self.add(path, info)
 
     def excluded(self, path: str) -> bool:
-        return any(path == e or path.startswith(e + os.sep) for e in self.exclude)
+        return bool(self.exclude) and any(
+            path == e or path.startswith(e + os.sep) for e in self.exclude
+        )
 
 
 def _rules_down_to(top: str, directory: str) -> _Rules:

@@ -15,7 +15,7 @@ import pytest
 
 from agent_ls.agent.events import DiffContent, TextContent
 from agent_ls.agent.host import DirectHost
-from agent_ls.agent.tools import ToolContext, execute
+from agent_ls.agent.tools import ToolContext, describe_call, execute
 from agent_ls.checkpoints import BlobStore, TurnRecorder
 from agent_ls.checkpoints.scan import scan
 from agent_ls.files.atomic import write_atomic
@@ -121,7 +121,7 @@ async def test_outside_git_the_walker_applies_gitignore_files_as_git_does(
     expected = git_files(root)
     monkeypatch.setenv("PATH", "/nonexistent")
     walked = walk(root)
-    assert [f.path.relative_to(root).as_posix() for f in walked.files] == expected
+    assert [Path(p).relative_to(root).as_posix() for p in walked.files] == expected
     assert walked.complete
 
 
@@ -308,3 +308,13 @@ def test_the_atomic_writer_fsyncs_keeps_the_mode_and_leaves_no_temp_file(
     assert (root / "deep" / "new.txt").stat().st_mode & 0o777 == 0o666 & ~umask
     assert len(synced) == 2
     assert sorted(p.name for p in root.rglob("*")) == ["deep", "new.txt", "run.sh"]
+
+
+async def test_a_path_with_a_lone_surrogate_is_refused_not_carried(root: Path) -> None:
+    """A JSON string may hold "\\udcff"; it must not reach an event (which must encode)."""
+    raw = "caf\udce9.txt"
+    call = describe_call("t", "read_file", {"path": raw}, DirectHost([root]))
+    assert call.locations == []
+    outcome = await execute("write_file", {"path": raw, "content": "x"}, ctx(root))
+    assert outcome.is_error and "not valid Unicode" in outcome.text
+    assert list(root.iterdir()) == []

@@ -44,10 +44,6 @@ class ToolContext:
         """The confined, resolved path the model named (relative to the first root)."""
         if not isinstance(raw, str) or not raw.strip():
             raise ToolError("path must be a non-empty string")
-        try:
-            raw.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ToolError("path is not valid Unicode text") from exc
         return confine(self.host.roots, raw, for_write=for_write)
 
     def show(self, path: Path) -> str:

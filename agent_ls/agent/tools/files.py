@@ -11,7 +11,7 @@ from pathlib import Path
 
 from agent_ls.agent.tools.base import ToolContext, ToolError
 from agent_ls.files.regular import NotRegularFile
-from agent_ls.files.walk import Walk, WalkedFile, walk
+from agent_ls.files.walk import Walk, glob_matcher, walk
 
 MAX_READ_BYTES = 10 * 1024 * 1024
 
@@ -53,23 +53,40 @@ def read_text(ctx: ToolContext, path: Path) -> str:
     return text
 
 
-async def workspace_files(ctx: ToolContext, start: Path) -> Walk:
+async def workspace_files(
+    ctx: ToolContext, start: Path, glob: str = "", max_bytes: int | None = None
+) -> Walk:
     """The files under ``start`` that git would show, minus symlinks that leave the workspace
-    or do not lead to a regular file (walked in a worker thread, within the search time)."""
-    roots = [Path(os.path.realpath(root)) for root in ctx.host.roots]
-    rules_from = next((root for root in roots if start.is_relative_to(root)), start)
+    or do not lead to a regular file; only those matching ``glob`` (gitignore-style, relative
+    to ``start``) and at most ``max_bytes`` large when given. Walked and filtered in a worker
+    thread, within the search time."""
+    roots = [os.path.realpath(root) for root in ctx.host.roots]
+    rules_from = next((Path(r) for r in roots if start.is_relative_to(r)), start)
     deadline = time.monotonic() + ctx.search_timeout
+    matches = glob_matcher(glob) if glob else None
+    skip = len(str(start).rstrip(os.sep)) + 1
+
+    def wanted(path: str, size: int, links: set[str]) -> bool:
+        return (
+            (max_bytes is None or size <= max_bytes)
+            and (matches is None or matches(path[skip:].replace(os.sep, "/")))
+            and (path not in links or _leads_inside(path, roots))
+        )
 
     def run() -> Walk:
         found = walk(start, rules_from=rules_from, deadline=deadline)
-        found.files = [f for f in found.files if _usable(f, roots)]
+        found.files = {
+            path: info
+            for path, info in found.files.items()
+            if wanted(path, info[0], found.symlinks)
+        }
         return found
 
     return await asyncio.to_thread(run)
 
 
-def _usable(file: WalkedFile, roots: list[Path]) -> bool:
-    if not stat.S_ISLNK(file.stat.st_mode):
-        return True
-    target = Path(os.path.realpath(file.path))
-    return any(target.is_relative_to(root) for root in roots) and target.is_file()
+def _leads_inside(link: str, roots: list[str]) -> bool:
+    """A symlink the tools may follow: to a regular file inside a root."""
+    target = os.path.realpath(link)
+    inside = any(target == r or target.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+    return inside and os.path.isfile(target)

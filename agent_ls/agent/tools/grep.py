@@ -29,7 +29,6 @@ from agent_ls.agent.tools.base import (
 )
 from agent_ls.agent.tools.files import existing, workspace_files
 from agent_ls.agent.tools.truncate import match_line, one_line
-from agent_ls.files.walk import patterns
 
 GREP_LIMIT = 200
 GREP_MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -108,65 +107,62 @@ async def grep(ctx: ToolContext, tool_input: Mapping[str, Any]) -> ToolOutcome:
 async def _search(
     ctx: ToolContext, start: Path, glob: str, argv: list[str], matches: _Matches
 ) -> None:
-    """Search the files in order: runs of files on disk through one rg each, open buffers one
-    at a time through rg's stdin."""
-    buffers = ctx.host.open_buffers()
+    """Search the files in path order: runs of files on disk through one rg each, open buffers
+    one at a time through rg's stdin."""
+    buffers = {str(path): text for path, text in ctx.host.open_buffers().items()}
     if start.is_dir():
-        files, folder = await _files(ctx, start, glob), start
-    elif existing(start) is not None or start in buffers:
-        files, folder = [start], start.parent
+        listing = await workspace_files(ctx, start, glob, GREP_MAX_FILE_BYTES)
+        folder = start
+        jobs = await asyncio.to_thread(_jobs, list(listing.files), folder, buffers)
+    elif existing(start) is not None or str(start) in buffers:
+        folder = start.parent
+        jobs = _jobs([str(start)], folder, buffers)
     else:
         raise FileNotFoundError(2, "no such file or directory", str(start))
-    if not files:
+    if not jobs:
         await _run(argv, folder, [], matches, stdin=b"")  # still reports a bad pattern
-        return
-    batch: list[Path] = []
-    size = 0
-    for path in files:
-        text = buffers.get(path)
-        if text is None:
-            batch.append(path)
-            size += len(os.fsencode(path)) + 1
-            if size >= _ARGS_BYTES:
-                await _run(argv, folder, batch, matches)
-                batch, size = [], 0
-        else:
-            await _run(argv, folder, batch, matches)
-            batch, size = [], 0
-            if not matches.full:
-                await _run(argv, folder, [path], matches, stdin=text.encode("utf-8"))
+    for names, buffer in jobs:
+        await _run(argv, folder, names, matches, stdin=buffer)
         if matches.full:
             return
-    await _run(argv, folder, batch, matches)
 
 
-async def _files(ctx: ToolContext, start: Path, glob: str) -> list[Path]:
-    spec = patterns([glob]) if glob else None
-    listing = await workspace_files(ctx, start)
-    return [
-        file.path
-        for file in listing.files
-        if file.stat.st_size <= GREP_MAX_FILE_BYTES
-        and (spec is None or spec.match_file(file.path.relative_to(start).as_posix()))
-    ]
+_Job = tuple[list[str], bytes | None]
+"""One rg run: file names relative to the folder, and the buffer to search instead of the
+file when there is one (then the single name is only its label)."""
+
+
+def _jobs(files: list[str], folder: Path, buffers: dict[str, str]) -> list[_Job]:
+    """Group the files into rg runs (a thread's work: tens of thousands of names)."""
+    jobs: list[_Job] = []
+    batch: list[str] = []
+    size = 0
+    skip = len(str(folder).rstrip(os.sep)) + 1
+    for path in files:
+        name = path[skip:]
+        text = buffers.get(path)
+        if text is not None:
+            if batch:
+                jobs.append((batch, None))
+                batch, size = [], 0
+            jobs.append(([name], text.encode("utf-8")))
+            continue
+        batch.append(name)
+        size += len(os.fsencode(name)) + 1
+        if size >= _ARGS_BYTES:
+            jobs.append((batch, None))
+            batch, size = [], 0
+    if batch:
+        jobs.append((batch, None))
+    return jobs
 
 
 async def _run(
-    argv: list[str],
-    folder: Path,
-    files: list[Path],
-    matches: _Matches,
-    *,
-    stdin: bytes | None = None,
+    argv: list[str], folder: Path, names: list[str], matches: _Matches, *, stdin: bytes | None
 ) -> None:
-    """One rg over ``files`` (or over ``stdin``, as the single file named), its output read as
+    """One rg over ``names`` (or over ``stdin``, as the single file named), its output read as
     it comes; the process is killed when enough matches came or the caller is cancelled."""
-    if not files and stdin is None:
-        return
-    if stdin is None:
-        args = ["--with-filename", "--", *(os.path.relpath(p, folder) for p in files)]
-    else:
-        args = ["--no-filename", "-"]
+    args = ["--with-filename", "--", *names] if stdin is None else ["--no-filename", "-"]
     proc = await asyncio.create_subprocess_exec(
         *argv,
         *args,
@@ -184,7 +180,7 @@ async def _run(
                 name, _, line = line.partition(b"\0")
                 matches.add(folder / os.fsdecode(name), line)
             else:
-                matches.add(files[0], line)
+                matches.add(folder / names[0], line)
         if matches.full:
             return
         errors = await proc.stderr.read()

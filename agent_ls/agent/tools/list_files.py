@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from agent_ls.agent.tools.base import (
@@ -15,7 +17,6 @@ from agent_ls.agent.tools.base import (
     string,
 )
 from agent_ls.agent.tools.files import workspace_files
-from agent_ls.files.walk import patterns
 
 LIST_LIMIT = 1000
 
@@ -26,17 +27,9 @@ async def list_files(ctx: ToolContext, tool_input: Mapping[str, Any]) -> ToolOut
         raise ToolError(f"{ctx.show(start)} is not a directory")
     pattern = string(tool_input, "pattern", required=False)
     limit = integer(tool_input, "limit", LIST_LIMIT, 1, LIST_LIMIT)
-    spec = patterns([pattern]) if pattern else None
-    listing = await workspace_files(ctx, start)
-    found: list[str] = []
-    more = False
-    for file in listing.files:
-        if spec is not None and not spec.match_file(file.path.relative_to(start).as_posix()):
-            continue
-        if len(found) == limit:
-            more = True
-            break
-        found.append(ctx.show(file.path))
+    listing = await workspace_files(ctx, start, pattern)
+    found = [ctx.show(Path(path)) for path in itertools.islice(listing.files, limit)]
+    more = len(listing.files) > limit
     if more:
         found.append(f"[more than {limit} files; narrow the pattern or the path]")
     if not listing.complete:
