@@ -11,16 +11,18 @@ from agent_ls.checkpoints.blobs import BlobStore
 from agent_ls.checkpoints.entries import UNKNOWN
 from agent_ls.checkpoints.scan import Scanner, Snapshot, stat_of
 from agent_ls.files.confine import confine, resolve_roots
+from agent_ls.files.regular import NotRegularFile, read_regular
 
 ReadBytes = Callable[[Path], bytes | None]
 """Current content of a path, None when absent. The service reads editor buffers first."""
 
 
 def read_disk(path: Path) -> bytes | None:
-    """The default reader: the file on disk, None if there is no file."""
+    """The default reader: the file on disk, None if there is no regular file (a FIFO is never
+    opened for reading: that would wait for a writer)."""
     try:
-        return path.read_bytes()
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return read_regular(path)
+    except (FileNotFoundError, NotADirectoryError, NotRegularFile):
         return None
 
 

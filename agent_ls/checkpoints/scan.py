@@ -23,10 +23,7 @@ from pathlib import Path
 from agent_ls.checkpoints.blobs import BlobStore
 from agent_ls.files.confine import resolve_roots
 from agent_ls.files.regular import read_regular
-from agent_ls.files.walk import walk
-
-Stat = tuple[int, int]
-"""(size, mtime_ns) of a regular file."""
+from agent_ls.files.walk import Stat, walk
 
 
 @dataclass(frozen=True)

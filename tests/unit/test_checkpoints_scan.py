@@ -199,3 +199,14 @@ def test_the_scan_stops_at_its_time_limit(root):
         (root / f"d{i}").mkdir()
     snapshot = scan([root], limits=ScanLimits(max_seconds=0))
     assert not snapshot.complete
+
+
+def test_fifos_are_neither_scanned_nor_read(root, blobs):
+    os.mkfifo(root / "pipe")
+    os.mkfifo(root / "src" / "pipe.py")
+    recorder = TurnRecorder(blobs, [root])
+    recorder.command_started()
+    (root / "src" / "app.py").write_text("changed\n")
+    changes = recorder.command_finished()
+    assert [Path(p).name for p in changes.modified] == ["app.py"] and changes.created == []
+    assert recorder.before_change(root / "pipe").endswith("/pipe")  # read as absent, at once
