@@ -4,6 +4,7 @@ the workspace's files as git sees them."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import stat
 import time
@@ -32,7 +33,7 @@ def existing(path: Path) -> os.stat_result | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     if stat.S_ISDIR(info.st_mode):
-        raise IsADirectoryError(0, "is a directory", str(path))
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
     if not stat.S_ISREG(info.st_mode):
         raise NotRegularFile(path, info.st_mode)
     return info
