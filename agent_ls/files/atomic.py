@@ -8,19 +8,20 @@ import secrets
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path | str, data: bytes, *, mode: int | None = None) -> None:
     """Replace a file's content so readers never see a torn file and a crash leaves either the
     old or the new content, never an empty file.
 
     The temp file sits beside the target (same file system, so the rename is atomic), is
-    fsynced before the rename, and takes the mode of the file it replaces (new files: 0666
-    minus the umask). Parent directories are created.
+    fsynced before the rename, and takes ``mode`` when given, else the mode of the file it
+    replaces (new files: 0666 minus the umask). Parent directories are created.
     """
     target = os.fspath(path)
-    try:
-        mode: int | None = os.stat(target).st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
+    if mode is None:
+        try:
+            mode = os.stat(target).st_mode & 0o7777
+        except FileNotFoundError:
+            mode = None
     folder, name = os.path.split(target)
     tmp = os.path.join(folder, f".{name[:180]}.agent-ls-{secrets.token_hex(4)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC

@@ -306,8 +306,10 @@ def test_the_atomic_writer_fsyncs_keeps_the_mode_and_leaves_no_temp_file(
     umask = os.umask(0)
     os.umask(umask)
     assert (root / "deep" / "new.txt").stat().st_mode & 0o777 == 0o666 & ~umask
-    assert len(synced) == 2
-    assert sorted(p.name for p in root.rglob("*")) == ["deep", "new.txt", "run.sh"]
+    write_atomic(root / "private", b"key\n", mode=0o600)
+    assert (root / "private").stat().st_mode & 0o777 == 0o600
+    assert len(synced) == 3
+    assert sorted(p.name for p in root.rglob("*")) == ["deep", "new.txt", "private", "run.sh"]
 
 
 async def test_a_path_with_a_lone_surrogate_is_refused_not_carried(root: Path) -> None:
