@@ -16,7 +16,7 @@ import pytest
 from tests.e2e.harness import connect
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.reliability.stall import stall_probe
-from tests.reliability.support import FAKE_KEY, record, scaled, server_pid
+from tests.reliability.support import FAKE_KEY, record, scaled, server_pid, session_files
 
 pytestmark = pytest.mark.reliability
 
@@ -108,6 +108,31 @@ async def test_a_catastrophic_regex_answers_at_once(tmp_path: Path) -> None:
     assert stall.longest_ms < 500, stall
     record("tools.catastrophic_regex_prompt_s", round(took, 2))
     record("tools.catastrophic_regex_longest_stall_ms", round(stall.longest_ms))
+
+
+async def test_a_name_that_is_not_utf8_goes_through_a_turn(tmp_path: Path) -> None:
+    """Listed, searched and stored: the session line encodes, the turn ends normally."""
+    workspace = tmp_path / "project"
+    workspace.mkdir()
+    (workspace / os.fsdecode(b"caf\xe9.txt")).write_text("needle\n")
+    calls = [
+        tool("list_files"),
+        tool("grep", pattern="needle"),
+        tool("write_file", path="a.txt", content="written in the same turn\n"),
+    ]
+    with FakeAnthropic() as api:
+        api.enqueue({"content": calls}, {"content": [{"type": "text", "text": "done"}]})
+        async with connect([workspace], tmp_path / "home", env=env_for(api)) as agent:
+            result = await agent.request("agent/session/prompt", {"prompt": "names"}, 30)
+            listed = await agent.request(
+                "agent/checkpoint/list", {"sessionId": result["sessionId"]}
+            )
+        results = tool_results(api)
+    assert result["stopReason"] == "end_turn"
+    assert results[:2] == ["caf\\xe9.txt", "caf\\xe9.txt:1:needle"]
+    assert len(listed["checkpoints"]) == 1
+    for path in session_files(tmp_path / "home"):
+        assert "caf\\\\xe9.txt" in path.read_text()
 
 
 async def test_a_large_tree_is_listed_and_searched_off_the_event_loop(tmp_path: Path) -> None:
