@@ -164,7 +164,9 @@ async def test_a_large_tree_is_listed_and_searched_off_the_event_loop(tmp_path: 
     assert len(results[0].splitlines()) == 11 and "more than 10 files" in results[0]
     assert results[1] == "pkg34/mod1234.py:1:VALUE_1234 = 1234"
     assert results[2].startswith("No matches")
-    assert stall.longest_ms < 500, stall
+    # the walk runs in a worker thread of the server; on a loaded machine that thread, holding
+    # the GIL while descheduled, can delay the loop for a while: a freeze is what this catches
+    assert stall.longest_ms < 1000, stall
     record("tools.large_tree_files", count)
     record("tools.large_tree_prompt_s", round(took, 2))
     record("tools.large_tree_longest_stall_ms", round(stall.longest_ms))
