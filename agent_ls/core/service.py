@@ -380,7 +380,7 @@ class AgentService:
         return editor_bytes(self.client, path)
 
     def checkpoints(self, session_id: str) -> list[dict[str, Any]]:
-        session = self.locate(session_id).store.load(session_id)
+        session = self.locate(session_id).store.checkpoint_view(session_id)  # not the whole file
         return [
             checkpoint_to_wire(session_id, s.to_json())
             for s in list_checkpoints(session, self._read_bytes)
