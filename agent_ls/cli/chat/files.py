@@ -1,52 +1,27 @@
-"""The workspace's files for @path completion: what git tracks or would track (.gitignore kept)."""
+"""The workspace's files for @path completion (the one walker: what git would show), and the
+@paths a prompt names, which go to the agent as context."""
 
 from __future__ import annotations
 
 import os
-import subprocess
+import time
 from pathlib import Path
 
-from agent_ls.gitignore import patterns
+from agent_ls.files.walk import walk
 
 LIMIT = 20_000  # a huge tree still completes at once; the rest is reachable by typing a path
+DEADLINE_S = 2.0  # completion must not hang on a slow disk
 
 
 def workspace_files(root: Path) -> list[str]:
-    """Relative paths under ``root``, ignoring what its .gitignore ignores."""
-    try:
-        listed = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=root,
-            capture_output=True,
-            timeout=5,
-            check=True,
-        ).stdout
-        return sorted(p for p in listed.decode(errors="replace").split("\0") if p)[:LIMIT]
-    except (OSError, subprocess.SubprocessError):
-        return _walk(root)
-
-
-def _walk(root: Path) -> list[str]:
-    """Not a git checkout: walk, skipping dot-folders and what the top .gitignore names."""
-    try:
-        ignore = patterns((root / ".gitignore").read_text(errors="replace").splitlines())
-    except OSError:
-        ignore = patterns([])
-    found: list[str] = []
-    for folder, dirs, names in os.walk(root):
-        rel = os.path.relpath(folder, root)
-        rel = "" if rel == "." else rel + "/"
-        dirs[:] = sorted(
-            d for d in dirs if not d.startswith(".") and not ignore.match_file(rel + d + "/")
-        )
-        found.extend(rel + n for n in sorted(names) if not ignore.match_file(rel + n))
-        if len(found) >= LIMIT:
-            break
-    return found[:LIMIT]
+    """Paths relative to ``root``, without what .gitignore ignores."""
+    found = walk(root, deadline=time.monotonic() + DEADLINE_S)
+    top = os.fspath(root)
+    return [os.path.relpath(path, top) for path in list(found.files)[:LIMIT]]
 
 
 def mentioned(root: Path, text: str) -> list[Path]:
-    """The files a prompt names as @path, which go to the agent as context."""
+    """The files a prompt names as @path, inside the workspace."""
     seen: list[Path] = []
     for word in text.split():
         if word.startswith("@") and len(word) > 1:

@@ -72,6 +72,7 @@ class Keyboard:
                 history=FileHistory(str(history)) if history else InMemoryHistory(),
                 completer=completer,
                 complete_while_typing=True,
+                complete_in_thread=True,  # the first @path walks the workspace
                 key_bindings=self._prompt_keys(),
                 enable_open_in_editor=True,
             )
