@@ -118,3 +118,21 @@ def test_the_session_picker_searches_and_resumes(tmp_path: Path) -> None:
         child.send("\r")
         child.expect("── older work ──")
         child.expect_exact("older work> ")
+
+
+def test_tab_completes_an_at_path_and_the_file_goes_as_context(tmp_path: Path) -> None:
+    workspace = tmp_path / "project"
+    workspace.mkdir()
+    (workspace / "notes.md").write_text("the secret word is pineapple\n")
+    with terminal_chat(tmp_path) as (child, api):
+        child.send("/he")
+        child.expect_exact("/help")  # the menu, as you type
+        child.send("\x15")  # Ctrl-U: clear the line
+        child.send("explain @not")
+        child.expect_exact("@notes.md")
+        child.send("\t please\r")  # Tab takes the completion
+        child.expect("attached: notes.md")
+        child.expect("context")
+        child.expect_exact(PROMPT)
+    sent = user_texts(api)[0]
+    assert "explain @notes.md please" in sent and "pineapple" in sent
