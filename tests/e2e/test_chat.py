@@ -109,3 +109,21 @@ def test_chat_without_key_still_browses_sessions(tmp_path: Path) -> None:
     assert "export ANTHROPIC_API_KEY" in out
     assert "an old question" in out
     assert "── an old question ──" in out
+
+
+def test_chat_model_switches_by_restarting_the_server_on_the_same_session(tmp_path: Path) -> None:
+    workspace = tmp_path / "project"
+    workspace.mkdir()
+    with FakeAnthropic() as api:
+        out = chat(
+            workspace,
+            tmp_path / "home",
+            ["first", "/model", "/model claude-test-2", "second", "/model", "/quit"],
+            {"ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": "k"},
+        )
+        models = [r["body"]["model"] for r in api.requests]
+        histories = [len(r["body"]["messages"]) for r in api.requests]
+    assert models[-1] == "claude-test-2" and models[0] != "claude-test-2"
+    assert histories == [1, 3]  # the same session continued after the restart
+    assert "Now using claude-test-2." in out
+    assert out.count("model: claude-test-2") == 1
