@@ -37,7 +37,7 @@ def test_ctrl_c_mid_stream_keeps_the_partial_and_the_prompt_works_at_once(
 ) -> None:
     with terminal_chat(tmp_path, SLOW) as (child, _api):
         child.send("tell me\r")
-        child.expect("partial answer")
+        child.expect("partial answer partial answer")
         child.sendintr()
         child.expect_exact("(cancelled)")
         child.expect_exact(PROMPT)

@@ -213,7 +213,9 @@ class Chat:
         else:
             self.say(f"The agent wants to: {call.get('title')}", "yellow")
         words = {"allow_once": "yes", "allow_always": "always", "reject_once": "no"}
-        menu = " / ".join(f"{words[k]} ({words[k][0]})" for k in words if k in by_kind)
+        menu = " / ".join(  # in the server's order
+            f"{words[o['kind']]} ({words[o['kind']][0]})" for o in options if o["kind"] in words
+        )
         try:
             while True:
                 answer = await self.keyboard.ask(f"{menu} / no, because … > ")
