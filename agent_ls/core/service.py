@@ -20,9 +20,9 @@ from urllib.parse import unquote, urlparse
 from agent_ls.agent.config import AgentConfig
 from agent_ls.agent.events import CheckpointCreated
 from agent_ls.agent.loop import TurnResult, run_turn
+from agent_ls.agent.permissions import Permissions
 from agent_ls.agent.providers import make_provider
 from agent_ls.agent.providers.base import Provider
-from agent_ls.agent.tools import Permissions
 from agent_ls.checkpoints import restore as restoring
 from agent_ls.checkpoints.blobs import BlobStore
 from agent_ls.checkpoints.diffs import file_diffs

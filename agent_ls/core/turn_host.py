@@ -15,7 +15,7 @@ from typing import Literal, Protocol
 
 from agent_ls.agent.events import AgentEvent, ToolCallStarted, UserMessage
 from agent_ls.agent.host import DirectHost
-from agent_ls.agent.tools import Permissions
+from agent_ls.agent.permissions import Permissions
 from agent_ls.checkpoints.recorder import TurnRecorder, read_disk
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ from agent_ls.agent.config import AgentConfig, load_config
 from agent_ls.agent.events import DiffContent
 from agent_ls.agent.host import DirectHost
 from agent_ls.agent.paths import ToolError, confine
+from agent_ls.agent.permissions import Permissions
 from agent_ls.agent.tools import (
     COMMAND_OUTPUT_HEAD,
-    Permissions,
     ToolContext,
     describe_call,
     execute,
