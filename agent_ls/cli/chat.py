@@ -22,6 +22,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.client import LanguageClient
 
 from agent_ls import __version__
+from agent_ls.agent import secrets
 from agent_ls.lsp import protocol
 from agent_ls.lsp.params import plain
 from agent_ls.sessions import layout
@@ -178,9 +179,20 @@ class Chat:
     async def start(self, session_id: str | None, new: bool) -> None:
         log_dir = layout.store_root() / "logs"
         log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        await self.client.start_io(
-            sys.executable, "-m", "agent_ls", "--log-file", str(log_dir / "chat-server.log")
-        )
+        env, secret_fd = secrets.handoff_env(os.environ)
+        try:
+            await self.client.start_io(
+                sys.executable,
+                "-m",
+                "agent_ls",
+                "--log-file",
+                str(log_dir / "chat-server.log"),
+                env=env,
+                pass_fds=() if secret_fd is None else (secret_fd,),
+            )
+        finally:
+            if secret_fd is not None:
+                os.close(secret_fd)
         folder = lsp.WorkspaceFolder(uri=self.workspace.as_uri(), name=self.workspace.name)
         await self.client.initialize_async(
             lsp.InitializeParams(
@@ -422,7 +434,7 @@ async def _main(args: argparse.Namespace) -> int:
         print(f"agent-ls chat: {workspace} is not a folder", file=sys.stderr)
         return 2
     chat = Chat(workspace)
-    needs_key = not os.environ.get("ANTHROPIC_API_KEY") and not os.environ.get("AGENT_LS_SCRIPT")
+    needs_key = not secrets.held("ANTHROPIC_API_KEY") and not os.environ.get("AGENT_LS_SCRIPT")
     if needs_key:
         chat.line(chat.style("33", NO_KEY))
     try:
