@@ -33,6 +33,7 @@ from agent_ls.checkpoints.listing import list_checkpoints
 from agent_ls.checkpoints.recorder import TurnRecorder
 from agent_ls.checkpoints.restore import Applier, DirectApplier
 from agent_ls.checkpoints.scan import Scanner
+from agent_ls.core.pending_provider import PendingProvider
 from agent_ls.core.turn_host import EditorPort, TurnHost, editor_bytes
 from agent_ls.lsp import protocol
 from agent_ls.sessions.errors import SessionBusy, SessionNotFound, StoreError
@@ -341,18 +342,15 @@ class AgentService:
             recorder=recorder,
             permissions=permissions,
         )
+        checkpoint: str | None = None
         try:
-            result = await run_turn(
-                await self.provider(), writer, blocks, host, self.config, permissions=permissions
-            )
-            checkpoint = None
-            files = recorder.finish()
-            if files:
-                entry = writer.append(
-                    checkpoint_entry(host.turn_id, files, user_entry_id=host.turn_id)
+            try:
+                provider = PendingProvider(self.provider())
+                result = await run_turn(
+                    provider, writer, blocks, host, self.config, permissions=permissions
                 )
-                checkpoint = protocol.checkpoint_id(session_id, entry["id"])
-                await host.emit(CheckpointCreated(new_checkpoint(session_id, entry, blocks)))
+            finally:  # whatever ended the turn, the files it changed get their checkpoint
+                checkpoint = await self._record_checkpoint(writer, host, recorder, blocks)
             await asyncio.to_thread(writer.sync)  # fsync off the loop: other requests go on
             return result, checkpoint
         except (OSError, sqlite3.Error, StoreError) as exc:
@@ -360,11 +358,28 @@ class AgentService:
             log.error("session %s: storage failed during a turn: %s", session_id, exc)
             message = f"The session could not be saved: {exc}. Free disk space or check "
             message += "that the session store is writable, then prompt again."
-            return TurnResult("error", None, {}, message), None
+            return TurnResult("error", None, {}, message), checkpoint
+        except Exception as exc:
+            log.exception("session %s: the turn failed", session_id)
+            message = f"The turn stopped on an internal error ({type(exc).__name__}: {exc}). "
+            message += "The files it changed are in its checkpoint; the server log has details."
+            return TurnResult("error", None, {}, message), checkpoint
         finally:
             writer.close()
             self.turns.pop(session_id, None)
             self._touched(folder)
+
+    async def _record_checkpoint(
+        self, writer: Any, host: TurnHost, recorder: TurnRecorder, blocks: list[dict[str, Any]]
+    ) -> str | None:
+        """Append the checkpoint entry of the files the turn changed (None if it changed none)."""
+        files = recorder.finish()
+        if not files:
+            return None
+        session_id = writer.session.session_id
+        entry = writer.append(checkpoint_entry(host.turn_id, files, user_entry_id=host.turn_id))
+        await host.emit(CheckpointCreated(new_checkpoint(session_id, entry, blocks)))
+        return protocol.checkpoint_id(session_id, entry["id"])
 
     def cancel(self, session_id: str) -> bool:
         """Cancel a running turn; False when none runs (a late cancel is not an error)."""
