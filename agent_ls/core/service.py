@@ -366,6 +366,7 @@ class AgentService:
             return TurnResult("error", None, {}, message), checkpoint
         finally:
             writer.close()
+            recorder.release()
             self.turns.pop(session_id, None)
             self._touched(folder)
 

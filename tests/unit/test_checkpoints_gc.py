@@ -97,3 +97,42 @@ def test_stale_temp_files_are_removed(store):
     os.utime(tmp, (LONG_AGO, LONG_AGO))
     collect(store.dir)
     assert not tmp.exists()
+
+
+def collect_elsewhere(store: SessionStore) -> None:
+    """`collect` as `agent-ls sessions purge` runs it: in another process."""
+    import subprocess
+    import sys
+
+    code = f"from agent_ls.checkpoints import collect; collect(__import__('pathlib').Path({str(store.dir)!r}))"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_running_turn_pins_its_blobs_against_other_processes_whatever_their_age(store):
+    blobs = BlobStore(store.dir / "blobs")
+    path = store.workspace / "long.txt"
+    path.write_bytes(b"before a turn that waits overnight")
+    recorder = TurnRecorder(blobs, [store.workspace])
+    recorder.before_change(path)
+    [before] = recorder.pinned()
+    age_all(blobs)  # the turn has waited past the grace period
+
+    collect_elsewhere(store)
+    assert blobs.get(before) == b"before a turn that waits overnight"
+
+    recorder.release()  # the turn ended without a checkpoint naming it
+    collect_elsewhere(store)
+    assert not blobs.has(before)
+    assert list((store.dir / "pins").iterdir()) == []
+
+
+def test_a_pin_whose_turn_died_is_stale(store):
+    blobs = BlobStore(store.dir / "blobs")
+    sha = blobs.put(b"left by a crashed turn")
+    age_all(blobs)
+    pins = store.dir / "pins"
+    pins.mkdir(mode=0o700)
+    (pins / "12345-dead.pin").write_text(sha + "\n")  # nobody holds its lock
+    collect(store.dir)
+    assert not blobs.has(sha)
+    assert list(pins.iterdir()) == []
