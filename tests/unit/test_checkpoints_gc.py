@@ -104,8 +104,9 @@ def collect_elsewhere(store: SessionStore) -> None:
     import subprocess
     import sys
 
-    code = f"from agent_ls.checkpoints import collect; collect(__import__('pathlib').Path({str(store.dir)!r}))"
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    code = "import sys, pathlib; from agent_ls.checkpoints import collect; "
+    code += "collect(pathlib.Path(sys.argv[1]))"
+    subprocess.run([sys.executable, "-c", code, str(store.dir)], check=True, timeout=60)
 
 
 def test_a_running_turn_pins_its_blobs_against_other_processes_whatever_their_age(store):
