@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlparse
 from agent_ls.agent.config import AgentConfig
 from agent_ls.agent.events import CheckpointCreated
 from agent_ls.agent.loop import TurnResult, run_turn
-from agent_ls.agent.permissions import Permissions
+from agent_ls.agent.permissions import Permissions, Rule
 from agent_ls.agent.providers import make_provider
 from agent_ls.agent.providers.base import Provider
 from agent_ls.checkpoints import restore as restoring
@@ -389,6 +389,19 @@ class AgentService:
             return False
         task.cancel()
         return True
+
+    # -- remembered permissions ----------------------------------------------------------------
+
+    def permission_rules(self, session_id: str) -> list[Rule]:
+        """The "always" answers remembered for a session (in this server, until it exits)."""
+        self.locate(session_id)
+        permissions = self.permissions.get(session_id)
+        return permissions.rules() if permissions else []
+
+    def revoke_permission(self, session_id: str, rule_id: str) -> bool:
+        self.locate(session_id)
+        permissions = self.permissions.get(session_id)
+        return permissions is not None and permissions.revoke(rule_id)
 
     # -- checkpoints -----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from agent_ls.agent.events import AgentEvent, TextChunk, ThoughtChunk, ToolCallStarted
+from agent_ls.agent.permissions import prompt_options, prompt_text
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
 from agent_ls.core.turn_host import PermissionAnswer
 from agent_ls.lsp import protocol
@@ -30,13 +31,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SYNC_TIMEOUT = 2.0
 COALESCE_SECONDS = 0.016
-
-PERMISSION_OPTIONS: list[dict[str, str]] = [
-    {"optionId": "allow_once", "name": "Allow once", "kind": "allow_once"},
-    {"optionId": "allow_always", "name": "Always allow", "kind": "allow_always"},
-    {"optionId": "reject_once", "name": "Reject", "kind": "reject_once"},
-    {"optionId": "reject_always", "name": "Always reject", "kind": "reject_always"},
-]
 
 
 class LspEditor:
@@ -150,7 +144,7 @@ class LspEditor:
                 "toolKind": call.kind,
                 "rawInput": call.raw_input,
             },
-            "options": PERMISSION_OPTIONS,
+            "options": prompt_options(call),
         }
         reply = plain(
             await asyncio.shield(
@@ -158,19 +152,20 @@ class LspEditor:
             )
         )
         outcome = (reply or {}).get("outcome") or {}
-        for option in PERMISSION_OPTIONS:
+        for option in prompt_options(call):
             if outcome.get("optionId") == option["optionId"]:
                 return option["kind"]  # type: ignore[return-value]
         return "reject_once"
 
     async def _ask_message(self, call: ToolCallStarted) -> PermissionAnswer:
+        options = prompt_options(call)
         params = lsp.ShowMessageRequestParams(
             type=lsp.MessageType.Warning,
-            message=f"The agent wants to run: {call.title}",
-            actions=[lsp.MessageActionItem(title=o["name"]) for o in PERMISSION_OPTIONS],
+            message=prompt_text(call),
+            actions=[lsp.MessageActionItem(title=o["name"]) for o in options],
         )
         chosen = await asyncio.shield(self.server.window_show_message_request_async(params))
-        for option in PERMISSION_OPTIONS:
+        for option in options:
             if chosen is not None and chosen.title == option["name"]:
                 return option["kind"]  # type: ignore[return-value]
         return "reject_once"

@@ -27,6 +27,8 @@ SESSION_PROMPT = "agent/session/prompt"
 CHECKPOINT_LIST = "agent/checkpoint/list"
 CHECKPOINT_DIFF = "agent/checkpoint/diff"
 CHECKPOINT_RESTORE = "agent/checkpoint/restore"
+PERMISSIONS_LIST = "agent/permissions/list"
+PERMISSIONS_REVOKE = "agent/permissions/revoke"
 
 # Notifications.
 SESSION_CANCEL = "agent/session/cancel"  # client → server
@@ -46,6 +48,7 @@ CHECKPOINT_NOT_FOUND = -32005
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CHECKPOINT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_-]{1,64}$")
+_RULE_ID = re.compile(r"^[0-9a-f]{16}$")
 MAX_LIMIT = 1000
 MAX_NAME = 200
 
@@ -63,6 +66,13 @@ def _entry_id(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> Non
 def _checkpoint_id(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
     if not _CHECKPOINT_ID.match(value):
         raise ValueError(f"{_wire(attribute)}: not a checkpoint id (SESSION:ENTRY)")
+
+
+def _rule_id(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not _RULE_ID.match(value):
+        raise ValueError(
+            f"{_wire(attribute)}: not a rule id (16 hex digits from agent/permissions/list)"
+        )
 
 
 def _limit(_: Any, attribute: attrs.Attribute[Any], value: int) -> None:
@@ -187,6 +197,12 @@ class CheckpointRestoreParams:
     force: bool = False
 
 
+@attrs.define
+class RevokeParams:
+    session_id: str = attrs.field(validator=_session_id)
+    rule_id: str = attrs.field(validator=_rule_id)
+
+
 PARAMS: dict[str, type[Any]] = {
     SESSION_LIST: ListParams,
     SESSION_NEW: NewParams,
@@ -201,6 +217,8 @@ PARAMS: dict[str, type[Any]] = {
     CHECKPOINT_LIST: SessionParams,
     CHECKPOINT_DIFF: CheckpointDiffParams,
     CHECKPOINT_RESTORE: CheckpointRestoreParams,
+    PERMISSIONS_LIST: SessionParams,
+    PERMISSIONS_REVOKE: RevokeParams,
 }
 
 
@@ -293,8 +311,22 @@ def agent_capabilities(providers: list[str]) -> dict[str, Any]:
         "version": PROTOCOL_VERSION,
         "sessions": {"fork": True, "rewind": True, "delete": True, "rename": True, "search": True},
         "checkpoints": {"restoreScopes": ["files", "conversation", "both"], "undo": True},
+        "permissions": {"list": True, "revoke": True},
         "providers": providers,
     }
+
+
+def rule_to_wire(rule: Any) -> dict[str, Any]:
+    """A remembered permission rule, as `agent/permissions/list` returns it."""
+    out = {
+        "ruleId": rule.rule_id,
+        "toolKind": rule.kind,
+        "decision": rule.decision,
+        "description": rule.description,
+    }
+    if rule.command is not None:
+        out["command"] = rule.command
+    return out
 
 
 def _tool_content(item: Any) -> dict[str, Any]:

@@ -299,6 +299,15 @@ def create_server() -> AgentServer:
             p.checkpoint_id, scope=p.scope, dry_run=p.dry_run, force=p.force
         )
 
+    @handle(server, protocol.PERMISSIONS_LIST)
+    def permissions_list(p: protocol.SessionParams) -> dict[str, Any]:
+        rules = server.service.permission_rules(p.session_id)
+        return {"rules": [protocol.rule_to_wire(r) for r in rules]}
+
+    @handle(server, protocol.PERMISSIONS_REVOKE)
+    def permissions_revoke(p: protocol.RevokeParams) -> dict[str, Any]:
+        return {"revoked": server.service.revoke_permission(p.session_id, p.rule_id)}
+
     return server
 
 
