@@ -101,7 +101,8 @@ async def test_always_allow_is_scoped_listed_and_revocable(workspace: Path, tmp_
             revoke = {"sessionId": sid, "ruleId": rule["ruleId"]}
             assert await agent.request("agent/permissions/revoke", revoke) == {"revoked": True}
             assert await agent.request("agent/permissions/revoke", revoke) == {"revoked": False}
-            assert (await agent.request("agent/permissions/list", {"sessionId": sid}))["rules"] == []
+            listed = await agent.request("agent/permissions/list", {"sessionId": sid})
+            assert listed["rules"] == []
             await agent.request("agent/session/prompt", prompt, 60)
             assert asked == ["echo allowed", "touch PWNED", "echo allowed"]
 
