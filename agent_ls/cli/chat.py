@@ -33,6 +33,7 @@ HELP = """commands:
   /fork              fork this session                  /delete        delete this session (trash)
   /checkpoints       list this session's checkpoints    /revert [N]    revert turn N (default: last)
   /undo              undo the last revert               /cancel        cancel (or press Ctrl-C)
+  /permissions       remembered "always" answers        /permissions revoke N   forget one
   /help              this text                          /quit          leave (or Ctrl-D)
 anything else is sent to the agent."""
 
@@ -162,7 +163,12 @@ class Chat:
     async def ask_permission(self, params: dict[str, Any]) -> dict[str, Any]:
         call = params["toolCall"]
         options = params["options"]
-        self.line(self.style("33", f"The agent wants to run: {call.get('title')}"))
+        command = (call.get("rawInput") or {}).get("command")
+        if isinstance(command, str):  # the whole command, never the title's shortened one
+            self.line(self.style("33", "The agent wants to run this command:"))
+            self.line(command)
+        else:
+            self.line(self.style("33", f"The agent wants to: {call.get('title')}"))
         keys = {"allow_once": "y", "allow_always": "a", "reject_once": "n", "reject_always": "N"}
         menu = "  ".join(f"[{keys.get(o['kind'], '?')}] {o['name']}" for o in options)
         answer = await self.read_line(f"{menu} > ")
@@ -321,6 +327,8 @@ class Chat:
             await self.list_checkpoints(sid)
         elif name == "revert" and sid:
             await self.revert(sid, arg)
+        elif name == "permissions" and sid:
+            await self.permissions(sid, arg)
         elif name == "undo":
             await self.undo()
         elif name == "cancel":
@@ -328,6 +336,26 @@ class Chat:
         else:
             self.line(f"unknown or incomplete command: {line} (/help lists them)")
         return True
+
+    async def permissions(self, sid: str, arg: str) -> None:
+        """/permissions lists the remembered answers; /permissions revoke N forgets one."""
+        rules = (await self.request(protocol.PERMISSIONS_LIST, {"sessionId": sid}))["rules"]
+        words = arg.split()
+        if words[:1] == ["revoke"]:
+            if len(words) != 2 or not words[1].isdigit() or not 0 < int(words[1]) <= len(rules):
+                self.line(f"/permissions revoke N, with N from 1 to {len(rules)}")
+                return
+            rule = rules[int(words[1]) - 1]
+            revoke = {"sessionId": sid, "ruleId": rule["ruleId"]}
+            await self.request(protocol.PERMISSIONS_REVOKE, revoke)
+            self.line(f"Revoked: {rule['description']}")
+            return
+        if not rules:
+            self.line("No remembered permissions in this session.")
+            return
+        for number, rule in enumerate(rules, 1):
+            self.line(f"{number}. {rule['description']}")
+        self.line("/permissions revoke N forgets one: the agent asks again next time.")
 
     def _pick(self, arg: str) -> str:
         if arg.isdigit() and 0 < int(arg) <= len(self.listed):
