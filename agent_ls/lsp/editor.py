@@ -20,7 +20,7 @@ from lsprotocol import types as lsp
 from agent_ls.agent.events import AgentEvent, TextChunk, ThoughtChunk, ToolCallStarted
 from agent_ls.agent.permissions import prompt_options, prompt_text
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
-from agent_ls.core.turn_host import PermissionAnswer
+from agent_ls.core.turn_host import EditRefused, PermissionAnswer
 from agent_ls.lsp import protocol
 from agent_ls.lsp.params import plain
 
@@ -86,22 +86,32 @@ class LspEditor:
         params = lsp.ApplyWorkspaceEditParams(
             edit=lsp.WorkspaceEdit(document_changes=edits), label=label
         )
+        return await self._applied(params) is None
+
+    async def _applied(self, params: lsp.ApplyWorkspaceEditParams) -> str | None:
+        """None when the client applied the edit, else why not."""
         try:
             # shield: pygls 2.1.1 raises on a late reply to a cancelled request (#621)
             result = await asyncio.shield(self.server.workspace_apply_edit_async(params))
-        except Exception as exc:  # the client refused or failed: fall back to a direct write
+        except Exception as exc:
             log.warning("workspace/applyEdit failed: %s", exc)
-            return False
+            return f"the editor failed to apply it ({exc})"
         if not result.applied:
             log.warning("workspace/applyEdit not applied: %s", result.failure_reason)
-        return bool(result.applied)
+            return f"the editor refused it ({result.failure_reason or 'no reason given'})"
+        return None
 
     async def apply_text(self, path: Path, text: str) -> bool:
         doc = self.document(path)
         if doc is None or not self.can_apply_edit:
             return False
-        if not await self._apply([self._replace_all(doc, text)], f"Agent: edit {path.name}"):
-            return False
+        params = lsp.ApplyWorkspaceEditParams(
+            edit=lsp.WorkspaceEdit(document_changes=[self._replace_all(doc, text)]),
+            label=f"Agent: edit {path.name}",
+        )
+        refused = await self._applied(params)
+        if refused is not None:
+            raise EditRefused(f"{path.name} is open in the editor and {refused}; it is unchanged")
         await self._synced(path, text)
         return True
 
