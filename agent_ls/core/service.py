@@ -33,6 +33,7 @@ from agent_ls.checkpoints.listing import list_checkpoints
 from agent_ls.checkpoints.recorder import TurnRecorder
 from agent_ls.checkpoints.restore import Applier, DirectApplier
 from agent_ls.checkpoints.scan import Scanner
+from agent_ls.core.attachments import attachment_text
 from agent_ls.core.pending_provider import PendingProvider
 from agent_ls.core.turn_host import EditorPort, TurnHost, editor_bytes
 from agent_ls.lsp import protocol
@@ -259,10 +260,11 @@ class AgentService:
             self._provider = asyncio.ensure_future(asyncio.to_thread(make_provider, self.config))
         return self._provider
 
-    def prompt_blocks(
+    async def prompt_blocks(
         self, prompt: str | list[dict[str, Any]], context: list[protocol.ContextRef] | None
     ) -> list[dict[str, Any]]:
-        """The user message: the prompt, then each attached file or selection as text."""
+        """The user message: the prompt, then each attached file or selection as text (capped,
+        read in a worker thread: an attachment may be large, or not a regular file)."""
         blocks = [{"type": "text", "text": prompt}] if isinstance(prompt, str) else []
         for block in [] if isinstance(prompt, str) else prompt:
             if block["type"] == "text":
@@ -270,25 +272,17 @@ class AgentService:
             else:  # resource_link: name the file; the agent reads it with its tools
                 blocks.append({"type": "text", "text": f"Attached file: {block['uri']}"})
         for ref in context or []:
-            blocks.append({"type": "text", "text": self._context_text(ref)})
+            path = uri_to_path(ref.uri)
+            lines = None
+            if ref.range is not None:
+                start, end = ref.range.start.line, ref.range.end.line
+                if ref.range.end.character == 0 and end > start:
+                    end -= 1
+                lines = (start, end)
+            buffer = self.client.buffer_text(path)
+            text = await asyncio.to_thread(attachment_text, path, buffer, lines)
+            blocks.append({"type": "text", "text": text})
         return blocks
-
-    def _context_text(self, ref: protocol.ContextRef) -> str:
-        path = uri_to_path(ref.uri)
-        text = self.client.buffer_text(path)
-        if text is None:
-            try:
-                text = path.read_text(encoding="utf-8", errors="replace")
-            except OSError as exc:
-                return f"Attached file {path}: unreadable ({exc.strerror})"
-        if ref.range is None:
-            return f"Attached file {path}:\n```\n{text}\n```"
-        lines = text.splitlines()
-        start, end = ref.range.start.line, ref.range.end.line
-        if ref.range.end.character == 0 and end > start:
-            end -= 1
-        picked = "\n".join(lines[start : end + 1])
-        return f"Selection from {path} (lines {start + 1}-{end + 1}):\n```\n{picked}\n```"
 
     def prompt_target(self, session_id: str | None) -> str:
         """The session a prompt goes to: the one named, else the active one, else a new one."""
@@ -310,7 +304,7 @@ class AgentService:
         """
         folder = self.locate(session_id)
         self._not_running(session_id)
-        blocks = self.prompt_blocks(prompt, context)
+        blocks = await self.prompt_blocks(prompt, context)
         writer = folder.store.writer(session_id)
         self.active = session_id
         task = asyncio.ensure_future(self._turn(folder, writer, blocks))
