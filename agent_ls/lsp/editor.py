@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SYNC_TIMEOUT = 2.0
+RESTORE_EDIT_TIMEOUT = 30.0
 COALESCE_SECONDS = 0.016
 
 
@@ -274,10 +275,15 @@ class ChunkCoalescer:
 
 
 class EditorApplier:
-    """A restore's writes: open buffers in one labelled applyEdit (undoable), the rest on disk."""
+    """A restore's writes: open buffers in one labelled applyEdit (undoable), the rest on disk.
 
-    def __init__(self, editor: LspEditor) -> None:
+    An editor that does not answer the applyEdit within `timeout` seconds fails those files
+    with a sentence instead of holding the restore (and the session) forever.
+    """
+
+    def __init__(self, editor: LspEditor, timeout: float = RESTORE_EDIT_TIMEOUT) -> None:
         self.editor = editor
+        self.timeout = timeout
 
     async def apply(self, changes: Sequence[FileChange], label: str) -> list[bool | str]:
         results: list[bool | str] = [False] * len(changes)
@@ -293,7 +299,16 @@ class EditorApplier:
             else:
                 on_disk.append(i)
         if edits:
-            applied: bool | str = await self.editor._apply(edits, label) or "the editor refused it"
+            try:
+                applied: bool | str = await asyncio.wait_for(
+                    self.editor._apply(edits, label), self.timeout
+                )
+            except TimeoutError:
+                applied = (
+                    f"the editor did not answer the edit within {self.timeout:.0f} s; "
+                    "check the file (the restore's undo checkpoint holds what it had), then retry"
+                )
+            applied = applied or "the editor refused it"
             for i in in_editor:
                 results[i] = applied
                 if applied is True:
