@@ -356,7 +356,7 @@ class AgentService:
         except Exception as exc:
             log.exception("session %s: the turn failed", session_id)
             message = f"The turn stopped on an internal error ({type(exc).__name__}: {exc}). "
-            message += "The files it changed are in its checkpoint; the server log has details."
+            message += "Any files it changed are in its checkpoint; the server log has details."
             return TurnResult("error", None, {}, message), checkpoint
         finally:
             writer.close()
