@@ -117,6 +117,6 @@ async def test_always_allow_is_scoped_listed_and_revocable(workspace: Path, tmp_
                 error = await agent.error(method, params)
                 assert error.code == INVALID_PARAMS, (method, params, error)
             missing = await agent.error("agent/permissions/list", {"sessionId": "nosuchsession"})
-            assert missing.code == -32001
+            assert missing.code == -32010  # session_not_found
     assert json.dumps(asked).count("PWNED") == 1
     record("stall: permission prompts, always-allow (ms)", round(stall.longest_ms))

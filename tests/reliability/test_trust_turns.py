@@ -13,7 +13,7 @@ import pytest
 
 from agent_ls.agent.config import AgentConfig
 from agent_ls.agent.providers import make_provider
-from agent_ls.core import service as service_module
+from agent_ls.core import prompting as prompting_module
 from agent_ls.core.service import AgentService
 from tests.e2e.harness import connect
 from tests.fakes.anthropic_server import FakeAnthropic
@@ -60,16 +60,16 @@ async def test_cancel_while_the_provider_is_built(
         assert release.wait(10)
         return make_provider(config)
 
-    monkeypatch.setattr(service_module, "make_provider", slow_build)
+    monkeypatch.setattr(prompting_module, "make_provider", slow_build)
     service = service_for(workspace, tmp_path / "home", [text("first"), text("second")])
-    sid = service.new_session(name=None, workspace=None).session_id
-    first = asyncio.ensure_future(service.prompt(sid, "cancel me"))
+    sid = service.sessions.new(name=None, workspace=None).session_id
+    first = asyncio.ensure_future(service.prompting.prompt(sid, "cancel me"))
     await asyncio.sleep(0.05)
-    assert service.cancel(sid)
-    result, _ = await asyncio.wait_for(first, 5)
+    assert service.prompting.cancel(sid)
+    result = (await asyncio.wait_for(first, 5)).result
     assert result.stop_reason == "cancelled"
     release.set()
-    second, _ = await asyncio.wait_for(service.prompt(sid, "and now"), 10)
+    second = (await asyncio.wait_for(service.prompting.prompt(sid, "and now"), 10)).result
     assert second.stop_reason == "end_turn", second.error
     entries = check_file(session_files(tmp_path / "home")[0])
     users = [e for e in entries if e.get("role") == "user"]
@@ -114,9 +114,10 @@ async def test_internal_failure_keeps_the_checkpoint(tmp_path: Path) -> None:
             failed.append(name)
             raise RuntimeError("the update could not be sent")
 
-    service.client.send_update = send_update  # type: ignore[method-assign]
-    sid = service.new_session(name=None, workspace=None).session_id
-    result, checkpoint = await service.prompt(sid, "write it")
+    service.editor.send_update = send_update  # type: ignore[method-assign]
+    sid = service.sessions.new(name=None, workspace=None).session_id
+    outcome = await service.prompting.prompt(sid, "write it")
+    result, checkpoint = outcome.result, outcome.checkpoint
     assert failed
     assert (workspace / "made.txt").read_text() == "made\n"
     assert result.stop_reason == "error"
@@ -126,4 +127,4 @@ async def test_internal_failure_keeps_the_checkpoint(tmp_path: Path) -> None:
     assert [(f["path"], f["before"]) for f in entry["files"]] == [
         ((workspace / "made.txt").resolve().as_posix(), None)
     ]
-    assert checkpoint is not None and checkpoint.endswith(entry["id"])
+    assert checkpoint is not None and checkpoint.checkpoint_id == entry["id"]

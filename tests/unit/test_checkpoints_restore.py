@@ -388,7 +388,7 @@ async def test_an_unanswered_apply_edit_times_out_with_a_sentence(ws):
     timeout, a file that is not open is still restored on disk."""
     import asyncio
 
-    from agent_ls.lsp.editor import EditorApplier
+    from agent_ls.lsp.adapter import EditorApplier
 
     class SilentEditor:
         roots = (ws.root,)

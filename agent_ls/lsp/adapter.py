@@ -1,4 +1,5 @@
-"""The editor as the service sees it, over LSP: buffers, applyEdit, permission, updates, progress.
+"""The LSP adapter: the core's editor port over LSP (buffers, applyEdit, permission, updates,
+progress).
 
 Open documents are edited through `workspace/applyEdit` so the change lands in the buffer and the
 editor's undo works; files that are not open are written directly, so the disk (what the agent's
@@ -20,7 +21,8 @@ from lsprotocol import types as lsp
 from agent_ls.agent.events import AgentEvent, TextChunk, ThoughtChunk, ToolCallStarted
 from agent_ls.agent.permissions import prompt_options, prompt_text
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
-from agent_ls.core.turn_host import EditRefused, PermissionAnswer
+from agent_ls.core.port import PermissionAnswer
+from agent_ls.core.turn_host import EditRefused
 from agent_ls.lsp import protocol
 from agent_ls.lsp.params import plain
 
@@ -34,8 +36,8 @@ RESTORE_EDIT_TIMEOUT = 30.0
 COALESCE_SECONDS = 0.016
 
 
-class LspEditor:
-    """Implements the service's ClientPort on a pygls server."""
+class LspAdapter:
+    """Implements the core's `EditorPort` on a pygls server."""
 
     def __init__(self, server: LanguageServer, *, permission_ui: bool = False) -> None:
         self.server = server
@@ -147,26 +149,13 @@ class LspEditor:
             return "reject_once"
 
     async def _ask_panel(self, session_id: str, call: ToolCallStarted) -> PermissionAnswer:
-        params = {
-            "sessionId": session_id,
-            "toolCall": {
-                "toolCallId": call.tool_call_id,
-                "title": call.title,
-                "toolKind": call.kind,
-                "rawInput": call.raw_input,
-            },
-            "options": prompt_options(call),
-        }
+        params = protocol.permission_request(session_id, call)
         reply = plain(
             await asyncio.shield(
                 self.server.protocol.send_request_async(protocol.REQUEST_PERMISSION, params)
             )
         )
-        outcome = (reply or {}).get("outcome") or {}
-        for option in prompt_options(call):
-            if outcome.get("optionId") == option["optionId"]:
-                return option["kind"]  # type: ignore[return-value]
-        return "reject_once"
+        return protocol.permission_choice(reply) or "reject_once"  # type: ignore[return-value]
 
     async def _ask_message(self, call: ToolCallStarted) -> PermissionAnswer:
         options = prompt_options(call)
@@ -191,12 +180,9 @@ class LspEditor:
         self._notify(session_id, turn_id, event)
 
     def _notify(self, session_id: str, turn_id: str, event: AgentEvent) -> None:
-        update = protocol.event_to_update(event)
-        if update is not None:
-            self.server.protocol.notify(
-                protocol.SESSION_UPDATE,
-                {"sessionId": session_id, "turnId": turn_id, "update": update},
-            )
+        params = protocol.update_to_wire(session_id, turn_id, event)
+        if params is not None:
+            self.server.protocol.notify(protocol.SESSION_UPDATE, params)
 
     def list_changed(self) -> None:
         self.server.protocol.notify(protocol.SESSION_LIST_CHANGED, {})
@@ -275,13 +261,9 @@ class ChunkCoalescer:
 
 
 class EditorApplier:
-    """A restore's writes: open buffers in one labelled applyEdit (undoable), the rest on disk.
+    """A restore's writes: open buffers in one labelled applyEdit (undoable), the rest on disk."""
 
-    An editor that does not answer the applyEdit within `timeout` seconds fails those files
-    with a sentence instead of holding the restore (and the session) forever.
-    """
-
-    def __init__(self, editor: LspEditor, timeout: float = RESTORE_EDIT_TIMEOUT) -> None:
+    def __init__(self, editor: LspAdapter, timeout: float = RESTORE_EDIT_TIMEOUT) -> None:
         self.editor = editor
         self.timeout = timeout
 
