@@ -99,6 +99,10 @@ function M.checkpoints()
   checkpoints().pick()
 end
 
+function M.permissions()
+  require("agent_ls.permission").manage()
+end
+
 function M.diff(checkpoint_id, uri)
   checkpoints().diff(checkpoint_id, uri)
 end
@@ -172,6 +176,9 @@ local function create_commands()
   cmd("AgentCheckpoints", function()
     M.checkpoints()
   end, { desc = "agent_ls: list checkpoints; the chosen one opens as a diff" })
+  cmd("AgentPermissions", function()
+    M.permissions()
+  end, { desc = "agent_ls: list remembered permissions; the chosen one is revoked" })
   cmd("AgentRevert", function(a)
     local checkpoint, scope = a.fargs[1], a.fargs[2]
     if checkpoint == "files" or checkpoint == "conversation" or checkpoint == "both" then

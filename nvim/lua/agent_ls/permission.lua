@@ -71,4 +71,40 @@ function M.handle(params, ctx)
   return outcome(choice)
 end
 
+--- :AgentPermissions — the "always" answers remembered for the active session; the chosen one
+--- is revoked (agent/permissions/revoke), so the server asks again next time.
+function M.manage()
+  local client = require("agent_ls.client")
+  client.with_client(function(c)
+    local s = require("agent_ls.state").get(c.id)
+    if not s.active then
+      util.warn("no active session (:AgentNew or :AgentSessions)")
+      return
+    end
+    local sid = s.active.sessionId
+    client.call(c, "agent/permissions/list", { sessionId = sid }, function(res)
+      local rules = util.denull(res.rules) or {}
+      if #rules == 0 then
+        util.notify("no remembered permissions in this session")
+        return
+      end
+      vim.ui.select(rules, {
+        prompt = "Remembered permissions (pick one to revoke)",
+        kind = "agent_ls_permission_rule",
+        format_item = function(rule)
+          return rule.description
+        end,
+      }, function(choice)
+        if not choice then
+          return
+        end
+        local params = { sessionId = sid, ruleId = choice.ruleId }
+        client.call(c, "agent/permissions/revoke", params, function()
+          util.notify("revoked: " .. choice.description)
+        end)
+      end)
+    end)
+  end)
+end
+
 return M
