@@ -80,7 +80,9 @@ H.test("a streamed turn renders as You / Agent sections, tools update in place",
     "",
     "",
     "## You",
+    "```text",
     "fix it",
+    "```",
     "",
     "## Agent",
     "> let me",
@@ -94,7 +96,7 @@ H.test("a streamed turn renders as You / Agent sections, tools update in place",
     "Done.",
     "",
     "- ✗ Run `false` · failed: exit 1",
-    "- ✓ checkpoint s1:e9 · 1 file changed",
+    "- ✓ checkpoint e9: 1 file",
     "",
     "_(turn ended: cancelled)_",
   }, "\n"), "transcript")
@@ -145,7 +147,9 @@ H.test("a transcript from switch renders user, assistant, tool and checkpoint it
     "",
     "",
     "## You",
+    "```text",
     "hello there",
+    "```",
     "",
     "## Agent",
     "Hi.",
@@ -154,7 +158,7 @@ H.test("a transcript from switch renders user, assistant, tool and checkpoint it
     "",
     "Ok.",
     "",
-    "- ✓ checkpoint s2:a5 · 1 file changed",
+    "- ✓ checkpoint a5: 1 file",
   }, "\n"), "transcript")
 end)
 
@@ -178,6 +182,87 @@ H.test("the chat repairs a deleted separator", function()
   end
   update({ kind = "agent_message_chunk", content = { type = "text", text = " more" } })
   H.contains(H.text(buf), "──── prompt", "separator back")
+end)
+
+--- Captures at (row, col) of the chat buffer, after a full parse (injections included).
+local function captures(buf, row, col)
+  vim.treesitter.get_parser(buf):parse(true)
+  return vim.treesitter.get_captures_at_pos(buf, row, col)
+end
+
+local function find_row(buf, text)
+  for i, l in ipairs(H.lines(buf)) do
+    if l == text then
+      return i - 1
+    end
+  end
+  H.fail(text .. " not in the chat")
+end
+
+H.test("the user's prompt is shown literally: no markdown conceal on it", function()
+  chat.load(CID, { sessionId = "s3" }, {
+    { entryId = "u1", kind = "user", content = { { type = "text", text = "Add a __str__ and *stars*\nuse ```code```" } } },
+    { entryId = "u2", kind = "assistant", content = { { type = "text", text = "Made **it** bold." } } },
+  }, false)
+  local buf = chat.get(CID).buf
+  local row = find_row(buf, "Add a __str__ and *stars*")
+  H.eq(H.lines(buf)[row], "````text", "a fence longer than the text's backticks")
+  H.eq(H.lines(buf)[row + 3], "````", "closed after the text")
+  local line = H.lines(buf)[row + 1]
+  for col = 0, #line - 1 do
+    for _, cap in ipairs(captures(buf, row, col)) do
+      H.eq(cap.metadata.conceal, nil, "conceal at column " .. col .. " (" .. cap.capture .. ")")
+    end
+  end
+  -- The agent's markdown is still markdown: its emphasis markers conceal.
+  local agent_row = find_row(buf, "Made **it** bold.")
+  local concealed = false
+  for _, cap in ipairs(captures(buf, agent_row, 5)) do
+    concealed = concealed or cap.metadata.conceal ~= nil
+  end
+  H.truthy(concealed, "the agent's ** is concealed")
+end)
+
+H.test("fenced code is highlighted by the markdown parser registered for the chat filetype", function()
+  local buf = chat.get(CID).buf
+  H.eq(vim.bo[buf].filetype, "agent_ls_chat", "filetype")
+  H.eq(vim.treesitter.language.get_lang("agent_ls_chat"), "markdown", "registered parser")
+  H.truthy(vim.treesitter.highlighter.active[buf], "treesitter highlighting is on")
+  chat.on_update(CID, { sessionId = "s3", update = { kind = "agent_message_chunk", content = { type = "text", text = "\n```lua\nlocal x = 1\n```\n" } } })
+  local row = find_row(buf, "local x = 1")
+  local langs = {}
+  for _, cap in ipairs(captures(buf, row, 0)) do
+    langs[cap.lang] = true
+  end
+  H.truthy(langs.lua, "the lua parser highlights the block: " .. vim.inspect(langs))
+end)
+
+H.test("checkpoint lines show a short id and keep the full one for <CR>; undo points are labelled", function()
+  chat.load(CID, { sessionId = "01JDABCDEFGHJKMNPQRSTVWXYZ" }, {
+    {
+      entryId = "a5",
+      kind = "checkpoint",
+      checkpointKind = "turn",
+      checkpointId = "01JDABCDEFGHJKMNPQRSTVWXYZ:01JDZZZZZZZZZZZZZZZZZZZZZZ",
+      files = { { path = "/x/a" }, { path = "/x/b" } },
+    },
+    {
+      entryId = "a6",
+      kind = "checkpoint",
+      checkpointKind = "undo",
+      checkpointId = "01JDABCDEFGHJKMNPQRSTVWXYZ:01JDYYYYYYYYYYYYYYYYYYYYYY",
+      files = { { path = "/x/a" } },
+    },
+  }, false)
+  local c = chat.get(CID)
+  local row = find_row(c.buf, "- ✓ checkpoint 01JDZZZZ: 2 files")
+  H.truthy(vim.fn.strdisplaywidth(H.lines(c.buf)[row + 1]) <= 32, "fits a chat window 32 columns wide")
+  H.eq(chat.checkpoint_at(c, row), "01JDABCDEFGHJKMNPQRSTVWXYZ:01JDZZZZZZZZZZZZZZZZZZZZZZ", "full id")
+  local undo_row = find_row(c.buf, "- ↶ undo point 01JDYYYY: 1 file")
+  H.eq(chat.checkpoint_at(c, undo_row), "01JDABCDEFGHJKMNPQRSTVWXYZ:01JDYYYYYYYYYYYYYYYYYYYYYY", "undo id")
+  H.eq(chat.checkpoint_at(c, 0), nil, "no checkpoint on the title")
+  local label = require("agent_ls.checkpoints").format({ kind = "undo", prompt = "", createdAt = "2026-11-22T10:00:00Z", files = {} })
+  H.contains(label, "undo point (before a revert)", "the picker labels undo points")
 end)
 
 H.test("the permission handler answers through vim.ui.select, in the request coroutine", function()

@@ -80,7 +80,7 @@ H.test("switching shows the session's transcript in the chat", function()
     return #changed > n + 1
   end, "the switch back")
   local text = H.chat_text()
-  H.contains(text, "## You\nremember the word pelican", "the user's message")
+  H.contains(text, "## You\n```text\nremember the word pelican\n```", "the user's message")
   H.contains(text, "## Agent\nEcho: remember the word pelican", "the reply")
 end)
 

@@ -47,10 +47,15 @@ function M.format(cp, root)
     names[#names + 1] = util.display_path(f.uri or f.path, root)
   end
   local t = util.parse_time(cp.createdAt)
+  local label = util.one_line(cp.prompt, 50)
+  if cp.kind == "undo" then
+    -- An undo point has no prompt of its own: it holds the files as they were before a revert.
+    label = "↶ undo point (before a revert)"
+  end
   return string.format(
     "%s  %s  [%s]",
     t and os.date("%m-%d %H:%M", t) or "",
-    util.one_line(cp.prompt, 50),
+    label,
     table.concat(names, ", ")
   )
 end
