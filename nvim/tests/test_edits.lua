@@ -176,4 +176,26 @@ H.test("the diff tab steps through a checkpoint's files with ]f and [f", functio
   H.truthy(not vim.api.nvim_tabpage_is_valid(tab), "q closes the tab")
 end)
 
+H.test("an edit to a buffer with unsaved changes: the chat says so, :AgentWrite writes it", function()
+  local dirty = ws .. "/dirty.py"
+  H.write(dirty, "a = 1\nb = 2\n")
+  vim.cmd.edit(dirty)
+  local buf = vim.api.nvim_get_current_buf()
+  vim.bo[buf].filetype = "python" -- as filetype detection would (the tests run with -u NONE)
+  H.wait_for(function()
+    return #vim.lsp.get_clients({ bufnr = buf, name = "agent_ls" }) > 0
+  end, "the server to attach the buffer")
+  vim.api.nvim_buf_set_lines(buf, 0, 1, false, { "a = 10" }) -- the user's unsaved change
+  agent_edit("dirty.py", "b = 2", "b = 20")
+  H.eq(H.lines(buf), { "a = 10", "b = 20" }, "both changes in the buffer")
+  H.eq(H.read(dirty), "a = 1\nb = 2\n", "the user's unfinished text is not saved unasked")
+  H.eq(vim.bo[buf].modified, true, "still modified")
+  H.contains(H.chat_text(), "dirty.py: the agent's edit is in the buffer only", "the chat says so")
+  H.truthy(H.noted(":AgentWrite"), "the warning offers to write")
+  vim.cmd("AgentWrite")
+  H.eq(H.read(dirty), "a = 10\nb = 20\n", "written")
+  H.eq(vim.bo[buf].modified, false, "saved")
+  H.truthy(H.noted("wrote dirty.py"), "reported")
+end)
+
 H.run()

@@ -274,7 +274,7 @@ local function restore(c, checkpoint_id, scope, force, cb)
       text = text .. " (conflicts in :copen)"
     end
     util.notify(text, counts.conflict > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
-    require("agent_ls.chat").add_note(c.id, "- ↺ revert " .. checkpoint_id .. ": " .. text)
+    require("agent_ls.chat").add_note(c.id, "- ↺ revert " .. require("agent_ls.chat").short_id(checkpoint_id) .. ": " .. text)
     if scope ~= "files" and s.active then
       require("agent_ls.sessions").switch(s.active.sessionId)
     end

@@ -191,6 +191,9 @@ local function create_commands()
       return require("agent_ls.checkpoints").complete(arglead)
     end,
   })
+  cmd("AgentWrite", function()
+    require("agent_ls.edits").write_pending()
+  end, { desc = "agent_ls: write the buffers holding agent edits not yet on disk" })
   cmd("AgentRename", function(a)
     M.rename(a.args)
   end, { nargs = "*", desc = "agent_ls: rename the active session" })
@@ -219,12 +222,23 @@ local function create_keymaps()
   map("n", k.revert, "<cmd>AgentRevert<cr>", "revert the last turn")
 end
 
+--- Generates doc/tags when it is missing or older than the help file (an install that did not
+--- ship it, or a read-only one: then `:helptags ALL` in a writable copy is the way).
+local function ensure_helptags()
+  local doc = vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":p:h:h:h") .. "/doc"
+  local help, tags = vim.uv.fs_stat(doc .. "/agent_ls.txt"), vim.uv.fs_stat(doc .. "/tags")
+  if help and (not tags or tags.mtime.sec < help.mtime.sec) and vim.fn.filewritable(doc) == 2 then
+    pcall(vim.cmd.helptags, vim.fn.fnameescape(doc))
+  end
+end
+
 function M.setup(opts)
   if vim.fn.has("nvim-0.10") == 0 then
     vim.notify("agent_ls needs Neovim 0.10 or later", vim.log.levels.ERROR)
     return
   end
   config.set(opts)
+  ensure_helptags()
   create_commands()
   create_keymaps()
   local group = vim.api.nvim_create_augroup("agent_ls", { clear = true })

@@ -141,6 +141,7 @@ function M.prompt(text, opts)
       if opts.context and #opts.context > 0 then
         params.context = opts.context
       end
+      require("agent_ls.edits").flush(c.id)
       run.request_id = client.request(c, "agent/session/prompt", params, function(err, result)
         if s.running == run then
           s.running = nil
