@@ -515,6 +515,12 @@ function M.set_title(client_id, name)
   end
 end
 
+--- The last entry id of a page of items.
+local function last_entry(items)
+  local last = items[#items]
+  return last and util.nn(last.entryId) or nil
+end
+
 --- Replaces the transcript with a session's items (the typed prompt is kept).
 function M.load(client_id, info, items, has_more)
   local chat = M.ensure(client_id)
@@ -530,6 +536,7 @@ function M.load(client_id, info, items, has_more)
   chat.in_agent = false
   chat.tools = {}
   chat.checkpoints = {}
+  chat.last_entry = last_entry(items or {})
   for _, item in ipairs(items or {}) do
     local ok, e = pcall(render_item, chat, item)
     if not ok then
@@ -539,13 +546,41 @@ function M.load(client_id, info, items, has_more)
   follow(chat, true)
 end
 
+--- Re-renders the shown session from a fresh page when its last entry changed (another process
+--- added to it). Windows that followed the end keep following; the others keep their view.
+--- Returns whether it re-rendered.
+function M.refresh(client_id, info, items, has_more)
+  local chat = M.get(client_id)
+  if not chat or chat.session_id ~= info.sessionId or last_entry(items) == chat.last_entry then
+    return false
+  end
+  local views = {}
+  for _, win in ipairs(vim.fn.win_findbuf(chat.buf)) do
+    if vim.api.nvim_win_get_cursor(win)[1] - 1 < sep_row(chat) then
+      views[win] = vim.api.nvim_win_call(win, vim.fn.winsaveview)
+    end
+  end
+  M.load(client_id, info, items, has_more)
+  for win, view in pairs(views) do
+    vim.api.nvim_win_call(win, function()
+      vim.fn.winrestview(view)
+    end)
+  end
+  return true
+end
+
 --- An agent/session/update notification for `client_id` (already de-nulled).
 function M.on_update(client_id, params)
   local chat = M.get(client_id)
   if not chat or chat.session_id ~= params.sessionId then
     return
   end
-  M.apply_update(chat, params.update or {})
+  local update = params.update or {}
+  local entry = util.nn(update.entryId) or (type(update.checkpoint) == "table" and util.nn(update.checkpoint.entryId))
+  if entry then
+    chat.last_entry = entry
+  end
+  M.apply_update(chat, update)
   follow(chat)
 end
 

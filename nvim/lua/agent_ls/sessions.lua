@@ -261,9 +261,30 @@ function M.detach(client_id)
   end
 end
 
---- agent/session/listChanged: another window wrote to the store.
+--- Re-reads the session the chat shows (another process may have added a turn to it); the
+--- chat is re-rendered only when its last entry changed. Not while this client runs a turn in it.
+function M.refresh_viewed(client_id)
+  local s = state.get(client_id)
+  local c = vim.lsp.get_client_by_id(client_id)
+  local info = s.active
+  if not (c and info) or (s.running and s.running.session_id == info.sessionId) then
+    return
+  end
+  client.request(c, "agent/session/history", { sessionId = info.sessionId }, function(err, res)
+    if err or not res or not s.active or s.active.sessionId ~= info.sessionId or s.running then
+      return -- gone (deleted elsewhere: the next prompt says so) or changed meanwhile
+    end
+    local chat = require("agent_ls.chat")
+    if chat.refresh(client_id, s.active, util.denull(res.items) or {}, res.hasMore) then
+      state.emit("SessionRefreshed", { client_id = client_id, session_id = info.sessionId })
+    end
+  end)
+end
+
+--- agent/session/listChanged: another process wrote to the store.
 function M.on_list_changed(client_id)
   M.refresh_lists(client_id)
+  M.refresh_viewed(client_id)
   state.emit("ListChanged", { client_id = client_id })
 end
 
