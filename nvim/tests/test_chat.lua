@@ -290,6 +290,7 @@ H.test("the permission handler answers through vim.ui.select, in the request cor
     return items[2]
   end), { outcome = { outcome = "selected", optionId = "reject_once" } }, "reject")
   H.contains(H.selects[#H.selects].prompt, "rm -rf build", "prompt names the command")
+  H.eq(H.selects[#H.selects].prompt, "Allow the agent to: Run `rm -rf build`?", "the title once")
   H.eq(H.selects[#H.selects].shown, { "Allow once", "Reject" }, "options")
   H.eq(ask(function()
     return nil
@@ -297,6 +298,15 @@ H.test("the permission handler answers through vim.ui.select, in the request cor
   H.eq(ask(function(items)
     return items[1]
   end), { outcome = { outcome = "selected", optionId = "allow_once" } }, "allow")
+end)
+
+H.test("a fork is marked in the session picker and the chat header", function()
+  local sessions = require("agent_ls.sessions")
+  local line = sessions.format({ sessionId = "f1", name = "demo", parentSessionId = "p1", firstMessage = "hi" }, nil)
+  H.contains(line, "⑂ demo (fork)", "picker line")
+  H.not_contains(sessions.format({ sessionId = "p1", name = "demo", firstMessage = "hi" }, nil), "fork", "the parent")
+  chat.load(CID, { sessionId = "f1", name = "demo", parentSessionId = "p1" }, {}, false)
+  H.eq(H.lines(chat.get(CID).buf)[2], "_session f1 · ⑂ fork of p1_", "header")
 end)
 
 H.run()

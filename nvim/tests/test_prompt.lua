@@ -159,4 +159,34 @@ H.test("a provider error ends the turn with stopReason error, shown in the chat"
   H.truthy(H.noted("the turn ended with an error"), "a notification")
 end)
 
+H.test("status() says writing while text streams; model and tokens in the winbar and status()", function()
+  local seen = {}
+  local au = vim.api.nvim_create_autocmd("User", {
+    pattern = "AgentLsUpdate",
+    callback = function(args)
+      local u = args.data.params.update
+      if u.kind == "agent_message_chunk" then
+        seen[#seen + 1] = require("agent_ls").status()
+      end
+    end,
+  })
+  H.script({ { content = { { type = "text", text = REPLY } }, chunk_size = 10, delay_ms = 10 } })
+  vim.cmd("AgentPrompt stream again")
+  H.wait_turn(7)
+  vim.api.nvim_del_autocmd(au)
+  H.truthy(#seen > 2, "chunks seen")
+  for _, st in ipairs(seen) do
+    H.contains(st, "agent: writing", "status while text streams")
+  end
+  local usage = require("agent_ls").status({ usage = true })
+  H.contains(usage, "fake-model", "status({usage}) names the model")
+  H.truthy(usage:match("%d+ tokens %(%d+%%%)"), "status({usage}) has tokens and context fill: " .. usage)
+  require("agent_ls").chat()
+  local win = vim.api.nvim_get_current_win()
+  local bar = vim.api.nvim_eval_statusline(vim.wo[win].winbar, { winid = win, use_winbar = true }).str
+  H.contains(bar, "fake-model · ", "winbar: model")
+  H.contains(bar, "tokens (", "winbar: tokens")
+  vim.cmd.wincmd("p")
+end)
+
 H.run()

@@ -325,6 +325,10 @@ local function header_lines(info, has_more)
     end
     lines[1] = "# " .. title
     lines[2] = "_session " .. (util.nn(info.sessionId) or "?") .. "_"
+    local parent = util.nn(info.parentSessionId)
+    if parent then
+      lines[2] = "_session " .. (util.nn(info.sessionId) or "?") .. " · ⑂ fork of " .. parent .. "_"
+    end
   else
     lines[1] = "# agent-ls"
     lines[2] = "_no session yet: type a prompt below, or :AgentSessions_"
@@ -706,6 +710,7 @@ local function open_window(buf)
   vim.wo[win].number = false
   vim.wo[win].relativenumber = false
   vim.wo[win].conceallevel = 2
+  vim.wo[win].winbar = "%!v:lua.require'agent_ls.status'.winbar()"
   return win
 end
 

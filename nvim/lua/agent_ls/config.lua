@@ -5,11 +5,19 @@ M.defaults = {
   -- How to start the server (a list, as for vim.lsp.start); `cmd_env` adds environment variables.
   cmd = { "agent-ls" },
   cmd_env = nil,
+  -- A command whose output is the API key (a list, or a string for the shell), e.g.
+  -- { "pass", "show", "anthropic" }. It runs when the server first starts; the key goes to the
+  -- server in its environment (ANTHROPIC_API_KEY), never on its command line. :AgentSetKey sets
+  -- another key (or runs this again) and restarts the server.
+  api_key_cmd = nil,
   -- Sent to the server in initializationOptions (nil: the server's default).
   model = nil,
   provider = nil,
   session_dir = nil,
   permission_policy = nil,
+  -- The model's context window in tokens, for the "% of context" in the winbar (and sent to the
+  -- server as contextWindow; nil: 200000, the server's default).
+  context_window = nil,
   -- The workspace root is the nearest folder holding one of these; the cwd if none does.
   root_markers = { ".git", ".hg", ".jj", ".svn" },
   -- Filetypes the server attaches to (so the agent reads unsaved text); nil: every file buffer.

@@ -119,10 +119,11 @@ function M.delete(session_id, cb, opts)
   sessions().delete(session_id, cb, opts)
 end
 
---- Statusline component: "⠋ agent: <what it does>" while a turn runs, "" otherwise.
+--- Statusline component: "⠋ agent: <what it does>" while a turn runs, "" otherwise; with
+--- { usage = true } also the model and token usage ("claude-… · 12.3k tokens (6%)").
 ---   vim.o.statusline = "%f %= %{v:lua.require'agent_ls'.status()}"
-function M.status()
-  return require("agent_ls.status").status()
+function M.status(opts)
+  return require("agent_ls.status").status(nil, opts)
 end
 
 --- The active session (SessionInfo) of the current client, or nil.
@@ -191,6 +192,9 @@ local function create_commands()
       return require("agent_ls.checkpoints").complete(arglead)
     end,
   })
+  cmd("AgentSetKey", function()
+    require("agent_ls.key").set_interactive()
+  end, { desc = "agent_ls: set the API key (hidden input, or api_key_cmd) and restart the server" })
   cmd("AgentWrite", function()
     require("agent_ls.edits").write_pending()
   end, { desc = "agent_ls: write the buffers holding agent edits not yet on disk" })

@@ -9,10 +9,13 @@ local M = {}
 local ns = vim.api.nvim_create_namespace("agent_ls.sessions")
 M.lists = {} -- client id → {buf, sessions}
 
---- One line for a session: name (or "unnamed") │ first message │ age.
+--- One line for a session: name (or "unnamed") │ first message │ age; a fork is marked "⑂".
 function M.format(info, active_id)
   info = util.denull(info) or {}
   local name = info.name or "(unnamed)"
+  if info.parentSessionId then
+    name = "⑂ " .. name .. " (fork)"
+  end
   local first = util.one_line(info.firstMessage, 50)
   local mark = (info.sessionId == active_id) and "* " or "  "
   return string.format(
@@ -29,6 +32,7 @@ function M.activate(client_id, info, items, has_more)
   info = util.denull(info)
   local s = state.get(client_id)
   s.active = info
+  require("agent_ls.status").usage_from_items(client_id, items)
   require("agent_ls.chat").load(client_id, info, items or {}, has_more)
   state.emit("SessionChanged", { client_id = client_id, session = info })
   M.refresh_lists(client_id)

@@ -187,7 +187,7 @@ function M.cancel()
     return false
   end
   client.notify(c, "agent/session/cancel", { sessionId = s.running.session_id })
-  s.running.message = "cancelling…"
+  s.running.cancelling = true
   return true
 end
 
