@@ -309,4 +309,45 @@ H.test("a fork is marked in the session picker and the chat header", function()
   H.eq(H.lines(chat.get(CID).buf)[2], "_session f1 · ⑂ fork of p1_", "header")
 end)
 
+H.test("chat keys: ]] and [[ between messages, gy yanks a code block, gf opens a tool's file", function()
+  local file = H.tmp .. "/src/tool_target.py"
+  H.write(file, "x = 1\n")
+  chat.load(CID, { sessionId = "k1" }, {
+    { entryId = "k2", kind = "user", content = { { type = "text", text = "show code" } } },
+    {
+      entryId = "k3",
+      kind = "assistant",
+      content = {
+        { type = "text", text = "Here:\n\n```lua\nlocal a = 1\nlocal b = 2\n```\n" },
+        { type = "tool_use", id = "t1", name = "read_file", input = { path = "src/tool_target.py" } },
+      },
+      toolCalls = { { toolCallId = "t1", title = "Read tool_target.py", toolKind = "read", locations = { { path = file } } } },
+    },
+  }, false)
+  local c = chat.open(CID)
+  local function row_of(text)
+    for i, l in ipairs(H.lines(c.buf)) do
+      if l:sub(1, #text) == text then
+        return i
+      end
+    end
+  end
+  vim.api.nvim_win_set_cursor(0, { 1, 0 })
+  vim.api.nvim_feedkeys("]]", "mx", false)
+  H.eq(vim.api.nvim_get_current_line(), "## You", "]] to the first message")
+  vim.api.nvim_feedkeys("]]", "mx", false)
+  H.eq(vim.api.nvim_get_current_line(), "## Agent", "]] to the next")
+  vim.api.nvim_feedkeys("[[", "mx", false)
+  H.eq(vim.api.nvim_get_current_line(), "## You", "[[ back")
+  vim.api.nvim_win_set_cursor(0, { row_of("local b = 2"), 0 })
+  vim.api.nvim_feedkeys("gy", "mx", false)
+  H.eq(vim.fn.getreg('"'), "local a = 1\nlocal b = 2\n", "the code block, without fences")
+  vim.api.nvim_win_set_cursor(0, { row_of("- ✓ Read tool_target.py"), 0 })
+  vim.api.nvim_feedkeys("gf", "mx", false)
+  H.eq(vim.api.nvim_buf_get_name(0), file, "the tool's file opened")
+  H.truthy(#vim.fn.win_findbuf(c.buf) > 0, "beside the chat")
+  local custom = require("agent_ls.config").options.keymaps
+  H.eq({ custom.chat_next, custom.chat_prev, custom.chat_yank_code, custom.chat_open_file }, { "]]", "[[", "gy", "gf" }, "defaults")
+end)
+
 H.run()

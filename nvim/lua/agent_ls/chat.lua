@@ -339,6 +339,75 @@ local function header_lines(info, has_more)
   return lines
 end
 
+--- Moves the cursor to the next (dir 1) or previous (dir -1) "## You" / "## Agent" heading.
+local function jump_message(chat, dir)
+  local row = vim.api.nvim_win_get_cursor(0)[1]
+  local lines = vim.api.nvim_buf_get_lines(chat.buf, 0, sep_row(chat), false)
+  local i = row + dir
+  while i >= 1 and i <= #lines do
+    if lines[i] == "## You" or lines[i] == "## Agent" then
+      vim.api.nvim_win_set_cursor(0, { i, 0 })
+      return true
+    end
+    i = i + dir
+  end
+  return false
+end
+
+--- The fenced code block around the cursor (or the next one below it): its lines, no fences.
+function M.code_block_at(chat, row)
+  local lines = vim.api.nvim_buf_get_lines(chat.buf, 0, sep_row(chat), false)
+  local open, fence
+  for i = 1, #lines do
+    local f = lines[i]:match("^(```+)")
+    if f and not open then
+      open, fence = i, f
+    elseif open and lines[i] == fence then
+      if i >= row then
+        return vim.list_slice(lines, open + 1, i - 1)
+      end
+      open, fence = nil, nil
+    end
+  end
+end
+
+--- The file a tool line names (its first location), or nil.
+function M.tool_file_at(chat, row)
+  for _, m in ipairs(vim.api.nvim_buf_get_extmarks(chat.buf, ns_tools, { row, 0 }, { row, -1 }, {})) do
+    for _, entry in pairs(chat.tools) do
+      if entry.mark == m[1] then
+        local data = entry.data
+        for _, loc in ipairs(util.nn(data.locations) or {}) do
+          if type(loc) == "table" and util.nn(loc.path) then
+            return loc.path
+          end
+        end
+        for _, item in ipairs(type(util.nn(data.content)) == "table" and data.content or {}) do
+          if type(item) == "table" and util.nn(item.path) then
+            return item.path
+          end
+        end
+        local raw = util.nn(data.rawInput)
+        return type(raw) == "table" and util.nn(raw.path) or nil
+      end
+    end
+  end
+end
+
+--- Opens `path` (relative to the workspace root when not absolute) in the window the user
+--- came from, or a split when the chat is the only window.
+local function open_file(chat, path)
+  if not path:match("^/") then
+    path = (client_root(chat) or vim.fn.getcwd()) .. "/" .. path
+  end
+  local chat_win = vim.api.nvim_get_current_win()
+  vim.cmd.wincmd("p")
+  if vim.api.nvim_get_current_win() == chat_win then
+    vim.cmd("leftabove vsplit")
+  end
+  vim.cmd.edit(vim.fn.fnameescape(path))
+end
+
 local function set_keymaps(chat)
   local k = config.options.keymaps or {}
   local buf = chat.buf
@@ -362,6 +431,29 @@ local function set_keymaps(chat)
   map("n", k.chat_cancel, function()
     require("agent_ls.turn").cancel()
   end, "agent_ls: cancel the running turn")
+  map("n", k.chat_next, function()
+    jump_message(chat, 1)
+  end, "agent_ls: next message")
+  map("n", k.chat_prev, function()
+    jump_message(chat, -1)
+  end, "agent_ls: previous message")
+  map("n", k.chat_yank_code, function()
+    local block = M.code_block_at(chat, vim.api.nvim_win_get_cursor(0)[1])
+    if not block then
+      util.warn("no code block here")
+      return
+    end
+    vim.fn.setreg(vim.v.register, block, "l")
+    util.notify(("yanked %d line%s of code"):format(#block, #block == 1 and "" or "s"))
+  end, "agent_ls: yank the code block under the cursor")
+  map("n", k.chat_open_file, function()
+    local path = M.tool_file_at(chat, vim.api.nvim_win_get_cursor(0)[1] - 1)
+    if path then
+      open_file(chat, path)
+    else
+      pcall(vim.cmd, "normal! gf")
+    end
+  end, "agent_ls: open the file of the tool line")
   map("n", k.chat_close, function()
     if #vim.api.nvim_list_wins() > 1 then
       vim.api.nvim_win_close(0, false)
@@ -458,7 +550,13 @@ local function render_item(chat, item)
       elseif block.type == "tool_use" then
         local call = calls[block.id] or {}
         local title = util.nn(call.title) or block.name
-        render_tool(chat, block.id, { title = title, kind = util.nn(call.toolKind), status = "completed" })
+        render_tool(chat, block.id, {
+          title = title,
+          kind = util.nn(call.toolKind),
+          locations = util.nn(call.locations),
+          rawInput = block.input,
+          status = "completed",
+        })
       end
     end
   elseif role == "tool" or role == "tool_call" or role == "tool_result" then

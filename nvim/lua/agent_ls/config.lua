@@ -46,6 +46,10 @@ M.defaults = {
     chat_send_insert = "<C-s>", -- insert mode: send
     chat_cancel = "<C-c>", -- normal mode: cancel the running turn
     chat_close = "q", -- normal mode: close the chat window
+    chat_next = "]]", -- normal mode: next message (## You / ## Agent)
+    chat_prev = "[[", -- normal mode: previous message
+    chat_yank_code = "gy", -- normal mode: yank the fenced code block under (or after) the cursor
+    chat_open_file = "gf", -- normal mode: open the file of the tool line under the cursor
   },
 }
 
