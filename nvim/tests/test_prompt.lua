@@ -189,4 +189,47 @@ H.test("status() says writing while text streams; model and tokens in the winbar
   vim.cmd.wincmd("p")
 end)
 
+H.test("#selection, #buffer and @path in the chat's prompt are sent as context; omnifunc completes them", function()
+  local shapes = ws .. "/lib/shapes.py"
+  vim.cmd.edit(shapes)
+  vim.cmd("normal! 1GVj\27")
+  local context = require("agent_ls.context")
+  H.eq(context.candidates("#s"), { "#selection" }, "# candidates")
+  local words = vim.tbl_map(function(i)
+    return i.word
+  end, context.candidates("@lib/sh"))
+  H.eq(words, { "@lib/shapes.py" }, "@ candidates")
+  local sent
+  local c = H.client()
+  local orig = c.request
+  c.request = function(self, method, params, ...)
+    if method == "agent/session/prompt" then
+      sent = vim.deepcopy(params)
+    end
+    return orig(self, method, params, ...)
+  end
+  require("agent_ls").chat()
+  local chat = require("agent_ls.chat")
+  H.eq(vim.bo.omnifunc, "v:lua.require'agent_ls.context'.omnifunc", "the chat's omnifunc")
+  chat.set_input(c.id, "compare @nowhere.py")
+  chat.send(c.id)
+  H.truthy(H.noted("@nowhere.py: no such file"), "an unknown file is named")
+  H.eq(chat.input(c.id), "compare @nowhere.py", "the prompt is kept")
+  chat.set_input(c.id, "explain #selection, see #buffer and @lib/shapes.py")
+  chat.send(c.id)
+  H.wait_turn(8)
+  c.request = orig
+  vim.cmd.wincmd("p")
+  H.eq(sent.prompt, "explain #selection, see #buffer and @lib/shapes.py", "the text as typed")
+  H.eq(sent.context, {
+    {
+      uri = vim.uri_from_fname(shapes),
+      range = { start = { line = 0, character = 0 }, ["end"] = { line = 1, character = 29 } },
+    },
+    { uri = vim.uri_from_fname(shapes) },
+  }, "the selection, then the whole file once")
+  local reqs = H.api_requests()
+  H.contains(vim.json.encode(reqs[#reqs].body.messages), "def perimeter(w, h):", "the whole file reached the model")
+end)
+
 H.run()

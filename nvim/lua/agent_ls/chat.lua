@@ -494,6 +494,7 @@ function M.ensure(client_id)
     vim.bo[buf].syntax = "markdown"
   end
   vim.b[buf].agent_ls_client = client_id
+  vim.bo[buf].omnifunc = "v:lua.require'agent_ls.context'.omnifunc"
   local lines = header_lines(nil)
   vim.list_extend(lines, { "", separator(), "" })
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
@@ -770,8 +771,14 @@ function M.send(client_id)
     util.warn("type a prompt below the separator first")
     return
   end
+  local c = vim.lsp.get_client_by_id(client_id)
+  local context, problems = require("agent_ls.context").extract(text, c and c.offset_encoding)
+  if #problems > 0 then
+    util.warn(table.concat(problems, "; ") .. " (the prompt is kept: fix it and send again)")
+    return
+  end
   M.set_input(client_id, "")
-  require("agent_ls.turn").prompt(text)
+  require("agent_ls.turn").prompt(text, { context = context })
 end
 
 local function open_window(buf)

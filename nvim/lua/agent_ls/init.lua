@@ -75,8 +75,15 @@ function M.prompt(text, opts)
       return
     end
     local from_chat = vim.b.agent_ls_client ~= nil
+    local c = client().current()
+    local named, problems = require("agent_ls.context").extract(t, c and c.offset_encoding)
+    if #problems > 0 then
+      require("agent_ls.util").warn(table.concat(problems, "; "))
+      return
+    end
+    local context = vim.list_extend(vim.deepcopy(opts.context or {}), named)
     turn().prompt(t, {
-      context = opts.context,
+      context = context,
       on_start = function(client_id)
         if not from_chat then
           show_chat(client_id)
@@ -246,6 +253,13 @@ function M.setup(opts)
   create_commands()
   create_keymaps()
   local group = vim.api.nvim_create_augroup("agent_ls", { clear = true })
+  vim.api.nvim_create_autocmd("BufEnter", {
+    group = group,
+    callback = function(args)
+      require("agent_ls.context").track(args.buf)
+    end,
+  })
+  require("agent_ls.context").track(vim.api.nvim_get_current_buf())
   vim.api.nvim_create_autocmd("LspProgress", {
     group = group,
     callback = function(args)
