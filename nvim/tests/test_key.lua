@@ -60,4 +60,28 @@ H.test(":AgentSetKey restarts the server with the typed key and keeps the sessio
   H.contains(H.chat_text(), "Echo: hello", "the chat kept the earlier turn")
 end)
 
+H.test(":AgentModel restarts the server with the chosen model, same session", function()
+  local session = H.state().active.sessionId
+  local n = #restarted
+  H.answer_select(function(items)
+    H.eq(items[1], "fake-model", "the current model first")
+    return "picked-model"
+  end)
+  require("agent_ls.config").options.models = { "picked-model" }
+  vim.cmd("AgentModel")
+  H.wait_for(function()
+    return #restarted > n
+  end, "the restart", 30000)
+  H.wait_for(function()
+    local s = H.state().active
+    return s and s.sessionId == session
+  end, "the same session active again")
+  prompt_ok("which model")
+  local reqs = H.api_requests()
+  H.eq(reqs[#reqs].body.model, "picked-model", "the model the API was asked for")
+  H.contains(require("agent_ls").status({ usage = true }), "picked-model", "status names it")
+  local p = H.truthy(server_process(), "the new server process")
+  H.contains(p.environ, "ANTHROPIC_API_KEY=typed-key\n", "the key set before is kept")
+end)
+
 H.run()

@@ -258,11 +258,12 @@ function M.with_client(cb)
   vim.defer_fn(poll, 50)
 end
 
---- Stops the running servers and starts them again (with a new key: :AgentSetKey), re-attaching
---- the file buffers and switching each back to the session it had active.
-function M.restart()
+--- Stops the running servers and starts them again (a new key: :AgentSetKey; a new model:
+--- :AgentModel), re-attaching the file buffers and switching each back to the session it had
+--- active. `why` ends the message shown when it is back.
+function M.restart(why)
   if has011 then
-    vim.lsp.config(M.name, { cmd = server_cmd() })
+    vim.lsp.config(M.name, { cmd = server_cmd(), init_options = M.init_options() })
   end
   local old = M.clients()
   local sessions = {}
@@ -296,7 +297,7 @@ function M.restart()
       if id then
         require("agent_ls.sessions").switch(id)
       end
-      util.notify("the server restarted with the new key")
+      util.notify("the server restarted " .. (why or ""))
       state.emit("Restarted", { client_id = c.id })
     end)
   end

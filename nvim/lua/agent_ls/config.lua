@@ -12,6 +12,9 @@ M.defaults = {
   api_key_cmd = nil,
   -- Sent to the server in initializationOptions (nil: the server's default).
   model = nil,
+  -- Models :AgentModel offers to pick from (empty: it asks for a name; `:AgentModel name` takes
+  -- any name).
+  models = {},
   provider = nil,
   session_dir = nil,
   permission_policy = nil,

@@ -23,6 +23,34 @@ local function client()
   return require("agent_ls.client")
 end
 
+--- :AgentModel [name]: the model for the next turns (the server restarts with it; the active
+--- session stays). Without a name, pick one of `models` with vim.ui.select (or type one).
+function M.model(name)
+  local function use(choice)
+    if not choice or vim.trim(choice) == "" then
+      return
+    end
+    config.options.model = vim.trim(choice)
+    client().restart("with model " .. config.options.model)
+  end
+  if name and vim.trim(name) ~= "" then
+    use(name)
+    return
+  end
+  local models = vim.deepcopy(config.options.models or {})
+  if #models == 0 then
+    vim.ui.input({ prompt = "Model: ", default = config.options.model or "" }, use)
+    return
+  end
+  if config.options.model and not vim.tbl_contains(models, config.options.model) then
+    table.insert(models, 1, config.options.model)
+  end
+  vim.ui.select(models, {
+    prompt = "Model (now: " .. (config.options.model or "the server's default") .. ")",
+    kind = "agent_ls_model",
+  }, use)
+end
+
 --- :AgentNew [name]
 function M.new(name, cb)
   sessions().new(name, cb)
@@ -197,6 +225,17 @@ local function create_commands()
         end, { "files", "conversation", "both" })
       end
       return require("agent_ls.checkpoints").complete(arglead)
+    end,
+  })
+  cmd("AgentModel", function(a)
+    M.model(a.args)
+  end, {
+    nargs = "?",
+    desc = "agent_ls: the model for the next turns (restarts the server, keeps the session)",
+    complete = function(arglead)
+      return vim.tbl_filter(function(m)
+        return m:sub(1, #arglead) == arglead
+      end, config.options.models or {})
     end,
   })
   cmd("AgentSetKey", function()

@@ -67,7 +67,7 @@ function M.set_interactive()
     util.warn("no key given (and no api_key_cmd in setup())")
     return
   end
-  require("agent_ls.client").restart()
+  require("agent_ls.client").restart("with the new key")
 end
 
 return M
