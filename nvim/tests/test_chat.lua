@@ -350,4 +350,41 @@ H.test("chat keys: ]] and [[ between messages, gy yanks a code block, gf opens a
   H.eq({ custom.chat_next, custom.chat_prev, custom.chat_yank_code, custom.chat_open_file }, { "]]", "[[", "gy", "gf" }, "defaults")
 end)
 
+H.test("completion sources: omnifunc, nvim-cmp and blink.cmp offer #buffer, #selection and @files", function()
+  local completion = require("agent_ls.completion")
+  H.eq({ completion.word_before("see #se", 7) }, { 4, "#se" }, "the word before the cursor")
+  H.eq(completion.word_before("mail@host", 9), nil, "not inside a word")
+  local c = chat.open(CID)
+  vim.api.nvim_buf_set_lines(c.buf, -2, -1, false, { "see #se" })
+  vim.api.nvim_win_set_cursor(0, { vim.api.nvim_buf_line_count(c.buf), 7 })
+  H.eq(require("agent_ls.context").omnifunc(1, ""), 4, "omnifunc start")
+  -- nvim-cmp, as its register_source/complete API calls us.
+  local registered
+  package.loaded.cmp = {
+    register_source = function(name, source)
+      registered = { name = name, source = source }
+    end,
+  }
+  H.truthy(completion.register_cmp(), "registered with nvim-cmp")
+  package.loaded.cmp = nil
+  H.eq(registered.name, "agent_ls", "source name")
+  H.truthy(registered.source:is_available(), "available in the chat")
+  local got
+  registered.source:complete({ context = { cursor_before_line = "see #se" } }, function(r)
+    got = r
+  end)
+  H.eq(vim.tbl_map(function(i)
+    return i.label
+  end, got.items), { "#selection" }, "cmp items")
+  -- blink.cmp: a provider whose module is agent_ls.completion.
+  local blink = completion.new()
+  H.truthy(blink:enabled(), "enabled in the chat")
+  blink:get_completions({ line = "see #b", cursor = { 3, 6 } }, function(r)
+    got = r
+  end)
+  H.eq(got.items[1].label, "#buffer", "blink item")
+  H.eq(got.items[1].textEdit.range, { start = { line = 2, character = 4 }, ["end"] = { line = 2, character = 6 } }, "replaces the typed word")
+  vim.cmd.wincmd("p")
+end)
+
 H.run()

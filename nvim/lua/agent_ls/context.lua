@@ -99,9 +99,11 @@ end
 --- 'omnifunc' of the chat buffer.
 function M.omnifunc(findstart, base)
   if findstart == 1 then
-    local line = vim.api.nvim_get_current_line():sub(1, vim.api.nvim_win_get_cursor(0)[2])
-    local start = line:find("[#@][%w%._%-/~]*$")
-    return start and start - 1 or -3
+    local start = require("agent_ls.completion").word_before(
+      vim.api.nvim_get_current_line(),
+      vim.api.nvim_win_get_cursor(0)[2]
+    )
+    return start or -3
   end
   return M.candidates(base)
 end

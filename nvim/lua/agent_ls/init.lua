@@ -299,6 +299,7 @@ function M.setup(opts)
     end,
   })
   require("agent_ls.context").track(vim.api.nvim_get_current_buf())
+  require("agent_ls.completion").register_cmp()
   vim.api.nvim_create_autocmd("LspProgress", {
     group = group,
     callback = function(args)
