@@ -180,12 +180,12 @@ H.test("status() says writing while text streams; model and tokens in the winbar
   end
   local usage = require("agent_ls").status({ usage = true })
   H.contains(usage, "fake-model", "status({usage}) names the model")
-  H.truthy(usage:match("%d+ tokens %(%d+%%%)"), "status({usage}) has tokens and context fill: " .. usage)
+  H.truthy(usage:match("fake%-model · %d+/200k tokens$"), "status({usage}) has tokens of the context window: " .. usage)
   require("agent_ls").chat()
   local win = vim.api.nvim_get_current_win()
   local bar = vim.api.nvim_eval_statusline(vim.wo[win].winbar, { winid = win, use_winbar = true }).str
   H.contains(bar, "fake-model · ", "winbar: model")
-  H.contains(bar, "tokens (", "winbar: tokens")
+  H.contains(bar, "/200k tokens", "winbar: tokens")
   vim.cmd.wincmd("p")
 end)
 

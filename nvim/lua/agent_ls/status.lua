@@ -69,7 +69,7 @@ function M.on_progress(args)
   redraw()
 end
 
---- Token usage of one model response: model, tokens in and out, and how full the context is.
+--- Token usage of one model response: its model and how many tokens of the context it used.
 local function read_usage(usage, model)
   usage = util.denull(usage) or {}
   local function n(camel, snake)
@@ -78,8 +78,7 @@ local function read_usage(usage, model)
   local input = n("inputTokens", "input_tokens")
     + n("cacheReadInputTokens", "cache_read_input_tokens")
     + n("cacheCreationInputTokens", "cache_creation_input_tokens")
-  local output = n("outputTokens", "output_tokens")
-  return { model = util.nn(model), input = input, output = output, context = input + output }
+  return { model = util.nn(model), context = input + n("outputTokens", "output_tokens") }
 end
 
 --- Records the usage the client's active session last reported (an update or a reloaded item).
@@ -129,12 +128,13 @@ end
 
 local function tokens(n)
   if n >= 1000 then
-    return string.format("%.1fk", n / 1000)
+    return (string.format("%.1fk", n / 1000):gsub("%.0k$", "k"))
   end
   return tostring(n)
 end
 
---- "model · 12.3k tokens (6%)": the last response's model and how much of the context it used.
+--- "model · 12.3k/200k tokens": the last response's model and how much of the context it used
+--- (no percent sign: statusline plugins would read it as an item).
 function M.usage_text(client_id)
   local s = state.clients[client_id]
   local u = s and s.usage
@@ -143,11 +143,11 @@ function M.usage_text(client_id)
     return model or ""
   end
   local window = require("agent_ls.config").options.context_window or 200000
-  local text = string.format("%s tokens (%d%%)", tokens(u.context), math.floor(u.context * 100 / window + 0.5))
+  local text = string.format("%s/%s tokens", tokens(u.context), tokens(window))
   return model and (model .. " · " .. text) or text
 end
 
---- The chat window's winbar: session title, model, tokens and context fill, the running turn.
+--- The chat window's winbar: model, tokens and context fill, the running turn.
 function M.winbar()
   local win = vim.g.statusline_winid or vim.api.nvim_get_current_win()
   local buf = vim.api.nvim_win_is_valid(win) and vim.api.nvim_win_get_buf(win) or 0
