@@ -387,4 +387,21 @@ H.test("completion sources: omnifunc, nvim-cmp and blink.cmp offer #buffer, #sel
   vim.cmd.wincmd("p")
 end)
 
+H.test("queued prompts show above the separator and stay there while the reply streams", function()
+  chat.load(CID, { sessionId = "q1" }, {}, false)
+  chat.show_queue(CID, { "first queued", "second" })
+  chat.on_update(CID, { sessionId = "q1", update = { kind = "agent_message_chunk", content = { type = "text", text = "streaming\nmore" } } })
+  local buf = chat.get(CID).buf
+  local ns = vim.api.nvim_get_namespaces()["agent_ls.chat.queue"]
+  local marks = vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, { details = true })
+  H.eq(#marks, 1, "one mark")
+  H.contains(H.lines(buf)[marks[1][2] + 1], "──── prompt", "on the separator line")
+  H.eq(marks[1][4].virt_lines_above, true, "above it")
+  H.eq(vim.tbl_map(function(l)
+    return l[1][1]
+  end, marks[1][4].virt_lines), { "⏳ queued: first queued", "⏳ queued: second" }, "the texts")
+  chat.show_queue(CID, {})
+  H.eq(#vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, {}), 0, "cleared")
+end)
+
 H.run()
