@@ -50,6 +50,8 @@ H.test("setup defines the commands", function()
     "AgentFork",
     "AgentDelete",
     "AgentWrite",
+    "AgentModel",
+    "AgentSetKey",
   }) do
     H.eq(vim.fn.exists(":" .. name), 2, ":" .. name)
   end
