@@ -32,7 +32,8 @@ function M.handle(params, ctx)
   params = util.denull(params) or {}
   local options = params.options or {}
   local what = describe(params.toolCall)
-  local prompt = "The agent wants to run " .. what
+  -- The title already says what the tool does ("Run `make`", "Write a.py").
+  local prompt = "Allow the agent to: " .. what .. "?"
   local function record(choice)
     local answer = choice and (choice.name or choice.optionId) or "dismissed"
     require("agent_ls.chat").add_note(ctx.client_id, "- ⚠ permission: " .. util.one_line(what, 80) .. " → " .. answer)
