@@ -127,3 +127,23 @@ def test_chat_model_switches_by_restarting_the_server_on_the_same_session(tmp_pa
     assert histories == [1, 3]  # the same session continued after the restart
     assert "Now using claude-test-2." in out
     assert out.count("model: claude-test-2") == 1
+
+
+def test_chat_shows_the_whole_command_and_manages_permissions(tmp_path: Path) -> None:
+    workspace = tmp_path / "project"
+    workspace.mkdir()
+    command = "echo first line &&" + " true &&" * 15 + "\necho second line"
+    run = {"content": [{"type": "tool_use", "name": "run_command", "input": {"command": command}}]}
+    with FakeAnthropic() as api:
+        api.enqueue(run, {"content": [{"type": "text", "text": "Ran it."}]})
+        out = chat(
+            workspace,
+            tmp_path / "home",
+            ["run it", "a", "/permissions", "/permissions revoke 1", "/permissions", "/quit"],
+            {"ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": "k"},
+        )
+    assert command in out
+    assert "no (n) / yes (y) / always (a) / no, because" in out  # reject first
+    assert "1. allow the command: " + command in out
+    assert "Revoked: allow the command" in out
+    assert "No remembered permissions in this session." in out

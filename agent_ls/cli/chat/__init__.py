@@ -31,7 +31,9 @@ async def _main(args: argparse.Namespace) -> int:
         print(f"agent-ls chat: {workspace} is not a folder", file=sys.stderr)
         return 2
     chat = Chat(workspace)
-    needs_key = not os.environ.get("ANTHROPIC_API_KEY") and not os.environ.get("AGENT_LS_SCRIPT")
+    from agent_ls.agent import secrets
+
+    needs_key = not secrets.held("ANTHROPIC_API_KEY") and not os.environ.get("AGENT_LS_SCRIPT")
     if needs_key:
         chat.say(NO_KEY, "yellow")
     try:

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.text import Text
 
 from agent_ls import __version__
+from agent_ls.agent import secrets
 from agent_ls.cli.chat.files import mentioned, workspace_files
 from agent_ls.cli.chat.keyboard import ChatCompleter, Interrupted, Keyboard, history_file
 from agent_ls.cli.chat.render import TurnView, color_diff, diff_text, usage_line
@@ -46,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "undo": "/undo             undo the last revert",
     "compact": "/compact          summarise older turns",
     "model": "/model [NAME]     show the model, or restart the server on another",
+    "permissions": "/permissions [revoke N] the remembered 'always' answers; revoke forgets one",
     "copy": "/copy [print]     copy the last reply (raw markdown), or print it",
     "help": "/help             this text",
     "quit": "/quit             leave (also /exit, Ctrl-D, or Ctrl-C twice)",
@@ -245,9 +247,20 @@ class Chat:
     async def connect(self) -> None:
         log_dir = layout.store_root() / "logs"
         log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        await self.client.start_io(
-            sys.executable, "-m", "agent_ls", "--log-file", str(log_dir / "chat-server.log")
-        )
+        env, secret_fd = secrets.handoff_env(os.environ)  # the key by pipe, not environment
+        try:
+            await self.client.start_io(
+                sys.executable,
+                "-m",
+                "agent_ls",
+                "--log-file",
+                str(log_dir / "chat-server.log"),
+                env=env,
+                pass_fds=() if secret_fd is None else (secret_fd,),
+            )
+        finally:
+            if secret_fd is not None:
+                os.close(secret_fd)
         folder = lsp.WorkspaceFolder(uri=self.workspace.as_uri(), name=self.workspace.name)
         options: dict[str, Any] = {"permissionUi": True}
         if self.model_option:
@@ -548,6 +561,27 @@ class Chat:
         if sid:
             await self.resume(str(sid))
         self.say(f"Now using {arg}.")
+
+    async def cmd_permissions(self, arg: str) -> None:
+        """/permissions lists the remembered answers; /permissions revoke N forgets one."""
+        sid = self._sid()
+        rules = (await self.request(protocol.PERMISSIONS_LIST, {"sessionId": sid}))["rules"]
+        words = arg.split()
+        if words[:1] == ["revoke"]:
+            if len(words) != 2 or not words[1].isdigit() or not 0 < int(words[1]) <= len(rules):
+                self.say(f"/permissions revoke N, with N from 1 to {len(rules)}")
+                return
+            rule = rules[int(words[1]) - 1]
+            revoke = {"sessionId": sid, "ruleId": rule["ruleId"]}
+            await self.request(protocol.PERMISSIONS_REVOKE, revoke)
+            self.say(f"Revoked: {rule['description']}")
+            return
+        if not rules:
+            self.say("No remembered permissions in this session.")
+            return
+        for number, rule in enumerate(rules, 1):
+            self.say(f"{number}. {rule['description']}")
+        self.say("/permissions revoke N forgets one: the agent asks again next time.")
 
     async def cmd_copy(self, arg: str) -> None:
         """The raw markdown of the last reply: to the clipboard via OSC 52, or printed."""
