@@ -32,6 +32,7 @@ import {
   errorMessage,
 } from './protocol';
 import { relativeTime } from './relativeTime';
+import { SessionPager, withActive } from './sessionPager';
 import {
   type ServerSettings,
   initializationOptions,
@@ -50,6 +51,8 @@ import {
 } from './transcript';
 
 const SECRET_KEY = 'agentLs.anthropicApiKey';
+const CRASHED_TURN =
+  'The agent-ls server stopped during this turn and was restarted. What it had saved is shown above; the rest of the reply was lost. Agent: Show Server Log has the details.';
 const LAST_SESSION_KEY = 'agentLs.lastSessionId';
 
 type SessionArg = SessionInfo | string | undefined;
@@ -75,6 +78,31 @@ function readSettings(): ServerSettings & { apiKeySource: string; saveAgentEdits
   };
 }
 
+/** "Fork of …": a fork is told apart from its parent in every list. */
+export function forkName(parent: SessionInfo | undefined): string {
+  return `Fork of ${sessionLabel(parent)}`.slice(0, 200);
+}
+
+/**
+ * The modal asked when the panel cannot be: the safe answer (reject) first, which a modal makes
+ * the Enter default, then allow once, then the remembered answers; the whole command in the detail.
+ */
+export function permissionModal(params: RequestPermissionParams): {
+  message: string;
+  detail: string | undefined;
+  options: RequestPermissionParams['options'];
+} {
+  const rank = (kind: string): number => ['reject_once', 'allow_once', 'allow_always', 'reject_always'].indexOf(kind) >>> 0;
+  const options = [...params.options].sort((a, b) => rank(a.kind) - rank(b.kind));
+  const tc = params.toolCall ?? {};
+  const command = (tc as { rawInput?: { command?: unknown } }).rawInput?.command;
+  const title = String(tc.title ?? 'The agent wants to use a tool').replace(/`/g, '');
+  if (typeof command === 'string' && command) {
+    return { message: 'Agent: allow this command?', detail: command, options };
+  }
+  return { message: `Agent: allow "${title}"?`, detail: undefined, options };
+}
+
 export class AgentController implements vscode.Disposable {
   state: ChatState = initialState();
   readonly client = new AgentClient();
@@ -88,6 +116,10 @@ export class AgentController implements vscode.Disposable {
   private listTimer: ReturnType<typeof setTimeout> | undefined;
   private starting: Promise<void> | undefined;
   private runningContext: boolean | undefined;
+  /** the session whose turn the server's crash interrupted, until the panel says so */
+  private crashedTurn: string | undefined;
+  /** the sessions shown in the tree and the header dropdown: pages of the server's list */
+  private readonly sessionPages = new SessionPager((p) => this.client.request<ListResult>(Method.sessionList, p));
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -108,11 +140,13 @@ export class AgentController implements vscode.Disposable {
       this.client.onListChanged(() => this.scheduleListRefresh()),
       this.client.onStateChange((e) => {
         if (!e.running && this.state.connection === 'ready') {
+          if (this.pending) this.crashedTurn = this.pending.sessionId;
           this.dispatch({ type: 'connection', status: e.error ? 'failed' : 'stopped', error: e.error });
         } else if (e.running && this.state.connection !== 'ready' && !this.starting) {
-          // The client restarted a crashed server by itself: pick the session up again.
+          // The client restarted a crashed server by itself: pick the session up again, with
+          // what the server saved of an interrupted turn, and say what happened.
           this.dispatch({ type: 'connection', status: 'ready' });
-          void this.restoreSession();
+          void this.restoreSession().then(() => this.noticeCrashedTurn());
         }
       }),
     );
@@ -131,7 +165,7 @@ export class AgentController implements vscode.Disposable {
   }
 
   private renderTree(): void {
-    this.tree.set(this.state.sessions, this.state.session?.sessionId, this.pending?.sessionId);
+    this.tree.set(this.state.sessions, this.state.session?.sessionId, this.pending?.sessionId, !!this.sessionPages.nextCursor);
   }
 
   private renderStatus(): void {
@@ -232,6 +266,12 @@ export class AgentController implements vscode.Disposable {
     await this.refreshSessions();
   }
 
+  private noticeCrashedTurn(): void {
+    if (!this.crashedTurn || this.state.session?.sessionId !== this.crashedTurn) return;
+    this.crashedTurn = undefined;
+    this.dispatch({ type: 'notice', level: 'warning', text: CRASHED_TURN });
+  }
+
   private showPage(page: TranscriptPage): void {
     this.dispatch({ type: 'reset', page, running: this.pending?.sessionId === page.session.sessionId });
     void this.context.workspaceState.update(LAST_SESSION_KEY, page.session.sessionId);
@@ -240,11 +280,24 @@ export class AgentController implements vscode.Disposable {
   async refreshSessions(): Promise<void> {
     if (!this.client.running) return;
     try {
-      const result = await this.client.request<ListResult>(Method.sessionList, { limit: 100 });
-      this.dispatch({ type: 'sessions', sessions: result.sessions });
+      if (await this.sessionPages.refresh()) this.showSessions();
     } catch (e) {
       this.client.output.appendLine(`[agent-ls] list failed: ${errorMessage(e)}`);
     }
+  }
+
+  /** The next page of sessions in the tree and the header dropdown. */
+  async loadMoreSessions(): Promise<void> {
+    if (!this.client.running) return;
+    try {
+      if (await this.sessionPages.more()) this.showSessions();
+    } catch (e) {
+      this.error('Loading more sessions failed', e);
+    }
+  }
+
+  private showSessions(): void {
+    this.dispatch({ type: 'sessions', sessions: withActive(this.sessionPages.sessions, this.state.session) });
   }
 
   private scheduleListRefresh(): void {
@@ -312,21 +365,68 @@ export class AgentController implements vscode.Disposable {
     }
   }
 
-  async pickSession(placeHolder = 'Switch to session'): Promise<string | undefined> {
+  /**
+   * Switch Session's picker: the newest sessions first, a search over all of them as the user
+   * types (the server's `query`), "Load more" for the next page, and the active one always listed.
+   */
+  async pickSession(placeHolder = 'Switch to session (type to search all sessions)'): Promise<string | undefined> {
     if (!(await this.requireServer())) return undefined;
-    await this.refreshSessions();
-    type Item = vscode.QuickPickItem & { sessionId?: string; create?: boolean };
-    const items: Item[] = [{ label: '$(add) New Session', create: true, alwaysShow: true }];
-    for (const s of this.state.sessions) {
-      const active = s.sessionId === this.state.session?.sessionId;
-      items.push({
-        label: `${active ? '$(comment-discussion)' : '$(comment)'} ${sessionLabel(s)}`,
-        description: `${relativeTime(s.modifiedAt)} · ${s.messageCount} msg${active ? ' · active' : ''}`,
-        detail: s.name && s.firstMessage ? s.firstMessage.replace(/\s+/g, ' ').slice(0, 160) : undefined,
-        sessionId: s.sessionId,
+    type Item = vscode.QuickPickItem & { sessionId?: string; create?: boolean; more?: boolean };
+    const pager = new SessionPager((p) => this.client.request<ListResult>(Method.sessionList, p), 50);
+    const qp = vscode.window.createQuickPick<Item>();
+    qp.placeholder = placeHolder;
+    qp.matchOnDescription = true;
+    qp.matchOnDetail = true;
+    const activeId = this.state.session?.sessionId;
+    const show = (): void => {
+      const items: Item[] = [{ label: '$(add) New Session', create: true, alwaysShow: true }];
+      const sessions = pager.query ? pager.sessions : withActive(pager.sessions, this.state.session);
+      for (const s of sessions) {
+        const active = s.sessionId === activeId;
+        items.push({
+          label: `${active ? '$(comment-discussion)' : '$(comment)'} ${sessionLabel(s)}`,
+          description: `${relativeTime(s.modifiedAt)} · ${s.messageCount} msg${active ? ' · active' : ''}`,
+          detail: s.name && s.firstMessage ? s.firstMessage.replace(/\s+/g, ' ').slice(0, 160) : undefined,
+          // The server matched it (name or any message): the picker's own filter must not hide it.
+          alwaysShow: true,
+          sessionId: s.sessionId,
+        });
+      }
+      if (pager.nextCursor) items.push({ label: '$(more) Load more sessions…', more: true, alwaysShow: true });
+      qp.items = items;
+    };
+    const load = async (step: () => Promise<boolean>): Promise<void> => {
+      qp.busy = true;
+      try {
+        if (await step()) show();
+      } catch (e) {
+        this.error('Listing sessions failed', e);
+      } finally {
+        qp.busy = false;
+      }
+    };
+    let typing: ReturnType<typeof setTimeout> | undefined;
+    const picked = new Promise<Item | undefined>((resolve) => {
+      qp.onDidChangeValue((value) => {
+        if (typing) clearTimeout(typing);
+        typing = setTimeout(() => void load(() => pager.search(value)), 150);
       });
-    }
-    const pick = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true });
+      qp.onDidAccept(() => {
+        const item = qp.selectedItems[0];
+        if (item?.more) {
+          void load(() => pager.more());
+          return;
+        }
+        resolve(item);
+        qp.hide();
+      });
+      qp.onDidHide(() => resolve(undefined));
+    });
+    qp.show();
+    await load(() => pager.search(''));
+    const pick = await picked;
+    if (typing) clearTimeout(typing);
+    qp.dispose();
     if (!pick) return undefined;
     if (pick.create) {
       await this.newSession();
@@ -392,7 +492,13 @@ export class AgentController implements vscode.Disposable {
     const id = await this.sessionIdOf(arg, 'Session to fork');
     if (!id) return;
     try {
-      const info = await this.client.request<SessionInfo>(Method.sessionFork, { sessionId: id });
+      let info = await this.client.request<SessionInfo>(Method.sessionFork, { sessionId: id });
+      const parent = this.infoOf(id);
+      if (!info.name?.startsWith('Fork of ')) {
+        // The server copies the parent's name (or none): name the fork after its origin here.
+        const name = forkName(parent?.name ? parent : info.name ? info : parent);
+        info = await this.client.request<SessionInfo>(Method.sessionRename, { sessionId: info.sessionId, name });
+      }
       await this.switchSession(info.sessionId);
       await this.chat.reveal();
       void vscode.window.showInformationMessage(`Agent: forked "${sessionLabel(this.infoOf(id))}" into a new session.`);
@@ -420,7 +526,12 @@ export class AgentController implements vscode.Disposable {
   // Prompting
 
   async prompt(text: string, context: ContextRef[] = [], labels: string[] = []): Promise<void> {
-    if (!(await this.requireServer())) return;
+    if (!(await this.requireServer())) {
+      // Not sent: the text goes back into the prompt box, so nothing typed is lost.
+      this.chat.post({ type: 'focusPrompt', text });
+      void vscode.window.showWarningMessage('Agent: the prompt was not sent (the server is not running); it is back in the chat box.');
+      return;
+    }
     if (this.pending) {
       void vscode.window.showWarningMessage('Agent: the agent is still working. Cancel it first (Agent: Cancel).');
       return;
@@ -449,7 +560,7 @@ export class AgentController implements vscode.Disposable {
       if (context.length) params.context = context;
       result = await this.client.request<PromptResult>(Method.sessionPrompt, params);
     } catch (e) {
-      failure = this.promptFailure(e);
+      failure = this.crashedTurn === sessionId || !this.client.running ? CRASHED_TURN : this.promptFailure(e);
     } finally {
       progress.dispose();
       this.pending = undefined;
@@ -482,7 +593,10 @@ export class AgentController implements vscode.Disposable {
 
   async cancel(): Promise<void> {
     const pending = this.pending;
-    if (!pending) return;
+    if (!pending) {
+      void vscode.window.showInformationMessage('Agent: nothing is running to cancel.');
+      return;
+    }
     try {
       await this.client.notify(Method.sessionCancel, { sessionId: pending.sessionId });
     } catch (e) {
@@ -567,12 +681,8 @@ export class AgentController implements vscode.Disposable {
     }
     if (!this.chat.visible || this.state.session?.sessionId !== params.sessionId) {
       // No panel to ask in: a modal dialog with the same choices.
-      const title = String(params.toolCall?.title ?? 'The agent wants to use a tool');
-      const pick = await vscode.window.showWarningMessage(
-        `Agent: allow "${title}"?`,
-        { modal: true },
-        ...params.options.map((o) => o.name),
-      );
+      const { message, detail, options } = permissionModal(params);
+      const pick = await vscode.window.showWarningMessage(message, { modal: true, detail }, ...options.map((o) => o.name));
       const option = params.options.find((o) => o.name === pick);
       return option ? { outcome: { outcome: 'selected', optionId: option.optionId } } : cancelled;
     }
@@ -595,6 +705,17 @@ export class AgentController implements vscode.Disposable {
   answerPermission(requestId: string, optionId: string | undefined): void {
     const finish = this.permissionWaiters.get(requestId);
     if (!finish) return;
+    const asked = this.state.permissions.find((p) => p.requestId === requestId);
+    const option = asked?.options.find((o) => o.optionId === optionId);
+    if (asked && option?.kind.endsWith('_always')) {
+      const what = asked.detail ? `\`${asked.detail}\`` : asked.title;
+      const verb = option.kind.startsWith('allow') ? 'allow' : 'reject';
+      this.dispatch({
+        type: 'notice',
+        level: 'info',
+        text: `Remembered for this session: always ${verb} ${what}. Agent: Manage Permissions lists and revokes it.`,
+      });
+    }
     finish(optionId ? { outcome: { outcome: 'selected', optionId } } : { outcome: { outcome: 'cancelled' } });
   }
 
@@ -641,7 +762,7 @@ export class AgentController implements vscode.Disposable {
     try {
       await vscode.commands.executeCommand(
         'vscode.changes',
-        `Agent checkpoint: ${files.length} files`,
+        'Agent checkpoint',
         files.map((f) => [vscode.Uri.parse(f.uri), checkpointUri(checkpointId, f, 'before'), checkpointUri(checkpointId, f, 'after')]),
       );
     } catch {
@@ -824,6 +945,9 @@ export class AgentController implements vscode.Disposable {
         return;
       case 'switchSession':
         void this.switchSession(m.sessionId);
+        return;
+      case 'pickSession':
+        void this.switchSessionCommand();
         return;
       case 'loadMore':
         void this.loadMore();

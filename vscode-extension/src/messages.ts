@@ -11,6 +11,7 @@ export type WebviewMessage =
   | { type: 'cancel' }
   | { type: 'newSession' }
   | { type: 'switchSession'; sessionId: string }
+  | { type: 'pickSession' }
   | { type: 'loadMore' }
   | { type: 'viewChanges'; checkpointId: string; path?: string }
   | { type: 'revert'; checkpointId: string; force?: boolean }

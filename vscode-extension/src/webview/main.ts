@@ -185,12 +185,15 @@ function renderCheckpoint(b: CheckpointBlock): HTMLElement {
     const list = h('ul', {});
     for (const f of res.files) {
       const p = f.path ?? f.uri ?? '';
+      // Reverting a turn that created a file deletes it: say so, not "restored".
+      const created = b.files.some((c) => c.operation === 'created' && (c.path === f.path || c.path === p || p.endsWith(`/${c.path}`)));
+      const label = f.result === 'restored' && created && !r.undo ? 'deleted (this turn created it)' : RESULT_LABEL[f.result] ?? f.result;
       list.append(
         h(
           'li',
           { class: `result-${f.result}` },
           h('span', { class: 'file' }, baseName(p)),
-          ` — ${RESULT_LABEL[f.result] ?? f.result}${f.reason ? ` (${f.reason})` : ''}`,
+          ` — ${label}${f.reason ? ` (${f.reason})` : ''}`,
         ),
       );
     }
@@ -325,6 +328,7 @@ function renderTranscript(): void {
 }
 
 let renderedHeader = '';
+const SEARCH_SESSIONS = 'agent-ls:search-sessions';
 
 function renderHeader(): void {
   const sessions = [...state.sessions];
@@ -339,6 +343,8 @@ function renderHeader(): void {
     return o;
   });
   if (!sessions.length) options.push(h('option', { value: '' }, 'No session'));
+  // Older sessions than the ones listed: the Switch Session picker searches all of them.
+  options.push(h('option', { value: SEARCH_SESSIONS }, 'Search all sessions…'));
   select.replaceChildren(...options);
   select.value = state.session?.sessionId ?? '';
   select.disabled = state.connection !== 'ready';
@@ -375,9 +381,17 @@ function renderBanner(): void {
   }
 }
 
+/** The request's title without markdown backticks, and without the command the code block shows. */
+function permissionHeading(p: PendingPermission): string {
+  const title = p.title.replace(/`/g, '');
+  const command = p.detail?.trim();
+  if (!command || !title.includes(command)) return title;
+  return p.toolKind === 'execute' || /^run\b/i.test(title) ? 'Allow the agent to run this command?' : 'Allow the agent to do this?';
+}
+
 function renderPermission(p: PendingPermission): HTMLElement {
-  const el = h('div', { class: 'permission', role: 'alertdialog', 'aria-label': `Permission: ${p.title}`, 'data-request-id': p.requestId });
-  el.append(h('div', { class: 'permission-title' }, p.title));
+  const el = h('div', { class: 'permission', role: 'alertdialog', 'aria-label': `Permission: ${permissionHeading(p)}`, 'data-request-id': p.requestId });
+  el.append(h('div', { class: 'permission-title' }, permissionHeading(p)));
   if (p.detail) el.append(h('pre', { class: 'permission-detail' }, p.detail));
   const actions = h('div', { class: 'permission-actions' });
   for (const o of p.options) {
@@ -466,7 +480,10 @@ transcript.addEventListener('click', (e) => {
 cancel.addEventListener('click', () => post({ type: 'cancel' }));
 newButton.addEventListener('click', () => post({ type: 'newSession' }));
 select.addEventListener('change', () => {
-  if (select.value && select.value !== state.session?.sessionId) post({ type: 'switchSession', sessionId: select.value });
+  if (select.value === SEARCH_SESSIONS) {
+    select.value = state.session?.sessionId ?? '';
+    post({ type: 'pickSession' });
+  } else if (select.value && select.value !== state.session?.sessionId) post({ type: 'switchSession', sessionId: select.value });
 });
 
 window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
