@@ -77,20 +77,41 @@ class AgentConfig:
         )
 
 
+AGENT_OPTIONS = (
+    "provider",
+    "model",
+    "maxTokens",
+    "baseUrl",
+    "maxRetries",
+    "contextWindow",
+    "compactionThreshold",
+    "systemPrompt",
+    "permissionPolicy",
+    "commandTimeout",
+    "thinkingBudget",
+    "script",
+)
+"""The initializationOptions the agent reads (camelCase, as clients send them)."""
+
+
 def load_config(
     options: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
 ) -> tuple[AgentConfig, list[str]]:
     """Build the config: initializationOptions first, then env, then defaults; never raises."""
-    opts = options if isinstance(options, Mapping) else {}
-    environ = os.environ if env is None else env
     warnings: list[str] = []
     if options is not None and not isinstance(options, Mapping):
         warnings.append("initializationOptions must be an object; using defaults")
+    reader = OptionReader(options if isinstance(options, Mapping) else {}, warnings)
+    return read_config(reader, os.environ if env is None else env), warnings
+
+
+def read_config(reader: OptionReader, environ: Mapping[str, str]) -> AgentConfig:
+    """The agent's options through `reader` (whose warnings collect every bad value)."""
+    opts = reader.options
     if "apiKey" in opts or "api_key" in opts:
-        warnings.append(
+        reader.warnings.append(
             "apiKey in initializationOptions is ignored: set ANTHROPIC_API_KEY in the environment"
         )
-    reader = _Reader(opts, warnings)
     defaults = AgentConfig()
     provider = reader.choice(
         "provider", PROVIDERS, environ.get("AGENT_LS_PROVIDER") or defaults.provider
@@ -114,18 +135,23 @@ def load_config(
         command_timeout=reader.number("commandTimeout", defaults.command_timeout, 1, 3600),
         thinking_budget=reader.optional_integer("thinkingBudget", 1024, 1_000_000),
         script=script,
-    ), warnings
+    )
 
 
-class _Reader:
-    """Typed reads of camelCase options that fall back to a default with a warning."""
+class OptionReader:
+    """Typed reads of camelCase options that fall back to a default with a warning.
+
+    The one warning path for initializationOptions: the server's own options and the agent's
+    are read through one reader, and every bad value becomes one sentence in `warnings`.
+    """
 
     def __init__(self, options: Mapping[str, Any], warnings: list[str]) -> None:
         self.options = options
         self.warnings = warnings
 
     def _bad(self, key: str, expected: str, fallback: object) -> None:
-        self.warnings.append(f"initializationOptions.{key} must be {expected}; using {fallback!r}")
+        shown = "the default" if fallback is None else repr(fallback)
+        self.warnings.append(f"initializationOptions.{key} must be {expected}; using {shown}")
 
     def text(self, key: str, default: str | None) -> str | None:
         value = self.options.get(key)
@@ -134,6 +160,15 @@ class _Reader:
         if isinstance(value, str) and value.strip():
             return value.strip()
         self._bad(key, "a non-empty string", default)
+        return default
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.options.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        self._bad(key, "true or false", default)
         return default
 
     def choice(self, key: str, allowed: Sequence[Any], default: Any) -> Any:

@@ -1,13 +1,16 @@
 """The typed events one agent turn emits, in order.
 
-They stay free of any wire format: ``protocol.py`` alone turns them into
+They stay free of any wire format: ``lsp/protocol.py`` alone turns them into
 ``agent/session/update`` payloads (ACP shapes).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from agent_ls.checkpoints.listing import CheckpointSummary
 
 ToolKind = Literal["read", "edit", "delete", "move", "search", "execute", "think", "fetch", "other"]
 ToolStatus = Literal["pending", "in_progress", "completed", "failed"]
@@ -93,9 +96,9 @@ class AssistantMessage:
 
 @dataclass(frozen=True)
 class CheckpointCreated:
-    """The service recorded a checkpoint at the end of a turn (``Checkpoint`` wire shape)."""
+    """The core recorded a checkpoint at the end of a turn."""
 
-    checkpoint: dict[str, Any]
+    checkpoint: CheckpointSummary
 
 
 AgentEvent = (

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agent_ls.checkpoints.blobs import BlobStore
-from agent_ls.checkpoints.entries import UNKNOWN, file_records, operation_of
+from agent_ls.checkpoints.entries import UNKNOWN, Operation, file_records, operation_of
 from agent_ls.checkpoints.errors import BlobCorrupt, BlobMissing
+
+
+@dataclass
+class FileDiff:
+    """One file of a checkpoint for a diff view; `before`/`after` are None when absent,
+    binary or unavailable, and `diff` then says why."""
+
+    path: str
+    uri: str
+    operation: Operation
+    restorable: bool
+    before: str | None = None
+    after: str | None = None
+    diff: str = ""
 
 
 def path_uri(path: str) -> str:
@@ -22,9 +37,8 @@ def file_diffs(
     blobs: BlobStore,
     uri_for: Callable[[str], str] = path_uri,
     paths: Collection[str] | None = None,
-) -> list[dict[str, Any]]:
-    """One item per file of the checkpoint (or of `paths`): `path`, `uri`, `operation`,
-    `restorable`, `before`/`after` text (None when absent, binary or unavailable) and `diff`.
+) -> list[FileDiff]:
+    """One item per file of the checkpoint (or of `paths`).
 
     Binary content (a NUL byte, or not UTF-8) gets no text and a one-line diff saying so.
     """
@@ -34,30 +48,21 @@ def file_diffs(
         if paths is not None and path not in paths:
             continue
         before, after = record.get("before"), record.get("after")
-        item: dict[str, Any] = {
-            "path": path,
-            "uri": uri_for(path),
-            "operation": operation_of(before, after),
-            "restorable": before != UNKNOWN,
-            "before": None,
-            "after": None,
-        }
+        item = FileDiff(path, uri_for(path), operation_of(before, after), before != UNKNOWN)
+        items.append(item)
         try:
             old = None if before in (None, UNKNOWN) else blobs.get(before)
             new = None if after is None else blobs.get(after)
         except (BlobMissing, BlobCorrupt) as exc:
-            item["diff"] = f"{exc}\n"
-            items.append(item)
+            item.diff = f"{exc}\n"
             continue
-        old_text, new_text = _text(old), _text(new)
-        item["before"], item["after"] = old_text, new_text
+        item.before, item.after = _text(old), _text(new)
         if before == UNKNOWN:
-            item["diff"] = "Prior content unknown: changed by a shell command, no copy was kept\n"
-        elif (old is not None and old_text is None) or (new is not None and new_text is None):
-            item["diff"] = f"Binary file {path} changed\n"
+            item.diff = "Prior content unknown: changed by a shell command, no copy was kept\n"
+        elif (old is not None and item.before is None) or (new is not None and item.after is None):
+            item.diff = f"Binary file {path} changed\n"
         else:
-            item["diff"] = _unified(path, old_text, new_text, before is None, after is None)
-        items.append(item)
+            item.diff = _unified(path, item.before, item.after, before is None, after is None)
     return items
 
 

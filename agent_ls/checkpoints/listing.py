@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +40,34 @@ class CheckpointSummary:
     active: bool
     files: list[FileSummary] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        """camelCase fields like the wire's `Checkpoint` (paths, not URIs)."""
-        return {
-            "checkpointId": self.checkpoint_id,
-            "turnId": self.turn_id,
-            "kind": self.kind,
-            "createdAt": self.created_at,
-            "userEntryId": self.user_entry_id,
-            "prompt": self.prompt,
-            "active": self.active,
-            "files": [asdict(f) for f in self.files],
-        }
+
+def summarize(
+    entry: Mapping[str, Any], *, prompt: str = "", active: bool = True
+) -> CheckpointSummary:
+    """What the entry itself records, no file read: the live update of a new checkpoint and the
+    transcript's checkpoint item both come from here, so they cannot disagree.
+
+    `conflict` stays False: only `list_checkpoints` compares the files with the disk.
+    """
+    user_entry_id = entry.get("userEntryId")
+    return CheckpointSummary(
+        checkpoint_id=str(entry["id"]),
+        turn_id=str(entry.get("turnId", "")),
+        kind=str(entry.get("kind", "turn")),
+        created_at=str(entry.get("ts", "")),
+        user_entry_id=None if user_entry_id is None else str(user_entry_id),
+        prompt=prompt,
+        active=active,
+        files=[
+            FileSummary(
+                path=record["path"],
+                operation=operation_of(record.get("before"), record.get("after")),
+                restorable=record.get("before") != UNKNOWN,
+                conflict=False,
+            )
+            for record in file_records(entry)
+        ],
+    )
 
 
 def list_checkpoints(
@@ -74,26 +91,11 @@ def list_checkpoints(
     summaries: list[CheckpointSummary] = []
     for entry in reversed(checkpoints(session)):
         prompt = user_message(session, entry) if entry.get("kind") != "undo" else None
-        summary = CheckpointSummary(
-            checkpoint_id=str(entry["id"]),
-            turn_id=str(entry.get("turnId", "")),
-            kind=str(entry.get("kind", "turn")),
-            created_at=str(entry.get("ts", "")),
-            user_entry_id=None if prompt is None else str(prompt["id"]),
-            prompt=prompt_text(prompt),
-            active=entry["id"] in on_path,
-        )
-        for record in file_records(entry):
-            path, before = record["path"], record.get("before")
-            expected = latest_after.get(path, record.get("after"))
-            summary.files.append(
-                FileSummary(
-                    path=path,
-                    operation=operation_of(before, record.get("after")),
-                    restorable=before != UNKNOWN,
-                    conflict=now(path) not in (expected, before),
-                )
-            )
+        summary = summarize(entry, prompt=prompt_text(prompt), active=entry["id"] in on_path)
+        summary.user_entry_id = None if prompt is None else str(prompt["id"])
+        for file, record in zip(summary.files, file_records(entry), strict=True):
+            expected = latest_after.get(file.path, record.get("after"))
+            file.conflict = now(file.path) not in (expected, record.get("before"))
         if summary.active:
             for record in file_records(entry):
                 latest_after.setdefault(record["path"], record.get("after"))

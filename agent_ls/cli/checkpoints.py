@@ -17,6 +17,7 @@ from typing import Any
 from agent_ls.checkpoints import (
     BlobStore,
     CheckpointError,
+    CheckpointSummary,
     DirectApplier,
     RestorePlan,
     RestoreResult,
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
 def _list(store: SessionStore, args: argparse.Namespace) -> int:
     summaries = list_checkpoints(store.checkpoint_view(args.session_id))
     if args.json:
-        print(json.dumps([s.to_json() for s in summaries], indent=2))
+        print(json.dumps([_summary_json(s) for s in summaries], indent=2))
         return EXIT_OK
     if not summaries:
         print("no checkpoints")
@@ -105,6 +106,20 @@ def _list(store: SessionStore, args: argparse.Namespace) -> int:
             )
             print(f"    {f.operation:<8} {f.path}{notes}")
     return EXIT_OK
+
+
+def _summary_json(summary: CheckpointSummary) -> dict[str, Any]:
+    """This command's JSON: the summary's fields in camelCase, paths (not URIs), entry ids."""
+    return {
+        "checkpointId": summary.checkpoint_id,
+        "turnId": summary.turn_id,
+        "kind": summary.kind,
+        "createdAt": summary.created_at,
+        "userEntryId": summary.user_entry_id,
+        "prompt": summary.prompt,
+        "active": summary.active,
+        "files": [asdict(f) for f in summary.files],
+    }
 
 
 def _restore(store: SessionStore, args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""The ToolHost of a turn in an editor: buffers first, applyEdit for open files, checkpoints.
+"""The ToolHost of a turn, on the editor port: buffers first, applyEdit for open files, checkpoints.
 
 Every write and delete goes through the turn's checkpoint recorder first, so the checkpoint
 holds the content as it was before the agent touched it, whoever applies the change.
@@ -11,48 +11,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Literal, Protocol
 
 from agent_ls.agent.events import AgentEvent, ToolCallStarted, UserMessage
 from agent_ls.agent.host import DirectHost
 from agent_ls.agent.tools import Permissions
-from agent_ls.checkpoints.recorder import TurnRecorder, read_disk
+from agent_ls.checkpoints.recorder import TurnRecorder
+from agent_ls.core.port import EditorPort, editor_bytes
 
 log = logging.getLogger(__name__)
-
-PermissionAnswer = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
-
-
-class EditorPort(Protocol):
-    """What a turn needs from the editor; the LSP server implements it."""
-
-    def buffer_text(self, path: Path) -> str | None:
-        """The open buffer's text (unsaved edits included), or None if it is not open."""
-        ...
-
-    async def apply_text(self, path: Path, text: str) -> bool:
-        """Replace an open buffer's text via workspace/applyEdit; False if not applied."""
-        ...
-
-    async def ask_permission(self, session_id: str, call: ToolCallStarted) -> PermissionAnswer:
-        """Ask the user; a dismissed prompt counts as reject_once."""
-        ...
-
-    def send_update(self, session_id: str, turn_id: str, event: AgentEvent) -> None:
-        """Forward one event of the turn to the client."""
-        ...
-
-    def report_progress(self, session_id: str, message: str) -> None:
-        """Say what the turn is doing now ($/progress report)."""
-        ...
-
-
-def editor_bytes(editor: EditorPort, path: Path) -> bytes | None:
-    """What checkpoints record and compare: the open buffer, else the file; None if absent."""
-    buffer = editor.buffer_text(path)
-    if buffer is not None:
-        return buffer.encode("utf-8")
-    return read_disk(path)
 
 
 class TurnHost(DirectHost):
@@ -73,7 +39,6 @@ class TurnHost(DirectHost):
         self.editor = editor
         self.recorder = recorder
         self.permissions = permissions
-        self.command_changes: list[str] = []
 
     def read_text(self, path: Path) -> str:
         buffer = self.editor.buffer_text(path)
@@ -113,5 +78,4 @@ class TurnHost(DirectHost):
         try:
             yield
         finally:
-            changes = await asyncio.to_thread(self.recorder.command_finished)
-            self.command_changes += changes.not_restorable
+            await asyncio.to_thread(self.recorder.command_finished)

@@ -1,41 +1,52 @@
-"""Client options from `initializationOptions`: bad values fall back to defaults with a warning.
+"""`initializationOptions`, read once into one typed object; a bad value falls back to its
+default with a warning the server shows.
 
-A failed `initialize` leaves the user with no agent at all, so nothing here raises.
+A failed `initialize` leaves the user with no agent at all, so nothing here raises. Each option
+has one name, the one docs/protocol.md lists (a test checks the table against `OPTIONS`).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent_ls.agent.config import AGENT_OPTIONS, AgentConfig, OptionReader, read_config
 
-@dataclass
+WATCH_INTERVAL = 1.0
+SERVER_OPTIONS = ("client", "sessionDir", "permissionUi", "watchInterval")
+OPTIONS = (*AGENT_OPTIONS, *SERVER_OPTIONS)
+"""Every option the server reads."""
+
+
+@dataclass(frozen=True)
 class Options:
-    """Server-level options; the agent's own (model, provider, …) stay in `agent`."""
+    """What the client asked for, with defaults for what it did not say."""
 
     session_dir: Path | None = None
     permission_ui: bool = False
-    agent: dict[str, Any] = field(default_factory=dict)
+    watch_interval: float = WATCH_INTERVAL
+    client: str | None = None
+    agent: AgentConfig = field(default_factory=AgentConfig)
 
 
-def parse_options(raw: Any) -> tuple[Options, list[str]]:
-    """Read what can be read, and name what could not."""
-    options = Options()
+def parse_options(raw: Any, env: Mapping[str, str] | None = None) -> tuple[Options, list[str]]:
+    """Read what can be read, and name what could not (unknown names included)."""
+    environ = os.environ if env is None else env
     warnings: list[str] = []
-    if raw is None:
-        return options, warnings
-    if not isinstance(raw, dict):
-        return options, [f"initializationOptions must be an object, got {type(raw).__name__}"]
-    session_dir = raw.get("sessionDir")
-    if isinstance(session_dir, str) and session_dir:
-        options.session_dir = Path(session_dir).expanduser()
-    elif session_dir is not None:
-        warnings.append("sessionDir must be a non-empty string; using the default store")
-    permission_ui = raw.get("permissionUi", False)
-    if isinstance(permission_ui, bool):
-        options.permission_ui = permission_ui
-    else:
-        warnings.append("permissionUi must be true or false; assuming false")
-    options.agent = {k: v for k, v in raw.items() if k not in ("sessionDir", "permissionUi")}
-    return options, warnings
+    if raw is not None and not isinstance(raw, Mapping):
+        warnings.append(f"initializationOptions must be an object, got {type(raw).__name__}")
+    reader = OptionReader(raw if isinstance(raw, Mapping) else {}, warnings)
+    for key in reader.options:
+        if key not in OPTIONS and key not in ("apiKey", "api_key"):
+            warnings.append(f"initializationOptions.{key} is not an option; it is ignored")
+    session_dir = reader.text("sessionDir", None)
+    return Options(
+        session_dir=None if session_dir is None else Path(session_dir).expanduser(),
+        permission_ui=reader.boolean("permissionUi", False),
+        watch_interval=reader.number("watchInterval", WATCH_INTERVAL, 0.05, 3600),
+        client=reader.text("client", None),
+        agent=read_config(reader, environ),
+    ), warnings

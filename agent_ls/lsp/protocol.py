@@ -1,16 +1,31 @@
 """The wire contract: method names, params types, error codes and result shapes.
 
-Every custom method's params are an attrs class here; `params.structure` checks them strictly so a
-bad request gets -32602 naming the field, instead of pygls' silent drop. Results are plain
-camelCase dicts built by the `*_to_wire` helpers, the only place wire shapes are spelled out.
+The only module that knows the wire. Every custom method's params are an attrs class here;
+`params.structure` checks them strictly so a bad request gets -32602 naming the field, instead of
+pygls' silent drop. The core answers with typed objects (`SessionInfo`, `CheckpointSummary`,
+`TranscriptItem`, `RestoreReport`, turn events); the `*_to_wire` functions below turn them into
+the camelCase JSON of docs/protocol.md, each shape in exactly one place.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
+
+from agent_ls.agent import events as ev
+
+if TYPE_CHECKING:
+    from agent_ls.agent.loop import TurnResult
+    from agent_ls.checkpoints.diffs import FileDiff
+    from agent_ls.checkpoints.listing import CheckpointSummary
+    from agent_ls.core.checkpoints import RestoreReport
+    from agent_ls.core.prompting import Attachment, PromptOutcome
+    from agent_ls.core.transcript import TranscriptItem
+    from agent_ls.sessions.store import SessionInfo
 
 PROTOCOL_VERSION = 1
 
@@ -36,13 +51,37 @@ SESSION_LIST_CHANGED = "agent/session/listChanged"  # server → client
 # Requests, server → client.
 REQUEST_PERMISSION = "agent/session/requestPermission"
 
-# Error codes (JSON-RPC).
-INVALID_PARAMS = -32602
-SESSION_NOT_FOUND = -32001
-SESSION_BUSY = -32002
-CHECKPOINT_CONFLICT = -32003
-PROVIDER_ERROR = -32004
-CHECKPOINT_NOT_FOUND = -32005
+UPDATE_KINDS = (
+    "user_message",
+    "agent_message_chunk",
+    "agent_thought_chunk",
+    "tool_call",
+    "tool_call_update",
+    "agent_message_end",
+    "usage",
+    "checkpoint",
+)
+"""The `update.kind` values of `agent/session/update`, one per turn event."""
+
+# Error codes. Application codes sit at -32010 and up, clear of the values JSON-RPC and LSP
+# reserve (-32700..-32600, -32002, -32001, -32800..-32803); every error carries a stable
+# `data.kind` that clients switch on.
+ERRORS: dict[str, int] = {
+    "invalid_params": -32602,  # JSON-RPC's own meaning
+    "internal": -32603,  # JSON-RPC's own meaning: the store or the file system failed
+    "session_not_found": -32010,
+    "session_busy": -32011,
+    "checkpoint_failed": -32012,  # ambiguous id, unreadable blob: a restore's conflicts are results
+    "checkpoint_not_found": -32013,
+}
+
+
+def error_data(kind: str, **fields: Any) -> dict[str, Any]:
+    """The `data` of an error: its kind, then camelCase details (`ownerPid`)."""
+    from agent_ls.lsp.params import camel
+
+    return {"kind": kind, **{camel(k): v for k, v in fields.items()}}
+
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CHECKPOINT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_-]{1,64}$")
@@ -214,8 +253,23 @@ def split_checkpoint_id(value: str) -> tuple[str, str]:
     return session_id, entry_id
 
 
-def session_info_to_wire(info: Any, *, active: bool, live: bool) -> dict[str, Any]:
-    """SessionInfo on the wire (DESIGN.md §2)."""
+def attachment(ref: ContextRef) -> Attachment:
+    """A context entry as the core's attachment; a selection ending at a line's start ends on
+    the line before it."""
+    from agent_ls.core.prompting import Attachment
+    from agent_ls.core.sessions import uri_to_path
+
+    path = uri_to_path(ref.uri)
+    if ref.range is None:
+        return Attachment(path)
+    start, end = ref.range.start.line, ref.range.end.line
+    if ref.range.end.character == 0 and end > start:
+        end -= 1
+    return Attachment(path, (start, end))
+
+
+def session_info_to_wire(info: SessionInfo, *, active: bool, live: bool) -> dict[str, Any]:
+    """A `SessionInfo`."""
     out: dict[str, Any] = {
         "sessionId": info.session_id,
         "workspace": str(info.workspace),
@@ -233,58 +287,201 @@ def session_info_to_wire(info: Any, *, active: bool, live: bool) -> dict[str, An
     return out
 
 
-_ROLE_KINDS = {"user": "user", "assistant": "assistant", "tool_result": "tool"}
+def list_to_wire(sessions: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
+    """The `agent/session/list` result."""
+    result: dict[str, Any] = {"sessions": sessions}
+    if next_cursor:
+        result["nextCursor"] = next_cursor
+    return result
 
 
-def transcript_item(entry: dict[str, Any], session_id: str) -> dict[str, Any] | None:
-    """One entry as a TranscriptItem, or None for bookkeeping entries clients never show.
+def transcript_to_wire(
+    session_id: str, session: dict[str, Any] | None, items: list[TranscriptItem], has_more: bool
+) -> dict[str, Any]:
+    """A transcript page: `switch` and `resumeRecent` name the session, `history` does not."""
+    out: dict[str, Any] = {} if session is None else {"session": session}
+    out["items"] = [transcript_item_to_wire(item, session_id) for item in items]
+    out["hasMore"] = has_more
+    return out
 
-    Items keep Anthropic content blocks as they are stored, so a client renders text, thinking,
-    tool_use and tool_result blocks the same way whether they were streamed or reloaded.
-    """
-    kind = entry.get("type")
-    base = {"entryId": entry.get("id"), "ts": entry.get("ts")}
-    if kind == "message":
-        role = _ROLE_KINDS.get(entry.get("role", ""))
-        if role is None:
-            return None
-        item = {**base, "kind": role, "content": entry.get("content", [])}
-        for key in ("model", "usage", "stopReason"):
-            if key in entry:
-                item[key] = entry[key]
-        return item
-    if kind == "checkpoint":
-        return {
-            **base,
-            "kind": "checkpoint",
-            "checkpointId": checkpoint_id(session_id, entry["id"]),
-            "turnId": entry.get("turnId"),
-            "checkpointKind": entry.get("kind", "turn"),
-            "files": [
-                {
-                    "path": f.get("path"),
-                    "operation": file_operation(f),
-                    "restorable": f.get("restorable", True),
-                }
-                for f in entry.get("files", [])
-            ],
-        }
-    if kind == "compaction":
-        return {**base, "kind": "compaction", "summary": entry.get("summary", "")}
+
+def recorded_checkpoint(session_id: str, summary: CheckpointSummary) -> dict[str, Any]:
+    """The fields of a `Checkpoint` its entry records; the transcript's checkpoint item and the
+    live `checkpoint` update both hold them, built here, so they cannot drift apart."""
+    out: dict[str, Any] = {
+        "checkpointId": checkpoint_id(session_id, summary.checkpoint_id),
+        "entryId": summary.checkpoint_id,
+        "turnId": summary.turn_id,
+        "createdAt": summary.created_at,
+        "files": [
+            {
+                "uri": Path(f.path).as_uri(),
+                "path": f.path,
+                "operation": f.operation,
+                "restorable": f.restorable,
+            }
+            for f in summary.files
+        ],
+    }
+    if summary.user_entry_id is not None:
+        out["userEntryId"] = summary.user_entry_id
+    return out
+
+
+def checkpoint_to_wire(session_id: str, summary: CheckpointSummary) -> dict[str, Any]:
+    """A `Checkpoint`: what the entry recorded, plus its prompt, whether it is on the active
+    path, and per file whether a restore would meet a conflict."""
+    out = recorded_checkpoint(session_id, summary)
+    out["kind"] = summary.kind
+    out["prompt"] = summary.prompt
+    out["active"] = summary.active
+    for wire, file in zip(out["files"], summary.files, strict=True):
+        wire["conflict"] = file.conflict
+    return out
+
+
+def tool_call_to_wire(call: ev.ToolCallStarted) -> dict[str, Any]:
+    """A tool call's title, kind and input, as the server titles it (clients keep no copy)."""
+    return {
+        "toolCallId": call.tool_call_id,
+        "title": call.title,
+        "toolKind": call.kind,
+        "rawInput": call.raw_input,
+        "locations": [{"path": p} for p in call.locations],
+    }
+
+
+def transcript_item_to_wire(item: TranscriptItem, session_id: str) -> dict[str, Any]:
+    """A `TranscriptItem`. Messages keep Anthropic content blocks as they are stored, so a
+    client renders streamed and reloaded turns alike; `toolCalls` titles their tool_use blocks."""
+    from agent_ls.core.transcript import CheckpointItem, CompactionItem, MessageItem
+
+    base: dict[str, Any] = {"entryId": item.entry_id, "ts": item.ts}
+    match item:
+        case MessageItem():
+            out = {**base, "kind": item.role, "content": _shown(item.content)}
+            if item.model is not None:
+                out["model"] = item.model
+            if item.usage is not None:
+                out["usage"] = item.usage
+            if item.stop_reason is not None:
+                out["stopReason"] = item.stop_reason
+            if item.tool_calls:  # the input is in `content` already: not sent twice
+                out["toolCalls"] = [
+                    {k: v for k, v in tool_call_to_wire(c).items() if k != "rawInput"}
+                    for c in item.tool_calls
+                ]
+            return out
+        case CheckpointItem():
+            recorded = recorded_checkpoint(session_id, item.checkpoint)
+            return {
+                **recorded,
+                **base,
+                "kind": "checkpoint",
+                "checkpointKind": item.checkpoint.kind,
+            }
+        case CompactionItem():
+            return {**base, "kind": "compaction", "summary": item.summary}
+
+
+MAX_DEPTH = 100
+"""Stored content nested deeper than this is not sent: encoding the reply would recurse too deep
+and the request would go unanswered (a hand-made or corrupt session file; no model writes it)."""
+
+
+def _shown(content: Any) -> Any:
+    """The content as stored, or a note in its place when it nests deeper than MAX_DEPTH."""
+    stack = [(content, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            note = f"(this message nests deeper than {MAX_DEPTH} levels and cannot be shown)"
+            return [{"type": "text", "text": note}]
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return content
+
+
+def diff_to_wire(diffs: list[FileDiff]) -> dict[str, Any]:
+    """The `agent/checkpoint/diff` result."""
+    return {
+        "files": [
+            {
+                "uri": d.uri,
+                "path": d.path,
+                "operation": d.operation,
+                "restorable": d.restorable,
+                "before": d.before,
+                "after": d.after,
+                "diff": d.diff,
+            }
+            for d in diffs
+        ]
+    }
+
+
+def restore_to_wire(report: RestoreReport) -> dict[str, Any]:
+    """The `agent/checkpoint/restore` result."""
+    out: dict[str, Any] = {
+        "applied": report.applied,
+        "files": [
+            {
+                "uri": Path(f.path).as_uri(),
+                "path": f.path,
+                "operation": f.operation,
+                "result": f.result,
+                **({"reason": f.reason} if f.reason else {}),
+            }
+            for f in report.files
+        ],
+    }
+    if report.undo_entry_id:
+        out["undoCheckpointId"] = checkpoint_id(report.session_id, report.undo_entry_id)
+    return out
+
+
+def prompt_result_to_wire(outcome: PromptOutcome) -> dict[str, Any]:
+    """The `agent/session/prompt` result."""
+    result: TurnResult = outcome.result
+    out: dict[str, Any] = {
+        "sessionId": outcome.session_id,
+        "stopReason": result.stop_reason,
+        "entryId": result.entry_id,
+        "usage": usage_to_wire(result.usage),
+    }
+    if outcome.checkpoint is not None:
+        out["checkpointId"] = checkpoint_id(outcome.session_id, outcome.checkpoint.checkpoint_id)
+    if result.error:
+        out["error"] = result.error
+    return out
+
+
+PERMISSION_OPTIONS: list[dict[str, str]] = [
+    {"optionId": "allow_once", "name": "Allow once", "kind": "allow_once"},
+    {"optionId": "allow_always", "name": "Always allow", "kind": "allow_always"},
+    {"optionId": "reject_once", "name": "Reject", "kind": "reject_once"},
+    {"optionId": "reject_always", "name": "Always reject", "kind": "reject_always"},
+]
+
+
+def permission_request(session_id: str, call: ev.ToolCallStarted) -> dict[str, Any]:
+    """The params of `agent/session/requestPermission`."""
+    call_fields = tool_call_to_wire(call)
+    del call_fields["locations"]
+    return {"sessionId": session_id, "toolCall": call_fields, "options": PERMISSION_OPTIONS}
+
+
+def permission_choice(reply: Any) -> str | None:
+    """The option kind a `requestPermission` reply selected; None when cancelled or unknown."""
+    outcome = (reply or {}).get("outcome") if isinstance(reply, Mapping) else None
+    if not isinstance(outcome, Mapping):
+        return None
+    for option in PERMISSION_OPTIONS:
+        if outcome.get("optionId") == option["optionId"]:
+            return option["kind"]
     return None
-
-
-def transcript_items(entries: list[dict[str, Any]], session_id: str) -> list[dict[str, Any]]:
-    return [item for e in entries if (item := transcript_item(e, session_id)) is not None]
-
-
-def file_operation(change: dict[str, Any]) -> str:
-    """created / modified / deleted, from a checkpoint file record's before/after hashes."""
-    if change.get("before") is None:
-        return "created"
-    if change.get("after") is None:
-        return "deleted"
-    return "modified"
 
 
 def agent_capabilities(providers: list[str]) -> dict[str, Any]:
@@ -297,8 +494,8 @@ def agent_capabilities(providers: list[str]) -> dict[str, Any]:
     }
 
 
-def _tool_content(item: Any) -> dict[str, Any]:
-    if hasattr(item, "path"):
+def _tool_content(item: ev.ToolCallContent) -> dict[str, Any]:
+    if isinstance(item, ev.DiffContent):
         return {
             "type": "diff",
             "path": item.path,
@@ -308,17 +505,23 @@ def _tool_content(item: Any) -> dict[str, Any]:
     return {"type": "content", "content": {"type": "text", "text": item.text}}
 
 
-def usage_to_wire(usage: dict[str, int]) -> dict[str, int]:
+def usage_to_wire(usage: Mapping[str, int]) -> dict[str, int]:
     """Anthropic usage fields in camelCase (inputTokens, cacheReadInputTokens, …)."""
     from agent_ls.lsp.params import camel
 
     return {camel(k): v for k, v in usage.items() if isinstance(v, int)}
 
 
-def event_to_update(event: Any) -> dict[str, Any] | None:
-    """A turn event as the `update` of `agent/session/update`, or None if clients never see it."""
-    from agent_ls.agent import events as ev
+def update_to_wire(session_id: str, turn_id: str, event: ev.AgentEvent) -> dict[str, Any] | None:
+    """The params of `agent/session/update` for a turn event, or None if clients never see it."""
+    update = event_to_update(session_id, event)
+    if update is None:
+        return None
+    return {"sessionId": session_id, "turnId": turn_id, "update": update}
 
+
+def event_to_update(session_id: str, event: ev.AgentEvent) -> dict[str, Any] | None:
+    """A turn event as the `update` of `agent/session/update`."""
     match event:
         case ev.UserMessage(entry_id=entry_id, content=content):
             return {"kind": "user_message", "entryId": entry_id, "content": content}
@@ -329,12 +532,8 @@ def event_to_update(event: Any) -> dict[str, Any] | None:
         case ev.ToolCallStarted():
             return {
                 "kind": "tool_call",
-                "toolCallId": event.tool_call_id,
-                "title": event.title,
-                "toolKind": event.kind,
+                **tool_call_to_wire(event),
                 "status": event.status,
-                "rawInput": event.raw_input,
-                "locations": [{"path": p} for p in event.locations],
                 "content": [],
             }
         case ev.ToolCallUpdated():
@@ -350,5 +549,5 @@ def event_to_update(event: Any) -> dict[str, Any] | None:
         case ev.AssistantMessage(entry_id=entry_id):
             return {"kind": "agent_message_end", "entryId": entry_id}
         case ev.CheckpointCreated(checkpoint=checkpoint):
-            return {"kind": "checkpoint", "checkpoint": checkpoint}
+            return {"kind": "checkpoint", "checkpoint": checkpoint_to_wire(session_id, checkpoint)}
     return None

@@ -11,19 +11,19 @@ from typing import Any, TypeVar
 
 import attrs
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, default_converter, lsp_method
 from pygls.protocol.json_rpc import MsgId
 
 from agent_ls import __version__
-from agent_ls.agent.config import load_config
 from agent_ls.checkpoints.errors import CheckpointError, CheckpointNotFound
-from agent_ls.core.service import AgentService, UnknownWorkspace, uri_to_path
+from agent_ls.core.service import AgentService
+from agent_ls.core.sessions import Transcript, UnknownWorkspace, uri_to_path
 from agent_ls.lsp import protocol
-from agent_ls.lsp.editor import LspEditor
+from agent_ls.lsp.adapter import LspAdapter
 from agent_ls.lsp.options import Options, parse_options
-from agent_ls.lsp.params import ParamsError, structure, unstructure
+from agent_ls.lsp.params import ParamsError, structure
 from agent_ls.sessions.errors import (
     EntryNotFound,
     InvalidCursor,
@@ -32,6 +32,7 @@ from agent_ls.sessions.errors import (
     SessionNotFound,
     StoreError,
 )
+from agent_ls.sessions.store import SessionInfo
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -105,43 +106,42 @@ class AgentServer(LanguageServer):
             converter_factory=_converter,
         )
         self.options = Options()
-        self.editor = LspEditor(self)
+        self.editor = LspAdapter(self)
         self._service: AgentService | None = None
         self._watcher: asyncio.Task[None] | None = None
 
     @property
     def service(self) -> AgentService:
-        if self._service is None:
+        if self._service is None:  # LSP's own ServerNotInitialized
             raise JsonRpcException(code=-32002, message="server not initialized")
         return self._service
 
 
-def _error(code: int, message: str, data: Any = None) -> JsonRpcException:
-    return JsonRpcException(code=code, message=message, data=data)
+def _error(kind: str, message: str, **data: Any) -> JsonRpcException:
+    return JsonRpcException(
+        code=protocol.ERRORS[kind], message=message, data=protocol.error_data(kind, **data)
+    )
 
 
 def domain_error(exc: Exception) -> JsonRpcException:
-    """Map a domain failure to the stable JSON-RPC code DESIGN.md gives it."""
-    if isinstance(exc, ParamsError | UnknownWorkspace | InvalidSessionId | InvalidCursor):
-        return JsonRpcInvalidParams(str(exc))
+    """Map a domain failure to its stable code and `data.kind` (docs/protocol.md, Errors)."""
+    if isinstance(
+        exc, ParamsError | UnknownWorkspace | InvalidSessionId | InvalidCursor | EntryNotFound
+    ):
+        return _error("invalid_params", str(exc))
     if isinstance(exc, SessionNotFound):
-        return _error(protocol.SESSION_NOT_FOUND, str(exc))
-    if isinstance(exc, EntryNotFound):
-        return JsonRpcInvalidParams(str(exc))
+        return _error("session_not_found", str(exc))
     if isinstance(exc, SessionBusy):
-        return _error(
-            protocol.SESSION_BUSY,
-            f"{exc} (fork it to continue in parallel)",
-            {"ownerPid": exc.owner_pid},
-        )
+        message = f"{exc} (fork it to continue in parallel)"
+        return _error("session_busy", message, owner_pid=exc.owner_pid)
     if isinstance(exc, CheckpointNotFound):
-        return _error(protocol.CHECKPOINT_NOT_FOUND, f"checkpoint not found: {exc}")
+        return _error("checkpoint_not_found", f"checkpoint not found: {exc}")
     if isinstance(exc, CheckpointError):
-        return _error(protocol.CHECKPOINT_CONFLICT, str(exc))
+        return _error("checkpoint_failed", str(exc))
     if isinstance(exc, StoreError):
-        return _error(-32603, f"session store: {exc}")
+        return _error("internal", f"session store: {exc}")
     if isinstance(exc, OSError):
-        return _error(-32603, f"file system: {exc}")
+        return _error("internal", f"file system: {exc}")
     raise exc
 
 
@@ -153,14 +153,14 @@ def handle(
     def decorator(fn: Callable[[Any], Awaitable[Any] | Any]) -> Callable[[Any], Awaitable[Any]]:
         async def wrapper(params: Any) -> Any:
             if isinstance(params, ParamsError):
-                raise JsonRpcInvalidParams(str(params))
+                raise domain_error(params)
             try:
                 result = fn(params)
                 if asyncio.iscoroutine(result):
                     result = await result
             except (StoreError, CheckpointError, ParamsError, UnknownWorkspace, OSError) as exc:
                 raise domain_error(exc) from exc
-            return unstructure(result)
+            return result
 
         server.feature(method)(wrapper)
         return wrapper
@@ -175,18 +175,19 @@ def create_server() -> AgentServer:
     @server.feature(lsp.INITIALIZE)
     def initialize(params: lsp.InitializeParams) -> None:
         server.options, warnings = parse_options(params.initialization_options)
-        config, config_warnings = load_config(server.options.agent)
         folders = [uri_to_path(f.uri) for f in params.workspace_folders or []]
         if not folders and params.root_uri:
             folders = [uri_to_path(params.root_uri)]
         elif not folders and params.root_path:
             folders = [uri_to_path(params.root_path)]
-        server.editor = LspEditor(server, permission_ui=server.options.permission_ui)
+        server.editor = LspAdapter(server, permission_ui=server.options.permission_ui)
         server._service = AgentService(
-            folders, server.editor, store_root=server.options.session_dir, config=config
+            folders,
+            server.editor,
+            store_root=server.options.session_dir,
+            config=server.options.agent,
         )
-        server.editor.roots = server._service.roots
-        warnings += config_warnings
+        server.editor.roots = server._service.sessions.roots
         for warning in warnings:
             server.window_show_message(
                 lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=f"agent-ls: {warning}")
@@ -194,15 +195,15 @@ def create_server() -> AgentServer:
 
     @server.feature(lsp.INITIALIZED)
     def initialized(_: lsp.InitializedParams) -> None:
-        server._watcher = asyncio.ensure_future(server.service.watch())
-        server.service.provider()  # warm up: import the SDK in a thread before the first prompt
+        server._watcher = server.service.watch(server.options.watch_interval)
+        server.service.prompting.provider()  # warm up: import the SDK in a thread now
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(_: lsp.DidChangeWorkspaceFoldersParams) -> None:
         """pygls has updated its folder list; serve exactly those folders now."""
-        folders = server.workspace.folders.values()
-        server.service.set_folders([uri_to_path(f.uri) for f in folders])
-        server.editor.roots = server.service.roots
+        sessions = server.service.sessions
+        sessions.set_folders([uri_to_path(f.uri) for f in server.workspace.folders.values()])
+        server.editor.roots = sessions.roots
 
     @server.feature(lsp.SHUTDOWN)
     def shutdown(_: Any) -> None:
@@ -211,110 +212,105 @@ def create_server() -> AgentServer:
 
     @handle(server, protocol.SESSION_LIST)
     def session_list(p: protocol.ListParams) -> dict[str, Any]:
-        service = server.service
-        infos, next_cursor = service.list_sessions(
+        infos, next_cursor = server.service.sessions.list(
             cursor=p.cursor,
             limit=p.limit,
             query=p.query,
             all_workspaces=p.all_workspaces,
             workspace=p.workspace,
         )
-        result: dict[str, Any] = {"sessions": [session_info(server, i) for i in infos]}
-        if next_cursor:
-            result["nextCursor"] = next_cursor
-        return result
+        return protocol.list_to_wire([session_info(server, i) for i in infos], next_cursor)
 
     @handle(server, protocol.SESSION_NEW)
     def session_new(p: protocol.NewParams) -> dict[str, Any]:
-        return session_info(server, server.service.new_session(name=p.name, workspace=p.workspace))
+        info = server.service.sessions.new(name=p.name, workspace=p.workspace)
+        return session_info(server, info)
 
+    # The active session changes on the loop, in request order; the page is read in a thread.
     @handle(server, protocol.SESSION_SWITCH)
-    def session_switch(p: protocol.SessionParams) -> dict[str, Any]:
-        return transcript(server, server.service.switch(p.session_id))
+    async def session_switch(p: protocol.SessionParams) -> dict[str, Any]:
+        sessions = server.service.sessions
+        sessions.select(p.session_id)
+        page = await asyncio.to_thread(sessions.page, p.session_id)
+        return transcript(server, page, with_info=True)
 
     @handle(server, protocol.SESSION_RESUME_RECENT)
-    def session_resume_recent(p: protocol.WorkspaceParams) -> dict[str, Any]:
-        return transcript(server, server.service.resume_recent(p.workspace))
+    async def session_resume_recent(p: protocol.WorkspaceParams) -> dict[str, Any]:
+        sessions = server.service.sessions
+        page = await asyncio.to_thread(sessions.page, sessions.resume_target(p.workspace))
+        return transcript(server, page, with_info=True)
 
     @handle(server, protocol.SESSION_HISTORY)
-    def session_history(p: protocol.HistoryParams) -> dict[str, Any]:
-        page = server.service.history(p.session_id, before=p.before, limit=p.limit)
-        return {
-            "items": protocol.transcript_items(page.entries, page.info.session_id),
-            "hasMore": page.has_more,
-        }
+    async def session_history(p: protocol.HistoryParams) -> dict[str, Any]:
+        sessions = server.service.sessions
+        page = await asyncio.to_thread(sessions.page, p.session_id, before=p.before, limit=p.limit)
+        return transcript(server, page, with_info=False)
 
     @handle(server, protocol.SESSION_RENAME)
     def session_rename(p: protocol.RenameParams) -> dict[str, Any]:
-        return session_info(server, server.service.rename(p.session_id, p.name))
+        return session_info(server, server.service.sessions.rename(p.session_id, p.name))
 
     @handle(server, protocol.SESSION_DELETE)
     def session_delete(p: protocol.SessionParams) -> dict[str, Any]:
-        server.service.delete(p.session_id)
+        server.service.sessions.delete(p.session_id)
         return {}
 
     @handle(server, protocol.SESSION_FORK)
     def session_fork(p: protocol.ForkParams) -> dict[str, Any]:
-        return session_info(server, server.service.fork(p.session_id, p.entry_id))
+        return session_info(server, server.service.sessions.fork(p.session_id, p.entry_id))
 
     @handle(server, protocol.SESSION_PROMPT)
     async def session_prompt(p: protocol.PromptParams) -> dict[str, Any]:
         service, editor = server.service, server.editor
-        session_id = service.prompt_target(p.session_id)
+        session_id = service.sessions.prompt_target(p.session_id)
+        attachments = [protocol.attachment(ref) for ref in p.context or []]
         editor.begin_progress(session_id, p.work_done_token)
         try:
-            result, checkpoint = await service.prompt(session_id, p.prompt, p.context)
+            outcome = await service.prompting.prompt(session_id, p.prompt, attachments)
         finally:
             editor.end_progress(session_id, "done")
-        out: dict[str, Any] = {
-            "sessionId": session_id,
-            "stopReason": result.stop_reason,
-            "entryId": result.entry_id,
-            "usage": protocol.usage_to_wire(result.usage),
-        }
-        if checkpoint:
-            out["checkpointId"] = checkpoint
-        if result.error:
-            out["error"] = result.error
-        return out
+        return protocol.prompt_result_to_wire(outcome)
 
     @server.feature(protocol.SESSION_CANCEL)
     def session_cancel(p: Any) -> None:
         if isinstance(p, ParamsError):
             log.warning("ignoring agent/session/cancel: %s", p)
             return
-        server.service.cancel(p.session_id)
+        server.service.prompting.cancel(p.session_id)
 
     @handle(server, protocol.CHECKPOINT_LIST)
     def checkpoint_list(p: protocol.SessionParams) -> dict[str, Any]:
-        return {"checkpoints": server.service.checkpoints(p.session_id)}
+        summaries = server.service.checkpoints.list(p.session_id)
+        return {"checkpoints": [protocol.checkpoint_to_wire(p.session_id, s) for s in summaries]}
 
     @handle(server, protocol.CHECKPOINT_DIFF)
     def checkpoint_diff(p: protocol.CheckpointDiffParams) -> dict[str, Any]:
-        return {"files": server.service.checkpoint_diff(p.checkpoint_id, p.uri)}
+        session_id, entry_id = protocol.split_checkpoint_id(p.checkpoint_id)
+        return protocol.diff_to_wire(server.service.checkpoints.diff(session_id, entry_id, p.uri))
 
     @handle(server, protocol.CHECKPOINT_RESTORE)
     async def checkpoint_restore(p: protocol.CheckpointRestoreParams) -> dict[str, Any]:
-        return await server.service.restore(
-            p.checkpoint_id, scope=p.scope, dry_run=p.dry_run, force=p.force
+        session_id, entry_id = protocol.split_checkpoint_id(p.checkpoint_id)
+        report = await server.service.checkpoints.restore(
+            session_id, entry_id, scope=p.scope, dry_run=p.dry_run, force=p.force
         )
+        return protocol.restore_to_wire(report)
 
     return server
 
 
-def session_info(server: AgentServer, info: Any) -> dict[str, Any]:
-    service = server.service
+def session_info(server: AgentServer, info: SessionInfo) -> dict[str, Any]:
+    turns = server.service.turns
     return protocol.session_info_to_wire(
-        info, active=info.session_id == service.active, live=service.is_live(info.session_id)
+        info,
+        active=info.session_id == server.service.sessions.active,
+        live=turns.is_live(info.session_id),
     )
 
 
-def transcript(server: AgentServer, page: Any) -> dict[str, Any]:
-    return {
-        "session": session_info(server, page.info),
-        "items": protocol.transcript_items(page.entries, page.info.session_id),
-        "hasMore": page.has_more,
-    }
+def transcript(server: AgentServer, page: Transcript, *, with_info: bool) -> dict[str, Any]:
+    info = session_info(server, page.info) if with_info else None
+    return protocol.transcript_to_wire(page.info.session_id, info, page.items, page.has_more)
 
 
 class _PipeReader(asyncio.StreamReader):

@@ -89,9 +89,9 @@ async def test_unknown_checkpoint_answers_not_found(tmp_path: Path) -> None:
         err = await agent.error(
             "agent/checkpoint/diff", {"checkpointId": f"{session['sessionId']}:nope"}
         )
-        assert err.code == -32005
+        assert err.code == -32013 and err.data["kind"] == "checkpoint_not_found"  # type: ignore[attr-defined]
         err = await agent.error("agent/checkpoint/restore", {"checkpointId": "missing:entry"})
-        assert err.code == -32005
+        assert err.code == -32013
         assert (
             await agent.request("agent/checkpoint/list", {"sessionId": session["sessionId"]})
         ) == {"checkpoints": []}

@@ -13,7 +13,7 @@ from lsprotocol import types as lsp
 from tests.e2e.harness import Agent, connect
 from tests.fakes.anthropic_server import FakeAnthropic
 
-BUSY = -32002
+BUSY = -32011  # session_busy
 
 
 @pytest.fixture
@@ -383,17 +383,29 @@ async def test_own_turn_is_not_announced_as_a_foreign_change(
 ) -> None:
     api.enqueue(text("steady " * 120, chunk_size=7, delay_ms=20))  # about 2.4 s of streaming
     home = tmp_path / "home"
+    fast = {"watchInterval": 0.05}  # the store is polled every 50 ms instead of every second
     async with (
-        connect([workspace], home, env=env_for(api)) as mine,
-        connect([workspace], home) as other,
+        connect([workspace], home, env=env_for(api), options=fast) as mine,
+        connect([workspace], home, options=fast) as other,
     ):
         session = await mine.request("agent/session/new", {})
-        await asyncio.sleep(1.5)  # both watchers have seen the new session
+        await until(lambda: other.list_changed >= 1)  # the other watcher has seen the session
+        await asyncio.sleep(0.2)  # four polls of mine
         mine.list_changed = other.list_changed = 0
         result = await mine.request(
             "agent/session/prompt", {"sessionId": session["sessionId"], "prompt": "go"}
         )
         assert result["stopReason"] == "end_turn"
-        await asyncio.sleep(1.5)
+        await until(lambda: other.list_changed >= 1)  # the other window hears about the turn
+        await asyncio.sleep(0.2)  # four more polls of mine
         assert mine.list_changed == 0  # its own appends are not another window's
-        assert other.list_changed >= 1  # the other window does hear about them
+
+
+async def until(predicate: Any, timeout: float = 10.0) -> None:
+    """Wait for `predicate()` to hold, polling every 20 ms."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)

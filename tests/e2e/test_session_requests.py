@@ -13,7 +13,7 @@ from lsprotocol import types as lsp
 from agent_ls.sessions.store import SessionStore
 from tests.e2e.harness import connect
 
-NOT_FOUND, BUSY, INVALID = -32001, -32002, -32602
+NOT_FOUND, BUSY, INVALID = -32010, -32011, -32602
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ async def test_resume_recent_creates_when_empty(workspace: Path, home: Path) -> 
 async def test_unknown_session_and_bad_params(workspace: Path, home: Path) -> None:
     async with connect([workspace], home) as agent:
         err = await agent.error("agent/session/switch", {"sessionId": "nope"})
-        assert err.code == NOT_FOUND
+        assert err.code == NOT_FOUND and err.data["kind"] == "session_not_found"  # type: ignore[attr-defined]
         err = await agent.error("agent/session/switch", {})
         assert err.code == INVALID and "sessionId" in str(err)
         err = await agent.error("agent/session/rename", {"sessionId": "x", "name": 3})

@@ -59,7 +59,7 @@ def script(seed: int, turn: int) -> list[dict[str, Any]]:
 
 
 class Client:
-    """The service's ClientPort without an editor: events go to stdout."""
+    """The core's EditorPort without an editor: events go to stdout."""
 
     def __init__(self) -> None:
         self.turn = 0
@@ -99,17 +99,17 @@ async def main(home: Path, workspace: Path, seed: int) -> None:
     config = AgentConfig(provider="scripted", script=str(turns_file), context_window=10**9)
     client = Client()
     service = AgentService([workspace], client, store_root=home, config=config)
-    store = service.folders[0].store
+    store = service.sessions.folders[0].store
     sessions = [info.session_id for info in store.list(limit=None)[0]]
     print("ready", flush=True)
     for turn in range(1, MAX_TURNS + 1):
         client.turn = turn
         if len(sessions) < 3 or turn % 4 == 0:
-            sessions.append(service.new_session(name=None, workspace=None).session_id)
+            sessions.append(service.sessions.new(name=None, workspace=None).session_id)
         session_id = sessions[(seed + turn) % len(sessions)]
         atomic_write(workspace / "notes.txt", notes_content(seed, turn, "before").encode())
         print(f"{turn} start {session_id}", flush=True)
-        result, _ = await service.prompt(session_id, f"turn {turn} of seed {seed}")
+        result = (await service.prompting.prompt(session_id, f"turn {turn} of seed {seed}")).result
         assert result.stop_reason == "end_turn", result
         print(f"{turn} end", flush=True)
     print("finished", flush=True)

@@ -21,7 +21,7 @@ from typing import Any
 from tests.e2e.harness import REPO, Agent, server_env
 
 FAKE_KEY = "sk-ant-RELIABILITY-FAKE-KEY-7f3a9c2e"
-BUSY = -32002
+BUSY = -32011  # session_busy
 INVALID_PARAMS = -32602
 
 

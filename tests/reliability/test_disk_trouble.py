@@ -143,8 +143,8 @@ def test_read_only_store_mid_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     )
 
     async def run() -> Any:
-        sid = service.new_session(name=None, workspace=None).session_id
-        first, _ = await service.prompt(sid, "first turn")
+        sid = service.sessions.new(name=None, workspace=None).session_id
+        first = (await service.prompting.prompt(sid, "first turn")).result
         assert first.stop_reason == "end_turn"
         [path] = session_files(home)
         kept, _ = read_lines(path)
@@ -158,7 +158,7 @@ def test_read_only_store_mid_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
         client.send_update = arm  # type: ignore[method-assign]
         try:
-            second, _ = await service.prompt(sid, "second turn")
+            second = (await service.prompting.prompt(sid, "second turn")).result
             outcome: Any = second.error or second.stop_reason
         except Exception as exc:
             outcome = exc
@@ -167,7 +167,7 @@ def test_read_only_store_mid_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         now, tail = read_lines(path)
         assert now[: len(kept)] == kept and tail == b""
         check_file(path)
-        third, _ = await service.prompt(sid, "third turn")
+        third = (await service.prompting.prompt(sid, "third turn")).result
         return outcome, third
 
     outcome, third = asyncio.run(run())

@@ -75,10 +75,55 @@ def test_delete_and_size_accounting(blobs):
     assert not blobs.has(a) and blobs.has(b)
 
 
-def test_sync_flushes_new_blobs(blobs):
-    blobs.put(b"one")
+def fsynced(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the path of every file or directory fsynced from now on."""
+    import os
+
+    from agent_ls.checkpoints import blobs as blobs_module
+
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(blobs_module.os, "fsync", recording_fsync)
+    return synced
+
+
+def test_sync_flushes_new_blobs_once(blobs, monkeypatch):
+    synced = fsynced(monkeypatch)
+    sha = blobs.put(b"one")
     blobs.sync()
+    path = blobs.path_of(sha)
+    assert sorted(synced) == sorted([str(path), str(path.parent), str(blobs.directory)])
+    synced.clear()
     blobs.sync()
+    assert synced == []  # nothing new: nothing fsynced again
+
+
+def test_one_blob_store_per_folder_so_scanned_blobs_are_synced(tmp_path, monkeypatch):
+    """Blobs the long-lived scanner copies before a command are fsynced at the turn's end."""
+    from agent_ls.core.sessions import Folder
+    from agent_ls.sessions import SessionStore
+
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "small.txt").write_text("before the command\n")
+    folder = Folder(root, SessionStore(root, root=tmp_path / "home"))
+    assert folder.blobs is folder.blobs
+    scanner = folder.scanner([root])
+    synced = fsynced(monkeypatch)
+    from agent_ls.checkpoints import TurnRecorder
+
+    recorder = TurnRecorder(folder.blobs, [root], scanner=scanner)
+    recorder.command_started()
+    (root / "small.txt").write_text("after the command\n")
+    recorder.command_finished()
+    [record] = recorder.finish()
+    assert str(folder.blobs.path_of(record["before"])) in synced
+    folder.store.close()
 
 
 def test_dedup_across_100_turns_editing_one_file(tmp_path):

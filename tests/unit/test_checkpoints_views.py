@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -36,13 +37,13 @@ def test_text_diffs_have_before_after_and_a_unified_diff(blobs):
         ],
     )
     a, new, old = file_diffs(entry, blobs)
-    assert a["uri"] == "file:///w/a.py" and a["operation"] == "modified"
-    assert (a["before"], a["after"]) == ("x = 1\ny = 2\n", "x = 1\ny = 3\n")
-    assert "-y = 2\n+y = 3\n" in a["diff"] and a["diff"].startswith("--- a/w/a.py\n+++ b/w/a.py\n")
-    assert new["operation"] == "created" and new["before"] is None
-    assert new["diff"].startswith("--- /dev/null\n+++ b/w/new.py\n")
-    assert old["operation"] == "deleted" and old["after"] is None
-    assert "+++ /dev/null" in old["diff"] and "-gone\n" in old["diff"]
+    assert a.uri == "file:///w/a.py" and a.operation == "modified"
+    assert (a.before, a.after) == ("x = 1\ny = 2\n", "x = 1\ny = 3\n")
+    assert "-y = 2\n+y = 3\n" in a.diff and a.diff.startswith("--- a/w/a.py\n+++ b/w/a.py\n")
+    assert new.operation == "created" and new.before is None
+    assert new.diff.startswith("--- /dev/null\n+++ b/w/new.py\n")
+    assert old.operation == "deleted" and old.after is None
+    assert "+++ /dev/null" in old.diff and "-gone\n" in old.diff
 
 
 def test_binary_unknown_and_missing(blobs):
@@ -59,12 +60,12 @@ def test_binary_unknown_and_missing(blobs):
         ],
     )
     img, cmd, lost = file_diffs(entry, blobs, uri_for=lambda p: "x:" + p)
-    assert img["uri"] == "x:/w/img.png"
-    assert img["before"] is None and img["diff"] == "Binary file /w/img.png changed\n"
-    assert not cmd["restorable"] and cmd["after"] == "made by a command"
-    assert "unknown" in cmd["diff"]
-    assert "missing" in lost["diff"]
-    assert [d["path"] for d in file_diffs(entry, blobs, paths={"/w/cmd.txt"})] == ["/w/cmd.txt"]
+    assert img.uri == "x:/w/img.png"
+    assert img.before is None and img.diff == "Binary file /w/img.png changed\n"
+    assert not cmd.restorable and cmd.after == "made by a command"
+    assert "unknown" in cmd.diff
+    assert "missing" in lost.diff
+    assert [d.path for d in file_diffs(entry, blobs, paths={"/w/cmd.txt"})] == ["/w/cmd.txt"]
 
 
 def test_the_list_shows_prompts_operations_and_conflicts(tmp_path, monkeypatch):
@@ -101,7 +102,7 @@ def test_the_list_shows_prompts_operations_and_conflicts(tmp_path, monkeypatch):
         ("a.txt", "modified", False),
         ("b.txt", "created", True),
     ]
-    assert second.to_json()["files"][1] == {
+    assert asdict(second.files[1]) == {
         "path": (root / "b.txt").as_posix(),
         "operation": "created",
         "restorable": True,

@@ -42,19 +42,6 @@ class ThinkingDelta:
 
 
 @dataclass(frozen=True)
-class ToolUseStart:
-    index: int
-    id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class ToolInputDelta:
-    index: int
-    partial_json: str
-
-
-@dataclass(frozen=True)
 class BlockStop:
     """A content block is complete; ``block`` is its final form (tool input parsed)."""
 
@@ -79,15 +66,7 @@ class ProviderFailure:
     retry_after: float | None = None
 
 
-ProviderEvent = (
-    TextDelta
-    | ThinkingDelta
-    | ToolUseStart
-    | ToolInputDelta
-    | BlockStop
-    | MessageDone
-    | ProviderFailure
-)
+ProviderEvent = TextDelta | ThinkingDelta | BlockStop | MessageDone | ProviderFailure
 
 
 class Provider(Protocol):
@@ -155,7 +134,6 @@ class StreamAssembler:
         self.blocks[index] = block
         if block.get("type") == "tool_use":
             self._json[index] = []
-            return [ToolUseStart(index, str(block.get("id")), str(block.get("name")))]
         return []
 
     def _delta(self, index: int, delta: Mapping[str, Any]) -> list[ProviderEvent]:
@@ -171,7 +149,6 @@ class StreamAssembler:
             block["signature"] = block.get("signature", "") + delta["signature"]
         elif kind == "input_json_delta":
             self._json.setdefault(index, []).append(delta["partial_json"])
-            return [ToolInputDelta(index, delta["partial_json"])]
         return []
 
     def _stop(self, index: int) -> list[ProviderEvent]:

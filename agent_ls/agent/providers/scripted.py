@@ -29,9 +29,6 @@ class ScriptedProvider:
         """From a turns file (or JSON text); None gives an echoing provider."""
         return cls(load_turns(script) if script else ())
 
-    def enqueue(self, *turns: Turn) -> None:
-        self.turns.extend(turns)
-
     def _next(self, request: ModelRequest) -> Turn:
         self.requests.append(request)
         return self.turns.popleft() if self.turns else echo_turn(request.messages)

@@ -1,4 +1,5 @@
-"""The editor as the service sees it, over LSP: buffers, applyEdit, permission, updates, progress.
+"""The LSP adapter: the core's editor port over LSP (buffers, applyEdit, permission, updates,
+progress).
 
 Open documents are edited through `workspace/applyEdit` so the change lands in the buffer and the
 editor's undo works; files that are not open are written directly, so the disk (what the agent's
@@ -19,7 +20,7 @@ from lsprotocol import types as lsp
 
 from agent_ls.agent.events import AgentEvent, TextChunk, ThoughtChunk, ToolCallStarted
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
-from agent_ls.core.turn_host import PermissionAnswer
+from agent_ls.core.port import PermissionAnswer
 from agent_ls.lsp import protocol
 from agent_ls.lsp.params import plain
 
@@ -31,16 +32,9 @@ log = logging.getLogger(__name__)
 SYNC_TIMEOUT = 2.0
 COALESCE_SECONDS = 0.016
 
-PERMISSION_OPTIONS: list[dict[str, str]] = [
-    {"optionId": "allow_once", "name": "Allow once", "kind": "allow_once"},
-    {"optionId": "allow_always", "name": "Always allow", "kind": "allow_always"},
-    {"optionId": "reject_once", "name": "Reject", "kind": "reject_once"},
-    {"optionId": "reject_always", "name": "Always reject", "kind": "reject_always"},
-]
 
-
-class LspEditor:
-    """Implements the service's ClientPort on a pygls server."""
+class LspAdapter:
+    """Implements the core's `EditorPort` on a pygls server."""
 
     def __init__(self, server: LanguageServer, *, permission_ui: bool = False) -> None:
         self.server = server
@@ -142,35 +136,22 @@ class LspEditor:
             return "reject_once"
 
     async def _ask_panel(self, session_id: str, call: ToolCallStarted) -> PermissionAnswer:
-        params = {
-            "sessionId": session_id,
-            "toolCall": {
-                "toolCallId": call.tool_call_id,
-                "title": call.title,
-                "toolKind": call.kind,
-                "rawInput": call.raw_input,
-            },
-            "options": PERMISSION_OPTIONS,
-        }
+        params = protocol.permission_request(session_id, call)
         reply = plain(
             await asyncio.shield(
                 self.server.protocol.send_request_async(protocol.REQUEST_PERMISSION, params)
             )
         )
-        outcome = (reply or {}).get("outcome") or {}
-        for option in PERMISSION_OPTIONS:
-            if outcome.get("optionId") == option["optionId"]:
-                return option["kind"]  # type: ignore[return-value]
-        return "reject_once"
+        return protocol.permission_choice(reply) or "reject_once"  # type: ignore[return-value]
 
     async def _ask_message(self, call: ToolCallStarted) -> PermissionAnswer:
         params = lsp.ShowMessageRequestParams(
             type=lsp.MessageType.Warning,
             message=f"The agent wants to run: {call.title}",
-            actions=[lsp.MessageActionItem(title=o["name"]) for o in PERMISSION_OPTIONS],
+            actions=[lsp.MessageActionItem(title=o["name"]) for o in protocol.PERMISSION_OPTIONS],
         )
         chosen = await asyncio.shield(self.server.window_show_message_request_async(params))
-        for option in PERMISSION_OPTIONS:
+        for option in protocol.PERMISSION_OPTIONS:
             if chosen is not None and chosen.title == option["name"]:
                 return option["kind"]  # type: ignore[return-value]
         return "reject_once"
@@ -185,12 +166,9 @@ class LspEditor:
         self._notify(session_id, turn_id, event)
 
     def _notify(self, session_id: str, turn_id: str, event: AgentEvent) -> None:
-        update = protocol.event_to_update(event)
-        if update is not None:
-            self.server.protocol.notify(
-                protocol.SESSION_UPDATE,
-                {"sessionId": session_id, "turnId": turn_id, "update": update},
-            )
+        params = protocol.update_to_wire(session_id, turn_id, event)
+        if params is not None:
+            self.server.protocol.notify(protocol.SESSION_UPDATE, params)
 
     def list_changed(self) -> None:
         self.server.protocol.notify(protocol.SESSION_LIST_CHANGED, {})
@@ -271,7 +249,7 @@ class ChunkCoalescer:
 class EditorApplier:
     """A restore's writes: open buffers in one labelled applyEdit (undoable), the rest on disk."""
 
-    def __init__(self, editor: LspEditor) -> None:
+    def __init__(self, editor: LspAdapter) -> None:
         self.editor = editor
 
     async def apply(self, changes: Sequence[FileChange], label: str) -> list[bool | str]:

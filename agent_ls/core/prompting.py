@@ -1,0 +1,173 @@
+"""The prompting part of the core: the provider, the user message, one turn per session.
+
+A turn runs in its own task, so cancelling the request that started it cancels the turn, which
+still ends cleanly (`stopReason: "cancelled"`) and records what it changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent_ls.agent.config import AgentConfig
+from agent_ls.agent.events import CheckpointCreated
+from agent_ls.agent.loop import TurnResult, run_turn
+from agent_ls.agent.providers import make_provider
+from agent_ls.agent.providers.base import Provider
+from agent_ls.agent.tools import Permissions
+from agent_ls.checkpoints.entries import checkpoint_entry
+from agent_ls.checkpoints.history import prompt_text
+from agent_ls.checkpoints.listing import CheckpointSummary, summarize
+from agent_ls.checkpoints.recorder import TurnRecorder
+from agent_ls.core.port import EditorPort
+from agent_ls.core.sessions import Folder, Sessions
+from agent_ls.core.tasks import spawn
+from agent_ls.core.turn_host import TurnHost
+from agent_ls.sessions.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file, or its lines `lines[0]..lines[1]` (0-based, inclusive), attached to a prompt."""
+
+    path: Path
+    lines: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class PromptOutcome:
+    """How a turn ended, and the checkpoint of what it changed (None: no file changed)."""
+
+    session_id: str
+    result: TurnResult
+    checkpoint: CheckpointSummary | None
+
+
+class Prompting:
+    """Runs turns: one at a time per session, any number of sessions at once."""
+
+    def __init__(self, sessions: Sessions, editor: EditorPort, config: AgentConfig) -> None:
+        self.sessions = sessions
+        self.editor = editor
+        self.config = config
+        self.permissions: dict[str, Permissions] = {}
+        self._provider: asyncio.Future[Provider] | None = None
+
+    def provider(self) -> asyncio.Future[Provider]:
+        """The provider, made once in a worker thread.
+
+        Importing the SDK takes seconds; doing it off the event loop (started right after
+        `initialized`) keeps `initialize` fast and every other request answering meanwhile.
+        """
+        if self._provider is None:
+            self._provider = spawn(asyncio.to_thread(make_provider, self.config), "provider")
+        return self._provider
+
+    def user_blocks(
+        self, prompt: str | list[dict[str, Any]], attachments: list[Attachment]
+    ) -> list[dict[str, Any]]:
+        """The user message: the prompt, then each attached file or selection as text."""
+        blocks = [{"type": "text", "text": prompt}] if isinstance(prompt, str) else []
+        for block in [] if isinstance(prompt, str) else prompt:
+            if block["type"] == "text":
+                blocks.append({"type": "text", "text": block["text"]})
+            else:  # resource_link: name the file; the agent reads it with its tools
+                blocks.append({"type": "text", "text": f"Attached file: {block['uri']}"})
+        for attachment in attachments:
+            blocks.append({"type": "text", "text": self._attachment_text(attachment)})
+        return blocks
+
+    def _attachment_text(self, attachment: Attachment) -> str:
+        path = attachment.path
+        text = self.editor.buffer_text(path)
+        if text is None:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError as exc:
+                return f"Attached file {path}: unreadable ({exc.strerror})"
+        if attachment.lines is None:
+            return f"Attached file {path}:\n```\n{text}\n```"
+        start, end = attachment.lines
+        picked = "\n".join(text.splitlines()[start : end + 1])
+        return f"Selection from {path} (lines {start + 1}-{end + 1}):\n```\n{picked}\n```"
+
+    async def prompt(
+        self,
+        session_id: str,
+        prompt: str | list[dict[str, Any]],
+        attachments: list[Attachment] | None = None,
+    ) -> PromptOutcome:
+        """Run one turn in `session_id` and answer when it ends (cancelled or not)."""
+        sessions = self.sessions
+        folder = sessions.locate(session_id)
+        sessions.turns.ensure_idle(session_id)
+        blocks = self.user_blocks(prompt, attachments or [])
+        writer = folder.store.writer(session_id)
+        sessions.active = session_id
+        task = spawn(self._turn(folder, writer, blocks), f"turn {session_id}")
+        sessions.turns.tasks[session_id] = task
+        sessions.touched(folder)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.cancel()
+            return await task
+
+    async def _turn(
+        self, folder: Folder, writer: Any, blocks: list[dict[str, Any]]
+    ) -> PromptOutcome:
+        session_id = writer.session.session_id
+        roots = self.sessions.roots
+        host: TurnHost
+        recorder = TurnRecorder(
+            folder.blobs,
+            roots,
+            read_bytes=lambda p: host.read_bytes(p),
+            scanner=folder.scanner(roots),
+        )
+        permissions = self.permissions.setdefault(session_id, Permissions(self.config.permissions))
+        host = TurnHost(
+            roots,
+            session_id=session_id,
+            editor=self.editor,
+            recorder=recorder,
+            permissions=permissions,
+        )
+        try:
+            result = await run_turn(
+                await self.provider(), writer, blocks, host, self.config, permissions=permissions
+            )
+            checkpoint = None
+            files = recorder.finish()
+            if files:
+                entry = writer.append(
+                    checkpoint_entry(host.turn_id, files, user_entry_id=host.turn_id)
+                )
+                checkpoint = summarize(entry, prompt=prompt_text({"content": blocks}))
+                await host.emit(CheckpointCreated(checkpoint))
+            await asyncio.to_thread(writer.sync)  # fsync off the loop: other requests go on
+            return PromptOutcome(session_id, result, checkpoint)
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            # the disk failed us mid-turn (full, read-only): what was written stays written
+            log.error("session %s: storage failed during a turn: %s", session_id, exc)
+            message = f"The session could not be saved: {exc}. Free disk space or check "
+            message += "that the session store is writable, then prompt again."
+            return PromptOutcome(session_id, TurnResult("error", None, {}, message), None)
+        finally:
+            writer.close()
+            self.sessions.turns.tasks.pop(session_id, None)
+            self.sessions.touched(folder)
+
+    def cancel(self, session_id: str) -> bool:
+        """Cancel a running turn; False when none runs (a late cancel is not an error)."""
+        task = self.sessions.turns.tasks.get(session_id)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True

@@ -1,0 +1,246 @@
+"""The sessions part of the core: a store per workspace folder, the active session, liveness.
+
+A turn runs in one session at a time; `RunningTurns` is what every part of the core asks before
+it changes a session (switching away from a running turn, deleting or restoring it is refused).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from agent_ls.checkpoints.blobs import BlobStore
+from agent_ls.checkpoints.gc import BLOBS
+from agent_ls.checkpoints.scan import Scanner
+from agent_ls.core.transcript import TranscriptItem, transcript_items
+from agent_ls.sessions.errors import SessionBusy, SessionNotFound
+from agent_ls.sessions.store import SessionInfo, SessionStore, list_all_workspaces
+
+
+class UnknownWorkspace(ValueError):
+    """A request named a folder that is not one of this client's workspace folders."""
+
+
+def uri_to_path(value: str) -> Path:
+    """Accept a `file://` URI or a plain path."""
+    if value.startswith("file:"):
+        return Path(unquote(urlparse(value).path))
+    return Path(value)
+
+
+@dataclass
+class Folder:
+    """One workspace folder, its store and its one blob store.
+
+    One BlobStore per folder: `BlobStore.sync()` fsyncs only the blobs written through that
+    instance, so the scanner and the turn's recorder must share it.
+    """
+
+    path: Path
+    store: SessionStore
+    blobs: BlobStore = field(init=False)
+    fingerprint: object = None
+    _scanner: Scanner | None = None
+
+    def __post_init__(self) -> None:
+        self.blobs = BlobStore(self.store.dir / BLOBS)
+
+    def scanner(self, roots: list[Path]) -> Scanner:
+        """One long-lived scanner: its copies of small files are the prior content of what the
+        next shell command changes, so they must outlive a single turn."""
+        if self._scanner is None or list(self._scanner.roots) != roots:
+            self._scanner = Scanner(roots, self.blobs)
+        return self._scanner
+
+
+@dataclass
+class Transcript:
+    """A page of a session's active path, as switch/history return it."""
+
+    info: SessionInfo
+    items: list[TranscriptItem]
+    has_more: bool
+
+
+@dataclass
+class RunningTurns:
+    """The task of each session whose turn runs in this process."""
+
+    tasks: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
+
+    def is_live(self, session_id: str) -> bool:
+        task = self.tasks.get(session_id)
+        return task is not None and not task.done()
+
+    def ensure_idle(self, session_id: str) -> None:
+        """Refuse to change a session whose turn is running (SessionBusy)."""
+        if self.is_live(session_id):
+            raise SessionBusy(session_id, os.getpid())
+
+    def writing(self) -> set[str]:
+        """Sessions whose turn runs here: their appends are ours, not another window's."""
+        return {sid for sid, task in self.tasks.items() if not task.done()}
+
+
+class Sessions:
+    """Every folder's sessions for one editor window, and which one is active."""
+
+    def __init__(
+        self, folder_paths: Iterable[Path], store_root: Path | None, turns: RunningTurns
+    ) -> None:
+        self.store_root = store_root
+        self.turns = turns
+        self.active: str | None = None
+        self.folders: list[Folder] = []
+        self.set_folders(folder_paths)
+
+    def set_folders(self, paths: Iterable[Path]) -> None:
+        """Serve these folders (the editor added or removed some); the cwd if there are none."""
+        known = {f.path: f for f in self.folders}
+        folders: dict[Path, Folder] = {}
+        for raw in list(paths) or [Path(os.getcwd())]:
+            path = Path(os.path.realpath(raw))
+            if path not in folders:
+                folders[path] = known.get(path) or Folder(
+                    path, SessionStore(path, root=self.store_root)
+                )
+        for folder in folders.values():
+            if folder.fingerprint is None:
+                folder.fingerprint = folder.store.fingerprint()
+        self.folders = list(folders.values())
+
+    @property
+    def roots(self) -> list[Path]:
+        return [f.path for f in self.folders]
+
+    def folder(self, workspace: str | None) -> Folder:
+        """The folder a request names (URI or path), or the first one."""
+        if workspace is None:
+            return self.folders[0]
+        try:
+            wanted = Path(os.path.realpath(uri_to_path(workspace)))
+        except ValueError:  # a NUL byte: no such folder
+            raise UnknownWorkspace(f"workspace: {workspace!r} is not a path") from None
+        for folder in self.folders:
+            if folder.path == wanted:
+                return folder
+        raise UnknownWorkspace(f"workspace: {workspace} is not a workspace folder of this client")
+
+    def locate(self, session_id: str) -> Folder:
+        """The folder whose store holds `session_id`."""
+        for folder in self.folders:
+            try:
+                folder.store.info(session_id)
+            except SessionNotFound:
+                continue
+            return folder
+        raise SessionNotFound(session_id)
+
+    def touched(self, folder: Folder) -> None:
+        """Our own write: remember the new fingerprint so it is not announced as foreign."""
+        folder.fingerprint = folder.store.fingerprint(exclude=self.turns.writing())
+
+    def foreign_changes(self) -> bool:
+        """True when another process changed any folder's sessions since we last looked."""
+        changed = False
+        writing = self.turns.writing()
+        for folder in self.folders:
+            now = folder.store.fingerprint(exclude=writing)
+            if now != folder.fingerprint:
+                folder.fingerprint = now
+                changed = True
+        return changed
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def list(
+        self,
+        *,
+        cursor: str | None,
+        limit: int,
+        query: str | None,
+        all_workspaces: bool,
+        workspace: str | None,
+    ) -> tuple[list[SessionInfo], str | None]:
+        if all_workspaces:
+            return list_all_workspaces(self.store_root, cursor=cursor, limit=limit, query=query)
+        return self.folder(workspace).store.list(cursor=cursor, limit=limit, query=query)
+
+    def new(self, *, name: str | None, workspace: str | None) -> SessionInfo:
+        """Create a session and make it active (refused, like a switch, mid-turn)."""
+        if self.active:
+            self.turns.ensure_idle(self.active)
+        folder = self.folder(workspace)
+        info = folder.store.create(name=name.strip() if name else None)
+        self.touched(folder)
+        self.active = info.session_id
+        return info
+
+    def select(self, session_id: str) -> None:
+        """Make `session_id` active.
+
+        Switching away from a session whose turn is still running is refused: the editor would
+        stop showing a turn that keeps editing files.
+        """
+        if self.active and self.active != session_id:
+            self.turns.ensure_idle(self.active)
+        self.locate(session_id)
+        self.active = session_id
+
+    def page(self, session_id: str, *, before: str | None = None, limit: int = 50) -> Transcript:
+        """A page of the session's active path (the last one by default); changes nothing, so
+        a front door may build it in a worker thread: titling a page of tool calls and reading
+        the file are not cheap."""
+        folder = self.locate(session_id)
+        entries, has_more = folder.store.load(session_id).history(before=before, limit=limit)
+        return Transcript(
+            folder.store.info(session_id), transcript_items(entries, self.roots), has_more
+        )
+
+    def switch(self, session_id: str) -> Transcript:
+        """Make `session_id` active and return the last page of its transcript."""
+        self.select(session_id)
+        return self.page(session_id)
+
+    def resume_target(self, workspace: str | None) -> str:
+        """Select the folder's most recently modified session, or a new one if it has none."""
+        recent = self.folder(workspace).store.most_recent()
+        if recent is None:
+            return self.new(name=None, workspace=workspace).session_id
+        self.select(recent.session_id)
+        return recent.session_id
+
+    def resume_recent(self, workspace: str | None) -> Transcript:
+        return self.page(self.resume_target(workspace))
+
+    def rename(self, session_id: str, name: str) -> SessionInfo:
+        folder = self.locate(session_id)
+        info = folder.store.rename(session_id, name.strip())
+        self.touched(folder)
+        return info
+
+    def delete(self, session_id: str) -> None:
+        self.turns.ensure_idle(session_id)
+        folder = self.locate(session_id)
+        folder.store.delete(session_id)
+        self.touched(folder)
+        if self.active == session_id:
+            self.active = None
+
+    def fork(self, session_id: str, entry_id: str | None) -> SessionInfo:
+        folder = self.locate(session_id)
+        info = folder.store.fork(session_id, entry_id)
+        self.touched(folder)
+        return info
+
+    def prompt_target(self, session_id: str | None) -> str:
+        """The session a prompt goes to: the one named, else the active one, else a new one."""
+        if session_id is not None:
+            self.locate(session_id)
+            return session_id
+        return self.active or self.new(name=None, workspace=None).session_id
