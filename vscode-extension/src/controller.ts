@@ -8,6 +8,7 @@ import * as path from 'node:path';
 
 import * as vscode from 'vscode';
 
+import { linesLabel, selectionLines } from './attachments';
 import { copyCode, insertCode } from './chatCode';
 import { CheckpointDocuments, checkpointUri } from './checkpointDocs';
 import { AgentClient } from './client';
@@ -75,6 +76,23 @@ function readSettings(): ServerSettings & { apiKeySource: string; saveAgentEdits
     sessionDir: c.get<string>('sessionDir', ''),
     apiKeySource: c.get<string>('apiKeySource', 'env'),
     saveAgentEdits: c.get<boolean>('saveAgentEdits', true),
+  };
+}
+
+/** A selection as prompt context and its chip (`path:3-5`, 1-based, a trailing empty line left out). */
+function selectionRef(uri: vscode.Uri, range: vscode.Range): { context: ContextRef[]; labels: string[] } {
+  // The server reads the same lines from the range (a selection ending at column 0 ends the line before).
+  return {
+    context: [
+      {
+        uri: uri.toString(),
+        range: {
+          start: { line: range.start.line, character: range.start.character },
+          end: { line: range.end.line, character: range.end.character },
+        },
+      },
+    ],
+    labels: [linesLabel(vscode.workspace.asRelativePath(uri), selectionLines(range.start, range.end))],
   };
 }
 
@@ -598,50 +616,28 @@ export class AgentController implements vscode.Disposable {
     const editor = vscode.window.activeTextEditor;
     if (!editor || editor.selection.isEmpty) return { context: [], labels: [], text: '' };
     const sel = editor.selection;
-    const range = {
-      start: { line: sel.start.line, character: sel.start.character },
-      end: { line: sel.end.line, character: sel.end.character },
-    };
-    const rel = vscode.workspace.asRelativePath(editor.document.uri);
-    const lines = sel.start.line === sel.end.line ? `${sel.start.line + 1}` : `${sel.start.line + 1}-${sel.end.line + 1}`;
     return {
-      context: [{ uri: editor.document.uri.toString(), range }],
-      labels: [`${rel}:${lines}`],
+      ...selectionRef(editor.document.uri, sel),
       text: editor.document.getText(sel),
     };
   }
 
+  /** Agent: Prompt sends the text alone; Ask About Selection is how a selection goes along. */
   async promptCommand(text?: string): Promise<void> {
-    const sel = this.selectionContext();
     const prompt =
       text ??
       (await vscode.window.showInputBox({
-        prompt: sel.context.length ? `Prompt the agent (with ${sel.labels[0]} as context)` : 'Prompt the agent',
+        prompt: 'Prompt the agent (to include the selection, use Agent: Ask About Selection)',
         placeHolder: 'What should the agent do?',
       }));
     if (!prompt?.trim()) return;
     await this.chat.reveal();
-    await this.prompt(prompt, sel.context, sel.labels);
+    await this.prompt(prompt);
   }
 
   async askAboutSelection(uri?: vscode.Uri, range?: vscode.Range): Promise<void> {
     let sel = this.selectionContext();
-    if (uri && range && !range.isEmpty) {
-      const rel = vscode.workspace.asRelativePath(uri);
-      sel = {
-        context: [
-          {
-            uri: uri.toString(),
-            range: {
-              start: { line: range.start.line, character: range.start.character },
-              end: { line: range.end.line, character: range.end.character },
-            },
-          },
-        ],
-        labels: [`${rel}:${range.start.line + 1}-${range.end.line + 1}`],
-        text: '',
-      };
-    }
+    if (uri && range && !range.isEmpty) sel = { ...selectionRef(uri, range), text: '' };
     if (!sel.context.length) {
       void vscode.window.showInformationMessage('Agent: select some code first.');
       return;
@@ -961,6 +957,9 @@ export class AgentController implements vscode.Disposable {
         return;
       case 'retry':
         void this.restart();
+        return;
+      case 'setApiKey':
+        void this.setApiKey();
         return;
       case 'showLog':
         this.client.output.show(true);

@@ -21,4 +21,5 @@ export type WebviewMessage =
   | { type: 'copyCode'; code: string }
   | { type: 'insertCode'; code: string }
   | { type: 'retry' }
+  | { type: 'setApiKey' }
   | { type: 'showLog' };

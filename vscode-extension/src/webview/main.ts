@@ -7,6 +7,7 @@ import type { HostMessage, WebviewMessage } from '../messages';
 import { relativeTime, messageCount } from '../relativeTime';
 import {
   type Block,
+  type ChatAction,
   type ChatState,
   type CheckpointBlock,
   type PendingPermission,
@@ -41,6 +42,8 @@ const prompt = $<HTMLTextAreaElement>('prompt');
 const send = $<HTMLButtonElement>('send');
 const cancel = $<HTMLButtonElement>('cancel');
 const status = $<HTMLElement>('status');
+const jumpLatest = $<HTMLButtonElement>('jump-latest');
+const announcer = $<HTMLElement>('announcer');
 
 const post = (m: WebviewMessage): void => vscode.postMessage(m);
 
@@ -223,7 +226,12 @@ function renderCheckpoint(b: CheckpointBlock): HTMLElement {
 }
 
 function renderNotice(b: Extract<Block, { type: 'notice' }>): HTMLElement {
-  return h('div', { class: `notice ${b.level}`, 'data-key': b.key, role: b.level === 'error' ? 'alert' : 'status' }, b.text);
+  const el = h('div', { class: `notice ${b.level}`, 'data-key': b.key, role: b.level === 'error' ? 'alert' : 'status' }, b.text);
+  // A missing or rejected key ("No API key…", "The API key was rejected (401…)") comes with its fix.
+  if (b.level !== 'info' && /\bAPI key\b/i.test(b.text)) {
+    el.append(h('div', { class: 'notice-actions' }, button('Set API Key', () => post({ type: 'setApiKey' }), { class: 'set-api-key' })));
+  }
+  return el;
 }
 
 function renderBlock(b: Exclude<Block, { type: 'assistant' }>): HTMLElement {
@@ -267,9 +275,30 @@ transcript.addEventListener(
   () => {
     if (transcript.scrollTop === endScrollTop) return; // our own scroll to the end
     followEnd = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
+    jumpLatest.hidden = followEnd;
   },
   { passive: true },
 );
+
+/** Back to the end and following it (the user sent a prompt, or asked to). */
+function followFromNow(): void {
+  followEnd = true;
+  jumpLatest.hidden = true;
+  keepAtEnd();
+}
+
+jumpLatest.addEventListener('click', () => {
+  followFromNow();
+  prompt.focus();
+});
+
+/** Screen readers hear each finished reply once, not every streamed chunk (the log itself is silent). */
+function announce(action: ChatAction): void {
+  if (action.type !== 'promptEnded') return;
+  const reply = [...state.blocks].reverse().find((b) => b.type === 'assistant' || b.type === 'notice');
+  const text = reply && 'text' in reply ? reply.text : '';
+  announcer.textContent = action.error ? `Agent: ${action.error}` : `Agent replied: ${text.slice(0, 500)}`;
+}
 
 function keepAtEnd(): void {
   if (!followEnd || endScrollQueued) return;
@@ -466,6 +495,14 @@ prompt.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
     e.preventDefault();
     submit();
+  } else if (e.key === 'ArrowUp' && !prompt.value && !e.shiftKey && !e.altKey) {
+    // Up in an empty box recalls the last prompt of this session, to edit and send again.
+    const last = [...state.blocks].reverse().find((b) => b.type === 'user');
+    if (last && last.type === 'user') {
+      e.preventDefault();
+      prompt.value = last.text;
+      prompt.setSelectionRange(prompt.value.length, prompt.value.length);
+    }
   } else if (e.key === 'Escape' && state.running) {
     e.preventDefault();
     post({ type: 'cancel' });
@@ -491,7 +528,9 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   if (!m || typeof m !== 'object') return;
   if (m.type === 'action') {
     state = reduce(state, m.action);
+    if (m.action.type === 'promptStarted') followFromNow();
     render();
+    announce(m.action);
   } else if (m.type === 'focusPrompt') {
     if (m.text !== undefined) prompt.value = m.text;
     prompt.focus();

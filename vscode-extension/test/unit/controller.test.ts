@@ -309,6 +309,17 @@ describe('when nothing can be done', () => {
   });
 });
 
+describe('the panel’s Set API Key button', () => {
+  it('stores the key the user enters', async () => {
+    const { controller, client, secrets } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    await controller.start();
+    ui.inputAnswers.push(' sk-ant-new ');
+    controller.handleWebviewMessage({ type: 'setApiKey' });
+    await vi.waitFor(() => expect(secrets.get('agentLs.anthropicApiKey')).toBe('sk-ant-new'));
+  });
+});
+
 describe('a server crash mid-turn', () => {
   it('says what happened and reloads what the server saved', async () => {
     const { controller, client } = setup();

@@ -482,6 +482,89 @@ describe('chat webview: replies', () => {
     expect((await position()).bottomGap).toBeLessThan(2);
   });
 
+  it('has one scroll container, a "Jump to latest" button, and scrolls to the end on send', async () => {
+    await reopen(DARK_MODERN, { width: 420, height: 500 });
+    await startTurn('Explain');
+    const frames = (): Promise<unknown> => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const bottomGap = (): Promise<number> =>
+      page.evaluate(() => {
+        const t = document.getElementById('transcript') as HTMLElement;
+        return t.scrollHeight - t.scrollTop - t.clientHeight;
+      });
+    for (let i = 0; i < 60; i += 1) await host(chunk(`Paragraph ${i}.\n\n`));
+    await frames();
+    const jump = page.locator('#jump-latest');
+    expect(await jump.isHidden()).toBe(true);
+    // The reader scrolls up while the reply streams: it stays put, and the button appears.
+    await page.locator('#transcript').hover();
+    await page.mouse.wheel(0, -600);
+    await page.waitForFunction(() => !(document.getElementById('jump-latest') as HTMLElement).hidden);
+    for (let i = 60; i < 70; i += 1) await host(chunk(`Paragraph ${i}.\n\n`));
+    await frames();
+    expect(await bottomGap()).toBeGreaterThan(100);
+    await jump.click();
+    await frames();
+    expect(await bottomGap()).toBeLessThan(2);
+    expect(await jump.isHidden()).toBe(true);
+    // A wheel over the prompt box moves nothing: the page never scrolls, the header stays in view.
+    await page.locator('#prompt').hover();
+    await page.mouse.wheel(0, 800);
+    await page.mouse.wheel(0, -800);
+    await frames();
+    const layout = await page.evaluate(() => ({
+      pageScroll: (document.scrollingElement as HTMLElement).scrollTop,
+      pageOverflow: (document.scrollingElement as HTMLElement).scrollHeight - window.innerHeight,
+      headerTop: (document.getElementById('header') as HTMLElement).getBoundingClientRect().top,
+      scrollers: [...document.querySelectorAll('*')].filter((e) => {
+        const o = getComputedStyle(e).overflowY;
+        return (o === 'auto' || o === 'scroll') && e.scrollHeight > e.clientHeight;
+      }).map((e) => e.id),
+    }));
+    expect(layout).toEqual({ pageScroll: 0, pageOverflow: 0, headerTop: 0, scrollers: ['transcript'] });
+    // Scrolled up, then the user sends: the transcript goes to the end for the new turn.
+    await host({ type: 'promptEnded', result: { stopReason: 'end_turn' } });
+    await page.evaluate(() => {
+      (document.getElementById('transcript') as HTMLElement).scrollTop = 0;
+    });
+    await frames();
+    await host({ type: 'promptStarted', text: 'And then?' });
+    await frames();
+    expect(await bottomGap()).toBeLessThan(2);
+  });
+
+  it.each([
+    'No API key. Set ANTHROPIC_API_KEY (export ANTHROPIC_API_KEY=sk-ant-…) before starting the editor.',
+    'The API key was rejected (401: invalid x-api-key). Check ANTHROPIC_API_KEY.',
+  ])('offers Set API Key in the panel for "%s"', async (error) => {
+    await startTurn('Hello');
+    await host({ type: 'promptEnded', result: { stopReason: 'error', error } });
+    const notice = page.locator('.notice', { hasText: 'API key' });
+    await notice.locator('button.set-api-key').click();
+    expect(await lastPosted('setApiKey')).toEqual({ type: 'setApiKey' });
+  });
+
+  it('recalls the last prompt with Up in an empty prompt box', async () => {
+    await startTurn('Fix the login bug');
+    await host({ type: 'promptEnded', result: { stopReason: 'end_turn' } });
+    await page.locator('#prompt').focus();
+    await page.keyboard.press('ArrowUp');
+    expect(await page.locator('#prompt').inputValue()).toBe('Fix the login bug');
+    // Up in a box with text moves the caret as usual.
+    await page.keyboard.press('ArrowUp');
+    expect(await page.locator('#prompt').inputValue()).toBe('Fix the login bug');
+  });
+
+  it('announces finished replies only, not each streamed chunk', async () => {
+    await startTurn('Explain');
+    expect(await page.locator('#transcript').getAttribute('aria-live')).toBe('off');
+    const announcer = page.locator('#announcer');
+    expect(await announcer.getAttribute('aria-live')).toBe('polite');
+    await host(chunk('Half of '));
+    expect(await announcer.textContent()).toBe('');
+    await host(chunk('the answer.'), { type: 'promptEnded', result: { stopReason: 'end_turn' } });
+    expect(await announcer.textContent()).toBe('Agent replied: Half of the answer.');
+  });
+
   it('colours code from the theme, readable in High Contrast', async () => {
     await reopen(HIGH_CONTRAST);
     await startTurn('Show code');
