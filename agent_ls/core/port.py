@@ -24,6 +24,10 @@ class EditorPort(Protocol):
         """The open buffer's text (unsaved edits included), or None if it is not open."""
         ...
 
+    def open_buffers(self) -> dict[Path, str]:
+        """Every open buffer's text, by real path (grep searches unsaved edits too)."""
+        ...
+
     async def apply_text(self, path: Path, text: str) -> bool:
         """Replace an open buffer's text through the editor; False if not applied."""
         ...

@@ -57,6 +57,13 @@ class LspAdapter:
         doc = self.document(path)
         return None if doc is None else doc.source
 
+    def open_buffers(self) -> dict[Path, str]:
+        return {
+            Path(os.path.realpath(doc.path)): doc.source
+            for doc in self.server.workspace.text_documents.values()
+            if doc.uri.startswith("file:")
+        }
+
     @property
     def can_apply_edit(self) -> bool:
         workspace = self.server.client_capabilities.workspace
