@@ -160,7 +160,7 @@ export class AgentController implements vscode.Disposable {
         if (!e.running && this.state.connection === 'ready') {
           if (this.pending) this.crashedTurn = this.pending.sessionId;
           this.dispatch({ type: 'connection', status: e.error ? 'failed' : 'stopped', error: e.error });
-        } else if (e.running && this.state.connection !== 'ready' && !this.starting) {
+        } else if (e.running && !this.starting && (this.state.connection !== 'ready' || this.crashedTurn)) {
           // The client restarted a crashed server by itself: pick the session up again, with
           // what the server saved of an interrupted turn, and say what happened.
           this.dispatch({ type: 'connection', status: 'ready' });
@@ -285,8 +285,9 @@ export class AgentController implements vscode.Disposable {
   }
 
   private noticeCrashedTurn(): void {
-    if (!this.crashedTurn || this.state.session?.sessionId !== this.crashedTurn) return;
+    const crashed = this.crashedTurn;
     this.crashedTurn = undefined;
+    if (!crashed || this.state.session?.sessionId !== crashed) return;
     this.dispatch({ type: 'notice', level: 'warning', text: CRASHED_TURN });
   }
 
@@ -578,7 +579,12 @@ export class AgentController implements vscode.Disposable {
       if (context.length) params.context = context;
       result = await this.client.request<PromptResult>(Method.sessionPrompt, params);
     } catch (e) {
-      failure = this.crashedTurn === sessionId || !this.client.running ? CRASHED_TURN : this.promptFailure(e);
+      if (this.crashedTurn === sessionId || !this.client.running) {
+        this.crashedTurn = sessionId;
+        failure = CRASHED_TURN;
+      } else {
+        failure = this.promptFailure(e);
+      }
     } finally {
       progress.dispose();
       this.pending = undefined;
@@ -587,6 +593,11 @@ export class AgentController implements vscode.Disposable {
       this.dispatch({ type: 'promptEnded', result, error: failure });
     } else {
       this.renderStatus();
+    }
+    if (this.crashedTurn && this.client.running && this.state.connection === 'ready' && !this.starting) {
+      // Already restarted: show what the server saved of the turn.
+      await this.restoreSession();
+      this.noticeCrashedTurn();
     }
     this.renderTree();
     await this.refreshSessions();
