@@ -42,6 +42,7 @@ export function chatHtml(o: ChatHtmlOptions): string {
 <div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>
 <section id="permissions" aria-label="Permission requests"></section>
 <footer id="composer">
+  <div id="editor-context" class="context" hidden></div>
   <div id="status" aria-live="polite"></div>
   <textarea id="prompt" rows="3" placeholder="Ask the agent… (Enter to send, Shift+Enter for a new line)" aria-label="Prompt"></textarea>
   <div class="composer-actions">

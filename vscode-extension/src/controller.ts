@@ -134,6 +134,8 @@ export class AgentController implements vscode.Disposable {
   private listTimer: ReturnType<typeof setTimeout> | undefined;
   private starting: Promise<void> | undefined;
   private runningContext: boolean | undefined;
+  /** the selection chip the panel shows now */
+  private postedSelection: string | undefined;
   /** the session whose turn the server's crash interrupted, until the panel says so */
   private crashedTurn: string | undefined;
   /** the sessions shown in the tree and the header dropdown: pages of the server's list */
@@ -167,6 +169,10 @@ export class AgentController implements vscode.Disposable {
           void this.restoreSession().then(() => this.noticeCrashedTurn());
         }
       }),
+    );
+    this.disposables.push(
+      vscode.window.onDidChangeTextEditorSelection(() => this.postEditorSelection()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.postEditorSelection()),
     );
     this.client.permissionHandler = (params, token) => this.askPermission(params, token);
     this.renderStatus();
@@ -210,9 +216,20 @@ export class AgentController implements vscode.Disposable {
     this.status.command = 'agentLs.switchSession';
   }
 
+  /** The panel's selection chip follows the editor; sending attaches it only if the chip is on. */
+  private postEditorSelection(): void {
+    const sel = this.selectionContext();
+    const label = sel.labels[0];
+    if (label === this.postedSelection) return;
+    this.postedSelection = label;
+    this.chat.post({ type: 'editorSelection', label });
+  }
+
   onWebviewReady(): void {
+    this.postedSelection = undefined;
     // The webview starts empty: it gets the whole state, restored from the server, each time.
     this.chat.post({ type: 'action', action: { type: 'snapshot', state: this.state } });
+    this.postEditorSelection();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -927,9 +944,11 @@ export class AgentController implements vscode.Disposable {
       case 'ready':
         this.onWebviewReady();
         return;
-      case 'prompt':
-        void this.prompt(m.text);
+      case 'prompt': {
+        const sel = m.attachSelection ? this.selectionContext() : undefined;
+        void this.prompt(m.text, sel?.context, sel?.labels);
         return;
+      }
       case 'cancel':
         void this.cancel();
         return;

@@ -3,11 +3,13 @@ import type { ChatAction } from './transcript';
 
 export type HostMessage =
   | { type: 'action'; action: ChatAction }
-  | { type: 'focusPrompt'; text?: string };
+  | { type: 'focusPrompt'; text?: string }
+  /** the active editor's selection, offered as a chip the user can attach (`file:3-5`) */
+  | { type: 'editorSelection'; label?: string };
 
 export type WebviewMessage =
   | { type: 'ready' }
-  | { type: 'prompt'; text: string }
+  | { type: 'prompt'; text: string; attachSelection?: boolean }
   | { type: 'cancel' }
   | { type: 'newSession' }
   | { type: 'switchSession'; sessionId: string }

@@ -1,7 +1,8 @@
 /**
  * The chat panel's script. It holds no transcript of its own across reloads: the extension host
  * sends a snapshot of the session (restored from the server) on `ready`, then actions, and this
- * script applies the shared reducer and renders. Only the unsent draft is kept in webview state.
+ * script applies the shared reducer and renders. Only the unsent draft (and the selection chip's
+ * switch, once on) is kept in webview state.
  */
 import type { HostMessage, WebviewMessage } from '../messages';
 import { relativeTime, messageCount } from '../relativeTime';
@@ -20,10 +21,16 @@ import {
 import { codeBlockAction } from './codeBlocks';
 import { MarkdownView } from './markdownView';
 
+interface PanelState {
+  draft?: string;
+  /** whether the editor's selection goes along with a prompt (the chip's toggle) */
+  attachSelection?: boolean;
+}
+
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
-  getState(): { draft?: string } | undefined;
-  setState(state: { draft?: string }): void;
+  getState(): PanelState | undefined;
+  setState(state: PanelState): void;
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -44,6 +51,7 @@ const cancel = $<HTMLButtonElement>('cancel');
 const status = $<HTMLElement>('status');
 const jumpLatest = $<HTMLButtonElement>('jump-latest');
 const announcer = $<HTMLElement>('announcer');
+const editorContext = $<HTMLElement>('editor-context');
 
 const post = (m: WebviewMessage): void => vscode.postMessage(m);
 
@@ -483,12 +491,36 @@ function render(): void {
 // ---------------------------------------------------------------------------------------------
 // Input
 
+let selectionLabel: string | undefined;
+let attachSelection = vscode.getState()?.attachSelection ?? false;
+
+function savePanelState(): void {
+  // Besides the draft, only the chip's switch, and only once it is on.
+  vscode.setState(attachSelection ? { draft: prompt.value, attachSelection } : { draft: prompt.value });
+}
+
+/** The editor's selection as a chip: pressed, it goes along with the next prompt. */
+function renderEditorContext(): void {
+  editorContext.hidden = !selectionLabel;
+  if (!selectionLabel) return editorContext.replaceChildren();
+  const chip = button(`${attachSelection ? '✓' : '+'} ${baseName(selectionLabel)}`, () => {
+    attachSelection = !attachSelection;
+    savePanelState();
+    renderEditorContext();
+  }, {
+    class: `chip toggle${attachSelection ? ' on' : ''}`,
+    'aria-pressed': String(attachSelection),
+    title: `${selectionLabel}: ${attachSelection ? 'sent with the prompt (click to leave out)' : 'not sent (click to attach)'}`,
+  });
+  editorContext.replaceChildren(chip);
+}
+
 function submit(): void {
   const text = prompt.value;
   if (!text.trim() || state.running || state.connection !== 'ready') return;
-  post({ type: 'prompt', text });
+  post(selectionLabel && attachSelection ? { type: 'prompt', text, attachSelection: true } : { type: 'prompt', text });
   prompt.value = '';
-  vscode.setState({ draft: '' });
+  savePanelState();
 }
 
 prompt.addEventListener('keydown', (e) => {
@@ -508,7 +540,7 @@ prompt.addEventListener('keydown', (e) => {
     post({ type: 'cancel' });
   }
 });
-prompt.addEventListener('input', () => vscode.setState({ draft: prompt.value }));
+prompt.addEventListener('input', savePanelState);
 send.addEventListener('click', submit);
 transcript.addEventListener('click', (e) => {
   const action = codeBlockAction(e.target);
@@ -528,9 +560,13 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   if (!m || typeof m !== 'object') return;
   if (m.type === 'action') {
     state = reduce(state, m.action);
-    if (m.action.type === 'promptStarted') followFromNow();
+    // A new turn, another session or a reload starts at the end.
+    if (m.action.type === 'promptStarted' || m.action.type === 'reset' || m.action.type === 'snapshot') followFromNow();
     render();
     announce(m.action);
+  } else if (m.type === 'editorSelection') {
+    selectionLabel = m.label;
+    renderEditorContext();
   } else if (m.type === 'focusPrompt') {
     if (m.text !== undefined) prompt.value = m.text;
     prompt.focus();

@@ -423,13 +423,10 @@ async function main() {
     log('start failure explained with its fix; the server came back with the session');
 
     // A selection sent with Ctrl+Esc shows as a chip (file:line) that survives a window reload.
-    await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
-    await page.keyboard.press('Control+P');
-    await page.locator('.quick-input-widget input.input').fill('hello.py');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'hello.py' }).first().waitFor();
-    await page.keyboard.press('Enter');
-    await page.locator('.part.editor .tab.active', { hasText: 'hello.py' }).waitFor();
-    await page.locator('.editor-instance .view-lines').first().click();
+    const helloName = page.locator('.label-name', { hasText: /^hello\.py$/ });
+    await page.locator('.part.editor .tab').filter({ has: helloName }).first().click();
+    await page.locator('.part.editor .tab.active').filter({ has: helloName }).waitFor();
+    await page.locator('.part.editor .editor-group-container.active .editor-instance .view-lines').first().click();
     await page.keyboard.press('Control+A');
     const explain = await fetch(`${apiUrl}/_script`, {
       method: 'POST',

@@ -309,6 +309,28 @@ describe('when nothing can be done', () => {
   });
 });
 
+describe('the panel’s selection chip', () => {
+  it('attaches the editor’s selection only when the panel asks for it', async () => {
+    const { controller, client, posted } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    client.handlers.set('agent/session/prompt', () => ({ stopReason: 'end_turn', entryId: 'e' }));
+    await controller.start();
+    const { Position, Range, Uri, window } = await import('./vscodeStub');
+    const selection = new Range(new Position(2, 0), new Position(5, 0));
+    window.activeTextEditor = { document: { uri: Uri.file('/w/src/auth.py'), getText: () => 'x' }, selection };
+    controller.onWebviewReady();
+    expect(posted).toContainEqual({ type: 'editorSelection', label: 'src/auth.py:3-5' });
+    controller.handleWebviewMessage({ type: 'prompt', text: 'plain' });
+    await vi.waitFor(() => expect(controller.state.running).toBe(false));
+    controller.handleWebviewMessage({ type: 'prompt', text: 'with it', attachSelection: true });
+    await vi.waitFor(() => expect(client.requests.filter((r) => r.method === 'agent/session/prompt')).toHaveLength(2));
+    const [plain, withIt] = client.requests.filter((r) => r.method === 'agent/session/prompt').map((r) => r.params);
+    expect(plain.context).toBeUndefined();
+    expect(withIt.context).toEqual([{ uri: 'file:///w/src/auth.py', range: { start: { line: 2, character: 0 }, end: { line: 5, character: 0 } } }]);
+    window.activeTextEditor = undefined;
+  });
+});
+
 describe('the panel’s Set API Key button', () => {
   it('stores the key the user enters', async () => {
     const { controller, client, secrets } = setup();

@@ -13,7 +13,7 @@ const info = (i: number): SessionInfo => ({
 });
 
 /** The server's list over 200 sessions: newest first, `query` over first messages, a cursor. */
-export function fakeList(all: SessionInfo[]): { list: ListSessions; calls: Array<Record<string, unknown>> } {
+function fakeList(all: SessionInfo[]): { list: ListSessions; calls: Array<Record<string, unknown>> } {
   const calls: Array<Record<string, unknown>> = [];
   const list: ListSessions = async (p) => {
     calls.push(p);

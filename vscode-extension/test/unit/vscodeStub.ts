@@ -206,6 +206,8 @@ export const window = {
     ui.quickPicks.push(qp as unknown as FakeQuickPick<{ label: string }>);
     return qp;
   },
+  onDidChangeTextEditorSelection: () => ({ dispose: () => undefined }),
+  onDidChangeActiveTextEditor: () => ({ dispose: () => undefined }),
   activeTextEditor: undefined as unknown,
   visibleTextEditors: [] as unknown[],
   showTextDocument: async (doc: { uri?: unknown }, options?: Record<string, unknown>): Promise<void> => {

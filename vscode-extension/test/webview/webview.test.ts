@@ -543,6 +543,26 @@ describe('chat webview: replies', () => {
     expect(await lastPosted('setApiKey')).toEqual({ type: 'setApiKey' });
   });
 
+  it('offers the editor’s selection as a chip, sent only when switched on', async () => {
+    await ready();
+    await page.evaluate((m) => window.postMessage(m, '*'), { type: 'editorSelection', label: 'src/auth.py:3-5' } as HostMessage);
+    const chip = page.locator('#editor-context button.chip');
+    await chip.waitFor();
+    expect(await chip.getAttribute('aria-pressed')).toBe('false');
+    expect(await chip.textContent()).toBe('+ auth.py:3-5');
+    await page.locator('#prompt').fill('Without it');
+    await page.locator('#prompt').press('Enter');
+    expect(await lastPosted('prompt')).toEqual({ type: 'prompt', text: 'Without it' });
+    await chip.click();
+    expect(await chip.getAttribute('aria-pressed')).toBe('true');
+    await page.locator('#prompt').fill('With it');
+    await page.locator('#prompt').press('Enter');
+    expect(await lastPosted('prompt')).toEqual({ type: 'prompt', text: 'With it', attachSelection: true });
+    // No selection, no chip.
+    await page.evaluate((m) => window.postMessage(m, '*'), { type: 'editorSelection' } as HostMessage);
+    await page.locator('#editor-context').waitFor({ state: 'hidden' });
+  });
+
   it('recalls the last prompt with Up in an empty prompt box', async () => {
     await startTurn('Fix the login bug');
     await host({ type: 'promptEnded', result: { stopReason: 'end_turn' } });
