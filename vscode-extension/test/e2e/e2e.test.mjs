@@ -472,11 +472,17 @@ async function main() {
     await chat.locator('#session-select').selectOption(newSession);
     await chat.locator('.msg.assistant pre code.language-python').first().waitFor();
     for (const [theme, kind, file] of [
-      ['Default High Contrast', 'vscode-high-contrast', 'vscode-dark-high-contrast.png'],
-      ['Default High Contrast Light', 'vscode-high-contrast-light', 'vscode-light-high-contrast.png'],
+      ['Dark High Contrast', 'vscode-high-contrast', 'vscode-dark-high-contrast.png'],
+      ['Light High Contrast', 'vscode-high-contrast-light', 'vscode-light-high-contrast.png'],
     ]) {
-      const settings = JSON.parse(readFileSync(path.join(settingsDir, 'settings.json'), 'utf8'));
-      writeFileSync(path.join(settingsDir, 'settings.json'), JSON.stringify({ ...settings, 'workbench.colorTheme': theme }, null, 2));
+      // Preferences: Color Theme, by its keybinding.
+      await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
+      await page.keyboard.press('Control+K');
+      await page.keyboard.press('Control+T');
+      const themeInput = page.locator('.quick-input-widget input.input');
+      await themeInput.fill(theme);
+      await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: theme }).waitFor();
+      await page.keyboard.press('Enter');
       await chat.waitForSelector(`body.${kind}`);
       const worst = await chat.evaluate(() => {
         const rgb = (c) => (c.match(/[\d.]+/g) ?? []).map(Number);
@@ -499,6 +505,7 @@ async function main() {
         return min;
       });
       if (!(worst >= 4.5)) throw new Error(`${theme}: code contrast ${worst.toFixed(2)} is below 4.5`);
+      await chat.locator('.msg.assistant .code-block').first().scrollIntoViewIfNeeded();
       await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, file) });
       log(`${theme}: code readable (lowest contrast ${worst.toFixed(1)}:1)`);
     }
