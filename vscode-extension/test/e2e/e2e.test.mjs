@@ -374,6 +374,29 @@ async function main() {
     log('permission asked in the panel; the allowed command ran');
     await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel.png') });
 
+    // Always allow: the panel says what was remembered; Agent: Manage Permissions revokes it.
+    const always = await fetch(`${apiUrl}/_script`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([
+        { content: [{ type: 'tool_use', name: 'run_command', input: { command: 'ls' } }] },
+        { content: [{ type: 'text', text: 'Listed.' }] },
+      ]),
+    });
+    if (!always.ok) throw new Error(`POST /_script: ${always.status}`);
+    await chat.locator('#prompt').fill('List the files');
+    await chat.locator('#prompt').press('Enter');
+    await chat.locator('.permission button', { hasText: 'Always allow' }).click();
+    await chat.locator('.notice', { hasText: 'Remembered for this session: always allow `ls`' }).waitFor();
+    await chat.waitForSelector('body[data-running="false"]');
+    await palette('Agent: Manage Permissions');
+    const rule = page.locator('.quick-input-list .monaco-list-row', { hasText: 'ls' }).first();
+    await rule.waitFor();
+    await rule.locator('input[type="checkbox"], .monaco-checkbox, .quick-input-list-checkbox').first().click();
+    await page.keyboard.press('Enter');
+    await page.locator('.notifications-toasts', { hasText: 'revoked 1 permission' }).waitFor();
+    log('an "always" answer was shown as remembered, then revoked with Agent: Manage Permissions');
+
     // Cancel while a long reply streams: what arrived stays, the turn ends as cancelled.
     const long = await fetch(`${apiUrl}/_script`, {
       method: 'POST',
