@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-const manifest = JSON.parse(readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8'));
+const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 const SERVER_SETTINGS = ['agentLs.serverPath', 'agentLs.serverArgs', 'agentLs.pythonPath'];
 
 describe('package.json', () => {
