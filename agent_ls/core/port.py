@@ -7,6 +7,7 @@ object in its place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -22,6 +23,11 @@ class EditorPort(Protocol):
 
     def buffer_text(self, path: Path) -> str | None:
         """The open buffer's text (unsaved edits included), or None if it is not open."""
+        ...
+
+    async def before_tool(self, session_id: str, paths: Sequence[str]) -> None:
+        """A tool is about to use these files: an editor whose buffers live in the client
+        (ACP's fs/read_text_file) fetches them now, as `buffer_text` cannot wait."""
         ...
 
     async def apply_text(self, path: Path, text: str) -> bool:

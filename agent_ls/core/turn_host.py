@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from agent_ls.agent.events import AgentEvent, ToolCallStarted, UserMessage
+from agent_ls.agent.events import AgentEvent, ToolCallStarted, ToolCallUpdated, UserMessage
 from agent_ls.agent.host import DirectHost
 from agent_ls.agent.tools import Permissions
 from agent_ls.checkpoints.recorder import TurnRecorder
@@ -69,6 +69,8 @@ class TurnHost(DirectHost):
             self.turn_id = event.entry_id
         if isinstance(event, ToolCallStarted):
             self.editor.report_progress(self.session_id, event.title)
+        if isinstance(event, ToolCallUpdated) and event.status == "in_progress":
+            await self.editor.before_tool(self.session_id, event.locations)
         self.editor.send_update(self.session_id, self.turn_id, event)
 
     @contextlib.asynccontextmanager

@@ -57,6 +57,9 @@ class LspAdapter:
         doc = self.document(path)
         return None if doc is None else doc.source
 
+    async def before_tool(self, session_id: str, paths: Sequence[str]) -> None:
+        """Open buffers are synced by didChange: nothing to fetch."""
+
     @property
     def can_apply_edit(self) -> bool:
         workspace = self.server.client_capabilities.workspace

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,9 @@ class RecordingEditor:
 
     def buffer_text(self, path: Path) -> str | None:
         return None
+
+    async def before_tool(self, session_id: str, paths: Sequence[str]) -> None:
+        pass
 
     async def apply_text(self, path: Path, text: str) -> bool:
         return False

@@ -1,0 +1,210 @@
+"""The ACP adapter: the core's editor port over an ACP client, one per session.
+
+Updates go out in order through one queue per session, and a turn's answer waits until they
+are written (`flush`). File contents come from the client's `fs/read_text_file` when it offers
+it: the port's reads are synchronous, so the files a tool names are fetched just before it runs
+(`before_tool`) and served from that copy for the rest of the turn. Writes to those files go
+through `fs/write_text_file`, so they land in the editor's buffers; everything else is read and
+written on disk. Checkpoints record every change either way (the core's turn host does that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from acp.agent.connection import AgentSideConnection
+from acp.schema import (
+    ClientCapabilities,
+    PermissionOption,
+    SessionNotification,
+    ToolCallUpdate,
+)
+
+from agent_ls.acp import updates
+from agent_ls.acp.updates import Update
+from agent_ls.agent import events as ev
+from agent_ls.checkpoints.restore import DirectApplier, FileChange
+from agent_ls.core.port import PermissionAnswer
+from agent_ls.core.tasks import spawn
+
+log = logging.getLogger(__name__)
+
+PERMISSION_OPTIONS = [
+    PermissionOption(option_id="allow_once", name="Allow once", kind="allow_once"),
+    PermissionOption(option_id="allow_always", name="Always allow", kind="allow_always"),
+    PermissionOption(option_id="reject_once", name="Reject", kind="reject_once"),
+    PermissionOption(option_id="reject_always", name="Always reject", kind="reject_always"),
+]
+_ANSWERS: dict[str, PermissionAnswer] = {
+    "allow_once": "allow_once",
+    "allow_always": "allow_always",
+    "reject_once": "reject_once",
+    "reject_always": "reject_always",
+}
+
+
+class Outbox:
+    """One session's updates, sent in the order they were made by one task."""
+
+    def __init__(self, conn: AgentSideConnection, session_id: str) -> None:
+        self.conn = conn
+        self.session_id = session_id
+        self._queue: asyncio.Queue[Update | SessionNotification] = asyncio.Queue()
+        self._pump: asyncio.Task[None] | None = None
+
+    def put(self, update: Update) -> None:
+        self._queue.put_nowait(update)
+        if self._pump is None or self._pump.done():
+            self._pump = spawn(self._send(), f"acp updates {self.session_id}")
+
+    async def _send(self) -> None:
+        while not self._queue.empty():
+            update = self._queue.get_nowait()
+            try:
+                await self.conn.session_update(session_id=self.session_id, update=update)
+            except ConnectionError:  # the client went away: nothing more to tell it
+                log.info("session %s: client gone, update dropped", self.session_id)
+            finally:
+                self._queue.task_done()
+
+    async def flush(self) -> None:
+        """Return once every update put so far is written."""
+        await self._queue.join()
+
+
+class AcpEditor:
+    """Implements the core's `EditorPort` for one ACP session."""
+
+    def __init__(
+        self,
+        conn: AgentSideConnection,
+        session_id: str,
+        capabilities: ClientCapabilities | None,
+        context_window: int,
+    ) -> None:
+        self.conn = conn
+        self.session_id = session_id
+        self.outbox = Outbox(conn, session_id)
+        fs = capabilities.fs if capabilities else None
+        self.client_reads = bool(fs and fs.read_text_file)
+        self.client_writes = bool(fs and fs.write_text_file)
+        self.context_window = context_window
+        self.roots: Sequence[Path] = ()
+        self._buffers: dict[str, str] = {}
+        self._message_id = uuid.uuid4().hex
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def buffer_text(self, path: Path) -> str | None:
+        return self._buffers.get(os.path.realpath(path))
+
+    async def before_tool(self, session_id: str, paths: Sequence[str]) -> None:
+        """Fetch the files a tool is about to use from the client (its unsaved text)."""
+        if not self.client_reads:
+            return
+        for raw in paths:
+            path = os.path.realpath(raw)
+            if not os.path.isfile(path):  # a directory or a file still to be created
+                self._buffers.pop(path, None)
+                continue
+            try:
+                reply = await self.conn.read_text_file(session_id=session_id, path=path)
+            except Exception as exc:  # the client cannot read it: the disk is the truth
+                log.info("fs/read_text_file %s failed (%s); reading the disk", path, exc)
+                self._buffers.pop(path, None)
+                continue
+            self._buffers[path] = reply.content
+
+    async def apply_text(self, path: Path, text: str) -> bool:
+        if not self.client_writes:
+            return False
+        try:
+            await self.conn.write_text_file(
+                session_id=self.session_id, path=str(path), content=text
+            )
+        except Exception as exc:  # the client refused: the core writes the file itself
+            log.warning("fs/write_text_file %s failed: %s", path, exc)
+            return False
+        self._buffers[os.path.realpath(path)] = text
+        return True
+
+    def end_turn(self) -> None:
+        """Forget the fetched copies: the next turn reads the client afresh."""
+        self._buffers.clear()
+
+    def applier(self) -> ClientApplier | None:
+        return ClientApplier(self) if self.client_writes else None
+
+    # -- the user ------------------------------------------------------------------------------
+
+    async def ask_permission(self, session_id: str, call: ev.ToolCallStarted) -> PermissionAnswer:
+        await self.outbox.flush()  # the client knows the tool call before it is asked about it
+        tool_call = ToolCallUpdate(
+            tool_call_id=call.tool_call_id,
+            title=call.title,
+            kind=call.kind,
+            status="pending",
+            raw_input=call.raw_input,
+        )
+        try:
+            reply = await self.conn.request_permission(
+                session_id=session_id, tool_call=tool_call, options=PERMISSION_OPTIONS
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # no answer is a no
+            log.warning("session/request_permission failed: %s", exc)
+            return "reject_once"
+        outcome = reply.outcome
+        if outcome.outcome != "selected":
+            return "reject_once"
+        return _ANSWERS.get(getattr(outcome, "option_id", ""), "reject_once")
+
+    # -- notifications -------------------------------------------------------------------------
+
+    def send_update(self, session_id: str, turn_id: str, event: ev.AgentEvent) -> None:
+        if isinstance(event, ev.AssistantMessage):  # the next reply is a new message
+            self._message_id = uuid.uuid4().hex
+        update = updates.event_update(event, self._message_id, self.context_window)
+        if update is not None:
+            self.outbox.put(update)
+
+    def send(self, update: Update) -> None:
+        self.outbox.put(update)
+
+    def report_progress(self, session_id: str, message: str) -> None:
+        """ACP shows progress as tool calls, which the updates carry already."""
+
+    def list_changed(self) -> None:
+        """ACP has no notification for a changed session list; clients ask session/list."""
+
+
+class ClientApplier:
+    """A restore's writes: text through the client (its buffers), the rest on disk."""
+
+    def __init__(self, editor: AcpEditor) -> None:
+        self.editor = editor
+
+    async def apply(self, changes: Sequence[FileChange], label: str) -> list[bool | str]:
+        results: list[bool | str] = []
+        for change in changes:
+            text = _text(change.new_bytes)
+            if text is not None and await self.editor.apply_text(change.path, text):
+                results.append(True)
+            else:
+                results.extend(await DirectApplier(self.editor.roots).apply([change], label))
+        return results
+
+
+def _text(data: bytes | None) -> str | None:
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
