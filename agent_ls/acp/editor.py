@@ -107,6 +107,7 @@ class AcpEditor:
         """Fetch the files a tool is about to use from the client (its unsaved text)."""
         if not self.client_reads:
             return
+        await self.outbox.flush()  # the client hears of the call before it is asked to read
         for raw in paths:
             path = os.path.realpath(raw)
             if not os.path.isfile(path):  # a directory or a file still to be created
@@ -123,6 +124,7 @@ class AcpEditor:
     async def apply_text(self, path: Path, text: str) -> bool:
         if not self.client_writes:
             return False
+        await self.outbox.flush()
         try:
             await self.conn.write_text_file(
                 session_id=self.session_id, path=str(path), content=text
