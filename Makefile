@@ -17,8 +17,9 @@ setup: $(STAMP)
 
 ## acpx, the third-party ACP client the tests run against `agent-ls acp` (tests/acp/acpx).
 $(ACPX): tests/acp/acpx/package.json tests/acp/acpx/package-lock.json
-	cd tests/acp/acpx && npm ci --no-audit --no-fund
-	touch $@
+	@if command -v npm >/dev/null; then \
+		cd tests/acp/acpx && npm install --no-audit --no-fund && touch node_modules/.bin/acpx; \
+	else echo "npm not found: the acpx test is skipped without Node.js"; fi
 
 acpx: $(ACPX)
 

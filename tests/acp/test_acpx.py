@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="acpx needs
 def acpx() -> Path:
     if not ACPX.exists():
         subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"], cwd=ACPX_DIR, check=True, timeout=300
+            ["npm", "install", "--no-audit", "--no-fund"], cwd=ACPX_DIR, check=True, timeout=300
         )
     return ACPX
 
