@@ -87,6 +87,13 @@ class Client:
     def of(self, kind: str, session_id: str | None = None) -> list[Any]:
         return [u for s, u in self.updates if u.session_update == kind and session_id in (None, s)]
 
+    async def wait_for(self, kind: str, session_id: str, timeout: float = 10) -> Any:
+        """The first update of `kind` (those sent after a response arrive a moment later)."""
+        async with asyncio.timeout(timeout):
+            while not self.of(kind, session_id):
+                await asyncio.sleep(0.01)
+        return self.of(kind, session_id)[0]
+
     def text(self, session_id: str | None = None) -> str:
         return "".join(u.content.text for u in self.of("agent_message_chunk", session_id))
 
