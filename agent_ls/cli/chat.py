@@ -227,11 +227,13 @@ class Chat:
             texts = [b.get("text", "") for b in item["content"] if b.get("type") == "text"]
             self.line(self.style("1;34", "you> ") + "\n".join(texts))
         elif kind == "assistant":
+            titles = {c["toolCallId"]: c["title"] for c in item.get("toolCalls", [])}
             for block in item["content"]:
                 if block.get("type") == "text":
                     self.line(block["text"])
                 elif block.get("type") == "tool_use":
-                    self.line(self.style("36", f"⚙ {block.get('name')}"))
+                    title = titles.get(block.get("id"), block.get("name"))
+                    self.line(self.style("36", f"⚙ {title}"))
         elif kind == "checkpoint":
             names = ", ".join(f"{f['operation']} {f['path']}" for f in item["files"])
             self.line(self.style("35", f"● checkpoint: {names}"))

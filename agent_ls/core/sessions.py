@@ -181,34 +181,42 @@ class Sessions:
         self.active = info.session_id
         return info
 
-    def switch(self, session_id: str, *, limit: int = 50) -> Transcript:
-        """Make `session_id` active and return the last page of its transcript.
+    def select(self, session_id: str) -> None:
+        """Make `session_id` active.
 
         Switching away from a session whose turn is still running is refused: the editor would
         stop showing a turn that keeps editing files.
         """
         if self.active and self.active != session_id:
             self.turns.ensure_idle(self.active)
-        folder = self.locate(session_id)
-        entries, has_more = folder.store.load(session_id).history(limit=limit)
+        self.locate(session_id)
         self.active = session_id
-        return Transcript(
-            folder.store.info(session_id), transcript_items(entries, self.roots), has_more
-        )
 
-    def resume_recent(self, workspace: str | None) -> Transcript:
-        folder = self.folder(workspace)
-        recent = folder.store.most_recent()
-        if recent is None:
-            return Transcript(self.new(name=None, workspace=workspace), [], False)
-        return self.switch(recent.session_id)
-
-    def history(self, session_id: str, *, before: str | None, limit: int) -> Transcript:
+    def page(self, session_id: str, *, before: str | None = None, limit: int = 50) -> Transcript:
+        """A page of the session's active path (the last one by default); changes nothing, so
+        a front door may build it in a worker thread: titling a page of tool calls and reading
+        the file are not cheap."""
         folder = self.locate(session_id)
         entries, has_more = folder.store.load(session_id).history(before=before, limit=limit)
         return Transcript(
             folder.store.info(session_id), transcript_items(entries, self.roots), has_more
         )
+
+    def switch(self, session_id: str) -> Transcript:
+        """Make `session_id` active and return the last page of its transcript."""
+        self.select(session_id)
+        return self.page(session_id)
+
+    def resume_target(self, workspace: str | None) -> str:
+        """Select the folder's most recently modified session, or a new one if it has none."""
+        recent = self.folder(workspace).store.most_recent()
+        if recent is None:
+            return self.new(name=None, workspace=workspace).session_id
+        self.select(recent.session_id)
+        return recent.session_id
+
+    def resume_recent(self, workspace: str | None) -> Transcript:
+        return self.page(self.resume_target(workspace))
 
     def rename(self, session_id: str, name: str) -> SessionInfo:
         folder = self.locate(session_id)

@@ -124,22 +124,6 @@ def structure(data: Any, cls: type[T], where: str = "params") -> T:
         raise ParamsError(str(exc)) from exc
 
 
-def unstructure(value: Any) -> Any:
-    """attrs objects → JSON-ready dicts with camelCase keys; None-valued fields are dropped."""
-    if attrs.has(type(value)):
-        out: dict[str, Any] = {}
-        for field in attrs.fields(type(value)):
-            item = getattr(value, field.name)
-            if item is not None:
-                out[camel(field.name)] = unstructure(item)
-        return out
-    if isinstance(value, list | tuple):
-        return [unstructure(v) for v in value]
-    if isinstance(value, dict):
-        return {k: unstructure(v) for k, v in value.items()}
-    return value
-
-
 def plain(value: Any) -> Any:
     """pygls hands untyped params and results over as namedtuples; turn them back into JSON."""
     if hasattr(value, "_asdict"):

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from agent_ls.agent import events as ev
-from agent_ls.core.transcript import CheckpointItem, CompactionItem, MessageItem, TranscriptItem
 
 if TYPE_CHECKING:
     from agent_ls.agent.loop import TurnResult
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from agent_ls.checkpoints.listing import CheckpointSummary
     from agent_ls.core.checkpoints import RestoreReport
     from agent_ls.core.prompting import Attachment, PromptOutcome
+    from agent_ls.core.transcript import TranscriptItem
     from agent_ls.sessions.store import SessionInfo
 
 PROTOCOL_VERSION = 1
@@ -50,6 +50,18 @@ SESSION_LIST_CHANGED = "agent/session/listChanged"  # server → client
 
 # Requests, server → client.
 REQUEST_PERMISSION = "agent/session/requestPermission"
+
+UPDATE_KINDS = (
+    "user_message",
+    "agent_message_chunk",
+    "agent_thought_chunk",
+    "tool_call",
+    "tool_call_update",
+    "agent_message_end",
+    "usage",
+    "checkpoint",
+)
+"""The `update.kind` values of `agent/session/update`, one per turn event."""
 
 # Error codes. Application codes sit at -32010 and up, clear of the values JSON-RPC and LSP
 # reserve (-32700..-32600, -32002, -32001, -32800..-32803); every error carries a stable
@@ -342,6 +354,8 @@ def tool_call_to_wire(call: ev.ToolCallStarted) -> dict[str, Any]:
 def transcript_item_to_wire(item: TranscriptItem, session_id: str) -> dict[str, Any]:
     """A `TranscriptItem`. Messages keep Anthropic content blocks as they are stored, so a
     client renders streamed and reloaded turns alike; `toolCalls` titles their tool_use blocks."""
+    from agent_ls.core.transcript import CheckpointItem, CompactionItem, MessageItem
+
     base: dict[str, Any] = {"entryId": item.entry_id, "ts": item.ts}
     match item:
         case MessageItem():
@@ -352,8 +366,11 @@ def transcript_item_to_wire(item: TranscriptItem, session_id: str) -> dict[str, 
                 out["usage"] = item.usage
             if item.stop_reason is not None:
                 out["stopReason"] = item.stop_reason
-            if item.tool_calls:
-                out["toolCalls"] = [tool_call_to_wire(c) for c in item.tool_calls]
+            if item.tool_calls:  # the input is in `content` already: not sent twice
+                out["toolCalls"] = [
+                    {k: v for k, v in tool_call_to_wire(c).items() if k != "rawInput"}
+                    for c in item.tool_calls
+                ]
             return out
         case CheckpointItem():
             recorded = recorded_checkpoint(session_id, item.checkpoint)

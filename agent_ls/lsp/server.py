@@ -23,7 +23,7 @@ from agent_ls.core.sessions import Transcript, UnknownWorkspace, uri_to_path
 from agent_ls.lsp import protocol
 from agent_ls.lsp.adapter import LspAdapter
 from agent_ls.lsp.options import Options, parse_options
-from agent_ls.lsp.params import ParamsError, structure, unstructure
+from agent_ls.lsp.params import ParamsError, structure
 from agent_ls.sessions.errors import (
     EntryNotFound,
     InvalidCursor,
@@ -160,7 +160,7 @@ def handle(
                     result = await result
             except (StoreError, CheckpointError, ParamsError, UnknownWorkspace, OSError) as exc:
                 raise domain_error(exc) from exc
-            return unstructure(result)
+            return result
 
         server.feature(method)(wrapper)
         return wrapper
@@ -226,18 +226,24 @@ def create_server() -> AgentServer:
         info = server.service.sessions.new(name=p.name, workspace=p.workspace)
         return session_info(server, info)
 
+    # The active session changes on the loop, in request order; the page is read in a thread.
     @handle(server, protocol.SESSION_SWITCH)
-    def session_switch(p: protocol.SessionParams) -> dict[str, Any]:
-        return transcript(server, server.service.sessions.switch(p.session_id), with_info=True)
+    async def session_switch(p: protocol.SessionParams) -> dict[str, Any]:
+        sessions = server.service.sessions
+        sessions.select(p.session_id)
+        page = await asyncio.to_thread(sessions.page, p.session_id)
+        return transcript(server, page, with_info=True)
 
     @handle(server, protocol.SESSION_RESUME_RECENT)
-    def session_resume_recent(p: protocol.WorkspaceParams) -> dict[str, Any]:
-        page = server.service.sessions.resume_recent(p.workspace)
+    async def session_resume_recent(p: protocol.WorkspaceParams) -> dict[str, Any]:
+        sessions = server.service.sessions
+        page = await asyncio.to_thread(sessions.page, sessions.resume_target(p.workspace))
         return transcript(server, page, with_info=True)
 
     @handle(server, protocol.SESSION_HISTORY)
-    def session_history(p: protocol.HistoryParams) -> dict[str, Any]:
-        page = server.service.sessions.history(p.session_id, before=p.before, limit=p.limit)
+    async def session_history(p: protocol.HistoryParams) -> dict[str, Any]:
+        sessions = server.service.sessions
+        page = await asyncio.to_thread(sessions.page, p.session_id, before=p.before, limit=p.limit)
         return transcript(server, page, with_info=False)
 
     @handle(server, protocol.SESSION_RENAME)

@@ -126,6 +126,7 @@ H.test("a transcript from switch renders user, assistant, tool and checkpoint it
         { type = "text", text = "Hi." },
         { type = "tool_use", id = "tu1", name = "run_command", input = { command = "ls" } },
       },
+      toolCalls = { { toolCallId = "tu1", title = "Run `ls`", toolKind = "execute", locations = {} } },
       stopReason = "tool_use",
     },
     {

@@ -40,7 +40,7 @@ H.test("initializationOptions carry model, permissionPolicy and permissionUi", f
   local init = c.config.init_options
   H.eq(init.model, "fake-model", "model")
   H.eq(init.permissionPolicy, { execute = "ask", edit = "allow" }, "permissionPolicy")
-  H.eq(init.permissions, { execute = "ask", edit = "allow" }, "permissions (the server's name)")
+  H.eq(init.permissions, nil, "one name per option: no second copy of the policy")
   H.eq(init.permissionUi, true, "permissionUi")
 end)
 

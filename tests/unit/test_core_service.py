@@ -269,3 +269,20 @@ async def test_the_watch_reports_another_process_writing(
     finally:
         watch.cancel()
         other.close()
+
+
+async def test_a_background_task_that_fails_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    from agent_ls.core.tasks import spawn
+
+    async def broken() -> None:
+        raise RuntimeError("the disk went away")
+
+    task = spawn(broken(), "store watch")
+    with pytest.raises(RuntimeError):
+        await task
+    await asyncio.sleep(0)  # done-callbacks run on the next loop pass
+    assert "background task store watch failed: the disk went away" in caplog.text
+    quiet = spawn(asyncio.sleep(10), "cancelled one")
+    quiet.cancel()
+    await asyncio.sleep(0)
+    assert "cancelled one" not in caplog.text

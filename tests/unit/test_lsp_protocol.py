@@ -34,91 +34,100 @@ SUMMARY = CheckpointSummary(
 )
 
 
-@pytest.mark.parametrize(
-    ("event", "update"),
-    [
-        (
-            ev.UserMessage("e1", [{"type": "text", "text": "hi"}]),
-            {"kind": "user_message", "entryId": "e1", "content": [{"type": "text", "text": "hi"}]},
+EVENTS: list[tuple[ev.AgentEvent, dict[str, Any]]] = [
+    (
+        ev.UserMessage("e1", [{"type": "text", "text": "hi"}]),
+        {"kind": "user_message", "entryId": "e1", "content": [{"type": "text", "text": "hi"}]},
+    ),
+    (
+        ev.TextChunk("a"),
+        {"kind": "agent_message_chunk", "content": {"type": "text", "text": "a"}},
+    ),
+    (
+        ev.ThoughtChunk("b"),
+        {"kind": "agent_thought_chunk", "content": {"type": "text", "text": "b"}},
+    ),
+    (
+        ev.ToolCallStarted("c1", "Read a.py", "read", {"path": "a.py"}, ["/w/a.py"]),
+        {
+            "kind": "tool_call",
+            "toolCallId": "c1",
+            "title": "Read a.py",
+            "toolKind": "read",
+            "status": "pending",
+            "rawInput": {"path": "a.py"},
+            "locations": [{"path": "/w/a.py"}],
+            "content": [],
+        },
+    ),
+    (
+        ev.ToolCallUpdated(
+            "c1",
+            "completed",
+            [ev.TextContent("ok"), ev.DiffContent("/w/a.py", None, "x")],
+            ["/w/a.py"],
         ),
-        (
-            ev.TextChunk("a"),
-            {"kind": "agent_message_chunk", "content": {"type": "text", "text": "a"}},
-        ),
-        (
-            ev.ThoughtChunk("b"),
-            {"kind": "agent_thought_chunk", "content": {"type": "text", "text": "b"}},
-        ),
-        (
-            ev.ToolCallStarted("c1", "Read a.py", "read", {"path": "a.py"}, ["/w/a.py"]),
-            {
-                "kind": "tool_call",
-                "toolCallId": "c1",
-                "title": "Read a.py",
-                "toolKind": "read",
-                "status": "pending",
-                "rawInput": {"path": "a.py"},
-                "locations": [{"path": "/w/a.py"}],
-                "content": [],
-            },
-        ),
-        (
-            ev.ToolCallUpdated(
-                "c1",
-                "completed",
-                [ev.TextContent("ok"), ev.DiffContent("/w/a.py", None, "x")],
-                ["/w/a.py"],
-            ),
-            {
-                "kind": "tool_call_update",
-                "toolCallId": "c1",
-                "status": "completed",
-                "content": [
-                    {"type": "content", "content": {"type": "text", "text": "ok"}},
-                    {"type": "diff", "path": "/w/a.py", "oldText": None, "newText": "x"},
+        {
+            "kind": "tool_call_update",
+            "toolCallId": "c1",
+            "status": "completed",
+            "content": [
+                {"type": "content", "content": {"type": "text", "text": "ok"}},
+                {"type": "diff", "path": "/w/a.py", "oldText": None, "newText": "x"},
+            ],
+            "locations": [{"path": "/w/a.py"}],
+        },
+    ),
+    (
+        ev.UsageReported({"input_tokens": 3, "cache_read_input_tokens": 1}, "m"),
+        {"kind": "usage", "usage": {"inputTokens": 3, "cacheReadInputTokens": 1}, "model": "m"},
+    ),
+    (ev.AssistantMessage("e5"), {"kind": "agent_message_end", "entryId": "e5"}),
+    (
+        ev.CheckpointCreated(SUMMARY),
+        {
+            "kind": "checkpoint",
+            "checkpoint": {
+                "checkpointId": "S:e9",
+                "entryId": "e9",
+                "turnId": "e1",
+                "createdAt": "2026-11-30T00:00:00.000Z",
+                "userEntryId": "e1",
+                "kind": "turn",
+                "prompt": "fix it",
+                "active": True,
+                "files": [
+                    {
+                        "uri": "file:///w/a.py",
+                        "path": "/w/a.py",
+                        "operation": "modified",
+                        "restorable": True,
+                        "conflict": False,
+                    }
                 ],
-                "locations": [{"path": "/w/a.py"}],
             },
-        ),
-        (
-            ev.UsageReported({"input_tokens": 3, "cache_read_input_tokens": 1}, "m"),
-            {"kind": "usage", "usage": {"inputTokens": 3, "cacheReadInputTokens": 1}, "model": "m"},
-        ),
-        (ev.AssistantMessage("e5"), {"kind": "agent_message_end", "entryId": "e5"}),
-        (
-            ev.CheckpointCreated(SUMMARY),
-            {
-                "kind": "checkpoint",
-                "checkpoint": {
-                    "checkpointId": "S:e9",
-                    "entryId": "e9",
-                    "turnId": "e1",
-                    "createdAt": "2026-11-30T00:00:00.000Z",
-                    "userEntryId": "e1",
-                    "kind": "turn",
-                    "prompt": "fix it",
-                    "active": True,
-                    "files": [
-                        {
-                            "uri": "file:///w/a.py",
-                            "path": "/w/a.py",
-                            "operation": "modified",
-                            "restorable": True,
-                            "conflict": False,
-                        }
-                    ],
-                },
-            },
-        ),
-    ],
-)
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "update"), EVENTS)
 def test_every_event_has_its_update(event: ev.AgentEvent, update: dict[str, Any]) -> None:
     assert protocol.event_to_update("S", event) == update
+    assert update["kind"] in protocol.UPDATE_KINDS
     assert protocol.update_to_wire("S", "e1", event) == {
         "sessionId": "S",
         "turnId": "e1",
         "update": update,
     }
+
+
+def test_each_update_kind_has_an_event() -> None:
+    events = [e for e, _ in EVENTS]
+    assert sorted(protocol.event_to_update("S", e)["kind"] for e in events) == sorted(  # type: ignore[index]
+        protocol.UPDATE_KINDS
+    )
+    assert {type(e) for e in events} == set(ev.AgentEvent.__args__)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ import {
   type ContextRef,
   type DiffFile,
   type DiffResult,
-  ErrorCode,
+  ErrorKind,
   type ListResult,
   Method,
   type PromptResult,
@@ -27,7 +27,7 @@ import {
   type RestoreResult,
   type SessionInfo,
   type TranscriptPage,
-  errorCode,
+  errorKind,
   errorMessage,
 } from './protocol';
 import { relativeTime } from './relativeTime';
@@ -220,7 +220,7 @@ export class AgentController implements vscode.Disposable {
         try {
           page = await this.client.request<TranscriptPage>(Method.sessionSwitch, { sessionId: last });
         } catch (e) {
-          if (errorCode(e) !== ErrorCode.sessionNotFound) throw e;
+          if (errorKind(e) !== ErrorKind.sessionNotFound) throw e;
         }
       }
       page ??= await this.client.request<TranscriptPage>(Method.sessionResumeRecent, {});
@@ -463,19 +463,8 @@ export class AgentController implements vscode.Disposable {
   }
 
   private promptFailure(e: unknown): string {
-    const code = errorCode(e);
     const message = errorMessage(e);
-    if (code === ErrorCode.providerError) {
-      const fix =
-        readSettings().apiKeySource === 'secretStorage'
-          ? 'Run "Agent: Set API Key".'
-          : 'Set ANTHROPIC_API_KEY in the environment VS Code starts in, or switch "agentLs.apiKeySource" to secretStorage and run "Agent: Set API Key".';
-      void vscode.window.showErrorMessage(`Agent: ${message}. ${fix}`, 'Set API Key').then((pick) => {
-        if (pick) void vscode.commands.executeCommand('agentLs.setApiKey');
-      });
-      return `${message}. ${fix}`;
-    }
-    if (code === ErrorCode.sessionBusy) return `${message}. Another window is using this session: fork it to continue here.`;
+    if (errorKind(e) === ErrorKind.sessionBusy) return `${message}. Another window is using this session: fork it to continue here.`;
     return message;
   }
 
@@ -687,10 +676,7 @@ export class AgentController implements vscode.Disposable {
       const ok = await this.client.request<RestoreResult>(Method.checkpointRestore, { checkpointId, scope: 'files', force });
       return { ok };
     } catch (e) {
-      const data = (e as { data?: unknown }).data as Partial<RestoreResult> | undefined;
-      if (errorCode(e) === ErrorCode.checkpointConflict && data && Array.isArray(data.files)) {
-        return { ok: { applied: false, files: data.files, undoCheckpointId: data.undoCheckpointId } };
-      }
+      // Conflicts come in the result (`result: "conflict"` per file), never as an error.
       return { error: errorMessage(e) };
     }
   }

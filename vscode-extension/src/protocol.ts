@@ -1,6 +1,8 @@
 /**
- * The agent-ls wire contract as the extension sees it (DESIGN.md §2, docs/protocol.md).
- * Plain types and constants only: no `vscode` import, so every module and test can use it.
+ * The agent-ls wire contract as the extension sees it (docs/protocol.md). Plain types and
+ * constants only: no `vscode` import, so every module and test can use it.
+ * tests/unit/test_lsp_contract.py checks the method names, error codes and kinds, and update
+ * kinds here against the server's agent_ls/lsp/protocol.py.
  */
 
 export const Method = {
@@ -25,14 +27,24 @@ export const Method = {
   requestPermission: 'agent/session/requestPermission',
 } as const;
 
+/** Error codes; clients switch on the stable `data.kind` (`ErrorKind`), not on the number. */
 export const ErrorCode = {
   invalidParams: -32602,
-  sessionNotFound: -32001,
-  sessionBusy: -32002,
-  checkpointConflict: -32003,
-  providerError: -32004,
-  checkpointNotFound: -32005,
+  internal: -32603,
+  sessionNotFound: -32010,
+  sessionBusy: -32011,
+  checkpointFailed: -32012,
+  checkpointNotFound: -32013,
   requestCancelled: -32800,
+} as const;
+
+export const ErrorKind = {
+  invalidParams: 'invalid_params',
+  internal: 'internal',
+  sessionNotFound: 'session_not_found',
+  sessionBusy: 'session_busy',
+  checkpointFailed: 'checkpoint_failed',
+  checkpointNotFound: 'checkpoint_not_found',
 } as const;
 
 export interface SessionInfo {
@@ -92,9 +104,19 @@ export interface Checkpoint {
   entryId: string;
   turnId?: string;
   createdAt: string;
+  userEntryId?: string;
   prompt?: string;
   kind?: string;
+  active?: boolean;
   files: CheckpointFile[];
+}
+
+/** A reloaded tool_use block as the server titled it when it streamed (its input is in `content`). */
+export interface ToolCallTitle {
+  toolCallId: string;
+  title: string;
+  toolKind: string;
+  locations: ToolCallLocation[];
 }
 
 /** One user / assistant / tool / checkpoint item of a transcript page. */
@@ -109,8 +131,12 @@ export interface TranscriptItem {
   checkpointId?: string;
   turnId?: string;
   checkpointKind?: string;
+  createdAt?: string;
+  userEntryId?: string;
   files?: CheckpointFile[];
   summary?: string;
+  /** assistant items: the server's title and kind for each tool_use block */
+  toolCalls?: ToolCallTitle[];
 }
 
 export interface TranscriptPage {
@@ -142,6 +168,7 @@ export interface PromptParams {
 }
 
 export interface PromptResult {
+  sessionId?: string;
   stopReason: StopReason;
   entryId?: string;
   checkpointId?: string;
@@ -207,6 +234,7 @@ export interface DiffFile {
   uri: string;
   path?: string;
   operation: CheckpointOperation;
+  restorable?: boolean;
   before?: string | null;
   after?: string | null;
   diff?: string;
@@ -221,7 +249,7 @@ export type RestoreFileResult = 'restored' | 'conflict' | 'unchanged' | 'failed'
 
 export interface RestoreResult {
   applied: boolean;
-  files: Array<{ uri?: string; path?: string; result: RestoreFileResult; reason?: string }>;
+  files: Array<{ uri?: string; path?: string; operation?: CheckpointOperation; result: RestoreFileResult; reason?: string }>;
   undoCheckpointId?: string;
 }
 
@@ -257,7 +285,7 @@ export interface InitializationOptions {
 
 export type PermissionDecision = 'ask' | 'allow' | 'deny';
 
-/** The update's tag: `kind` per DESIGN.md, `sessionUpdate` as ACP spells it. */
+/** The update's tag: `kind` per docs/protocol.md, `sessionUpdate` as ACP spells it. */
 export function updateKind(update: SessionUpdate): string | undefined {
   const tag = update.kind;
   if (typeof tag === 'string' && (UPDATE_KINDS as readonly string[]).includes(tag)) {
@@ -277,6 +305,17 @@ export function errorMessage(err: unknown): string {
     return msg;
   }
   return String(err);
+}
+
+/** The stable `data.kind` of a server error (`ErrorKind`), if it has one. */
+export function errorKind(err: unknown): string | undefined {
+  if (err && typeof err === 'object') {
+    const data = (err as { data?: unknown }).data;
+    if (data && typeof data === 'object' && typeof (data as { kind?: unknown }).kind === 'string') {
+      return (data as { kind: string }).kind;
+    }
+  }
+  return undefined;
 }
 
 export function errorCode(err: unknown): number | undefined {

@@ -156,42 +156,6 @@ function clip(s: string, n: number): string {
   return one.length > n ? `${one.slice(0, n - 1)}…` : one;
 }
 
-/** A short title for a tool_use block from history (streamed calls carry their own title). */
-export function describeToolUse(name: string, input: Record<string, unknown> | undefined): string {
-  const i = input ?? {};
-  const path = str(i.path) ?? str(i.file_path) ?? str(i.file);
-  const cmd = str(i.command) ?? str(i.cmd);
-  switch (name) {
-    case 'read_file':
-      return path ? `Read ${path}` : 'Read file';
-    case 'write_file':
-      return path ? `Write ${path}` : 'Write file';
-    case 'edit_file':
-      return path ? `Edit ${path}` : 'Edit file';
-    case 'delete_file':
-      return path ? `Delete ${path}` : 'Delete file';
-    case 'list_files':
-    case 'list_dir':
-      return `List ${path ?? '.'}`;
-    case 'grep':
-    case 'search':
-      return `Search ${JSON.stringify(str(i.pattern) ?? str(i.query) ?? '')}`;
-    case 'run_command':
-    case 'bash':
-    case 'run':
-      return cmd ? `Run ${clip(cmd, 60)}` : 'Run command';
-    default:
-      return path ? `${name} ${path}` : name;
-  }
-}
-
-function toolKindOf(name: string): string | undefined {
-  if (/read|list|grep|search/.test(name)) return 'read';
-  if (/write|edit|delete/.test(name)) return 'edit';
-  if (/run|bash|command/.test(name)) return 'execute';
-  return undefined;
-}
-
 function checkpointFiles(files: CheckpointFile[] | undefined): CheckpointBlock['files'] {
   return (files ?? []).map((f) => ({
     path: f.path ?? f.uri ?? '',
@@ -238,15 +202,17 @@ export function itemsToBlocks(items: TranscriptItem[], counter: { seq: number })
           if (b.type === 'text') current.text += contentText(b);
           else current.thought += str((b as { thinking?: unknown }).thinking) ?? '';
         } else if (b.type === 'tool_use') {
-          const use = b as { id: string; name: string; input: Record<string, unknown> };
+          // The server titles each tool_use block in `toolCalls`, as it titled the live call.
+          const use = b as { id: string; name: string };
+          const call = (item.toolCalls ?? []).find((c) => c.toolCallId === use.id);
           const tool: ToolBlock = {
             type: 'tool',
             key: key(counter, 't'),
             toolCallId: use.id,
-            title: describeToolUse(use.name, use.input),
-            toolKind: toolKindOf(use.name),
+            title: call?.title ?? use.name,
+            toolKind: call?.toolKind,
             status: 'completed',
-            locations: typeof use.input?.path === 'string' ? [{ path: use.input.path }] : [],
+            locations: call?.locations ?? [],
             diffs: [],
           };
           tools.set(use.id, tool);

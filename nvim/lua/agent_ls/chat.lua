@@ -197,27 +197,6 @@ local function render_tool(chat, id, fields)
   chat.last = "tool"
 end
 
---- A reloaded tool_use block titled as the server titles live tool calls.
-function M.tool_title(name, input)
-  input = type(input) == "table" and input or {}
-  local function str(v)
-    return type(v) == "string" and v or nil
-  end
-  local path = str(input.path)
-  if name == "run_command" then
-    return "Run `" .. util.one_line(str(input.command) or "", 80) .. "`"
-  elseif name == "grep" then
-    return "Search `" .. util.one_line(str(input.pattern) or "", 60) .. "`" .. (path and (" in " .. path) or "")
-  elseif name == "list_files" then
-    return "List " .. (str(input.pattern) or "*") .. " in " .. (path or ".")
-  end
-  local labels = { read_file = "Read", edit_file = "Edit", write_file = "Write" }
-  if labels[name] then
-    return labels[name] .. " " .. (path or "?")
-  end
-  return tostring(name) .. (path and (" " .. path) or "")
-end
-
 local function user_message(chat, text)
   if chat.untitled and text ~= "" then
     -- An unnamed session is titled by its first message (as :AgentSessions shows it).
@@ -393,13 +372,20 @@ local function render_item(chat, item)
     if content.type then
       content = { content }
     end
+    -- The server titles each tool_use block in `toolCalls`, as it titled the live tool call.
+    local calls = {}
+    for _, call in ipairs(util.nn(item.toolCalls) or {}) do
+      calls[call.toolCallId] = call
+    end
     for _, block in ipairs(content) do
       if block.type == "text" then
         agent_text(chat, block.text or "")
       elseif block.type == "thinking" then
         thought_text(chat, block.thinking or block.text or "")
       elseif block.type == "tool_use" then
-        render_tool(chat, block.id, { title = M.tool_title(block.name, block.input), status = "completed" })
+        local call = calls[block.id] or {}
+        local title = util.nn(call.title) or block.name
+        render_tool(chat, block.id, { title = title, kind = util.nn(call.toolKind), status = "completed" })
       end
     end
   elseif role == "tool" or role == "tool_call" or role == "tool_result" then

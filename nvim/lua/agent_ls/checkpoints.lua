@@ -251,13 +251,7 @@ local function restore(c, checkpoint_id, scope, force, cb)
     local s = state.get(c.id)
     local root = client.client_root(c)
     if err then
-      if err.code == -32003 then
-        local files = util.denull(err.data and err.data.files) or {}
-        local names = show_conflicts(conflicts_of(files), root)
-        util.warn("revert refused, conflicts: " .. names .. " (see :copen)")
-      else
-        util.error("revert: " .. util.err_message(err))
-      end
+      util.error("revert: " .. util.err_message(err))
       state.emit("Reverted", { client_id = c.id, checkpoint_id = checkpoint_id, err = err })
       if cb then
         cb(nil, err)
@@ -291,14 +285,15 @@ end
 local function revert_checked(c, checkpoint_id, scope, cb)
   local params = { checkpointId = checkpoint_id, scope = scope, dryRun = true }
   client.request(c, "agent/checkpoint/restore", params, function(err, res)
-    if err and err.code ~= -32003 then
+    if err then
       util.error("revert: " .. util.err_message(err))
       if cb then
         cb(nil, err)
       end
       return
     end
-    local files = err and (util.denull(err.data and err.data.files) or {}) or (util.denull(res and res.files) or {})
+    -- Conflicts come in the result (`result: "conflict"` per file), never as an error.
+    local files = util.denull(res and res.files) or {}
     local conflicts = conflicts_of(files)
     if #conflicts == 0 then
       restore(c, checkpoint_id, scope, false, cb)

@@ -33,10 +33,8 @@ function M.init_options()
     model = o.model,
     provider = o.provider,
     sessionDir = o.session_dir,
-    -- The policy goes under both names: DESIGN.md calls it permissionPolicy, the server reads
-    -- `permissions` ({[tool name or kind] = "ask" | "allow" | "deny"}).
+    -- {[tool name or kind] = "ask" | "allow" | "deny"} over the server's defaults
     permissionPolicy = o.permission_policy,
-    permissions = o.permission_policy,
     permissionUi = true,
   }
 end

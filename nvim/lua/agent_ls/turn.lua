@@ -111,7 +111,7 @@ function M.prompt(text, opts)
         end
         require("agent_ls.chat").turn_end(c.id, info.sessionId, result, err)
         if err then
-          if err.code == -32001 and s.active and s.active.sessionId == info.sessionId then
+          if util.err_kind(err) == "session_not_found" and s.active and s.active.sessionId == info.sessionId then
             -- Deleted elsewhere: the next prompt resumes or creates another session.
             s.active = nil
           end

@@ -46,6 +46,14 @@ function M.error(msg)
   M.notify(msg, vim.log.levels.ERROR)
 end
 
+--- The stable `data.kind` of a server error (session_not_found, session_busy, …), or nil.
+function M.err_kind(err)
+  if type(err) ~= "table" or type(M.nn(err.data)) ~= "table" then
+    return nil
+  end
+  return M.nn(err.data.kind)
+end
+
 --- A readable message for a JSON-RPC error object or a plain value.
 function M.err_message(err)
   if type(err) == "table" then

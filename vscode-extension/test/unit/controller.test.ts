@@ -86,7 +86,7 @@ const info = (id: string, over: Partial<SessionInfo> = {}): SessionInfo => ({
   ...over,
 });
 const page = (id: string, items: TranscriptPage['items'] = []): TranscriptPage => ({ session: info(id), items, hasMore: false });
-const notFound = Object.assign(new Error('session not found'), { code: -32001 });
+const notFound = Object.assign(new Error('session not found'), { code: -32010, data: { kind: 'session_not_found' } });
 const token = { onCancellationRequested: () => ({ dispose: () => undefined }) };
 
 function setup(opts: { lastSession?: string; chatVisible?: boolean } = {}) {
@@ -194,16 +194,29 @@ describe('prompt', () => {
     expect(client.progress.size).toBe(0);
   });
 
-  it('turns a provider error into a message with the fix', async () => {
+  it('shows a provider failure, which ends the turn, with the fix the server names', async () => {
+    const { controller, client } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    await controller.start();
+    client.handlers.set('agent/session/prompt', () => ({
+      stopReason: 'error',
+      error: 'No API key: set ANTHROPIC_API_KEY in the environment the server starts in.',
+    }));
+    await controller.prompt('hi');
+    expect(controller.state.blocks.at(-1)).toMatchObject({ type: 'notice', level: 'error' });
+    expect((controller.state.blocks.at(-1) as { text: string }).text).toContain('ANTHROPIC_API_KEY');
+  });
+
+  it('names another window when the session is busy', async () => {
     const { controller, client } = setup();
     client.handlers.set('agent/session/resumeRecent', () => page('s1'));
     await controller.start();
     client.handlers.set('agent/session/prompt', () => {
-      throw Object.assign(new Error('missing API key'), { code: -32004 });
+      throw Object.assign(new Error('session s1 is busy'), { code: -32011, data: { kind: 'session_busy', ownerPid: 7 } });
     });
     await controller.prompt('hi');
     expect(controller.state.blocks.at(-1)).toMatchObject({ type: 'notice', level: 'error' });
-    expect(ui.messages.at(-1)?.text).toContain('ANTHROPIC_API_KEY');
+    expect((controller.state.blocks.at(-1) as { text: string }).text).toContain('fork it');
   });
 });
 
@@ -249,11 +262,11 @@ describe('checkpoints', () => {
     return s;
   };
 
-  it('reverts, reports conflicts sent as an error, and undoes', async () => {
+  it('reverts, reports conflicts from the result, and undoes', async () => {
     const { controller, client } = await withCheckpoint();
     client.handlers.set('agent/checkpoint/restore', (p) => {
       if (p.checkpointId === 's1:c1') {
-        throw Object.assign(new Error('conflict'), { code: -32003, data: { files: [{ path: '/w/a.py', result: 'conflict', reason: 'edited since' }] } });
+        return { applied: false, files: [{ path: '/w/a.py', result: 'conflict', reason: 'edited since' }] };
       }
       return { applied: true, files: [{ path: '/w/a.py', result: 'restored' }] };
     });

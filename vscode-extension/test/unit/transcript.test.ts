@@ -9,7 +9,6 @@ import {
   type ToolBlock,
   type UserBlock,
   contentText,
-  describeToolUse,
   initialState,
   oldestEntryId,
   reduce,
@@ -49,6 +48,10 @@ describe('reset from a transcript page', () => {
         { type: 'tool_use', id: 'tu1', name: 'write_file', input: { path: 'a.py', content: 'x' } },
         { type: 'tool_use', id: 'tu2', name: 'run_command', input: { command: 'pytest -q' } },
       ],
+      toolCalls: [
+        { toolCallId: 'tu1', title: 'Write a.py', toolKind: 'edit', locations: [{ path: '/w/a.py' }] },
+        { toolCallId: 'tu2', title: 'Run `pytest -q`', toolKind: 'execute', locations: [] },
+      ],
     },
     {
       entryId: 'e3',
@@ -81,8 +84,8 @@ describe('reset from a transcript page', () => {
     expect(first.text).toBe('Writing the file.');
     expect(first.thought).toBe('hmm');
     const [write, cmd] = state.blocks.slice(2, 4) as ToolBlock[];
-    expect(write).toMatchObject({ title: 'Write a.py', status: 'completed', output: 'ok', toolKind: 'edit' });
-    expect(cmd).toMatchObject({ title: 'Run pytest -q', status: 'failed', output: '1 failed', toolKind: 'execute' });
+    expect(write).toMatchObject({ title: 'Write a.py', status: 'completed', output: 'ok', toolKind: 'edit', locations: [{ path: '/w/a.py' }] });
+    expect(cmd).toMatchObject({ title: 'Run `pytest -q`', status: 'failed', output: '1 failed', toolKind: 'execute' });
     const cp = state.blocks[5] as CheckpointBlock;
     expect(cp).toMatchObject({ checkpointId: 's1:e5', checkpointKind: 'turn', files: [{ path: '/w/a.py', operation: 'modified' }] });
     expect(new Set(state.blocks.map((b) => b.key)).size).toBe(state.blocks.length);
@@ -261,10 +264,7 @@ describe('helpers', () => {
     expect(sessionLabel(undefined)).toBe('No session');
   });
 
-  it('describes tool uses and extracts text', () => {
-    expect(describeToolUse('read_file', { path: 'a.py' })).toBe('Read a.py');
-    expect(describeToolUse('grep', { pattern: 'def main' })).toBe('Search "def main"');
-    expect(describeToolUse('custom', {})).toBe('custom');
+  it('extracts text', () => {
     expect(contentText([{ type: 'text', text: 'a' }, { type: 'image' }, 'b'])).toBe('ab');
     expect(contentText({ type: 'content', content: { type: 'text', text: 'c' } })).toBe('c');
   });
