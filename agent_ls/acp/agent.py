@@ -87,6 +87,11 @@ class OpenSession:
     def store(self) -> SessionStore:
         return self.service.sessions.locate(self.session_id).store
 
+    def close(self) -> None:
+        """Release the stores this session's core opened (their index connections)."""
+        for folder in self.service.sessions.folders:
+            folder.store.close()
+
     def configure(self, base: AgentConfig) -> None:
         """Apply the session's model and permission mode to its next turn."""
         config = replace(base, model=self.model)
@@ -188,14 +193,27 @@ class AcpAgent:
         return self._stores[cwd]
 
     def _open(self, session_id: str, cwd: Path, more: list[str] | None) -> OpenSession:
-        """Open `session_id` (stored under `cwd`) on this connection."""
+        """Open `session_id` (stored under `cwd`) on this connection.
+
+        A session already open here is reused (its running turn, model and mode stay); opened
+        on other folders, it is reopened on these once it is idle.
+        """
         assert self.conn is not None
         folders = [cwd, *(absolute(d, "additionalDirectories[]") for d in more or [])]
+        for folder in folders:
+            if not folder.is_dir():
+                raise invalid_params(f"{folder} is not a folder: pass an existing directory")
+        previous = self.sessions.get(session_id)
+        if previous is not None:
+            if previous.service.sessions.roots == folders:
+                after_response(lambda: self._announce(previous))
+                return previous
+            previous.service.turns.ensure_idle(session_id)
+            previous.close()
         editor = AcpEditor(self.conn, session_id, self.client, self.config.context_window)
         service = AgentService(folders, editor, config=self.config)
         editor.roots = service.sessions.roots
         service.sessions.locate(session_id)  # raises SessionNotFound for another cwd's session
-        previous = self.sessions.get(session_id)
         session = OpenSession(
             session_id,
             cwd,
@@ -254,6 +272,8 @@ class AcpAgent:
     ) -> NewSessionResponse:
         self._require_key()
         folder = absolute(cwd, "cwd")
+        if not folder.is_dir():
+            raise invalid_params(f"cwd: {folder} is not a folder: pass an existing directory")
         info = self._store(folder).create()
         session = self._open(info.session_id, folder, additional_directories)
         return NewSessionResponse(session_id=info.session_id, **self._settings(session))
@@ -335,6 +355,7 @@ class AcpAgent:
             await task
         await session.editor.outbox.flush()
         del self.sessions[session_id]
+        session.close()
         return CloseSessionResponse()
 
     @mapped
@@ -345,6 +366,7 @@ class AcpAgent:
         if session is not None:
             session.service.sessions.delete(session_id)  # refused while its turn runs
             del self.sessions[session_id]
+            session.close()
             return DeleteSessionResponse()
         store = self._find_store(session_id)
         if store is not None:

@@ -80,6 +80,9 @@ async def test_load_replays_the_path_resume_does_not(
         assert loader.of("tool_call_update", sid)[0].status == "completed"
         reply = loader.of("agent_message_chunk", sid)[0]
         assert reply.content.text == "Wrote it." and reply.message_id not in (None, user.message_id)
+        replayed_once = len(loader.of("user_message_chunk", sid))
+        await agent.conn.load_session(cwd=str(workspace), session_id=sid, mcp_servers=[])
+        assert len(loader.of("user_message_chunk", sid)) == 2 * replayed_once
         before = len(loader.updates)
         await agent.conn.resume_session(cwd=str(workspace), session_id=sid, mcp_servers=[])
         replayed = [u for _, u in loader.updates[before:] if u.session_update.endswith("chunk")]

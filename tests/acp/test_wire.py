@@ -57,6 +57,7 @@ async def test_every_bad_message_is_answered_and_nothing_is_lost(
         bad = [
             ("session/new", {"cwd": 5}),
             ("session/new", {"cwd": "relative/path", "mcpServers": []}),
+            ("session/new", {"cwd": str(workspace / "missing"), "mcpServers": []}),
             ("session/new", None),
             ("session/prompt", {"sessionId": "x"}),
             ("session/list", {"cwd": "relative"}),
