@@ -288,11 +288,16 @@ class AcpAgent:
         **kwargs: Any,
     ) -> LoadSessionResponse:
         session = self._open(session_id, absolute(cwd, "cwd"), additional_directories)
-        path = session.store.load(session_id).path()
-        for update in updates.replay(transcript_items(path, session.service.sessions.roots)):
+        for update in await asyncio.to_thread(self._replay, session):
             session.editor.send(update)
         await session.editor.outbox.flush()
         return LoadSessionResponse(**self._settings(session))
+
+    def _replay(self, session: OpenSession) -> list[updates.Update]:
+        """The session's whole active path as updates: a worker thread builds them (a long
+        session is thousands of entries, titled and shaped one by one)."""
+        path = session.store.load(session.session_id).path()
+        return list(updates.replay(transcript_items(path, session.service.sessions.roots)))
 
     @mapped
     async def resume_session(

@@ -14,14 +14,18 @@ import asyncio
 import logging
 import os
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from acp.agent.connection import AgentSideConnection
 from acp.schema import (
+    AgentMessageChunk,
+    AgentThoughtChunk,
     ClientCapabilities,
     PermissionOption,
-    SessionNotification,
+    TextContentBlock,
     ToolCallUpdate,
 )
 
@@ -33,6 +37,8 @@ from agent_ls.core.port import PermissionAnswer
 from agent_ls.core.tasks import spawn
 
 log = logging.getLogger(__name__)
+FRAME = 0.016
+CHUNKS = (AgentMessageChunk, AgentThoughtChunk)
 
 PERMISSION_OPTIONS = [
     PermissionOption(option_id="allow_once", name="Allow once", kind="allow_once"),
@@ -49,32 +55,71 @@ _ANSWERS: dict[str, PermissionAnswer] = {
 
 
 class Outbox:
-    """One session's updates, sent in the order they were made by one task."""
+    """One session's updates, sent in the order they were made by one task.
+
+    Text and thought chunks go out at most once per FRAME: what arrives meanwhile is joined
+    into one chunk of the same message. A fast stream is thousands of deltas, and a client reads
+    every notification before the answer to its next request; joined, it stays responsive.
+    """
 
     def __init__(self, conn: AgentSideConnection, session_id: str) -> None:
         self.conn = conn
         self.session_id = session_id
-        self._queue: asyncio.Queue[Update | SessionNotification] = asyncio.Queue()
+        self._pending: deque[Update] = deque()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._pump: asyncio.Task[None] | None = None
+        self._last_chunk = -FRAME
 
     def put(self, update: Update) -> None:
-        self._queue.put_nowait(update)
+        self._pending.append(update)
+        self._idle.clear()
         if self._pump is None or self._pump.done():
             self._pump = spawn(self._send(), f"acp updates {self.session_id}")
 
     async def _send(self) -> None:
-        while not self._queue.empty():
-            update = self._queue.get_nowait()
-            try:
-                await self.conn.session_update(session_id=self.session_id, update=update)
-            except ConnectionError:  # the client went away: nothing more to tell it
-                log.info("session %s: client gone, update dropped", self.session_id)
-            finally:
-                self._queue.task_done()
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                update = self._pending.popleft()
+                if isinstance(update, CHUNKS):
+                    wait = FRAME - (loop.time() - self._last_chunk)
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    update = self._joined(update)
+                    self._last_chunk = loop.time()
+                try:
+                    await self.conn.session_update(session_id=self.session_id, update=update)
+                except ConnectionError:  # the client went away: nothing more to tell it
+                    log.info("session %s: client gone, update dropped", self.session_id)
+                # a write to a pipe with room does not suspend: without this a replay of
+                # thousands of updates would hold the loop until the last one is written
+                await asyncio.sleep(0)
+        finally:
+            self._idle.set()
+
+    def _joined(self, first: AgentMessageChunk | AgentThoughtChunk) -> Update:
+        """`first` and the chunks of the same kind and message queued right after it, as one."""
+        texts = [_text_of(first)]
+        while (
+            self._pending
+            and type(self._pending[0]) is type(first)
+            and self._pending[0].message_id == first.message_id  # type: ignore[union-attr]
+        ):
+            texts.append(_text_of(self._pending.popleft()))
+        if len(texts) == 1:
+            return first
+        return first.model_copy(
+            update={"content": TextContentBlock(type="text", text="".join(texts))}
+        )
 
     async def flush(self) -> None:
         """Return once every update put so far is written."""
-        await self._queue.join()
+        await self._idle.wait()
+
+
+def _text_of(chunk: Any) -> str:
+    return str(chunk.content.text)
 
 
 class AcpEditor:
