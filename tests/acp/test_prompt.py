@@ -31,6 +31,7 @@ async def test_text_turn_streams_chunks_with_one_message_id(
                 {"type": "text", "text": "Hello from the fake model, in small pieces."},
             ],
             "chunk_size": 5,
+            "delay_ms": 20,  # deltas over several 16 ms frames: more than one chunk goes out
         }
     )
     async with connect(home, env=env) as agent:
