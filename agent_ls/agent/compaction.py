@@ -71,11 +71,20 @@ def choose_first_kept(entries: Sequence[Mapping[str, Any]], budget: int) -> str 
     return str(entries[chosen]["id"])
 
 
+def _before(path: Sequence[Mapping[str, Any]], cut: int) -> list[Mapping[str, Any]]:
+    """The path up to ``cut``, still under the summary of the latest compaction when that
+    compaction comes after the cut (it summarizes everything before the path's start)."""
+    latest = next((e for e in reversed(path) if e.get("type") == "compaction"), None)
+    if latest is None or any(e is latest for e in path[:cut]):
+        return list(path[:cut])
+    return [latest, *path[:cut]]
+
+
 async def maybe_compact(
     provider: Provider, writer: _Writer, config: AgentConfig, *, force: bool = False
 ) -> dict[str, Any] | None:
     """Append a compaction entry when the conversation is too big; the entry, or None."""
-    path = writer.session.path()
+    path = writer.session.active_path()  # from the latest compaction's first kept entry on
     _, entries = active_entries(path)
     tokens = max(estimate_tokens(build_messages(path)), reported_tokens(entries))
     if not force and tokens < config.context_window * config.compaction_threshold:
@@ -84,7 +93,7 @@ async def maybe_compact(
     if first_kept is None:
         return None
     cut = next(i for i, e in enumerate(path) if e.get("id") == first_kept)
-    older = build_messages(path[:cut])
+    older = build_messages(_before(path, cut))
     ask = {"type": "text", "text": SUMMARY_REQUEST}
     if older and older[-1]["role"] == "user":
         older[-1]["content"].append(ask)

@@ -49,7 +49,7 @@ _STOP_REASONS: Mapping[str, StopReason] = {
 
 
 class SessionView(Protocol):
-    def path(self, leaf: str | None = None) -> list[dict[str, Any]]: ...
+    def active_path(self) -> list[dict[str, Any]]: ...
 
 
 class SessionWriterLike(Protocol):
@@ -150,7 +150,7 @@ class _Turn:
         request = ModelRequest(
             model=self.config.model,
             system=system,
-            messages=build_messages(self.writer.session.path()),
+            messages=build_messages(self.writer.session.active_path()),
             tools=tools.tool_definitions(),
             max_tokens=self.config.max_tokens,
             thinking_budget=self.config.thinking_budget,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
+import sqlite3
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from agent_ls.checkpoints import (
 from agent_ls.checkpoints.gc import BLOBS
 from agent_ls.checkpoints.history import SessionView, find_checkpoint
 from agent_ls.checkpoints.restore import SCOPES
+from agent_ls.cli.errors import fail
 from agent_ls.sessions import SessionStore, StoreError
 
 EXIT_OK = 0
@@ -74,20 +75,22 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand `add_parsers` set up; returns the exit status."""
     args.workspace = (args.workspace or Path.cwd()).resolve()
-    store = SessionStore(args.workspace)
+    try:
+        store = SessionStore(args.workspace)
+    except (StoreError, OSError) as exc:
+        return fail(exc, "agent-ls", EXIT_ERROR)
     try:
         if args.checkpoints_command == "checkpoints":
             return _list(store, args)
         return _restore(store, args)
-    except (CheckpointError, StoreError) as exc:
-        print(f"agent-ls: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    except (CheckpointError, StoreError, OSError, sqlite3.Error) as exc:
+        return fail(exc, "agent-ls", EXIT_ERROR)
     finally:
         store.close()
 
 
 def _list(store: SessionStore, args: argparse.Namespace) -> int:
-    summaries = list_checkpoints(store.load(args.session_id))
+    summaries = list_checkpoints(store.checkpoint_view(args.session_id))
     if args.json:
         print(json.dumps([_summary_json(s) for s in summaries], indent=2))
         return EXIT_OK

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from agent_ls.checkpoints.gc import collect
 from agent_ls.cli import checkpoints as cli_checkpoints
+from agent_ls.cli.errors import fail
 from agent_ls.sessions import SessionInfo, SessionStore, StoreError
 from agent_ls.sessions.format import message_text
 
@@ -74,13 +75,14 @@ def run(args: argparse.Namespace) -> int:
     """Run a parsed `sessions` subcommand; returns the exit status."""
     if getattr(args, "checkpoints_command", None):
         return cli_checkpoints.run(args)
-    workspace = (args.workspace or Path.cwd()).resolve()
-    store = SessionStore(workspace)
+    try:
+        store = SessionStore((args.workspace or Path.cwd()).resolve())
+    except (StoreError, OSError) as exc:
+        return fail(exc)
     try:
         return int(args.sessions_handler(store, args))
-    except (StoreError, OSError) as exc:
-        print(f"agent-ls sessions: {exc}", file=sys.stderr)
-        return 1
+    except (StoreError, OSError, sqlite3.Error) as exc:
+        return fail(exc)
     finally:
         store.close()
 

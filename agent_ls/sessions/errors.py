@@ -52,3 +52,25 @@ class InvalidCursor(StoreError, ValueError):
 
 class CorruptHeader(StoreError):
     """A session file whose first line is not a valid header; the store moves it aside."""
+
+
+class NotRegularFile(StoreError):
+    """A name in the store that is not a regular file (a FIFO, a directory, a socket)."""
+
+    def __init__(self, path: object, what: str) -> None:
+        super().__init__(f"{path} is {what}, not a session file; move it out of the store")
+        self.path = path
+
+
+class IndexUnavailable(StoreError):
+    """``index.sqlite`` could not be read or written (locked past the timeout, disk trouble)."""
+
+    def __init__(self, path: object, reason: object) -> None:
+        super().__init__(
+            f"the session index {path} could not be used ({reason}); try again, and if it "
+            "persists delete that file (it is rebuilt from the session files)"
+        )
+
+
+class NoStoreRoot(StoreError):
+    """No directory to keep sessions in: no usable home directory and no override."""

@@ -9,6 +9,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Container
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,7 +60,7 @@ def new_session_id() -> str:
     return _base32(ms, 10) + _base32(rand, 16)
 
 
-def new_entry_id(taken: dict[str, Any]) -> str:
+def new_entry_id(taken: Container[str]) -> str:
     """Eight hex digits not yet used in the session."""
     while True:
         entry_id = secrets.token_hex(4)
@@ -85,8 +86,29 @@ def id_from_file_name(name: str) -> str | None:
 
 
 def encode(obj: Entry) -> bytes:
-    """One compact JSON line with its newline, ready for a single ``os.write``."""
-    return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    """One compact JSON line with its newline, ready for a single ``os.write``.
+
+    A ``str`` may hold lone surrogates (``os.listdir`` decodes a file name that is not UTF-8
+    with ``surrogateescape``), which UTF-8 cannot encode. Inside a JSON string ``\\udcff`` is a
+    valid escape that reads back as the same character, so those are written escaped: the
+    line stays valid and the text round-trips exactly.
+    """
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return text.encode("utf-8", "backslashreplace")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _show_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def readable(text: str) -> str:
+    """``text`` made encodable as UTF-8 for display and the index: a byte that was not UTF-8
+    (a surrogate-escaped file name) shows as ``\\xNN``, any other lone surrogate as ``\\uXXXX``."""
+    return _SURROGATE.sub(_show_surrogate, text)
 
 
 def make_header(
@@ -123,6 +145,61 @@ def parse_header(line: bytes, expected_id: str) -> Entry:
     if not isinstance(header.get("createdAt"), str):
         raise CorruptHeader("header has no createdAt")
     return header
+
+
+_CHUNK = 64 * 1024
+
+
+def read_header(fd: int, session_id: str) -> tuple[Entry, int]:
+    """Line 1 of an open session file, checked, and the offset just past it.
+
+    A file holding only a complete header without its newline still has a header (the
+    writer adds the newline before it appends).
+    """
+    parts: list[bytes] = []
+    pos = 0
+    while True:
+        block = os.pread(fd, _CHUNK, pos)
+        if not block:
+            if not parts:
+                raise CorruptHeader("no complete header line")
+            return parse_header(b"".join(parts), expected_id=session_id), pos
+        cut = block.find(b"\n")
+        if cut >= 0:
+            parts.append(block[:cut])
+            return parse_header(b"".join(parts), expected_id=session_id), pos + cut + 1
+        parts.append(block)
+        pos += len(block)
+
+
+def is_entry_line(line: bytes) -> bool:
+    """Whether ``line`` is one whole entry (a JSON object with a string ``id``)."""
+    try:
+        obj = json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(obj, dict) and isinstance(obj.get("id"), str)
+
+
+def complete_end(fd: int, start: int, size: int) -> int:
+    """The end of the last complete line at or after ``start`` in an open file.
+
+    A last line missing only its newline counts as complete when it parses as an entry; only
+    an unparsable tail is a torn write.
+    """
+    end = size
+    last = start
+    while end > start:
+        begin = max(start, end - _CHUNK)
+        block = os.pread(fd, end - begin, begin)
+        cut = block.rfind(b"\n")
+        if cut >= 0:
+            last = begin + cut + 1
+            break
+        end = begin
+    if last < size and is_entry_line(os.pread(fd, size - last, last)):
+        return size
+    return last
 
 
 _BATCH_BYTES = 1 << 18
@@ -214,7 +291,7 @@ def message_text(entry: Entry) -> str:
 
 def first_message_preview(entry: Entry) -> str:
     """A one-line preview of a user message, about ``FIRST_MESSAGE_CHARS`` long."""
-    text = " ".join(message_text(entry).split())
+    text = readable(" ".join(message_text(entry).split()))
     if len(text) > FIRST_MESSAGE_CHARS:
         text = text[: FIRST_MESSAGE_CHARS - 1] + "…"
     return text

@@ -14,19 +14,23 @@ import logging
 import os
 import re
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .errors import CorruptHeader
+from .errors import CorruptHeader, IndexUnavailable, NotRegularFile, StoreError
+from .files import kind_of, open_regular
 from .format import (
     Entry,
     first_message_preview,
     id_from_file_name,
-    parse_header,
+    is_entry_line,
     parse_lines,
+    read_header,
+    readable,
 )
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,10 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 RESCAN_NS = 2_000_000_000
 RACY_NS = 1_000_000_000
+_SCAN_BLOCK = 4 << 20
+# Every write transaction is short (files are read outside them), so a longer wait means
+# another process is stuck; the index is a cache, so give up and answer from the files.
+BUSY_TIMEOUT_MS = 1000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     file TEXT PRIMARY KEY,
@@ -154,7 +162,7 @@ def scan_region(row: Row, buf: bytes, lo: int, hi: int, origin: str) -> None:
     if start >= 0:
         found = _loads_entry(_line_at(buf, start, hi))
         if found is not None and isinstance(found.get("name"), str):
-            row.name = found["name"]
+            row.name = readable(found["name"])
     match = _TS.search(buf, buf.rfind(b"\n", lo, hi - 1) + 1 if hi - 1 > lo else lo, hi)
     if match:
         row.modified_at = max(row.modified_at, match.group(1).decode("utf-8", "replace"))
@@ -169,19 +177,56 @@ def _scan_region_parsed(row: Row, buf: bytes, origin: str) -> None:
             if row.first_message is None and entry.get("role") == "user":
                 row.first_message = first_message_preview(entry)
         elif kind == "session_info" and isinstance(entry.get("name"), str):
-            row.name = entry["name"]
+            row.name = readable(entry["name"])
         if isinstance(entry.get("ts"), str):
-            row.modified_at = max(row.modified_at, entry["ts"])
+            row.modified_at = max(row.modified_at, readable(entry["ts"]))
 
 
 def _same_header(fd: int, previous: Row) -> bool:
     """Whether the file still starts with the header the row was built from (not replaced)."""
-    line = os.pread(fd, previous.offset, 0)
-    cut = line.find(b"\n")
-    if cut < 0:
-        raise CorruptHeader("no complete header line")
-    header = parse_header(line[:cut], previous.session_id)
+    header, _ = read_header(fd, previous.session_id)
     return header["createdAt"] == previous.created_at
+
+
+def _new_row(name: str, session_id: str, header: Entry) -> Row:
+    return Row(
+        file=name,
+        session_id=session_id,
+        size=0,
+        mtime_ns=0,
+        offset=0,
+        cwd=readable(str(header.get("cwd") or "")),
+        created_at=header["createdAt"],
+        modified_at=header["createdAt"],
+        name=None,
+        first_message=None,
+        message_count=0,
+        parent_session_id=header.get("parentSession"),
+    )
+
+
+def _scan_lines(fd: int, row: Row, start: int, size: int, origin: str) -> int:
+    """Fold the complete lines of ``[start, size)`` into ``row`` a block at a time (memory
+    stays bounded whatever the file's size); returns the end of the last complete line."""
+    pos = start
+    carry: list[bytes] = []
+    while pos < size:
+        block = os.pread(fd, min(_SCAN_BLOCK, size - pos), pos)
+        if not block:
+            break
+        pos += len(block)
+        cut = block.rfind(b"\n") + 1
+        if cut == 0:
+            carry.append(block)  # inside one long line: wait for its end
+            continue
+        buf = b"".join([*carry, block[:cut]]) if carry else block[:cut]
+        scan_region(row, buf, 0, len(buf), origin)
+        carry = [block[cut:]] if cut < len(block) else []
+    tail = b"".join(carry)
+    if tail and is_entry_line(tail):  # complete but for its newline
+        scan_region(row, tail + b"\n", 0, len(tail) + 1, origin)
+        return pos
+    return pos - len(tail)
 
 
 def scan_file(
@@ -191,47 +236,25 @@ def scan_file(
 
     ``stat`` is the (size, mtime_ns) just listed, to save a syscall; reading up to that size
     is consistent with it even if the file grows meanwhile (the next refresh sees the rest).
+    Anything but a regular file is refused (``NotRegularFile``) without blocking on it.
     """
     session_id = id_from_file_name(name)
     if session_id is None:
         raise CorruptHeader("not a session file name")
-    fd = os.open(os.path.join(directory, name), os.O_RDONLY)
+    fd = open_regular(os.path.join(directory, name))
     try:
         if stat is None:
             st = os.fstat(fd)
             stat = (st.st_size, st.st_mtime_ns)
         size = stat[0]
         if previous is not None and previous.offset <= size and _same_header(fd, previous):
-            row = previous
-            at = previous.offset  # the file offset of data[0]
-            data = os.pread(fd, size - at, at)
-            lo = 0
+            row, start = previous, previous.offset
         else:
-            data = os.pread(fd, size, 0)
-            cut = data.find(b"\n")
-            if cut < 0:
-                raise CorruptHeader("no complete header line")
-            header = parse_header(data[:cut], session_id)
-            row = Row(
-                file=name,
-                session_id=session_id,
-                size=0,
-                mtime_ns=0,
-                offset=0,
-                cwd=str(header.get("cwd") or ""),
-                created_at=header["createdAt"],
-                modified_at=header["createdAt"],
-                name=None,
-                first_message=None,
-                message_count=0,
-                parent_session_id=header.get("parentSession"),
-            )
-            at, lo = 0, cut + 1
+            header, start = read_header(fd, session_id)
+            row = _new_row(name, session_id, header)
+        row.offset = _scan_lines(fd, row, start, size, name)
     finally:
         os.close(fd)
-    end = max(lo, data.rfind(b"\n", lo) + 1)  # past the last complete line
-    scan_region(row, data, lo, end, name)
-    row.offset = at + end
     row.size, row.mtime_ns = stat
     return row
 
@@ -248,6 +271,7 @@ class SessionIndex:
         self._known: dict[str, tuple[int, int]] | None = None
         self._scanned_at: int | None = None
         self._dir_mtime: int | None = None
+        self._skipped: dict[str, tuple[tuple[int, int] | None, str]] = {}
 
     # -- connection -------------------------------------------------------------------------
 
@@ -255,6 +279,8 @@ class SessionIndex:
         if self._db is None:
             try:
                 self._db = self._open()
+            except sqlite3.OperationalError as exc:  # locked, or cannot be opened: not corrupt
+                raise IndexUnavailable(self.path, exc) from None
             except sqlite3.DatabaseError as exc:
                 log.warning("%s: index unreadable (%s); rebuilding it", self.path, exc)
                 self._discard()
@@ -267,7 +293,7 @@ class SessionIndex:
         os.close(fd)
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
-            db.execute("PRAGMA busy_timeout = 5000")
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = OFF")
             version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -294,23 +320,37 @@ class SessionIndex:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{self.path}{suffix}")
 
-    def _run(self, work: Callable[[sqlite3.Connection], object]) -> object:
-        """Run ``work`` in a transaction; a corrupt database is rebuilt and the work retried."""
+    def _run(self, work: Callable[[sqlite3.Connection], object], *, write: bool = True) -> object:
+        """Run ``work`` in a transaction that is closed on every path, whatever ``work`` raises.
+
+        A corrupt database is rebuilt and the work retried; any other sqlite failure (locked
+        past the busy timeout, disk trouble) becomes ``IndexUnavailable``. Reads take no write
+        lock, so in WAL mode they never wait for another process's writer.
+        """
         with self._lock:
             if self._db is not None and self._db.in_transaction:
                 return work(self._db)  # nested: part of the caller's transaction
             for attempt in (1, 2):
-                db = self._conn()
                 try:
-                    db.execute("BEGIN IMMEDIATE")  # write lock now, so busy_timeout applies
+                    db = self._conn()
+                    # a write takes its lock up front, so busy_timeout applies to it
+                    db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                except sqlite3.OperationalError as exc:
+                    raise IndexUnavailable(self.path, exc) from None
+                try:
                     result = work(db)
                     db.execute("COMMIT")
                     return result
-                except sqlite3.DatabaseError as exc:
+                except BaseException as exc:
                     with contextlib.suppress(sqlite3.Error):
                         db.execute("ROLLBACK")
-                    if attempt == 2 or isinstance(exc, sqlite3.OperationalError):
+                    self._known = None  # the cache may hold what was rolled back
+                    if isinstance(exc, sqlite3.OperationalError):
+                        raise IndexUnavailable(self.path, exc) from None
+                    if not isinstance(exc, sqlite3.DatabaseError):
                         raise
+                    if attempt == 2:
+                        raise IndexUnavailable(self.path, exc) from None
                     log.warning("%s: index corrupt (%s); rebuilding it", self.path, exc)
                     self._discard()
             raise AssertionError("unreachable")
@@ -350,90 +390,147 @@ class SessionIndex:
                 and now - dir_mtime > RACY_NS
             ):
                 return
-            self._full_refresh(on_corrupt)
-            self._scanned_at, self._dir_mtime = now, dir_mtime
+            if self._full_refresh(on_corrupt):
+                self._scanned_at, self._dir_mtime = now, dir_mtime
 
-    def _full_refresh(self, on_corrupt: Callable[[Path, CorruptHeader], None]) -> None:
+    def _full_refresh(self, on_corrupt: Callable[[Path, CorruptHeader], None]) -> bool:
+        """Scan ``sessions/``; False if the rows could not be stored (retry next time)."""
         current: dict[str, tuple[int, int]] = {}
         try:
             with os.scandir(self.sessions_dir) as it:
                 for item in it:
                     name = item.name
-                    if name.endswith(".jsonl") and not name.startswith("."):
-                        try:
-                            st = item.stat()
-                        except FileNotFoundError:
-                            continue
-                        current[name] = (st.st_size, st.st_mtime_ns)
+                    if not name.endswith(".jsonl") or name.startswith("."):
+                        continue
+                    try:
+                        st = item.stat()
+                    except FileNotFoundError:
+                        continue
+                    except OSError as exc:  # a symlink loop, say
+                        self._skip(name, None, exc.strerror or str(exc))
+                        continue
+                    if not stat.S_ISREG(st.st_mode):  # never open a FIFO, a directory, …
+                        self._skip(name, (st.st_size, st.st_mtime_ns), kind_of(st.st_mode))
+                        continue
+                    current[name] = (st.st_size, st.st_mtime_ns)
         except FileNotFoundError:
             pass
+        # Stale rows, read without a write lock; the files are scanned outside any transaction
+        # (a big one takes a while) and the new rows written in one short one.
+
+        def stale(db: sqlite3.Connection) -> list[tuple[str, Row | None]]:
+            known = self._load_known(db)
+            return [
+                (name, self._get(db, name) if name in known else None)
+                for name, state in current.items()
+                if known.get(name) != state
+            ]
+
+        changed: list[tuple[str, Row | None]] = self._run(stale, write=False)  # type: ignore[assignment]
+        rows: list[Row] = []
+        corrupt: list[tuple[str, CorruptHeader]] = []
+        for name, previous in changed:
+            row = self._scan_one(name, previous, current[name], corrupt)
+            if row is not None:
+                rows.append(row)
 
         def work(db: sqlite3.Connection) -> None:
             known = self._load_known(db)
-            gone = known.keys() - current.keys()
-            db.executemany("DELETE FROM sessions WHERE file = ?", [(name,) for name in gone])
+            gone = [n for n in known if n not in current] + [n for n, _ in corrupt]
+            db.executemany("DELETE FROM sessions WHERE file = ?", [(n,) for n in gone])
             for name in gone:
-                del known[name]
-            changed = [name for name, stat in current.items() if known.get(name) != stat]
-            rows = [r for n in changed if (r := self._scan(db, n, current[n], on_corrupt))]
+                known.pop(name, None)
             db.executemany(_INSERT, map(_astuple, rows))
             for row in rows:
                 known[row.file] = (row.size, row.mtime_ns)
 
-        self._run(work)
+        stored = True
+        if rows or corrupt or (self._known is not None and self._known.keys() - current.keys()):
+            stored = self._write_best_effort(work)
+        for name, exc in corrupt:
+            on_corrupt(self.sessions_dir / name, exc)
+        return stored
+
+    def _scan_one(
+        self,
+        name: str,
+        previous: Row | None,
+        state: tuple[int, int],
+        corrupt: list[tuple[str, CorruptHeader]],
+    ) -> Row | None:
+        """The new row of a changed file; None (and the reason logged) if it cannot be read."""
+        if previous is not None and (previous.size, previous.mtime_ns) == state:
+            return previous  # another process already indexed this state
+        try:
+            return scan_file(str(self.sessions_dir), name, previous, state)
+        except FileNotFoundError:
+            return None
+        except CorruptHeader as exc:
+            corrupt.append((name, exc))
+        except (OSError, StoreError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self._skip(name, state, reason)
+        return None
+
+    def _skip(self, name: str, stat: tuple[int, int] | None, reason: str) -> None:
+        """Leave out a file that cannot be read; warn once per state of it, not every list."""
+        if self._skipped.get(name) != (stat, reason):
+            self._skipped[name] = (stat, reason)
+            log.warning("%s: skipped, not listed (%s)", self.sessions_dir / name, reason)
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        """Files of ``sessions/`` left out of the list, with the reason (as last seen)."""
+        return {name: reason for name, (_, reason) in self._skipped.items()}
 
     def refresh_file(
         self, name: str, on_corrupt: Callable[[Path, CorruptHeader], None]
     ) -> Row | None:
         """Bring one file's row up to date and return it (None if the file is gone or corrupt)."""
+        try:
+            st = os.stat(os.path.join(self.sessions_dir, name))
+        except FileNotFoundError:
+            self.forget(name)
+            return None
+        state = (st.st_size, st.st_mtime_ns)
+        if not stat.S_ISREG(st.st_mode):  # asked for by name: say what is wrong with it
+            raise NotRegularFile(self.sessions_dir / name, kind_of(st.st_mode))
+        previous: Row | None = self._run(lambda db: self._get(db, name), write=False)  # type: ignore[assignment]
+        if previous is not None and (previous.size, previous.mtime_ns) == state:
+            return previous
+        try:
+            row = scan_file(str(self.sessions_dir), name, previous, state)
+        except FileNotFoundError:
+            self.forget(name)
+            return None
+        except CorruptHeader as exc:
+            self.forget(name)
+            on_corrupt(self.sessions_dir / name, exc)
+            return None
 
-        def work(db: sqlite3.Connection) -> Row | None:
-            known = self._load_known(db)
-            try:
-                st = os.stat(os.path.join(self.sessions_dir, name))
-            except FileNotFoundError:
-                db.execute("DELETE FROM sessions WHERE file = ?", (name,))
-                known.pop(name, None)
-                return None
-            stat = (st.st_size, st.st_mtime_ns)
-            if known.get(name) != stat:
-                row = self._scan(db, name, stat, on_corrupt)
-                if row is not None:
-                    db.execute(_INSERT, _astuple(row))
-                    known[name] = (row.size, row.mtime_ns)
-            return self._get(db, name)
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(_INSERT, _astuple(row))
+            self._load_known(db)[name] = (row.size, row.mtime_ns)
 
-        return self._run(work)  # type: ignore[return-value]
+        self._write_best_effort(work)
+        return row
+
+    def _write_best_effort(self, work: Callable[[sqlite3.Connection], None]) -> bool:
+        """Store rows just read from the files. The index is a cache: when another process
+        holds it past the busy timeout, answer from the files and let a later refresh store
+        them, rather than fail the request."""
+        try:
+            self._run(work)
+        except IndexUnavailable as exc:
+            log.warning("%s", exc)
+            return False
+        return True
 
     def _load_known(self, db: sqlite3.Connection) -> dict[str, tuple[int, int]]:
         if self._known is None:
             rows = db.execute("SELECT file, size, mtime_ns FROM sessions")
             self._known = {file: (size, mtime) for file, size, mtime in rows}
         return self._known
-
-    def _scan(
-        self,
-        db: sqlite3.Connection,
-        name: str,
-        stat: tuple[int, int],
-        on_corrupt: Callable[[Path, CorruptHeader], None],
-    ) -> Row | None:
-        """The new row of a changed file, or None if it needs no insert (or is gone)."""
-        known = self._load_known(db)
-        previous = self._get(db, name) if name in known else None
-        if previous is not None and (previous.size, previous.mtime_ns) == stat:
-            known[name] = stat  # another process already indexed this state
-            return None
-        try:
-            return scan_file(str(self.sessions_dir), name, previous, stat)
-        except FileNotFoundError:
-            db.execute("DELETE FROM sessions WHERE file = ?", (name,))
-            known.pop(name, None)
-        except CorruptHeader as exc:
-            db.execute("DELETE FROM sessions WHERE file = ?", (name,))
-            known.pop(name, None)
-            on_corrupt(self.sessions_dir / name, exc)
-        return None
 
     @staticmethod
     def _get(db: sqlite3.Connection, name: str) -> Row | None:
@@ -486,7 +583,7 @@ class SessionIndex:
 
         try:
             self._run(work)
-        except sqlite3.Error as exc:
+        except (IndexUnavailable, sqlite3.Error) as exc:
             log.warning("%s: index not updated after an append (%s)", name, exc)
             if self._known is not None:
                 self._known.pop(name, None)
@@ -511,7 +608,7 @@ class SessionIndex:
             ).fetchone()
             return found[0] if found else None
 
-        return self._run(work)  # type: ignore[return-value]
+        return self._run(work, write=False)  # type: ignore[return-value]
 
     def query(
         self, after: tuple[str, str] | None, limit: int | None, query: str | None
@@ -537,4 +634,4 @@ class SessionIndex:
         def work(db: sqlite3.Connection) -> list[tuple[object, ...]]:
             return db.execute(statement, params).fetchall()
 
-        return self._run(work)  # type: ignore[return-value]
+        return self._run(work, write=False)  # type: ignore[return-value]

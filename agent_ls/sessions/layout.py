@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pwd
 import re
 from pathlib import Path
+
+from .errors import NoStoreRoot
 
 SESSIONS = "sessions"
 TRASH = "trash"
@@ -17,14 +20,44 @@ _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def store_root() -> Path:
-    """``$AGENT_LS_HOME``, else ``$XDG_DATA_HOME/agent-ls``, else ``~/.local/share/agent-ls``."""
+    """``$AGENT_LS_HOME``, else ``$XDG_DATA_HOME/agent-ls``, else ``~/.local/share/agent-ls``.
+
+    A relative ``XDG_DATA_HOME`` is ignored, as the XDG spec says.
+    """
     home = os.environ.get("AGENT_LS_HOME")
     if home:
         return Path(home).expanduser()
     xdg = os.environ.get("XDG_DATA_HOME")
-    if xdg:
-        return Path(xdg).expanduser() / "agent-ls"
-    return Path.home() / ".local" / "share" / "agent-ls"
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "agent-ls"
+    return user_home() / ".local" / "share" / "agent-ls"
+
+
+def user_home() -> Path:
+    """``$HOME``, else this user's home from the password database, if this user owns it.
+
+    Never another user's folder: with ``HOME`` unset a process must not end up writing its
+    sessions under root's home (or ``/``), so anything doubtful is refused with what to set.
+    """
+    home = os.environ.get("HOME")
+    if home and os.path.isabs(home):
+        return Path(home)
+    uid = os.getuid()
+    try:
+        home = pwd.getpwuid(uid).pw_dir
+    except KeyError:
+        home = ""
+    fix = "set HOME, AGENT_LS_HOME or XDG_DATA_HOME to an absolute path"
+    if not home or not os.path.isabs(home):
+        raise NoStoreRoot(f"HOME is not set and user {uid} has no home directory; {fix}")
+    try:
+        owner = os.stat(home).st_uid
+    except OSError as exc:
+        reason = f"HOME is not set and {home} cannot be used ({exc.strerror})"
+        raise NoStoreRoot(f"{reason}; {fix}") from None
+    if owner != uid:
+        raise NoStoreRoot(f"HOME is not set and {home} belongs to another user; {fix}")
+    return Path(home)
 
 
 def workspace_key(workspace: Path) -> str:

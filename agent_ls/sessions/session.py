@@ -7,8 +7,9 @@ import logging
 import os
 from pathlib import Path
 
-from .errors import CorruptHeader, EntryNotFound, SessionNotFound
-from .format import Entry, parse_header, parse_lines
+from .errors import EntryNotFound, SessionNotFound
+from .files import open_regular
+from .format import Entry, complete_end, parse_lines, read_header
 
 log = logging.getLogger(__name__)
 
@@ -18,29 +19,8 @@ _BLOCK = 512 * 1024
 
 def read_bounds(fd: int, size: int, session_id: str) -> tuple[Entry, int, int]:
     """Header, end of the header line, and end of the last complete line of an open file."""
-    header_line = b""
-    pos = 0
-    while True:
-        block = os.pread(fd, _CHUNK, pos)
-        if not block:
-            raise CorruptHeader("no complete header line")
-        cut = block.find(b"\n")
-        if cut >= 0:
-            header_line += block[:cut]
-            header_end = pos + cut + 1
-            break
-        header_line += block
-        pos += len(block)
-    header = parse_header(header_line, session_id)
-    end = size
-    while end > header_end:
-        start = max(header_end, end - _CHUNK)
-        block = os.pread(fd, end - start, start)
-        cut = block.rfind(b"\n")
-        if cut >= 0:
-            return header, header_end, start + cut + 1
-        end = start
-    return header, header_end, header_end
+    header, header_end = read_header(fd, session_id)
+    return header, header_end, complete_end(fd, header_end, size)
 
 
 class Session:
@@ -61,12 +41,13 @@ class Session:
         self._leaf_known = False
         self._leaf: str | None = None
         self._chunk = _CHUNK
+        self._active: list[Entry] | None = None  # active_path(), kept in step by _added
 
     @classmethod
     def open(cls, path: Path, session_id: str) -> Session:
         """Read the header and the bounds of a file (a torn last line is left out)."""
         try:
-            fd = os.open(path, os.O_RDONLY)
+            fd = open_regular(path)
         except FileNotFoundError:
             raise SessionNotFound(session_id) from None
         try:
@@ -89,7 +70,7 @@ class Session:
 
     def _read(self, start: int, end: int) -> bytes:
         try:
-            fd = os.open(self.file, os.O_RDONLY)
+            fd = open_regular(self.file)
         except FileNotFoundError:
             raise SessionNotFound(self.session_id) from None
         try:
@@ -106,7 +87,7 @@ class Session:
         """
         out: list[Entry] = []
         try:
-            fd = os.open(self.file, os.O_RDONLY)
+            fd = open_regular(self.file)
         except FileNotFoundError:
             raise SessionNotFound(self.session_id) from None
         was_enabled = gc.isenabled()
@@ -252,6 +233,40 @@ class Session:
         path.reverse()
         return path
 
+    def active_path(self) -> list[Entry]:
+        """The end of the active path the model sees: from the first entry the latest
+        compaction kept (the root if there is none) to the leaf.
+
+        The conversation built from it is the one ``path()`` gives, but only the part of the
+        file since that compaction is read, once: the writer appends each new entry to it.
+        """
+        leaf = self.leaf_id
+        cached = self._active
+        if cached is None or (cached[-1]["id"] if cached else None) != leaf:
+            cached = self._active = self._walk_active(leaf)
+        return list(cached)
+
+    def _walk_active(self, leaf: str | None) -> list[Entry]:
+        out: list[Entry] = []
+        seen: set[str] = set()
+        kept: str | None = None
+        current = leaf
+        while current is not None and current not in seen:
+            entry = self._get(current)
+            if entry is None:
+                log.warning("%s: entry %s is missing; path stops", self.file.name, current)
+                break
+            out.append(entry)
+            seen.add(current)
+            if kept is None:
+                kept = _kept_by(entry)
+            if kept is not None and kept in seen:
+                break
+            parent = entry.get("parentId")
+            current = parent if isinstance(parent, str) else None
+        out.reverse()
+        return out
+
     def history(self, before: str | None = None, limit: int = 50) -> tuple[list[Entry], bool]:
         """A page of the active path ending just before ``before`` (default: the leaf included).
 
@@ -273,9 +288,28 @@ class Session:
     def _added(self, entry: Entry, end: int) -> None:
         self._entries[entry["id"]] = entry
         self._end = end
+        active = self._active
+        if active is not None:
+            tip = active[-1]["id"] if active else None
+            if entry.get("type") == "leaf" or entry.get("parentId") != tip:
+                self._active = None  # a rewind or a branch: walk again when asked
+            else:
+                active.append(entry)
+                kept = _kept_by(entry)
+                start = next((i for i, e in enumerate(active) if e["id"] == kept), None)
+                if start is not None:
+                    del active[:start]  # a compaction: the model no longer sees what it replaced
         if entry.get("type") == "leaf":
             target = entry.get("targetId")
             self._leaf = target if isinstance(target, str) else None
         else:
             self._leaf = entry["id"]
         self._leaf_known = True
+
+
+def _kept_by(entry: Entry) -> str | None:
+    """The first entry a compaction keeps (None for anything else, or a compaction without)."""
+    if entry.get("type") != "compaction" or not isinstance(entry.get("summary"), str):
+        return None
+    kept = entry.get("firstKeptEntryId")
+    return kept if isinstance(kept, str) else None

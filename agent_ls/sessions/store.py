@@ -16,13 +16,17 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import layout
+from .checkpoint_view import CheckpointView
+from .entry_ids import EntryIds
 from .errors import (
     CorruptHeader,
     EntryNotFound,
+    IndexUnavailable,
     InvalidCursor,
     SessionNotFound,
     StoreError,
 )
+from .files import open_regular
 from .format import (
     ENTRY_KEYS,
     Entry,
@@ -34,6 +38,7 @@ from .format import (
     new_entry_id,
     new_session_id,
     now_iso,
+    readable,
     validate_session_id,
     write_new_file,
 )
@@ -46,6 +51,8 @@ log = logging.getLogger(__name__)
 __all__ = ["Session", "SessionInfo", "SessionStore", "SessionWriter", "list_all_workspaces"]
 
 _LEAF = object()
+WARM_BYTES = 8 << 20  # smaller sessions are scanned for ids when their writer opens
+KEEP_OPEN = 4  # sessions whose ids and parsed view a store keeps between writers
 
 
 class SessionInfo(NamedTuple):
@@ -130,25 +137,34 @@ class SessionWriter:
         self.session_id = session_id
         path = store._locate(session_id)
         try:
-            self._fd = os.open(path, os.O_RDWR | os.O_APPEND)
+            self._fd = open_regular(path, os.O_RDWR | os.O_APPEND)
         except FileNotFoundError:
             raise SessionNotFound(session_id) from None
         try:
-            size = os.fstat(self._fd).st_size
-            header, header_end, end = read_bounds(self._fd, size, session_id)
-            if end < size:
+            st = os.fstat(self._fd)
+            header, header_end, end = read_bounds(self._fd, st.st_size, session_id)
+            if end < st.st_size:
                 log.warning(
                     "%s: dropping a torn last line (%d bytes)",
                     path.name,
-                    size - end,
+                    st.st_size - end,
                 )
                 os.ftruncate(self._fd, end)
+            elif os.pread(self._fd, 1, end - 1) != b"\n":
+                # a complete last line missing only its newline: end it before appending
+                log.warning("%s: adding the newline the last line lacked", path.name)
+                end += os.write(self._fd, b"\n")
+            identity = (st.st_dev, st.st_ino, header["createdAt"])
+            self._ids = store._entry_ids(session_id, identity, end)
+            self._ids.read(self._fd, end)
         except BaseException:
             os.close(self._fd)
             raise
         self._path = path
         self._mutex = threading.Lock()
-        self.session = Session(path, header, header_end, end)
+        self.session = store._reuse(session_id, identity, end) or Session(
+            path, header, header_end, end
+        )
 
     @property
     def closed(self) -> bool:
@@ -187,7 +203,7 @@ class SessionWriter:
         session = self.session
         out: Entry = {
             "type": kind,
-            "id": new_entry_id(session.entries),
+            "id": new_entry_id(self._ids),
             "parentId": parent,
             "ts": now_iso(),
         }
@@ -202,9 +218,11 @@ class SessionWriter:
             raise StoreError(f"short write to session {self.session_id}; nothing was appended")
         new_end = old_end + written
         session._added(out, new_end)
+        self._ids.add(out["id"], new_end)
         is_message = kind == "message"
         first = first_message_preview(out) if is_message and out.get("role") == "user" else None
         name = out.get("name") if kind == "session_info" else None
+        name = readable(name) if isinstance(name, str) else None
         self._store._index.record_append(
             self._path.name,
             old_end,
@@ -213,7 +231,7 @@ class SessionWriter:
             out["ts"],
             int(is_message),
             first or None,
-            name if isinstance(name, str) else None,
+            name,
         )
         return out
 
@@ -227,6 +245,7 @@ class SessionWriter:
         fd, self._fd = self._fd, -1
         if fd >= 0:
             os.close(fd)
+            _remember(self._store._parsed, self.session_id, (self._ids.identity, self.session))
             self._lock.release()
             self._store._writers.pop(self.session_id, None)
 
@@ -263,6 +282,58 @@ class SessionStore:
         self._index = SessionIndex(directory / layout.INDEX, self.sessions_dir, self._ensure_dirs)
         self._writers: dict[str, SessionWriter] = {}
         self._names: dict[str, str] = {}
+        self._ids: dict[str, EntryIds] = {}
+        self._ids_lock = threading.Lock()
+        self._warming: dict[str, threading.Thread] = {}
+        self._parsed: dict[str, tuple[tuple[int, int, str], Session]] = {}
+
+    def _reuse(self, session_id: str, identity: tuple[int, int, str], end: int) -> Session | None:
+        """The last writer's view of the session, if the file is the same and nobody appended
+        since: the next turn then starts with the active path already in memory."""
+        kept = self._parsed.pop(session_id, None)
+        if kept is None or kept[0] != identity or kept[1].end_offset != end:
+            return None
+        return kept[1]
+
+    def _entry_ids(self, session_id: str, identity: tuple[int, int, str], end: int) -> EntryIds:
+        """The ids of a session file, kept between writers: the next turn's writer reads only
+        what was appended since (a different or shrunk file under the name starts over)."""
+        warming = self._warming.pop(session_id, None)
+        if warming is not None:
+            warming.join()  # a prompt right after a switch waits for the rest of the scan
+        with self._ids_lock:
+            ids = self._ids.get(session_id)
+            if ids is None or ids.identity != identity or ids.end > end:
+                ids = EntryIds(identity)
+            _remember(self._ids, session_id, ids)
+        return ids
+
+    def _warm(self, session_id: str, session: Session) -> None:
+        """Read a big session's entry ids in the background once it is opened, so its first
+        prompt does not wait for (or stall the event loop on) a scan of the whole file."""
+        if session.end_offset < WARM_BYTES or session_id in self._ids:
+            return
+        if session_id in self._warming:
+            return
+
+        def scan() -> None:
+            try:
+                fd = open_regular(session.file)
+            except (OSError, StoreError):
+                return  # the writer will find out and say why
+            try:
+                st = os.fstat(fd)
+                ids = EntryIds((st.st_dev, st.st_ino, session.header["createdAt"]))
+                ids.read(fd, session.end_offset)
+            finally:
+                os.close(fd)
+            with self._ids_lock:
+                if session_id not in self._ids:
+                    _remember(self._ids, session_id, ids)
+
+        thread = threading.Thread(target=scan, name=f"entry-ids-{session_id}", daemon=True)
+        self._warming[session_id] = thread
+        thread.start()
 
     def _ensure_dirs(self) -> None:
         for sub in (self.sessions_dir, self.trash_dir, self.locks_dir):
@@ -283,7 +354,11 @@ class SessionStore:
         name = self._names.get(session_id)
         if name is not None and (self.sessions_dir / name).exists():
             return self.sessions_dir / name
-        name = self._index.find(session_id)
+        try:
+            name = self._index.find(session_id)
+        except IndexUnavailable as exc:  # the files are the truth: look for it by name
+            log.warning("%s", exc)
+            name = None
         if name is None or not (self.sessions_dir / name).exists():
             name = self._scan_for(session_id)
         self._names[session_id] = name
@@ -348,14 +423,30 @@ class SessionStore:
     def info(self, session_id: str) -> SessionInfo:
         """The list entry of one session."""
         path = self._locate(session_id)
-        row = self._index.refresh_file(path.name, self._move_aside)
+        try:
+            row = self._index.refresh_file(path.name, self._move_aside)
+        except IndexUnavailable as exc:  # the cache is unusable: read the file itself
+            log.warning("%s", exc)
+            try:
+                row = scan_file(str(self.sessions_dir), path.name, None)
+            except FileNotFoundError:
+                row = None
+            except CorruptHeader as corrupt:
+                self._move_aside(path, corrupt)
+                row = None
         if row is None:
             raise SessionNotFound(session_id)
         return SessionInfo.from_row(row, self.sessions_dir)
 
     def load(self, session_id: str) -> Session:
         """A read-only view of the session as it is now."""
-        return self._open_session(session_id)
+        session = self._open_session(session_id)
+        self._warm(session_id, session)
+        return session
+
+    def checkpoint_view(self, session_id: str) -> CheckpointView:
+        """The session's checkpoints and their prompts, without parsing its other entries."""
+        return CheckpointView(self._open_session(session_id))
 
     def list(
         self, cursor: str | None = None, limit: int | None = 50, query: str | None = None
@@ -435,7 +526,7 @@ class SessionStore:
                     continue
                 try:
                     row = scan_file(str(self.trash_dir), item.name, None)
-                except (CorruptHeader, OSError):
+                except (StoreError, OSError):  # a bad header, a FIFO, …: not restorable
                     continue
                 out.append(SessionInfo.from_row(row, self.trash_dir))
         out.sort(key=lambda info: info.sort_key, reverse=True)
@@ -487,10 +578,18 @@ class SessionStore:
                 if item.name.endswith(".jsonl") and id_from_file_name(item.name) in exclude:
                     digest.update(f"{item.name}\n".encode())
                 elif item.name.endswith(".jsonl"):
-                    with contextlib.suppress(FileNotFoundError):
+                    with contextlib.suppress(OSError):  # gone, or a symlink loop: no state
                         st = item.stat()
                         digest.update(f"{item.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
         return digest.hexdigest()
+
+
+def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
+    """Keep ``value`` as the most recent of at most ``KEEP_OPEN`` sessions' cached state."""
+    cache.pop(key, None)
+    cache[key] = value
+    while len(cache) > KEEP_OPEN:
+        del cache[next(iter(cache))]
 
 
 def _page(infos: list[SessionInfo], limit: int | None) -> tuple[list[SessionInfo], str | None]:

@@ -34,6 +34,9 @@ class MemorySession:
     def path(self, leaf: str | None = None) -> list[dict[str, Any]]:
         return list(self.entries)
 
+    def active_path(self) -> list[dict[str, Any]]:
+        return list(self.entries)
+
 
 class MemoryWriter:
     """The slice of SessionWriter the loop uses, kept in memory."""
