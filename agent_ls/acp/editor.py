@@ -15,7 +15,7 @@ import logging
 import os
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from acp.schema import (
     AgentMessageChunk,
     AgentThoughtChunk,
     ClientCapabilities,
+    EnvVariable,
     PermissionOption,
     TextContentBlock,
     ToolCallUpdate,
@@ -32,12 +33,14 @@ from acp.schema import (
 from agent_ls.acp import updates
 from agent_ls.acp.updates import Update
 from agent_ls.agent import events as ev
+from agent_ls.agent.host import CommandRun
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
 from agent_ls.core.port import PermissionAnswer
 from agent_ls.core.tasks import spawn
 
 log = logging.getLogger(__name__)
 FRAME = 0.016
+OUTPUT_LIMIT = 30_000  # what the tool keeps of a command's output when it runs it itself
 CHUNKS = (AgentMessageChunk, AgentThoughtChunk)
 
 PERMISSION_OPTIONS = [
@@ -138,6 +141,8 @@ class AcpEditor:
         fs = capabilities.fs if capabilities else None
         self.client_reads = bool(fs and fs.read_text_file)
         self.client_writes = bool(fs and fs.write_text_file)
+        self.client_terminals = bool(capabilities and capabilities.terminal)
+        self._running_call: str | None = None
         self.context_window = context_window
         self.roots: Sequence[Path] = ()
         self._buffers: dict[str, str] = {}
@@ -180,6 +185,55 @@ class AcpEditor:
         self._buffers[os.path.realpath(path)] = text
         return True
 
+    async def run_command(
+        self, session_id: str, command: str, cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> CommandRun | None:
+        """Run the command in a client terminal the tool call shows (terminal/*), when offered."""
+        if not self.client_terminals:
+            return None
+        await self.outbox.flush()
+        try:
+            created = await self.conn.create_terminal(
+                session_id=session_id,
+                command="/bin/sh",
+                args=["-c", command],
+                cwd=str(cwd),
+                env=[EnvVariable(name=k, value=v) for k, v in env.items()],
+                output_byte_limit=OUTPUT_LIMIT,
+            )
+        except Exception as exc:  # the client could not start it: the tool runs it itself
+            log.warning("terminal/create failed (%s); running the command directly", exc)
+            return None
+        terminal_id = created.terminal_id
+        if self._running_call is not None:
+            self.send(updates.terminal_progress(self._running_call, terminal_id))
+        try:
+            return await self._wait(session_id, terminal_id, timeout)
+        except BaseException:  # cancelled: the command must not outlive the turn
+            await asyncio.shield(self._quietly(self.conn.kill_terminal, session_id, terminal_id))
+            raise
+        finally:
+            await asyncio.shield(self._quietly(self.conn.release_terminal, session_id, terminal_id))
+
+    async def _wait(self, session_id: str, terminal_id: str, timeout: float) -> CommandRun:
+        try:
+            exited = await asyncio.wait_for(
+                self.conn.wait_for_terminal_exit(session_id=session_id, terminal_id=terminal_id),
+                timeout,
+            )
+        except TimeoutError:
+            await self.conn.kill_terminal(session_id=session_id, terminal_id=terminal_id)
+            out = await self.conn.terminal_output(session_id=session_id, terminal_id=terminal_id)
+            return CommandRun(out.output, None, timed_out=True)
+        out = await self.conn.terminal_output(session_id=session_id, terminal_id=terminal_id)
+        return CommandRun(out.output, exited.exit_code, exited.signal)
+
+    async def _quietly(self, call: Any, session_id: str, terminal_id: str) -> None:
+        try:
+            await call(session_id=session_id, terminal_id=terminal_id)
+        except Exception as exc:  # the terminal is gone already
+            log.info("terminal %s: %s", terminal_id, exc)
+
     def end_turn(self) -> None:
         """Forget the fetched copies: the next turn reads the client afresh."""
         self._buffers.clear()
@@ -217,6 +271,8 @@ class AcpEditor:
     def send_update(self, session_id: str, turn_id: str, event: ev.AgentEvent) -> None:
         if isinstance(event, ev.AssistantMessage):  # the next reply is a new message
             self._message_id = uuid.uuid4().hex
+        if isinstance(event, ev.ToolCallUpdated):  # a terminal is shown in the running call
+            self._running_call = event.tool_call_id if event.status == "in_progress" else None
         update = updates.event_update(event, self._message_id, self.context_window)
         if update is not None:
             self.outbox.put(update)

@@ -14,6 +14,7 @@ from acp.schema import (
     AgentThoughtChunk,
     ContentToolCallContent,
     FileEditToolCallContent,
+    TerminalToolCallContent,
     TextContentBlock,
     ToolCallLocation,
     ToolCallProgress,
@@ -76,6 +77,16 @@ def tool_call_progress(event: ev.ToolCallUpdated) -> ToolCallProgress:
         status=event.status,
         content=[_tool_content(c) for c in event.content] or None,
         locations=_locations(event.locations) or None,
+    )
+
+
+def terminal_progress(tool_call_id: str, terminal_id: str) -> ToolCallProgress:
+    """The running command's terminal, shown in its tool call."""
+    return ToolCallProgress(
+        session_update="tool_call_update",
+        tool_call_id=tool_call_id,
+        status="in_progress",
+        content=[TerminalToolCallContent(type="terminal", terminal_id=terminal_id)],
     )
 
 

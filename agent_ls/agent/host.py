@@ -13,12 +13,25 @@ import inspect
 import os
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from agent_ls.agent.events import AgentEvent, ToolCallStarted
 
 PermissionCallback = Callable[[ToolCallStarted], bool | Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class CommandRun:
+    """A shell command the host ran where the user sees it (an editor's terminal)."""
+
+    output: str
+    exit_code: int | None
+    signal: str | None = None
+    timed_out: bool = False
+
+
 EventCallback = Callable[[AgentEvent], Awaitable[None] | None]
 
 
@@ -56,6 +69,13 @@ class ToolHost(Protocol):
 
     def watch_command(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Wrap a shell command so what it changed on disk can be recorded."""
+        ...
+
+    async def run_command(
+        self, command: str, cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> CommandRun | None:
+        """Run the command in the editor's terminal (`env`: variables to set); None when the
+        editor has none and the tool runs it itself."""
         ...
 
 
@@ -114,6 +134,11 @@ class DirectHost:
     @contextlib.asynccontextmanager
     async def watch_command(self) -> AsyncIterator[None]:
         yield
+
+    async def run_command(
+        self, command: str, cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> CommandRun | None:
+        return None
 
 
 @functools.cache

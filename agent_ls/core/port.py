@@ -7,11 +7,12 @@ object in its place.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal, Protocol
 
 from agent_ls.agent.events import AgentEvent, ToolCallStarted
+from agent_ls.agent.host import CommandRun
 from agent_ls.checkpoints.recorder import read_disk
 from agent_ls.checkpoints.restore import Applier
 
@@ -28,6 +29,12 @@ class EditorPort(Protocol):
     async def before_tool(self, session_id: str, paths: Sequence[str]) -> None:
         """A tool is about to use these files: an editor whose buffers live in the client
         (ACP's fs/read_text_file) fetches them now, as `buffer_text` cannot wait."""
+        ...
+
+    async def run_command(
+        self, session_id: str, command: str, cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> CommandRun | None:
+        """Run a shell command in the client's terminal; None when it has none."""
         ...
 
     async def apply_text(self, path: Path, text: str) -> bool:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
 from agent_ls.agent.events import AgentEvent, ToolCallStarted, ToolCallUpdated, UserMessage
-from agent_ls.agent.host import DirectHost
+from agent_ls.agent.host import CommandRun, DirectHost
 from agent_ls.agent.tools import Permissions
 from agent_ls.checkpoints.recorder import TurnRecorder
 from agent_ls.core.port import EditorPort, editor_bytes
@@ -72,6 +72,11 @@ class TurnHost(DirectHost):
         if isinstance(event, ToolCallUpdated) and event.status == "in_progress":
             await self.editor.before_tool(self.session_id, event.locations)
         self.editor.send_update(self.session_id, self.turn_id, event)
+
+    async def run_command(
+        self, command: str, cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> CommandRun | None:
+        return await self.editor.run_command(self.session_id, command, cwd, env, timeout)
 
     @contextlib.asynccontextmanager
     async def watch_command(self) -> AsyncIterator[None]:

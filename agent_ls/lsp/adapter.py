@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from agent_ls.agent.events import AgentEvent, TextChunk, ThoughtChunk, ToolCallStarted
+from agent_ls.agent.host import CommandRun
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
 from agent_ls.core.port import PermissionAnswer
 from agent_ls.lsp import protocol
@@ -59,6 +60,12 @@ class LspAdapter:
 
     async def before_tool(self, session_id: str, paths: Sequence[str]) -> None:
         """Open buffers are synced by didChange: nothing to fetch."""
+
+    async def run_command(
+        self, session_id: str, command: str, cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> CommandRun | None:
+        """LSP has no terminals: the tool runs the command itself."""
+        return None
 
     @property
     def can_apply_edit(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,12 +17,16 @@ from acp.client.connection import ClientSideConnection
 from acp.schema import (
     AllowedOutcome,
     ClientCapabilities,
+    CreateTerminalResponse,
     DeniedOutcome,
+    EnvVariable,
     FileSystemCapabilities,
     PermissionOption,
     ReadTextFileResponse,
     RequestPermissionResponse,
+    TerminalOutputResponse,
     ToolCallUpdate,
+    WaitForTerminalExitResponse,
     WriteTextFileResponse,
 )
 from acp.stdio import spawn_agent_process
@@ -46,6 +51,10 @@ class Client:
     asked: list[ToolCallUpdate] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)
     writes: list[tuple[str, str]] = field(default_factory=list)
+    commands: list[list[str]] = field(default_factory=list)
+    terminals: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
+    output: dict[str, str] = field(default_factory=dict)
+    released: list[str] = field(default_factory=list)
 
     async def request_permission(
         self,
@@ -80,6 +89,48 @@ class Client:
         self.buffers[path] = content
         Path(path).write_text(content)
         return WriteTextFileResponse()
+
+    async def create_terminal(
+        self,
+        session_id: str,
+        command: str,
+        args: list[str] | None = None,
+        env: list[EnvVariable] | None = None,
+        cwd: str | None = None,
+        **kwargs: Any,
+    ) -> CreateTerminalResponse:
+        """Run the command as an editor's terminal would, output and all."""
+        self.commands.append([command, *(args or [])])
+        process = await asyncio.create_subprocess_exec(
+            command,
+            *(args or []),
+            cwd=cwd,
+            env={**os.environ, **{v.name: v.value for v in env or []}},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        terminal_id = f"term-{len(self.terminals)}"
+        self.terminals[terminal_id] = process
+        return CreateTerminalResponse(terminal_id=terminal_id)
+
+    async def wait_for_terminal_exit(
+        self, session_id: str, terminal_id: str, **kwargs: Any
+    ) -> WaitForTerminalExitResponse:
+        process = self.terminals[terminal_id]
+        assert process.stdout is not None
+        self.output[terminal_id] = (await process.stdout.read()).decode()
+        return WaitForTerminalExitResponse(exit_code=await process.wait())
+
+    async def terminal_output(
+        self, session_id: str, terminal_id: str, **kwargs: Any
+    ) -> TerminalOutputResponse:
+        return TerminalOutputResponse(output=self.output.get(terminal_id, ""), truncated=False)
+
+    async def kill_terminal(self, session_id: str, terminal_id: str, **kwargs: Any) -> None:
+        self.terminals[terminal_id].kill()
+
+    async def release_terminal(self, session_id: str, terminal_id: str, **kwargs: Any) -> None:
+        self.released.append(terminal_id)
 
     def kinds(self, session_id: str | None = None) -> list[str]:
         return [u.session_update for s, u in self.updates if session_id in (None, s)]
@@ -123,16 +174,18 @@ async def connect(
     *,
     env: dict[str, str] | None = None,
     fs: bool = True,
+    terminal: bool = False,
     client: Client | None = None,
 ) -> AsyncIterator[Agent]:
-    """`agent-ls acp` in a child process, initialized by a client that offers fs or not."""
+    """`agent-ls acp` in a child process, initialized by a client that offers fs and terminals,
+    or not."""
     client = client or Client()
     environment = server_env(home, env)
     async with spawn_agent_process(
         client, AGENT[0], *AGENT[1:], env=environment, transport_kwargs={"stderr": None}
     ) as (conn, _process):
         capabilities = ClientCapabilities(
-            fs=FileSystemCapabilities(read_text_file=fs, write_text_file=fs)
+            fs=FileSystemCapabilities(read_text_file=fs, write_text_file=fs), terminal=terminal
         )
         init = await asyncio.wait_for(
             conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=capabilities),

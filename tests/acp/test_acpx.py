@@ -74,6 +74,7 @@ def test_acpx_runs_a_prompt_that_edits_through_its_fs(
     methods = [m.get("method") for m in messages]
     assert "fs/read_text_file" in methods and "fs/write_text_file" in methods
     assert "session/request_permission" in methods  # run_command asks; --approve-all allows
+    assert "terminal/create" in methods  # acpx offers terminals: the command runs in one
     updates = [m["params"]["update"] for m in messages if m.get("method") == "session/update"]
     text = "".join(
         u["content"]["text"] for u in updates if u["sessionUpdate"] == "agent_message_chunk"

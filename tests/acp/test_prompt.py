@@ -170,3 +170,29 @@ async def test_cancel_keeps_what_streamed(
     async with connect(home, env=env, client=load) as again:
         await again.conn.load_session(cwd=str(workspace), session_id=sid, mcp_servers=[])
         assert load.text(sid).startswith(streamed.strip()[:20])
+
+
+async def test_commands_run_in_the_clients_terminal_when_it_offers_one(
+    api: FakeAnthropic, workspace: Path, home: Path, env: dict[str, str]
+) -> None:
+    client = Client(answers=["allow_once", "allow_once"])
+    api.enqueue(
+        tool("run_command", command="echo $PAGER from the terminal > made.txt; cat made.txt"),
+        tool("run_command", command="exit 3"),
+        say("ran"),
+    )
+    async with connect(home, env=env, client=client, terminal=True) as agent:
+        sid = await agent.new(workspace)
+        await agent.say(sid, "run it")
+        assert client.commands[0][:2] == ["/bin/sh", "-c"]
+        assert (workspace / "made.txt").read_text() == "cat from the terminal\n"
+        shown = [u for u in client.of("tool_call_update", sid) if u.content]
+        assert shown[0].content[0].type == "terminal"
+        assert shown[0].content[0].terminal_id == "term-0"
+        assert client.released == ["term-0", "term-1"]
+        await agent.say(sid, "/checkpoints")
+        assert "made.txt (created)" in client.text(sid)  # the scan saw what the command made
+    results = api.requests[-1]["body"]["messages"][-1]["content"]
+    assert results[0]["content"] == "Exit code 3 (no output)"
+    first = api.requests[-2]["body"]["messages"][-1]["content"][0]["content"]
+    assert first == "Exit code 0\ncat from the terminal"

@@ -37,6 +37,9 @@ class RecordingEditor:
     async def before_tool(self, session_id: str, paths: Sequence[str]) -> None:
         pass
 
+    async def run_command(self, session_id: str, *args: Any) -> None:
+        return None
+
     async def apply_text(self, path: Path, text: str) -> bool:
         return False
 
