@@ -6,7 +6,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from acp import resource_link_block, text_block
+import pytest
+from acp import RequestError, resource_link_block, text_block
 from acp.schema import EmbeddedResourceContentBlock, TextResourceContents
 
 from tests.acp.harness import Client, connect
@@ -196,3 +197,23 @@ async def test_commands_run_in_the_clients_terminal_when_it_offers_one(
     assert results[0]["content"] == "Exit code 3 (no output)"
     first = api.requests[-2]["body"]["messages"][-1]["content"][0]["content"]
     assert first == "Exit code 0\ncat from the terminal"
+
+
+async def test_a_failed_turn_answers_an_error_and_keeps_the_prompt(
+    api: FakeAnthropic, workspace: Path, home: Path, env: dict[str, str]
+) -> None:
+    api.enqueue({"error": {"status": 400, "message": "the fake API refuses"}})
+    async with connect(home, env=env) as agent:
+        sid = await agent.new(workspace)
+        with pytest.raises(RequestError) as failed:
+            await agent.say(sid, "doomed")
+        assert failed.value.code == -32603
+        assert failed.value.data["kind"] == "turn_failed"
+        assert "refuses" in failed.value.data["message"]
+        assert (await agent.say(sid, "again")).stop_reason == "end_turn"
+        assert agent.client.text(sid) == "Echo: doomed\nagain"  # the failed prompt is kept
+    from agent_ls.sessions.store import SessionStore
+
+    path = SessionStore(workspace, root=home).load(sid).path()
+    users = [e["content"][0]["text"] for e in path if e.get("role") == "user"]
+    assert users == ["doomed", "again"]
