@@ -56,6 +56,7 @@ from agent_ls import __version__
 from agent_ls.acp import commands, extensions, settings, updates
 from agent_ls.acp.editor import AcpEditor
 from agent_ls.acp.errors import invalid_params, mapped, not_loaded
+from agent_ls.acp.mcp_servers import McpServers
 from agent_ls.acp.prompt import user_blocks
 from agent_ls.acp.rpc import after_response
 from agent_ls.agent.config import AgentConfig, load_config
@@ -87,8 +88,10 @@ class OpenSession:
     def store(self) -> SessionStore:
         return self.service.sessions.locate(self.session_id).store
 
-    def close(self) -> None:
-        """Release the stores this session's core opened (their index connections)."""
+    async def close(self) -> None:
+        """Stop its MCP servers; release the stores its core opened (their index connections)."""
+        if self.editor.mcp is not None:
+            await self.editor.mcp.close()
         for folder in self.service.sessions.folders:
             folder.store.close()
 
@@ -192,7 +195,9 @@ class AcpAgent:
             self._stores[cwd] = SessionStore(cwd)
         return self._stores[cwd]
 
-    def _open(self, session_id: str, cwd: Path, more: list[str] | None) -> OpenSession:
+    async def _open(
+        self, session_id: str, cwd: Path, more: list[str] | None, mcp_servers: list[Any] | None
+    ) -> OpenSession:
         """Open `session_id` (stored under `cwd`) on this connection.
 
         A session already open here is reused (its running turn, model and mode stay); opened
@@ -209,11 +214,13 @@ class AcpAgent:
                 after_response(lambda: self._announce(previous))
                 return previous
             previous.service.turns.ensure_idle(session_id)
-            previous.close()
+            await previous.close()
         editor = AcpEditor(self.conn, session_id, self.client, self.config.context_window)
         service = AgentService(folders, editor, config=self.config)
         editor.roots = service.sessions.roots
         service.sessions.locate(session_id)  # raises SessionNotFound for another cwd's session
+        if mcp_servers:
+            editor.mcp = McpServers(mcp_servers, cwd)
         session = OpenSession(
             session_id,
             cwd,
@@ -275,7 +282,7 @@ class AcpAgent:
         if not folder.is_dir():
             raise invalid_params(f"cwd: {folder} is not a folder: pass an existing directory")
         info = self._store(folder).create()
-        session = self._open(info.session_id, folder, additional_directories)
+        session = await self._open(info.session_id, folder, additional_directories, mcp_servers)
         return NewSessionResponse(session_id=info.session_id, **self._settings(session))
 
     @mapped
@@ -287,7 +294,8 @@ class AcpAgent:
         additional_directories: list[str] | None = None,
         **kwargs: Any,
     ) -> LoadSessionResponse:
-        session = self._open(session_id, absolute(cwd, "cwd"), additional_directories)
+        folder = absolute(cwd, "cwd")
+        session = await self._open(session_id, folder, additional_directories, mcp_servers)
         for update in await asyncio.to_thread(self._replay, session):
             session.editor.send(update)
         await session.editor.outbox.flush()
@@ -308,7 +316,8 @@ class AcpAgent:
         mcp_servers: list[Any] | None = None,
         **kwargs: Any,
     ) -> ResumeSessionResponse:
-        session = self._open(session_id, absolute(cwd, "cwd"), additional_directories)
+        folder = absolute(cwd, "cwd")
+        session = await self._open(session_id, folder, additional_directories, mcp_servers)
         return ResumeSessionResponse(**self._settings(session))
 
     @mapped
@@ -326,7 +335,7 @@ class AcpAgent:
             raise invalid_params("_meta.entryId must be an entry id (a string)")
         folder = absolute(cwd, "cwd")
         info = self._store(folder).fork(session_id, entry_id)
-        session = self._open(info.session_id, folder, additional_directories)
+        session = await self._open(info.session_id, folder, additional_directories, mcp_servers)
         return ForkSessionResponse(session_id=info.session_id, **self._settings(session))
 
     @mapped
@@ -360,7 +369,7 @@ class AcpAgent:
             await task
         await session.editor.outbox.flush()
         del self.sessions[session_id]
-        session.close()
+        await session.close()
         return CloseSessionResponse()
 
     @mapped
@@ -371,7 +380,7 @@ class AcpAgent:
         if session is not None:
             session.service.sessions.delete(session_id)  # refused while its turn runs
             del self.sessions[session_id]
-            session.close()
+            await session.close()
             return DeleteSessionResponse()
         store = self._find_store(session_id)
         if store is not None:
@@ -446,6 +455,9 @@ class AcpAgent:
             return PromptResponse(stop_reason="end_turn")
         self._require_key()
         blocks = user_blocks(prompt)
+        if session.editor.mcp is not None:
+            for problem in await session.editor.mcp.ready():
+                session.editor.send(updates.agent_text(f"{problem}\n\n", None))
         try:
             outcome = await session.service.prompting.prompt(session_id, blocks)
         finally:

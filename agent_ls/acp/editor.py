@@ -31,9 +31,10 @@ from acp.schema import (
 )
 
 from agent_ls.acp import updates
+from agent_ls.acp.mcp_servers import McpServers
 from agent_ls.acp.updates import Update
 from agent_ls.agent import events as ev
-from agent_ls.agent.host import CommandRun
+from agent_ls.agent.host import CommandRun, HostTool
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
 from agent_ls.core.port import PermissionAnswer
 from agent_ls.core.tasks import spawn
@@ -142,6 +143,7 @@ class AcpEditor:
         self.client_reads = bool(fs and fs.read_text_file)
         self.client_writes = bool(fs and fs.write_text_file)
         self.client_terminals = bool(capabilities and capabilities.terminal)
+        self.mcp: McpServers | None = None
         self._running_call: str | None = None
         self.context_window = context_window
         self.roots: Sequence[Path] = ()
@@ -233,6 +235,10 @@ class AcpEditor:
             await call(session_id=session_id, terminal_id=terminal_id)
         except Exception as exc:  # the terminal is gone already
             log.info("terminal %s: %s", terminal_id, exc)
+
+    def more_tools(self, session_id: str) -> Sequence[HostTool]:
+        """The tools of the MCP servers the client passed with the session."""
+        return self.mcp.tools() if self.mcp is not None else ()
 
     def end_turn(self) -> None:
         """Forget the fetched copies: the next turn reads the client afresh."""

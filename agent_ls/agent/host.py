@@ -15,11 +15,29 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from agent_ls.agent.events import AgentEvent, ToolCallStarted
 
 PermissionCallback = Callable[[ToolCallStarted], bool | Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class HostTool:
+    """A tool the host brings beside the built-in ones (an MCP server's, over ACP).
+
+    `call` returns the text for the model and whether it is an error. The call goes through the
+    same permission flow as the built-in tools (its kind is "other").
+    """
+
+    name: str
+    description: str
+    schema: Mapping[str, Any]
+    title: str
+    call: Callable[[Mapping[str, Any]], Awaitable[tuple[str, bool]]]
+
+    def definition(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "input_schema": self.schema}
 
 
 @dataclass(frozen=True)
@@ -76,6 +94,10 @@ class ToolHost(Protocol):
     ) -> CommandRun | None:
         """Run the command in the editor's terminal (`env`: variables to set); None when the
         editor has none and the tool runs it itself."""
+        ...
+
+    def more_tools(self) -> Sequence[HostTool]:
+        """Tools the host brings for this turn (none by default)."""
         ...
 
 
@@ -139,6 +161,9 @@ class DirectHost:
         self, command: str, cwd: Path, env: Mapping[str, str], timeout: float
     ) -> CommandRun | None:
         return None
+
+    def more_tools(self) -> Sequence[HostTool]:
+        return ()
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from agent_ls.agent.events import AgentEvent, ToolCallStarted
-from agent_ls.agent.host import CommandRun
+from agent_ls.agent.host import CommandRun, HostTool
 from agent_ls.checkpoints.recorder import read_disk
 from agent_ls.checkpoints.restore import Applier
 
@@ -35,6 +35,10 @@ class EditorPort(Protocol):
         self, session_id: str, command: str, cwd: Path, env: Mapping[str, str], timeout: float
     ) -> CommandRun | None:
         """Run a shell command in the client's terminal; None when it has none."""
+        ...
+
+    def more_tools(self, session_id: str) -> Sequence[HostTool]:
+        """Tools the client brings to the session's turns (ACP's MCP servers)."""
         ...
 
     async def apply_text(self, path: Path, text: str) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
 from agent_ls.agent.events import AgentEvent, ToolCallStarted, ToolCallUpdated, UserMessage
-from agent_ls.agent.host import CommandRun, DirectHost
+from agent_ls.agent.host import CommandRun, DirectHost, HostTool
 from agent_ls.agent.tools import Permissions
 from agent_ls.checkpoints.recorder import TurnRecorder
 from agent_ls.core.port import EditorPort, editor_bytes
@@ -77,6 +77,9 @@ class TurnHost(DirectHost):
         self, command: str, cwd: Path, env: Mapping[str, str], timeout: float
     ) -> CommandRun | None:
         return await self.editor.run_command(self.session_id, command, cwd, env, timeout)
+
+    def more_tools(self) -> Sequence[HostTool]:
+        return self.editor.more_tools(self.session_id)
 
     @contextlib.asynccontextmanager
     async def watch_command(self) -> AsyncIterator[None]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from agent_ls.agent.events import AgentEvent, TextChunk, ThoughtChunk, ToolCallStarted
-from agent_ls.agent.host import CommandRun
+from agent_ls.agent.host import CommandRun, HostTool
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
 from agent_ls.core.port import PermissionAnswer
 from agent_ls.lsp import protocol
@@ -66,6 +66,9 @@ class LspAdapter:
     ) -> CommandRun | None:
         """LSP has no terminals: the tool runs the command itself."""
         return None
+
+    def more_tools(self, session_id: str) -> Sequence[HostTool]:
+        return ()
 
     @property
     def can_apply_edit(self) -> bool:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from acp import RequestError, resource_link_block, text_block
-from acp.schema import EmbeddedResourceContentBlock, TextResourceContents
+from acp.schema import EmbeddedResourceContentBlock, McpServerStdio, TextResourceContents
 
 from tests.acp.harness import Client, connect
 from tests.fakes.anthropic_server import FakeAnthropic
+
+MCP_SERVER = Path(__file__).parent / "mcp_server.py"
 
 
 def tool(name: str, **tool_input: Any) -> dict[str, Any]:
@@ -217,3 +220,31 @@ async def test_a_failed_turn_answers_an_error_and_keeps_the_prompt(
     path = SessionStore(workspace, root=home).load(sid).path()
     users = [e["content"][0]["text"] for e in path if e.get("role") == "user"]
     assert users == ["doomed", "again"]
+
+
+async def test_mcp_server_tools_are_offered_and_go_through_the_permission_flow(
+    api: FakeAnthropic, workspace: Path, home: Path, env: dict[str, str]
+) -> None:
+    demo = McpServerStdio(name="demo", command=sys.executable, args=[str(MCP_SERVER)], env=[])
+    broken = McpServerStdio(name="broken", command="/nonexistent/server", args=[], env=[])
+    client = Client(answers=["allow_once", "reject_once"])
+    api.enqueue(
+        tool("mcp__demo__shout", text="hello"),
+        tool("mcp__demo__fail", reason="no"),
+        say("done"),
+    )
+    async with connect(home, env=env, client=client) as agent:
+        new = await agent.conn.new_session(cwd=str(workspace), mcp_servers=[demo, broken])
+        sid = new.session_id
+        await agent.say(sid, "use the tools")
+        assert [c.title for c in client.asked] == ["demo: shout", "demo: fail"]
+        start = client.of("tool_call", sid)[0]
+        assert (start.kind, start.title) == ("other", "demo: shout")
+        assert "broken could not start" in client.text(sid)
+    sent = api.requests[0]["body"]
+    names = {t["name"] for t in sent["tools"]}
+    assert {"mcp__demo__shout", "mcp__demo__fail", "read_file"} <= names
+    results = api.requests[1]["body"]["messages"][-1]["content"]
+    assert results[0]["content"] == "HELLO!"
+    refused = api.requests[2]["body"]["messages"][-1]["content"][0]
+    assert refused.get("is_error") and "declined" in refused["content"]

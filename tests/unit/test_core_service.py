@@ -40,6 +40,9 @@ class RecordingEditor:
     async def run_command(self, session_id: str, *args: Any) -> None:
         return None
 
+    def more_tools(self, session_id: str) -> tuple[()]:
+        return ()
+
     async def apply_text(self, path: Path, text: str) -> bool:
         return False
 
