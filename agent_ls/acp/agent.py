@@ -95,10 +95,14 @@ class OpenSession:
         for folder in self.service.sessions.folders:
             folder.store.close()
 
-    def configure(self, base: AgentConfig) -> None:
-        """Apply the session's model and permission mode to its next turn."""
+    def apply_model(self, base: AgentConfig) -> None:
+        """The session's model, from its next turn."""
         config = replace(base, model=self.model)
         self.service.config = self.service.prompting.config = config
+
+    def apply_mode(self, base: AgentConfig) -> None:
+        """The session's permission mode, from its next tool call ("always" answers given under
+        the previous mode are forgotten)."""
         permissions = Permissions(settings.policy(base.permissions, self.mode))
         self.service.prompting.permissions[self.session_id] = permissions
 
@@ -229,7 +233,8 @@ class AcpAgent:
             previous.model if previous else self.config.model,
             previous.mode if previous else "default",
         )
-        session.configure(self.config)
+        session.apply_model(self.config)
+        session.apply_mode(self.config)
         self.sessions[session_id] = session
         after_response(lambda: self._announce(session))
         return session
@@ -406,8 +411,10 @@ class AcpAgent:
         session = self.session(session_id)
         if config_id == settings.MODEL and isinstance(value, str) and value.strip():
             session.model = value.strip()
+            session.apply_model(self.config)
         elif config_id == settings.MODE and value in settings.MODES:
             session.mode = str(value)
+            session.apply_mode(self.config)
             self._mode_changed(session)
         else:
             allowed = ", ".join(settings.MODES)
@@ -415,7 +422,6 @@ class AcpAgent:
                 f"{config_id}={value!r} is not a setting: use model=<model name> or "
                 f"mode=<{allowed}>"
             )
-        session.configure(self.config)
         options = self._settings(session)["config_options"]
         return SetSessionConfigOptionResponse(config_options=options)
 
@@ -426,7 +432,7 @@ class AcpAgent:
         if mode_id not in settings.MODES:
             raise invalid_params(f"mode {mode_id!r} is not one of: {', '.join(settings.MODES)}")
         session.mode = mode_id
-        session.configure(self.config)
+        session.apply_mode(self.config)
         self._mode_changed(session)
         session.editor.send(
             ConfigOptionUpdate(
