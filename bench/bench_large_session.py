@@ -211,7 +211,7 @@ def peak_mb():
 async def main(root, workspace, session_id, prompts, checkpoints, think):
     service = AgentService([workspace], Client(), store_root=root,
                            config=AgentConfig(provider="scripted"))
-    provider = await service.provider()
+    provider = await service.prompting.provider()
     handed = []
     real_stream = provider.stream
     def stream(request):
@@ -220,13 +220,13 @@ async def main(root, workspace, session_id, prompts, checkpoints, think):
     provider.stream = stream
     out = {}
     t0 = time.perf_counter()
-    infos, _ = service.list_sessions(cursor=None, limit=50, query=None, all_workspaces=False,
+    infos, _ = service.sessions.list(cursor=None, limit=50, query=None, all_workspaces=False,
                                      workspace=None)
     assert infos[0].session_id == session_id
     out["list_ms"] = (time.perf_counter() - t0) * 1000
     t1 = time.perf_counter()
-    transcript = service.switch(session_id)
-    assert transcript.entries
+    transcript = service.sessions.switch(session_id)
+    assert transcript.items
     out["switch_ms"] = (time.perf_counter() - t1) * 1000
     stalls = []
     async def ticker():
@@ -247,7 +247,7 @@ async def main(root, workspace, session_id, prompts, checkpoints, think):
             first_stall, stalls[:] = max(stalls), []
         del building[:]
         start = time.perf_counter()
-        result, _ = await service.prompt(session_id, f"prompt {n}: carry on")
+        result = (await service.prompting.prompt(session_id, f"prompt {n}: carry on")).result
         assert result.stop_reason == "end_turn", result
         times.append((handed[-1] - start) * 1000)
         built.append(sum(building[:2]) * 1000)  # the two builds before the request
@@ -263,7 +263,7 @@ async def main(root, workspace, session_id, prompts, checkpoints, think):
     out["rss_mb"] = peak_mb()
     if checkpoints:
         t2 = time.perf_counter()
-        listed = service.checkpoints(session_id)
+        listed = service.checkpoints.list(session_id)
         out["checkpoints"] = len(listed)
         out["checkpoint_list_ms"] = (time.perf_counter() - t2) * 1000
         out["checkpoint_rss_mb"] = peak_mb()

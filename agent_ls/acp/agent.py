@@ -60,7 +60,7 @@ from agent_ls.acp.mcp_servers import McpServers
 from agent_ls.acp.prompt import user_blocks
 from agent_ls.acp.rpc import after_response
 from agent_ls.agent.config import AgentConfig, load_config
-from agent_ls.agent.tools import Permissions
+from agent_ls.agent.permissions import Permissions
 from agent_ls.core.service import AgentService
 from agent_ls.core.transcript import transcript_items
 from agent_ls.sessions.store import SessionInfo as StoredInfo

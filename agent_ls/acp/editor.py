@@ -155,6 +155,10 @@ class AcpEditor:
     def buffer_text(self, path: Path) -> str | None:
         return self._buffers.get(os.path.realpath(path))
 
+    def open_buffers(self) -> dict[Path, str]:
+        """The client's copies fetched this turn (what grep searches besides the disk)."""
+        return {Path(path): text for path, text in self._buffers.items()}
+
     async def before_tool(self, session_id: str, paths: Sequence[str]) -> None:
         """Fetch the files a tool is about to use from the client (its unsaved text)."""
         if not self.client_reads:

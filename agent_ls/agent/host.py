@@ -7,17 +7,18 @@ service's fallback path and its base class use.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import functools
 import inspect
 import os
-import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from agent_ls.agent.events import AgentEvent, ToolCallStarted
+from agent_ls.files.atomic import write_atomic
+from agent_ls.files.regular import read_regular
 
 PermissionCallback = Callable[[ToolCallStarted], bool | Awaitable[bool]]
 
@@ -65,8 +66,13 @@ class ToolHost(Protocol):
     def read_text(self, path: Path) -> str:
         """The text of ``path``: the editor's buffer if open, else the file.
 
-        Raises FileNotFoundError, IsADirectoryError, UnicodeDecodeError (not text) or OSError.
+        Raises FileNotFoundError, NotRegularFile (a directory, FIFO, ...), UnicodeDecodeError
+        (not text) or OSError.
         """
+        ...
+
+    def open_buffers(self) -> Mapping[Path, str]:
+        """The unsaved text of every file open in the editor, by real path."""
         ...
 
     async def write_text(self, path: Path, text: str) -> None:
@@ -102,7 +108,8 @@ class ToolHost(Protocol):
 
 
 class DirectHost:
-    """Plain files, atomic writes, a fixed or callback permission, events kept in a list."""
+    """Plain files (regular ones only), atomic writes, a fixed or callback permission, events
+    kept in a list."""
 
     def __init__(
         self,
@@ -128,10 +135,14 @@ class DirectHost:
     def read_text(self, path: Path) -> str:
         if path in self.buffers:
             return self.buffers[path]
-        return path.read_bytes().decode("utf-8")
+        return read_regular(path).decode("utf-8")
+
+    def open_buffers(self) -> Mapping[Path, str]:
+        return self.buffers
 
     async def write_text(self, path: Path, text: str) -> None:
-        atomic_write(path, text.encode("utf-8"))
+        """Written off the event loop: the fsync may take a while."""
+        await asyncio.to_thread(write_atomic, path, text.encode("utf-8"))
         if path in self.buffers:
             self.buffers[path] = text
 
@@ -164,33 +175,3 @@ class DirectHost:
 
     def more_tools(self) -> Sequence[HostTool]:
         return ()
-
-
-@functools.cache
-def _umask() -> int:
-    """The process umask, read once (reading it means setting it, which is not thread-safe)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return umask
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temp file and rename, keeping the old file's mode, so readers never see a torn
-    file and an interrupted write leaves the old content."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode: int | None = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask() if mode is None else mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

@@ -30,6 +30,7 @@ from agent_ls.agent.events import (
     UserMessage,
 )
 from agent_ls.agent.host import ToolHost
+from agent_ls.agent.permissions import Permissions, authorize
 from agent_ls.agent.providers.base import (
     BlockStop,
     MessageDone,
@@ -101,7 +102,7 @@ class _Turn:
         writer: SessionWriterLike,
         host: ToolHost,
         config: AgentConfig,
-        permissions: tools.Permissions,
+        permissions: Permissions,
     ) -> None:
         self.provider = provider
         self.writer = writer
@@ -233,7 +234,7 @@ class _Turn:
     async def run_tools(self) -> None:
         for call in list(self.open_calls):
             event = call.event
-            refusal = await tools.authorize(event, call.name, self.permissions, self.host)
+            refusal = await authorize(event, call.name, self.permissions, self.host)
             if refusal is not None:
                 outcome = tools.ToolOutcome(refusal, [TextContent(refusal)], is_error=True)
             else:
@@ -290,15 +291,13 @@ async def run_turn(
     host: ToolHost,
     config: AgentConfig,
     *,
-    permissions: tools.Permissions | None = None,
+    permissions: Permissions | None = None,
 ) -> TurnResult:
     """Run one turn to its end. Cancelling the task running it ends the turn cleanly."""
     blocks = (
         [{"type": "text", "text": prompt}] if isinstance(prompt, str) else [dict(b) for b in prompt]
     )
-    turn = _Turn(
-        provider, writer, host, config, permissions or tools.Permissions(config.permissions)
-    )
+    turn = _Turn(provider, writer, host, config, permissions or Permissions(config.permissions))
     try:
         return await turn.run(blocks)
     except asyncio.CancelledError:

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from agent_ls.files.confine import OutsideWorkspace
+
+__all__ = [
+    "AmbiguousCheckpoint",
+    "BlobCorrupt",
+    "BlobMissing",
+    "CheckpointError",
+    "CheckpointNotFound",
+    "OutsideWorkspace",
+]
+
 
 class CheckpointError(Exception):
     """Base class, so callers can catch every checkpoint failure at one place."""
@@ -20,10 +31,6 @@ class AmbiguousCheckpoint(CheckpointError):
             f"name one as SESSION:{checkpoint_id}"
         )
         self.session_ids = session_ids
-
-
-class OutsideWorkspace(CheckpointError):
-    """A path is outside every workspace root or inside a `.git` directory."""
 
 
 class BlobMissing(CheckpointError):

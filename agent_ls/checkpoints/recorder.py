@@ -9,18 +9,20 @@ from typing import Any
 
 from agent_ls.checkpoints.blobs import BlobStore
 from agent_ls.checkpoints.entries import UNKNOWN
-from agent_ls.checkpoints.paths import confine, resolve_roots
 from agent_ls.checkpoints.scan import Scanner, Snapshot, stat_of
+from agent_ls.files.confine import confine, resolve_roots
+from agent_ls.files.regular import NotRegularFile, read_regular
 
 ReadBytes = Callable[[Path], bytes | None]
 """Current content of a path, None when absent. The service reads editor buffers first."""
 
 
 def read_disk(path: Path) -> bytes | None:
-    """The default reader: the file on disk, None if there is no file."""
+    """The default reader: the file on disk, None if there is no regular file (a FIFO is never
+    opened for reading: that would wait for a writer)."""
     try:
-        return path.read_bytes()
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return read_regular(path)
+    except (FileNotFoundError, NotADirectoryError, NotRegularFile):
         return None
 
 
@@ -67,7 +69,7 @@ class TurnRecorder:
         Returns the path as recorded (resolved, absolute, POSIX). Raises `OutsideWorkspace` for
         a path outside the roots or inside `.git`, so the caller refuses the write.
         """
-        resolved = confine(path, self.roots)
+        resolved = confine(self.roots, path, for_write=True)
         key = resolved.as_posix()
         if key not in self._before:
             data = self.read_bytes(resolved)

@@ -19,20 +19,11 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from agent_ls.gitignore import patterns
-
-if TYPE_CHECKING:
-    from pathspec import GitIgnoreSpec
 from agent_ls.checkpoints.blobs import BlobStore
-from agent_ls.checkpoints.paths import resolve_roots
-
-Stat = tuple[int, int]
-"""(size, mtime_ns) of a regular file."""
-
-_Ignore = tuple[str, "GitIgnoreSpec"]
-"""A .gitignore's directory (POSIX, absolute) and its patterns."""
+from agent_ls.files.confine import resolve_roots
+from agent_ls.files.regular import read_regular
+from agent_ls.files.walk import Stat, walk
 
 
 @dataclass(frozen=True)
@@ -61,90 +52,25 @@ class Snapshot:
 def scan(
     roots: Sequence[Path], *, limits: ScanLimits = ScanLimits(), exclude: Iterable[Path] = ()
 ) -> Snapshot:
-    """Stat every regular file under the roots that git would not ignore.
+    """Stat every regular file under the roots that git would show (`files.walk`).
 
-    Skips `.git`, symlinks and the excluded directories (the checkpoint store itself when it
-    lives inside the workspace).
+    Skips `.git`, symlinks, FIFOs and other special files, and the excluded directories (the
+    checkpoint store itself when it lives inside the workspace).
     """
     snapshot = Snapshot()
-    excluded = {Path(p).resolve().as_posix() for p in exclude}
+    excluded = [Path(p).resolve() for p in exclude]
     deadline = time.monotonic() + limits.max_seconds
     for root in roots:
-        base = root.as_posix()
-        ignores = _root_ignores(root)
-        if not _walk(base, ignores, excluded, snapshot, limits.max_files, deadline):
+        found = walk(root, exclude=excluded, deadline=deadline)
+        for path in found.symlinks:
+            del found.files[path]
+        snapshot.files.update(found.files)
+        if not found.complete or len(snapshot.files) >= limits.max_files:
             snapshot.complete = False
             break
+    if len(snapshot.files) > limits.max_files:
+        snapshot.files = dict(list(snapshot.files.items())[: limits.max_files])
     return snapshot
-
-
-def _root_ignores(root: Path) -> list[_Ignore]:
-    """`.git/info/exclude` applies like a .gitignore at the root."""
-    spec = _load_spec(root / ".git" / "info" / "exclude")
-    return [(root.as_posix(), spec)] if spec else []
-
-
-def _load_spec(path: Path) -> GitIgnoreSpec | None:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    spec = patterns(text.splitlines())
-    return spec if spec.patterns else None
-
-
-def _ignored(path: str, is_dir: bool, ignores: list[_Ignore]) -> bool:
-    """Git's rule: the deepest .gitignore with a matching pattern decides."""
-    for base, spec in reversed(ignores):
-        rel = path[len(base) + 1 :] + ("/" if is_dir else "")
-        result = spec.check_file(rel)
-        if result.include is not None:
-            return result.include
-    return False
-
-
-def _walk(
-    directory: str,
-    ignores: list[_Ignore],
-    excluded: set[str],
-    snapshot: Snapshot,
-    max_files: int,
-    deadline: float,
-) -> bool:
-    """Depth-first scan; False when a limit was hit."""
-    if time.monotonic() > deadline:
-        return False
-    spec = _load_spec(Path(directory, ".gitignore"))
-    if spec:
-        ignores = [*ignores, (directory, spec)]
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        return True
-    for entry in entries:
-        if entry.name == ".git":
-            continue
-        path = entry.path.replace(os.sep, "/")
-        try:
-            if entry.is_symlink():
-                continue
-            if entry.is_dir():
-                if path in excluded or _ignored(path, True, ignores):
-                    continue
-                if not _walk(path, ignores, excluded, snapshot, max_files, deadline):
-                    return False
-                continue
-            if not entry.is_file() or _ignored(path, False, ignores):
-                continue
-            stat = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        snapshot.files[path] = (stat.st_size, stat.st_mtime_ns)
-        if len(snapshot.files) >= max_files or (
-            len(snapshot.files) % 256 == 0 and time.monotonic() > deadline
-        ):
-            return False
-    return True
 
 
 def stat_of(path: str) -> Stat | None:
@@ -217,8 +143,7 @@ class Scanner:
         """Copy one file; binary files and files past the memory budget are remembered as
         seen without a copy, so they are not read again until they change."""
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(self.limits.copy_max_file_bytes + 1)
+            data = read_regular(path, self.limits.copy_max_file_bytes)
         except OSError:
             return
         if stat_of(path) != stat:

@@ -42,7 +42,9 @@ class Checkpoints:
         return editor_bytes(self.editor, path)
 
     def list(self, session_id: str) -> list[CheckpointSummary]:
-        session = self.sessions.locate(session_id).store.checkpoint_view(session_id)
+        session = self.sessions.locate(session_id).store.checkpoint_view(
+            session_id
+        )  # not the whole file
         return list_checkpoints(session, self._read_bytes)
 
     def _find(self, session_id: str, entry_id: str) -> tuple[Folder, Session]:

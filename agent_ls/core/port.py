@@ -41,6 +41,10 @@ class EditorPort(Protocol):
         """Tools the client brings to the session's turns (ACP's MCP servers)."""
         ...
 
+    def open_buffers(self) -> dict[Path, str]:
+        """Every open buffer's text, by real path (grep searches unsaved edits too)."""
+        ...
+
     async def apply_text(self, path: Path, text: str) -> bool:
         """Replace an open buffer's text through the editor; False if not applied."""
         ...

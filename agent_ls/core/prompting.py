@@ -16,9 +16,9 @@ from typing import Any
 from agent_ls.agent.config import AgentConfig
 from agent_ls.agent.events import CheckpointCreated
 from agent_ls.agent.loop import TurnResult, run_turn
+from agent_ls.agent.permissions import Permissions
 from agent_ls.agent.providers import make_provider
 from agent_ls.agent.providers.base import Provider
-from agent_ls.agent.tools import Permissions
 from agent_ls.checkpoints.entries import checkpoint_entry
 from agent_ls.checkpoints.history import prompt_text
 from agent_ls.checkpoints.listing import CheckpointSummary, summarize

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from agent_ls.agent.events import AgentEvent, ToolCallStarted, ToolCallUpdated, UserMessage
 from agent_ls.agent.host import CommandRun, DirectHost, HostTool
-from agent_ls.agent.tools import Permissions
+from agent_ls.agent.permissions import Permissions
 from agent_ls.checkpoints.recorder import TurnRecorder
 from agent_ls.core.port import EditorPort, editor_bytes
 
@@ -43,6 +43,9 @@ class TurnHost(DirectHost):
     def read_text(self, path: Path) -> str:
         buffer = self.editor.buffer_text(path)
         return buffer if buffer is not None else super().read_text(path)
+
+    def open_buffers(self) -> dict[Path, str]:
+        return self.editor.open_buffers()
 
     def read_bytes(self, path: Path) -> bytes | None:
         return editor_bytes(self.editor, path)

@@ -70,6 +70,13 @@ class LspAdapter:
     def more_tools(self, session_id: str) -> Sequence[HostTool]:
         return ()
 
+    def open_buffers(self) -> dict[Path, str]:
+        return {
+            Path(os.path.realpath(doc.path)): doc.source
+            for doc in self.server.workspace.text_documents.values()
+            if doc.uri.startswith("file:")
+        }
+
     @property
     def can_apply_edit(self) -> bool:
         workspace = self.server.client_capabilities.workspace

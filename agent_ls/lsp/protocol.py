@@ -359,7 +359,7 @@ def transcript_item_to_wire(item: TranscriptItem, session_id: str) -> dict[str, 
     base: dict[str, Any] = {"entryId": item.entry_id, "ts": item.ts}
     match item:
         case MessageItem():
-            out = {**base, "kind": item.role, "content": item.content}
+            out = {**base, "kind": item.role, "content": _shown(item.content)}
             if item.model is not None:
                 out["model"] = item.model
             if item.usage is not None:
@@ -382,6 +382,26 @@ def transcript_item_to_wire(item: TranscriptItem, session_id: str) -> dict[str, 
             }
         case CompactionItem():
             return {**base, "kind": "compaction", "summary": item.summary}
+
+
+MAX_DEPTH = 100
+"""Stored content nested deeper than this is not sent: encoding the reply would recurse too deep
+and the request would go unanswered (a hand-made or corrupt session file; no model writes it)."""
+
+
+def _shown(content: Any) -> Any:
+    """The content as stored, or a note in its place when it nests deeper than MAX_DEPTH."""
+    stack = [(content, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            note = f"(this message nests deeper than {MAX_DEPTH} levels and cannot be shown)"
+            return [{"type": "text", "text": note}]
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return content
 
 
 def diff_to_wire(diffs: list[FileDiff]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar
@@ -366,6 +367,9 @@ def serve_stdio(server: AgentServer) -> None:
         loop = asyncio.get_running_loop()
         reader = _PipeReader(limit=1 << 20)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        # SIGTERM ends the server as a closed stdin does: the read loop stops, asyncio.run
+        # cancels every task, and a running command's process group is killed on the way out.
+        loop.add_signal_handler(signal.SIGTERM, reader.feed_eof)
         transport, _ = await loop.connect_write_pipe(asyncio.Protocol, sys.stdout)
         server.protocol.set_writer(_PipeWriter(transport))
         server._stop_event = threading.Event()

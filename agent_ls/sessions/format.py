@@ -13,6 +13,8 @@ from collections.abc import Container
 from datetime import UTC, datetime
 from typing import Any
 
+from agent_ls.files.atomic import write_atomic
+
 from .errors import CorruptHeader, InvalidSessionId
 
 log = logging.getLogger(__name__)
@@ -299,15 +301,4 @@ def first_message_preview(entry: Entry) -> str:
 
 def write_new_file(path: os.PathLike[str] | str, data: bytes) -> None:
     """Create a complete file atomically (temp name, fsync, rename), mode 0600."""
-    path = os.fspath(path)
-    directory, name = os.path.split(path)
-    tmp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.rename(tmp, path)
+    write_atomic(path, data, mode=0o600)

@@ -67,6 +67,9 @@ class Client:
     def buffer_text(self, path: Path) -> None:
         return None
 
+    def open_buffers(self) -> dict[Path, str]:
+        return {}
+
     async def apply_text(self, path: Path, text: str) -> bool:
         return False
 
@@ -90,8 +93,8 @@ async def main(home: Path, workspace: Path, seed: int) -> None:
     import json
 
     from agent_ls.agent.config import AgentConfig
-    from agent_ls.agent.host import atomic_write
     from agent_ls.core.service import AgentService
+    from agent_ls.files.atomic import write_atomic
 
     turns_file = home.parent / f"child-{seed}.json"
     turns_file.write_text(json.dumps([t for n in range(1, MAX_TURNS + 1) for t in script(seed, n)]))
@@ -107,7 +110,7 @@ async def main(home: Path, workspace: Path, seed: int) -> None:
         if len(sessions) < 3 or turn % 4 == 0:
             sessions.append(service.sessions.new(name=None, workspace=None).session_id)
         session_id = sessions[(seed + turn) % len(sessions)]
-        atomic_write(workspace / "notes.txt", notes_content(seed, turn, "before").encode())
+        write_atomic(workspace / "notes.txt", notes_content(seed, turn, "before").encode())
         print(f"{turn} start {session_id}", flush=True)
         result = (await service.prompting.prompt(session_id, f"turn {turn} of seed {seed}")).result
         assert result.stop_reason == "end_turn", result

@@ -15,7 +15,7 @@ from tests.reliability.support import raw_server, record, scaled
 
 pytestmark = pytest.mark.reliability
 
-STALL_LIMIT_MS = 300
+STALL_LIMIT_MS = 250
 
 
 def tool_heavy_session(home: Path, workspace: Path, messages: int, calls: int) -> str:
@@ -49,7 +49,7 @@ def test_switching_to_a_page_of_many_tool_calls_does_not_stall(tmp_path: Path) -
     large page would count as a stall of the server."""
     home, workspace = tmp_path / "home", tmp_path / "project"
     workspace.mkdir()
-    calls = scaled(40)
+    calls = scaled(10)  # 500 tool calls on one page: a long agentic session
     sid = tool_heavy_session(home, workspace, messages=50, calls=calls)
     with raw_server(home, workspace) as server:
         started = time.monotonic()

@@ -22,9 +22,9 @@ from agent_ls.agent.events import (
 )
 from agent_ls.agent.host import DirectHost
 from agent_ls.agent.loop import run_turn
+from agent_ls.agent.permissions import Permissions
 from agent_ls.agent.providers.scripted import ScriptedProvider
 from agent_ls.agent.providers.turns import load_turns
-from agent_ls.agent.tools import Permissions
 
 
 class MemorySession:

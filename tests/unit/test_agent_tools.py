@@ -9,15 +9,10 @@ import pytest
 from agent_ls.agent.config import AgentConfig, load_config
 from agent_ls.agent.events import DiffContent
 from agent_ls.agent.host import DirectHost
-from agent_ls.agent.paths import ToolError, confine
-from agent_ls.agent.tools import (
-    COMMAND_OUTPUT_HEAD,
-    Permissions,
-    ToolContext,
-    describe_call,
-    execute,
-    tool_definitions,
-)
+from agent_ls.agent.permissions import Permissions
+from agent_ls.agent.tools import ToolContext, describe_call, execute, tool_definitions
+from agent_ls.agent.tools.truncate import COMMAND_OUTPUT_HEAD
+from agent_ls.files.confine import OutsideWorkspace, confine
 
 
 @pytest.fixture
@@ -44,18 +39,18 @@ def test_relative_and_absolute_paths_inside_resolve(root: Path) -> None:
 
 @pytest.mark.parametrize("raw", ["../secret.txt", "src/../../secret.txt", "/etc/passwd", ""])
 def test_escapes_are_refused(root: Path, raw: str) -> None:
-    with pytest.raises(ToolError):
+    with pytest.raises(OutsideWorkspace):
         confine([root], raw)
 
 
 def test_symlinks_are_followed_before_the_check(root: Path, tmp_path: Path) -> None:
     (root / "link.txt").symlink_to(tmp_path / "secret.txt")
     (root / "outside").symlink_to(tmp_path)
-    with pytest.raises(ToolError, match="outside the workspace"):
+    with pytest.raises(OutsideWorkspace, match="outside the workspace"):
         confine([root], "link.txt")
-    with pytest.raises(ToolError):
+    with pytest.raises(OutsideWorkspace):
         confine([root], "outside/secret.txt")
-    with pytest.raises(ToolError):
+    with pytest.raises(OutsideWorkspace):
         confine([root], "outside/not-yet/new.txt")
     (root / "inner").symlink_to(root / "src")
     assert confine([root], "inner/app.py") == root / "src" / "app.py"
@@ -69,7 +64,7 @@ def test_second_root_is_allowed_and_git_internals_are_not_written(
     assert confine([root, other], str(other / "x")) == other / "x"
     (root / ".git").mkdir()
     assert confine([root], ".git/config") == root / ".git" / "config"
-    with pytest.raises(ToolError, match=r"\.git"):
+    with pytest.raises(OutsideWorkspace, match=r"\.git"):
         confine([root], ".git/config", for_write=True)
 
 

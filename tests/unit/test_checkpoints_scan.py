@@ -9,6 +9,7 @@ import pytest
 
 from agent_ls.checkpoints import UNKNOWN, BlobStore, ScanLimits, Scanner, TurnRecorder
 from agent_ls.checkpoints.scan import scan
+from agent_ls.files.regular import read_regular
 
 
 @pytest.fixture
@@ -105,13 +106,13 @@ def test_a_scanner_kept_across_turns_rereads_only_changed_files(root, blobs, mon
     scanner.scan_and_copy()
     bump(root / "notes.txt", b"new notes\n")
     opened: list[str] = []
-    real_open = open
+    real_read = read_regular
 
     def spy(path, *args, **kwargs):
         opened.append(Path(path).name)
-        return real_open(path, *args, **kwargs)
+        return real_read(path, *args, **kwargs)
 
-    monkeypatch.setattr("builtins.open", spy)
+    monkeypatch.setattr("agent_ls.checkpoints.scan.read_regular", spy)
     scanner.scan_and_copy()
     monkeypatch.undo()
     assert [name for name in opened if name != ".gitignore"] == ["notes.txt"]
@@ -198,3 +199,14 @@ def test_the_scan_stops_at_its_time_limit(root):
         (root / f"d{i}").mkdir()
     snapshot = scan([root], limits=ScanLimits(max_seconds=0))
     assert not snapshot.complete
+
+
+def test_fifos_are_neither_scanned_nor_read(root, blobs):
+    os.mkfifo(root / "pipe")
+    os.mkfifo(root / "src" / "pipe.py")
+    recorder = TurnRecorder(blobs, [root])
+    recorder.command_started()
+    (root / "src" / "app.py").write_text("changed\n")
+    changes = recorder.command_finished()
+    assert [Path(p).name for p in changes.modified] == ["app.py"] and changes.created == []
+    assert recorder.before_change(root / "pipe").endswith("/pipe")  # read as absent, at once

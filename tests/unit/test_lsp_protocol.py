@@ -246,3 +246,23 @@ def test_bad_and_unknown_options_become_warnings_not_failures() -> None:
     assert all(w.startswith("initializationOptions") for w in warnings)
     assert parse_options("nonsense", {})[1]
     assert "permissions" not in OPTIONS and "permissionPolicy" in OPTIONS
+
+
+def test_stored_content_nested_too_deep_is_shown_as_a_note() -> None:
+    """Before, a 900-deep entry made switch/history answer -32603 (the reply could not be
+    encoded); now the page answers and the message says why it is not shown."""
+    import json
+
+    from agent_ls.core.transcript import MessageItem
+
+    deep: Any = []
+    for _ in range(900):
+        deep = [deep]
+    item = protocol.transcript_item_to_wire(MessageItem("m1", "t", "user", deep), "S")
+    assert "nests deeper than" in item["content"][0]["text"]
+    json.dumps(item)
+    fine = [{"type": "text", "text": "ok", "nested": [[[["x"]]]]}]
+    assert (
+        protocol.transcript_item_to_wire(MessageItem("m2", "t", "user", fine), "S")["content"]
+        == fine
+    )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import os
 import resource
 import time
+from dataclasses import asdict
 from typing import Any
 
 import pytest
@@ -200,7 +200,7 @@ def test_the_checkpoint_view_lists_what_the_whole_session_lists(
         out.write(fmt.encode(line | {"type": "checkpoint", "id": "0dd0dd00", "ts": "t"}))
 
     def listed(view: Any) -> list[dict[str, Any]]:
-        return [dataclasses.asdict(s) for s in list_checkpoints(view)]
+        return [asdict(s) for s in list_checkpoints(view)]
 
     full = listed(store.load(sid))
     assert len(full) == 9 and {s["active"] for s in full} == {True, False}

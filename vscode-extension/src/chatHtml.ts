@@ -1,5 +1,5 @@
 /** The chat webview's HTML shell (pure: the webview tests load the same page in Chromium). */
-import { escapeHtml } from './markdown';
+import { escapeHtml } from './escapeHtml';
 
 export interface ChatHtmlOptions {
   /** webview.cspSource (or the test server's origin) */

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 
 import * as vscode from 'vscode';
 
+import { copyCode, insertCode } from './chatCode';
 import { CheckpointDocuments, checkpointUri } from './checkpointDocs';
 import { AgentClient } from './client';
 import type { ChatViewProvider } from './chatView';
@@ -827,6 +828,12 @@ export class AgentController implements vscode.Disposable {
         return;
       case 'openFile':
         void this.openFile(m.path, m.line);
+        return;
+      case 'copyCode':
+        void copyCode(m.code);
+        return;
+      case 'insertCode':
+        void insertCode(m.code);
         return;
       case 'retry':
         void this.restart();

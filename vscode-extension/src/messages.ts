@@ -17,5 +17,7 @@ export type WebviewMessage =
   | { type: 'undo'; checkpointId: string; undoCheckpointId: string }
   | { type: 'permission'; requestId: string; optionId?: string }
   | { type: 'openFile'; path: string; line?: number }
+  | { type: 'copyCode'; code: string }
+  | { type: 'insertCode'; code: string }
   | { type: 'retry' }
   | { type: 'showLog' };

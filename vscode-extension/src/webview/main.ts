@@ -3,7 +3,6 @@
  * sends a snapshot of the session (restored from the server) on `ready`, then actions, and this
  * script applies the shared reducer and renders. Only the unsent draft is kept in webview state.
  */
-import { renderMarkdown } from '../markdown';
 import type { HostMessage, WebviewMessage } from '../messages';
 import { relativeTime, messageCount } from '../relativeTime';
 import {
@@ -17,6 +16,8 @@ import {
   reduce,
   sessionLabel,
 } from '../transcript';
+import { codeBlockAction } from './codeBlocks';
+import { MarkdownView } from './markdownView';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -78,18 +79,25 @@ function renderUser(b: Extract<Block, { type: 'user' }>): HTMLElement {
   return h('div', { class: `msg user${b.pending ? ' pending' : ''}`, 'data-key': b.key }, h('div', { class: 'role' }, 'You'), body, chips);
 }
 
-function renderAssistant(b: Extract<Block, { type: 'assistant' }>, streaming: boolean): HTMLElement {
-  const el = h('div', { class: `msg assistant${streaming ? ' streaming' : ''}`, 'data-key': b.key });
-  el.append(h('div', { class: 'role' }, 'Agent'));
+/** An assistant message, updated in place: a streamed chunk re-renders only the reply's last block. */
+function renderAssistant(b: Extract<Block, { type: 'assistant' }>, streaming: boolean, prev?: Rendered): Rendered {
+  const markdown = prev?.markdown ?? new MarkdownView();
+  const el = prev?.el ?? h('div', { 'data-key': b.key }, h('div', { class: 'role' }, 'Agent'));
+  if (!prev || prev.streaming !== streaming) el.className = `msg assistant${streaming ? ' streaming' : ''}`;
+  let thought = prev?.thought;
   if (b.thought) {
-    const details = h('details', { class: 'thought' }, h('summary', {}, 'Thinking'));
-    details.append(h('div', { class: 'body plain' }, b.thought));
-    el.append(details);
+    if (!thought) {
+      thought = h('div', { class: 'body plain' });
+      el.insertBefore(h('details', { class: 'thought' }, h('summary', {}, 'Thinking'), thought), markdown.element.parentNode ? markdown.element : null);
+    }
+    if (thought.textContent !== b.thought) thought.textContent = b.thought;
+  } else if (thought) {
+    thought.parentElement?.remove();
+    thought = undefined;
   }
-  const body = h('div', { class: 'body markdown' });
-  body.innerHTML = renderMarkdown(b.text); // renderMarkdown escapes every input character
-  el.append(body);
-  return el;
+  markdown.update(b.text, streaming);
+  if (!markdown.element.parentNode) el.append(markdown.element);
+  return { block: b, streaming, el, markdown, thought };
 }
 
 function renderTool(b: ToolBlock): HTMLElement {
@@ -215,12 +223,10 @@ function renderNotice(b: Extract<Block, { type: 'notice' }>): HTMLElement {
   return h('div', { class: `notice ${b.level}`, 'data-key': b.key, role: b.level === 'error' ? 'alert' : 'status' }, b.text);
 }
 
-function renderBlock(b: Block, streaming: boolean): HTMLElement {
+function renderBlock(b: Exclude<Block, { type: 'assistant' }>): HTMLElement {
   switch (b.type) {
     case 'user':
       return renderUser(b);
-    case 'assistant':
-      return renderAssistant(b, streaming);
     case 'tool':
       return renderTool(b);
     case 'checkpoint':
@@ -231,13 +237,49 @@ function renderBlock(b: Block, streaming: boolean): HTMLElement {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Rendering with keyed reuse: a block's element is rebuilt only when the block object changed.
+// Rendering with keyed reuse: a block's element is rebuilt only when the block object changed
+// (an assistant message is updated in place instead).
 
-const rendered = new Map<string, { block: Block; streaming: boolean; el: HTMLElement }>();
+interface Rendered {
+  block: Block;
+  streaming: boolean;
+  el: HTMLElement;
+  markdown?: MarkdownView;
+  /** an assistant message's thinking text */
+  thought?: HTMLElement;
+}
+
+const rendered = new Map<string, Rendered>();
 let loadMore: HTMLElement | undefined;
 
+// The transcript follows its end while the user is there. Whether they are is learnt from their
+// scrolling, so a render never measures the layout first; the scroll to the end waits for the next
+// frame, one per frame however many chunks arrive.
+let followEnd = true;
+let endScrollTop = -1;
+let endScrollQueued = false;
+
+transcript.addEventListener(
+  'scroll',
+  () => {
+    if (transcript.scrollTop === endScrollTop) return; // our own scroll to the end
+    followEnd = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
+  },
+  { passive: true },
+);
+
+function keepAtEnd(): void {
+  if (!followEnd || endScrollQueued) return;
+  endScrollQueued = true;
+  requestAnimationFrame(() => {
+    endScrollQueued = false;
+    if (!followEnd) return;
+    transcript.scrollTop = transcript.scrollHeight;
+    endScrollTop = transcript.scrollTop;
+  });
+}
+
 function renderTranscript(): void {
-  const nearBottom = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
   const wanted: HTMLElement[] = [];
   const keep = new Set<string>();
   if (state.hasMore) {
@@ -251,8 +293,12 @@ function renderTranscript(): void {
     let el: HTMLElement;
     if (prev && prev.block === b && prev.streaming === streaming) {
       el = prev.el;
+    } else if (b.type === 'assistant') {
+      const r = renderAssistant(b, streaming, prev?.markdown ? prev : undefined);
+      rendered.set(b.key, r);
+      el = r.el;
     } else {
-      el = renderBlock(b, streaming);
+      el = renderBlock(b);
       rendered.set(b.key, { block: b, streaming, el });
     }
     keep.add(b.key);
@@ -275,7 +321,7 @@ function renderTranscript(): void {
     transcript.removeChild(cursor);
     cursor = next;
   }
-  if (nearBottom) transcript.scrollTop = transcript.scrollHeight;
+  keepAtEnd();
 }
 
 let renderedHeader = '';
@@ -299,7 +345,14 @@ function renderHeader(): void {
   newButton.disabled = state.connection !== 'ready';
 }
 
+// The banner and the status line are rebuilt only when what they show changes: a streamed chunk
+// then touches neither (no restarted spinner, no lost focus, nothing more to lay out).
+let renderedBanner = '';
+
 function renderBanner(): void {
+  const sig = JSON.stringify([state.connection, state.connectionError]);
+  if (sig === renderedBanner) return;
+  renderedBanner = sig;
   banner.replaceChildren();
   if (state.connection === 'failed' || state.connection === 'stopped') {
     banner.className = 'banner error';
@@ -350,10 +403,15 @@ function renderPermissions(): void {
   else if (hadFocus) prompt.focus();
 }
 
+let renderedStatus = '';
+
 function renderComposer(): void {
   cancel.hidden = !state.running;
   send.disabled = state.running || state.connection !== 'ready';
   prompt.disabled = state.connection !== 'ready';
+  const sig = JSON.stringify([state.running, state.progress, state.usage]);
+  if (sig === renderedStatus) return;
+  renderedStatus = sig;
   status.replaceChildren();
   if (state.running) {
     status.append(h('span', { class: 'spinner', 'aria-hidden': 'true' }), state.progress ?? 'Working…');
@@ -401,6 +459,10 @@ prompt.addEventListener('keydown', (e) => {
 });
 prompt.addEventListener('input', () => vscode.setState({ draft: prompt.value }));
 send.addEventListener('click', submit);
+transcript.addEventListener('click', (e) => {
+  const action = codeBlockAction(e.target);
+  if (action) post(action);
+});
 cancel.addEventListener('click', () => post({ type: 'cancel' }));
 newButton.addEventListener('click', () => post({ type: 'newSession' }));
 select.addEventListener('change', () => {

@@ -363,6 +363,20 @@ async function main() {
     if (await page.locator('.statusbar-item .codicon-loading').count()) throw new Error('status bar still spinning');
     log('cancelled mid-stream; the streamed text stays');
 
+    // Insert at Cursor: a reply's code block goes into the editor at its cursor.
+    await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input.input').fill('>File: New Untitled Text File');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: /^File: New Untitled Text File/ }).first().click();
+    await page.locator('.part.editor .tab.active', { hasText: 'Untitled-1' }).waitFor();
+    const untitled = page.locator('.part.editor .editor-group-container.active .editor-instance .view-lines').first();
+    if ((await untitled.textContent())?.includes('hello')) throw new Error('the new untitled editor is not the active one');
+    await chat.locator('.msg.assistant .code-block', { hasText: "print('hello, agent')" }).first().locator('button.code-insert').click();
+    await waitFor('the code block in the untitled editor', async () =>
+      (await untitled.textContent())?.replace(/\u00a0/g, ' ').includes("print('hello, agent')"),
+    );
+    log('Insert at Cursor put the code block into the editor');
+
     // 9. A server that cannot start: the panel says why and how to fix it; fixing it reconnects.
     // (Workspace settings: VS Code watches the folder, so an edit on disk is a configuration change.)
     const workspaceSettings = path.join(dirs.workspace, '.vscode', 'settings.json');

@@ -338,3 +338,25 @@ describe('sessions', () => {
     expect(controller.state.session?.sessionId).toBe('s3');
   });
 });
+
+describe('code blocks in the panel', () => {
+  it('copies to the clipboard and inserts at the cursor of the active editor', async () => {
+    const { controller } = setup();
+    controller.handleWebviewMessage({ type: 'copyCode', code: 'print(1)' });
+    await vi.waitFor(() => expect(ui.clipboard).toBe('print(1)'));
+    const inserted: string[] = [];
+    const editor = {
+      document: { uri: { path: '/w/a.py' } },
+      selections: [{}],
+      edit: async (build: (e: { replace(r: unknown, s: string): void }) => void) => {
+        build({ replace: (_r, s) => inserted.push(s) });
+        return true;
+      },
+    };
+    const { window } = await import('./vscodeStub');
+    window.activeTextEditor = editor;
+    controller.handleWebviewMessage({ type: 'insertCode', code: 'x = 1' });
+    await vi.waitFor(() => expect(inserted).toEqual(['x = 1']));
+    window.activeTextEditor = undefined;
+  });
+});

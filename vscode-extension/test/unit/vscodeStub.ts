@@ -120,6 +120,9 @@ export const ui = {
   commands: [] as Array<{ id: string; args: unknown[] }>,
   statusBar: { text: '', tooltip: '' as unknown, command: '' as unknown, name: '', show(): void {}, dispose(): void {} },
   output: [] as string[],
+  clipboard: '',
+  /** showTextDocument calls */
+  shown: [] as unknown[],
   reset(): void {
     this.config = {};
     this.workspaceFolder = '/w';
@@ -129,6 +132,8 @@ export const ui = {
     this.quickPickAnswers = [];
     this.commands = [];
     this.output = [];
+    this.clipboard = '';
+    this.shown = [];
     this.statusBar.text = '';
   },
 };
@@ -157,7 +162,22 @@ export const window = {
     return answer ? answer(items) : undefined;
   },
   activeTextEditor: undefined as unknown,
-  showTextDocument: async (): Promise<void> => undefined,
+  visibleTextEditors: [] as unknown[],
+  showTextDocument: async (doc: { uri?: unknown }, options?: Record<string, unknown>): Promise<void> => {
+    ui.shown.push({ uri: doc?.uri, ...options });
+  },
+  setStatusBarMessage: (text: string) => {
+    ui.output.push(text);
+    return { dispose: () => undefined };
+  },
+};
+
+export const env = {
+  clipboard: {
+    writeText: async (text: string): Promise<void> => {
+      ui.clipboard = text;
+    },
+  },
 };
 
 export const commands = {
