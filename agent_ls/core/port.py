@@ -1,8 +1,7 @@
 """The editor port: the one seam between the core and whatever front door drives it.
 
-The LSP adapter (`lsp/adapter.py`) implements it today; the ACP agent will implement the same
-protocol. The core calls nothing else of the outside world, so it runs in tests with a plain
-object in its place.
+The LSP adapter (`lsp/adapter.py`) and the ACP editor (`acp/editor.py`) implement it. The core
+calls nothing else of the outside world, so it runs in tests with a plain object in its place.
 """
 
 from __future__ import annotations
