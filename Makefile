@@ -56,4 +56,4 @@ bench-compare: $(STAMP)
 	$(BIN)/python bench/bench_compare_pi.py
 
 clean:
-	rm -rf $(VENV) vscode-extension/node_modules vscode-extension/dist .pytest_cache
+	rm -rf $(VENV) vscode-extension/node_modules vscode-extension/dist tests/acp/acpx/node_modules .pytest_cache

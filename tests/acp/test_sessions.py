@@ -9,7 +9,7 @@ import pytest
 from acp import RequestError
 
 from agent_ls.sessions.store import SessionStore
-from tests.acp.harness import Client, connect
+from tests.acp.harness import Agent, Client, connect
 from tests.e2e.harness import connect as connect_lsp
 from tests.fakes.anthropic_server import FakeAnthropic
 
@@ -126,24 +126,42 @@ async def test_fork_delete_close(
 async def test_a_session_moves_between_lsp_and_acp(
     api: FakeAnthropic, workspace: Path, home: Path, env: dict[str, str]
 ) -> None:
+    """Started over LSP with a file change; listed, loaded, rewound (/rewind reverts the LSP
+    turn's checkpoint) and continued over ACP; seen again over LSP."""
+    notes = workspace / "notes.txt"
+    notes.write_text("before\n")
+    api.enqueue(*tool_then_text("notes.txt", "after lsp\n", "Changed it."))
     async with connect_lsp([workspace], home, env=env) as lsp:
         made = await lsp.request("agent/session/new", {})
-        await lsp.request(
-            "agent/session/prompt", {"sessionId": made["sessionId"], "prompt": "from lsp"}
-        )
+        prompt = {"sessionId": made["sessionId"], "prompt": "from lsp"}
+        await lsp.request("agent/session/prompt", prompt)
     sid = made["sessionId"]
-    async with connect(home, env=env) as agent:
+    assert notes.read_text() == "after lsp\n"
+    async with connect(home, env=env, fs=False) as agent:
         listed = (await agent.conn.list_sessions(cwd=str(workspace))).sessions
         assert [s.session_id for s in listed] == [sid]
         await agent.conn.load_session(cwd=str(workspace), session_id=sid, mcp_servers=[])
-        assert agent.client.text(sid) == "Echo: from lsp"
+        assert agent.client.text(sid) == "Changed it."
+        assert "Rewound to before checkpoint 1" in await reply(agent, sid, "/rewind 1")
+        assert notes.read_text() == "before\n"
         await agent.say(sid, "from acp")
         other = await agent.new(workspace)
         await agent.say(other, "made in acp")
     async with connect_lsp([workspace], home, env=env) as lsp:
         page = await lsp.request("agent/session/switch", {"sessionId": sid})
-        texts = [i["content"] for i in page["items"] if i["kind"] in ("user", "assistant")]
-        flat = [b["text"] for c in texts for b in (c if isinstance(c, list) else [{"text": c}])]
-        assert flat == ["from lsp", "Echo: from lsp", "from acp", "Echo: from acp"]
+        texts = [
+            block["text"]
+            for item in page["items"]
+            if item["kind"] in ("user", "assistant") and isinstance(item["content"], list)
+            for block in item["content"]
+            if block.get("type") == "text"
+        ]
+        assert texts == ["from lsp", "Changed it.", "from acp", "Echo: from acp"]
         listed = await lsp.request("agent/session/list", {})
         assert {s["sessionId"] for s in listed["sessions"]} == {sid, other}
+
+
+async def reply(agent: Agent, sid: str, command: str) -> str:
+    before = len(agent.client.of("agent_message_chunk", sid))
+    await agent.say(sid, command)
+    return "".join(c.content.text for c in agent.client.of("agent_message_chunk", sid)[before:])
