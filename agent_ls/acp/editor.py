@@ -24,6 +24,7 @@ from acp.schema import (
     AgentMessageChunk,
     AgentThoughtChunk,
     ClientCapabilities,
+    ContentToolCallContent,
     EnvVariable,
     PermissionOption,
     TextContentBlock,
@@ -35,21 +36,17 @@ from agent_ls.acp.mcp_servers import McpServers
 from agent_ls.acp.updates import Update
 from agent_ls.agent import events as ev
 from agent_ls.agent.host import CommandRun, HostTool
+from agent_ls.agent.permissions import prompt_options, prompt_text
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
 from agent_ls.core.port import PermissionAnswer
 from agent_ls.core.tasks import spawn
+from agent_ls.core.turn_host import EditRefused
 
 log = logging.getLogger(__name__)
 FRAME = 0.016
 OUTPUT_LIMIT = 30_000  # what the tool keeps of a command's output when it runs it itself
 CHUNKS = (AgentMessageChunk, AgentThoughtChunk)
 
-PERMISSION_OPTIONS = [
-    PermissionOption(option_id="allow_once", name="Allow once", kind="allow_once"),
-    PermissionOption(option_id="allow_always", name="Always allow", kind="allow_always"),
-    PermissionOption(option_id="reject_once", name="Reject", kind="reject_once"),
-    PermissionOption(option_id="reject_always", name="Always reject", kind="reject_always"),
-]
 _ANSWERS: dict[str, PermissionAnswer] = {
     "allow_once": "allow_once",
     "allow_always": "allow_always",
@@ -185,9 +182,12 @@ class AcpEditor:
             await self.conn.write_text_file(
                 session_id=self.session_id, path=str(path), content=text
             )
-        except Exception as exc:  # the client refused: the core writes the file itself
+        except Exception as exc:  # refused: nothing is written behind the client's back
             log.warning("fs/write_text_file %s failed: %s", path, exc)
-            return False
+            raise EditRefused(
+                f"{path.name} is open in the client, which refused the write ({exc}); "
+                "it is unchanged"
+            ) from exc
         self._buffers[os.path.realpath(path)] = text
         return True
 
@@ -261,10 +261,19 @@ class AcpEditor:
             kind=call.kind,
             status="pending",
             raw_input=call.raw_input,
+            content=[
+                ContentToolCallContent(
+                    type="content", content=TextContentBlock(type="text", text=prompt_text(call))
+                )
+            ],
         )
+        options = [
+            PermissionOption(option_id=o["optionId"], name=o["name"], kind=o["kind"])  # type: ignore[arg-type]
+            for o in prompt_options(call)
+        ]
         try:
             reply = await self.conn.request_permission(
-                session_id=session_id, tool_call=tool_call, options=PERMISSION_OPTIONS
+                session_id=session_id, tool_call=tool_call, options=options
             )
         except asyncio.CancelledError:
             raise
@@ -307,10 +316,14 @@ class ClientApplier:
         results: list[bool | str] = []
         for change in changes:
             text = _text(change.new_bytes)
-            if text is not None and await self.editor.apply_text(change.path, text):
-                results.append(True)
-            else:
-                results.extend(await DirectApplier(self.editor.roots).apply([change], label))
+            try:
+                if text is not None and await self.editor.apply_text(change.path, text):
+                    results.append(True)
+                    continue
+            except EditRefused as exc:
+                results.append(str(exc))
+                continue
+            results.extend(await DirectApplier(self.editor.roots).apply([change], label))
         return results
 
 

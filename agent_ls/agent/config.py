@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from agent_ls.agent import secrets
+
 Decision = Literal["ask", "allow", "deny"]
 ProviderName = Literal["anthropic", "scripted"]
 
@@ -124,7 +126,7 @@ def read_config(reader: OptionReader, environ: Mapping[str, str]) -> AgentConfig
         model=reader.text("model", environ.get("AGENT_LS_MODEL") or None) or defaults.model,
         max_tokens=reader.integer("maxTokens", defaults.max_tokens, 1, 1_000_000),
         base_url=reader.text("baseUrl", environ.get("ANTHROPIC_BASE_URL") or None),
-        api_key=environ.get("ANTHROPIC_API_KEY") or None,
+        api_key=environ.get("ANTHROPIC_API_KEY") or secrets.held("ANTHROPIC_API_KEY"),
         max_retries=reader.integer("maxRetries", defaults.max_retries, 0, 10),
         context_window=reader.integer("contextWindow", defaults.context_window, 1000, 10_000_000),
         compaction_threshold=reader.number(

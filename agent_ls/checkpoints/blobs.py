@@ -52,17 +52,18 @@ class BlobStore:
         return os.path.join(self._dir, sha[:2], sha[2:])
 
     def put(self, data: bytes) -> str:
-        """Store content once and return its sha256; an existing blob is only touched.
+        """Store content once and return its sha256; an intact existing blob is only touched.
 
         Touching refreshes the mtime that garbage collection's grace period reads, so a blob a
-        running turn is about to reference is not collected by another process meanwhile.
+        running turn is about to reference is not collected by another process meanwhile. An
+        existing blob that fails verification (damaged on disk) is written again, so the damage
+        does not outlive the next save of the same content.
         """
         sha = sha256_hex(data)
-        try:
-            os.utime(self._file(sha))
-            return sha
-        except FileNotFoundError:
-            pass
+        if self._intact(sha):
+            with contextlib.suppress(FileNotFoundError):  # collected meanwhile: write it anew
+                os.utime(self._file(sha))
+                return sha
         target = self.path_of(sha)
         _make_dir(self.directory)
         _make_dir(target.parent)
@@ -77,6 +78,14 @@ class BlobStore:
             raise
         self._unsynced.add(target)
         return sha
+
+    def _intact(self, sha: str) -> bool:
+        """Whether the blob exists and its content matches its name."""
+        try:
+            self.get(sha)
+        except (BlobMissing, BlobCorrupt):
+            return False
+        return True
 
     def get(self, sha: str) -> bytes:
         """The raw content, verified against its name."""

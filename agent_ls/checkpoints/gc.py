@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent_ls.checkpoints.blobs import BlobStore, is_sha
+from agent_ls.checkpoints.pins import PINS, pinned_blobs
+from agent_ls.files.regular import open_regular
 
 DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024
 DEFAULT_GRACE_SECONDS = 3600.0
@@ -38,7 +40,7 @@ def referenced_blobs(store_dir: Path) -> dict[str, Age]:
         if BLOBS in file.relative_to(store_dir).parts:
             continue
         try:
-            with open(file, "rb") as handle:
+            with os.fdopen(open_regular(file), "rb") as handle:  # a FIFO must not block
                 for number, line in enumerate(handle):
                     if b'"checkpoint"' in line:
                         _add_refs(line, number, refs)
@@ -77,12 +79,13 @@ def collect(
 
     Run it after a session is deleted or the trash purged. Blobs written or reused within
     `grace_seconds` are kept: another process's running turn may hold them without a
-    checkpoint entry yet. `pinned` names blobs this process holds the same way (each running
-    turn's `TurnRecorder.pinned()`).
+    checkpoint entry yet. Blobs a running turn of any process pins (`pins.py`) are kept
+    whatever their age; `pinned` names more blobs to keep (each running turn's
+    `TurnRecorder.pinned()` in this process).
     """
     blobs = BlobStore(store_dir / BLOBS)
     refs = referenced_blobs(store_dir)
-    keep = set(pinned)
+    keep = set(pinned) | pinned_blobs(store_dir / PINS)
     cutoff = (time.time() if now is None else now) - grace_seconds
     report = GcReport()
     report.freed_bytes += blobs.remove_stale_temp_files(cutoff)

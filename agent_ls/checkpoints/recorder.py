@@ -9,6 +9,7 @@ from typing import Any
 
 from agent_ls.checkpoints.blobs import BlobStore
 from agent_ls.checkpoints.entries import UNKNOWN
+from agent_ls.checkpoints.pins import PINS, TurnPin
 from agent_ls.checkpoints.scan import Scanner, Snapshot, stat_of
 from agent_ls.files.confine import confine, resolve_roots
 from agent_ls.files.regular import NotRegularFile, read_regular
@@ -62,6 +63,7 @@ class TurnRecorder:
         self._scanner = scanner
         self._before: dict[str, str | None] = {}
         self._pre_command: Snapshot | None = None
+        self._pin = TurnPin(self.blobs.directory.parent / PINS)
 
     def before_change(self, path: Path | str) -> str:
         """Call before every write or delete; only the first call per path stores anything.
@@ -73,8 +75,13 @@ class TurnRecorder:
         key = resolved.as_posix()
         if key not in self._before:
             data = self.read_bytes(resolved)
-            self._before[key] = None if data is None else self.blobs.put(data)
+            self._before[key] = None if data is None else self._pinned_put(data)
         return key
+
+    def _pinned_put(self, data: bytes) -> str:
+        sha = self.blobs.put(data)
+        self._pin.add(sha)
+        return sha
 
     @property
     def scanner(self) -> Scanner:
@@ -122,6 +129,8 @@ class TurnRecorder:
         bucket.append(path)
         if before == UNKNOWN:
             changes.not_restorable.append(path)
+        elif before is not None:
+            self._pin.add(before)
         self._before[path] = before
 
     def finish(self) -> list[dict[str, Any]]:
@@ -138,6 +147,10 @@ class TurnRecorder:
                 files.append({"path": path, "before": before, "after": after})
         self.blobs.sync()
         return files
+
+    def release(self) -> None:
+        """The turn is over and its checkpoint entry written: other processes may collect."""
+        self._pin.release()
 
     def pinned(self) -> set[str]:
         """Blobs this turn holds but no entry references yet (keep them from collection)."""

@@ -176,10 +176,13 @@ def _plan_file(
     if not os.path.isabs(path):
         return _fail(item, "not an absolute path")
     try:
-        confine(path, for_write=True)
+        resolved = confine(path, for_write=True).as_posix()
     except OutsideWorkspace as exc:
         return _fail(item, str(exc))
-    data = read_bytes(Path(path))
+    if resolved != path:  # swapped for a symlink since: the write lands there, say so
+        item.path = resolved
+        item.reason = f"{path} is now a symlink to this file"
+    data = read_bytes(Path(resolved))
     item.current = None if data is None else sha256_hex(data)
     if item.current == target:
         item.result = "unchanged"

@@ -8,10 +8,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
+import stat
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
 
 from agent_ls import __version__
+from agent_ls.agent import secrets
 
 SUBCOMMANDS = {
     "acp": "agent_ls.acp",
@@ -47,8 +52,8 @@ def _server_parser() -> argparse.ArgumentParser:
 
 def configure_logging(log_file: str | None, level: str) -> None:
     """Logs never go to stdout: on stdio it is the JSON-RPC channel."""
-    handler: logging.Handler = (
-        logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
+    handler: logging.Handler = logging.StreamHandler(
+        private_log(Path(log_file)) if log_file else sys.stderr
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
@@ -56,13 +61,37 @@ def configure_logging(log_file: str | None, level: str) -> None:
     logging.getLogger("pygls").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
+def private_log(path: Path) -> TextIO:
+    """The log, readable by its owner only: at DEBUG it holds prompts and file contents.
+
+    Missing folders are made 0700; an existing log that others could read is made 0600.
+    """
+    missing = [p for p in [path.parent, *path.parent.parents] if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    # the server and the chat run agents: they restart without the key in their environment
+    secrets.hide(reexec=argv is None and args[:1] != ["sessions"])
     if args and args[0] in SUBCOMMANDS:
         module = importlib.import_module(SUBCOMMANDS[args[0]])
         return int(module.main(args[1:]))
     options = _server_parser().parse_args(args)
-    configure_logging(options.log_file, options.log_level)
+    try:
+        configure_logging(options.log_file, options.log_level)
+    except OSError as exc:
+        print(
+            f"agent-ls: cannot write the log file {options.log_file}: {exc.strerror}; "
+            "pass a --log-file in a folder you can write to",
+            file=sys.stderr,
+        )
+        return 2
     from agent_ls.lsp.server import create_server, serve_stdio
 
     server = create_server()

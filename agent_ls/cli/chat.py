@@ -22,6 +22,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.client import LanguageClient
 
 from agent_ls import __version__
+from agent_ls.agent import secrets
 from agent_ls.lsp import protocol
 from agent_ls.lsp.params import plain
 from agent_ls.sessions import layout
@@ -32,6 +33,7 @@ HELP = """commands:
   /fork              fork this session                  /delete        delete this session (trash)
   /checkpoints       list this session's checkpoints    /revert [N]    revert turn N (default: last)
   /undo              undo the last revert               /cancel        cancel (or press Ctrl-C)
+  /permissions       remembered "always" answers        /permissions revoke N   forget one
   /help              this text                          /quit          leave (or Ctrl-D)
 anything else is sent to the agent."""
 
@@ -161,7 +163,12 @@ class Chat:
     async def ask_permission(self, params: dict[str, Any]) -> dict[str, Any]:
         call = params["toolCall"]
         options = params["options"]
-        self.line(self.style("33", f"The agent wants to run: {call.get('title')}"))
+        command = (call.get("rawInput") or {}).get("command")
+        if isinstance(command, str):  # the whole command, never the title's shortened one
+            self.line(self.style("33", "The agent wants to run this command:"))
+            self.line(command)
+        else:
+            self.line(self.style("33", f"The agent wants to: {call.get('title')}"))
         keys = {"allow_once": "y", "allow_always": "a", "reject_once": "n", "reject_always": "N"}
         menu = "  ".join(f"[{keys.get(o['kind'], '?')}] {o['name']}" for o in options)
         answer = await self.read_line(f"{menu} > ")
@@ -178,9 +185,20 @@ class Chat:
     async def start(self, session_id: str | None, new: bool) -> None:
         log_dir = layout.store_root() / "logs"
         log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        await self.client.start_io(
-            sys.executable, "-m", "agent_ls", "--log-file", str(log_dir / "chat-server.log")
-        )
+        env, secret_fd = secrets.handoff_env(os.environ)
+        try:
+            await self.client.start_io(
+                sys.executable,
+                "-m",
+                "agent_ls",
+                "--log-file",
+                str(log_dir / "chat-server.log"),
+                env=env,
+                pass_fds=() if secret_fd is None else (secret_fd,),
+            )
+        finally:
+            if secret_fd is not None:
+                os.close(secret_fd)
         folder = lsp.WorkspaceFolder(uri=self.workspace.as_uri(), name=self.workspace.name)
         await self.client.initialize_async(
             lsp.InitializeParams(
@@ -311,6 +329,8 @@ class Chat:
             await self.list_checkpoints(sid)
         elif name == "revert" and sid:
             await self.revert(sid, arg)
+        elif name == "permissions" and sid:
+            await self.permissions(sid, arg)
         elif name == "undo":
             await self.undo()
         elif name == "cancel":
@@ -318,6 +338,26 @@ class Chat:
         else:
             self.line(f"unknown or incomplete command: {line} (/help lists them)")
         return True
+
+    async def permissions(self, sid: str, arg: str) -> None:
+        """/permissions lists the remembered answers; /permissions revoke N forgets one."""
+        rules = (await self.request(protocol.PERMISSIONS_LIST, {"sessionId": sid}))["rules"]
+        words = arg.split()
+        if words[:1] == ["revoke"]:
+            if len(words) != 2 or not words[1].isdigit() or not 0 < int(words[1]) <= len(rules):
+                self.line(f"/permissions revoke N, with N from 1 to {len(rules)}")
+                return
+            rule = rules[int(words[1]) - 1]
+            revoke = {"sessionId": sid, "ruleId": rule["ruleId"]}
+            await self.request(protocol.PERMISSIONS_REVOKE, revoke)
+            self.line(f"Revoked: {rule['description']}")
+            return
+        if not rules:
+            self.line("No remembered permissions in this session.")
+            return
+        for number, rule in enumerate(rules, 1):
+            self.line(f"{number}. {rule['description']}")
+        self.line("/permissions revoke N forgets one: the agent asks again next time.")
 
     def _pick(self, arg: str) -> str:
         if arg.isdigit() and 0 < int(arg) <= len(self.listed):
@@ -424,7 +464,7 @@ async def _main(args: argparse.Namespace) -> int:
         print(f"agent-ls chat: {workspace} is not a folder", file=sys.stderr)
         return 2
     chat = Chat(workspace)
-    needs_key = not os.environ.get("ANTHROPIC_API_KEY") and not os.environ.get("AGENT_LS_SCRIPT")
+    needs_key = not secrets.held("ANTHROPIC_API_KEY") and not os.environ.get("AGENT_LS_SCRIPT")
     if needs_key:
         chat.line(chat.style("33", NO_KEY))
     try:

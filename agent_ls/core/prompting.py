@@ -16,13 +16,15 @@ from typing import Any
 from agent_ls.agent.config import AgentConfig
 from agent_ls.agent.events import CheckpointCreated
 from agent_ls.agent.loop import TurnResult, run_turn
-from agent_ls.agent.permissions import Permissions
+from agent_ls.agent.permissions import Permissions, Rule
 from agent_ls.agent.providers import make_provider
 from agent_ls.agent.providers.base import Provider
 from agent_ls.checkpoints.entries import checkpoint_entry
 from agent_ls.checkpoints.history import prompt_text
 from agent_ls.checkpoints.listing import CheckpointSummary, summarize
 from agent_ls.checkpoints.recorder import TurnRecorder
+from agent_ls.core.attachments import attachment_text
+from agent_ls.core.pending_provider import PendingProvider
 from agent_ls.core.port import EditorPort
 from agent_ls.core.sessions import Folder, Sessions
 from agent_ls.core.tasks import spawn
@@ -69,10 +71,11 @@ class Prompting:
             self._provider = spawn(asyncio.to_thread(make_provider, self.config), "provider")
         return self._provider
 
-    def user_blocks(
+    async def user_blocks(
         self, prompt: str | list[dict[str, Any]], attachments: list[Attachment]
     ) -> list[dict[str, Any]]:
-        """The user message: the prompt, then each attached file or selection as text."""
+        """The user message: the prompt, then each attached file or selection as text (capped,
+        read in a worker thread: an attachment may be large, or not a regular file)."""
         blocks = [{"type": "text", "text": prompt}] if isinstance(prompt, str) else []
         for block in [] if isinstance(prompt, str) else prompt:
             if block["type"] == "text":
@@ -80,22 +83,12 @@ class Prompting:
             else:  # resource_link: name the file; the agent reads it with its tools
                 blocks.append({"type": "text", "text": f"Attached file: {block['uri']}"})
         for attachment in attachments:
-            blocks.append({"type": "text", "text": self._attachment_text(attachment)})
+            buffer = self.editor.buffer_text(attachment.path)
+            text = await asyncio.to_thread(
+                attachment_text, attachment.path, buffer, attachment.lines
+            )
+            blocks.append({"type": "text", "text": text})
         return blocks
-
-    def _attachment_text(self, attachment: Attachment) -> str:
-        path = attachment.path
-        text = self.editor.buffer_text(path)
-        if text is None:
-            try:
-                text = path.read_text(encoding="utf-8", errors="replace")
-            except OSError as exc:
-                return f"Attached file {path}: unreadable ({exc.strerror})"
-        if attachment.lines is None:
-            return f"Attached file {path}:\n```\n{text}\n```"
-        start, end = attachment.lines
-        picked = "\n".join(text.splitlines()[start : end + 1])
-        return f"Selection from {path} (lines {start + 1}-{end + 1}):\n```\n{picked}\n```"
 
     async def prompt(
         self,
@@ -107,7 +100,7 @@ class Prompting:
         sessions = self.sessions
         folder = sessions.locate(session_id)
         sessions.turns.ensure_idle(session_id)
-        blocks = self.user_blocks(prompt, attachments or [])
+        blocks = await self.user_blocks(prompt, attachments or [])
         writer = folder.store.writer(session_id)
         sessions.active = session_id
         task = spawn(self._turn(folder, writer, blocks), f"turn {session_id}")
@@ -139,18 +132,15 @@ class Prompting:
             recorder=recorder,
             permissions=permissions,
         )
+        checkpoint: CheckpointSummary | None = None
         try:
-            result = await run_turn(
-                await self.provider(), writer, blocks, host, self.config, permissions=permissions
-            )
-            checkpoint = None
-            files = recorder.finish()
-            if files:
-                entry = writer.append(
-                    checkpoint_entry(host.turn_id, files, user_entry_id=host.turn_id)
+            try:
+                provider = PendingProvider(self.provider())
+                result = await run_turn(
+                    provider, writer, blocks, host, self.config, permissions=permissions
                 )
-                checkpoint = summarize(entry, prompt=prompt_text({"content": blocks}))
-                await host.emit(CheckpointCreated(checkpoint))
+            finally:  # whatever ended the turn, the files it changed get their checkpoint
+                checkpoint = await self._record_checkpoint(writer, host, recorder, blocks)
             await asyncio.to_thread(writer.sync)  # fsync off the loop: other requests go on
             return PromptOutcome(session_id, result, checkpoint)
         except (OSError, sqlite3.Error, StoreError) as exc:
@@ -158,11 +148,40 @@ class Prompting:
             log.error("session %s: storage failed during a turn: %s", session_id, exc)
             message = f"The session could not be saved: {exc}. Free disk space or check "
             message += "that the session store is writable, then prompt again."
-            return PromptOutcome(session_id, TurnResult("error", None, {}, message), None)
+            return PromptOutcome(session_id, TurnResult("error", None, {}, message), checkpoint)
+        except Exception as exc:
+            log.exception("session %s: the turn failed", session_id)
+            message = f"The turn stopped on an internal error ({type(exc).__name__}: {exc}). "
+            message += "Any files it changed are in its checkpoint; the server log has details."
+            return PromptOutcome(session_id, TurnResult("error", None, {}, message), checkpoint)
         finally:
             writer.close()
+            recorder.release()
             self.sessions.turns.tasks.pop(session_id, None)
             self.sessions.touched(folder)
+
+    async def _record_checkpoint(
+        self, writer: Any, host: TurnHost, recorder: TurnRecorder, blocks: list[dict[str, Any]]
+    ) -> CheckpointSummary | None:
+        """Append the checkpoint entry of the files the turn changed (None if it changed none)."""
+        files = recorder.finish()
+        if not files:
+            return None
+        entry = writer.append(checkpoint_entry(host.turn_id, files, user_entry_id=host.turn_id))
+        checkpoint = summarize(entry, prompt=prompt_text({"content": blocks}))
+        await host.emit(CheckpointCreated(checkpoint))
+        return checkpoint
+
+    def permission_rules(self, session_id: str) -> list[Rule]:
+        """The "always" answers remembered for a session (in this server, until it exits)."""
+        self.sessions.locate(session_id)
+        permissions = self.permissions.get(session_id)
+        return permissions.rules() if permissions else []
+
+    def revoke_permission(self, session_id: str, rule_id: str) -> bool:
+        self.sessions.locate(session_id)
+        permissions = self.permissions.get(session_id)
+        return permissions is not None and permissions.revoke(rule_id)
 
     def cancel(self, session_id: str) -> bool:
         """Cancel a running turn; False when none runs (a late cancel is not an error)."""

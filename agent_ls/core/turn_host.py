@@ -9,16 +9,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
 from agent_ls.agent.events import AgentEvent, ToolCallStarted, ToolCallUpdated, UserMessage
 from agent_ls.agent.host import CommandRun, DirectHost, HostTool
 from agent_ls.agent.permissions import Permissions
-from agent_ls.checkpoints.recorder import TurnRecorder
-from agent_ls.core.port import EditorPort, editor_bytes
+from agent_ls.agent.tools import ToolError
+from agent_ls.checkpoints.recorder import TurnRecorder, read_disk
+from agent_ls.core.port import EditorPort
 
 log = logging.getLogger(__name__)
+APPLY_GRACE = 5.0
+"""Seconds a cancelled turn still waits for the editor's answer to an edit it sent."""
+
+
+class EditRefused(ToolError):
+    """The editor answered an edit with `applied: false` (or failed): nothing was written."""
 
 
 class TurnHost(DirectHost):
@@ -39,26 +47,61 @@ class TurnHost(DirectHost):
         self.editor = editor
         self.recorder = recorder
         self.permissions = permissions
+        self._wrote: dict[str, tuple[str, str]] = {}
 
     def read_text(self, path: Path) -> str:
-        buffer = self.editor.buffer_text(path)
+        buffer = self._buffer(path)
         return buffer if buffer is not None else super().read_text(path)
 
     def open_buffers(self) -> dict[Path, str]:
-        return self.editor.open_buffers()
+        """The editor's buffers, with this turn's own edits where the editor has not caught up."""
+        buffers = self.editor.open_buffers()
+        for real, (before, after) in self._wrote.items():
+            if buffers.get(Path(real)) == before:
+                buffers[Path(real)] = after
+        return buffers
 
     def read_bytes(self, path: Path) -> bytes | None:
-        return editor_bytes(self.editor, path)
+        buffer = self._buffer(path)
+        return buffer.encode("utf-8") if buffer is not None else read_disk(path)
+
+    def _buffer(self, path: Path) -> str | None:
+        """The open buffer's text, or what this turn wrote to it while the editor's copy of the
+        buffer has not caught up (its didChange is late or never comes)."""
+        buffer = self.editor.buffer_text(path)
+        wrote = self._wrote.get(os.path.realpath(path))
+        if wrote is not None and buffer == wrote[0]:
+            return wrote[1]
+        return buffer
 
     async def write_text(self, path: Path, text: str) -> None:
+        """An open file is edited in the editor, or, if the editor cannot take edits, on disk;
+        an edit the editor refuses is not written at all (the model gets a tool error)."""
         self.recorder.before_change(path)
-        if self.editor.buffer_text(path) is not None and await self.editor.apply_text(path, text):
+        buffer = self.editor.buffer_text(path)
+        if buffer is None:
+            await super().write_text(path, text)
             return
-        await super().write_text(path, text)
+        applied = await self._apply(path, text, buffer)
+        if not applied:  # the client cannot apply edits: the disk, behind an unchanged buffer
+            await super().write_text(path, text)
+        self._wrote[os.path.realpath(path)] = (buffer, text)
+
+    async def _apply(self, path: Path, text: str, buffer: str) -> bool:
+        """`apply_text`; a turn cancelled meanwhile still learns (briefly) whether it landed."""
+        apply = asyncio.ensure_future(self.editor.apply_text(path, text))
+        try:
+            return await asyncio.shield(apply)
+        except asyncio.CancelledError:
+            done, _ = await asyncio.wait({apply}, timeout=APPLY_GRACE)
+            if apply in done and not apply.cancelled() and apply.exception() is None:
+                self._wrote[os.path.realpath(path)] = (buffer, text)
+            raise
 
     async def delete_file(self, path: Path) -> None:
         self.recorder.before_change(path)
         await super().delete_file(path)
+        self._wrote.pop(os.path.realpath(path), None)
 
     async def request_permission(self, call: ToolCallStarted) -> bool:
         answer = await self.editor.ask_permission(self.session_id, call)

@@ -20,8 +20,10 @@ from lsprotocol import types as lsp
 
 from agent_ls.agent.events import AgentEvent, TextChunk, ThoughtChunk, ToolCallStarted
 from agent_ls.agent.host import CommandRun, HostTool
+from agent_ls.agent.permissions import prompt_options, prompt_text
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
 from agent_ls.core.port import PermissionAnswer
+from agent_ls.core.turn_host import EditRefused
 from agent_ls.lsp import protocol
 from agent_ls.lsp.params import plain
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SYNC_TIMEOUT = 2.0
+RESTORE_EDIT_TIMEOUT = 30.0
 COALESCE_SECONDS = 0.016
 
 
@@ -106,22 +109,32 @@ class LspAdapter:
         params = lsp.ApplyWorkspaceEditParams(
             edit=lsp.WorkspaceEdit(document_changes=edits), label=label
         )
+        return await self._applied(params) is None
+
+    async def _applied(self, params: lsp.ApplyWorkspaceEditParams) -> str | None:
+        """None when the client applied the edit, else why not."""
         try:
             # shield: pygls 2.1.1 raises on a late reply to a cancelled request (#621)
             result = await asyncio.shield(self.server.workspace_apply_edit_async(params))
-        except Exception as exc:  # the client refused or failed: fall back to a direct write
+        except Exception as exc:
             log.warning("workspace/applyEdit failed: %s", exc)
-            return False
+            return f"the editor failed to apply it ({exc})"
         if not result.applied:
             log.warning("workspace/applyEdit not applied: %s", result.failure_reason)
-        return bool(result.applied)
+            return f"the editor refused it ({result.failure_reason or 'no reason given'})"
+        return None
 
     async def apply_text(self, path: Path, text: str) -> bool:
         doc = self.document(path)
         if doc is None or not self.can_apply_edit:
             return False
-        if not await self._apply([self._replace_all(doc, text)], f"Agent: edit {path.name}"):
-            return False
+        params = lsp.ApplyWorkspaceEditParams(
+            edit=lsp.WorkspaceEdit(document_changes=[self._replace_all(doc, text)]),
+            label=f"Agent: edit {path.name}",
+        )
+        refused = await self._applied(params)
+        if refused is not None:
+            raise EditRefused(f"{path.name} is open in the editor and {refused}; it is unchanged")
         await self._synced(path, text)
         return True
 
@@ -165,13 +178,14 @@ class LspAdapter:
         return protocol.permission_choice(reply) or "reject_once"  # type: ignore[return-value]
 
     async def _ask_message(self, call: ToolCallStarted) -> PermissionAnswer:
+        options = prompt_options(call)
         params = lsp.ShowMessageRequestParams(
             type=lsp.MessageType.Warning,
-            message=f"The agent wants to run: {call.title}",
-            actions=[lsp.MessageActionItem(title=o["name"]) for o in protocol.PERMISSION_OPTIONS],
+            message=prompt_text(call),
+            actions=[lsp.MessageActionItem(title=o["name"]) for o in options],
         )
         chosen = await asyncio.shield(self.server.window_show_message_request_async(params))
-        for option in protocol.PERMISSION_OPTIONS:
+        for option in options:
             if chosen is not None and chosen.title == option["name"]:
                 return option["kind"]  # type: ignore[return-value]
         return "reject_once"
@@ -269,8 +283,9 @@ class ChunkCoalescer:
 class EditorApplier:
     """A restore's writes: open buffers in one labelled applyEdit (undoable), the rest on disk."""
 
-    def __init__(self, editor: LspAdapter) -> None:
+    def __init__(self, editor: LspAdapter, timeout: float = RESTORE_EDIT_TIMEOUT) -> None:
         self.editor = editor
+        self.timeout = timeout
 
     async def apply(self, changes: Sequence[FileChange], label: str) -> list[bool | str]:
         results: list[bool | str] = [False] * len(changes)
@@ -286,7 +301,16 @@ class EditorApplier:
             else:
                 on_disk.append(i)
         if edits:
-            applied: bool | str = await self.editor._apply(edits, label) or "the editor refused it"
+            try:
+                applied: bool | str = await asyncio.wait_for(
+                    self.editor._apply(edits, label), self.timeout
+                )
+            except TimeoutError:
+                applied = (
+                    f"the editor did not answer the edit within {self.timeout:.0f} s; "
+                    "check the file (the restore's undo checkpoint holds what it had), then retry"
+                )
+            applied = applied or "the editor refused it"
             for i in in_editor:
                 results[i] = applied
                 if applied is True:

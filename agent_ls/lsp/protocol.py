@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from agent_ls.agent import events as ev
+from agent_ls.agent.permissions import Rule, prompt_options
 
 if TYPE_CHECKING:
     from agent_ls.agent.loop import TurnResult
@@ -42,6 +43,8 @@ SESSION_PROMPT = "agent/session/prompt"
 CHECKPOINT_LIST = "agent/checkpoint/list"
 CHECKPOINT_DIFF = "agent/checkpoint/diff"
 CHECKPOINT_RESTORE = "agent/checkpoint/restore"
+PERMISSIONS_LIST = "agent/permissions/list"
+PERMISSIONS_REVOKE = "agent/permissions/revoke"
 
 # Notifications.
 SESSION_CANCEL = "agent/session/cancel"  # client → server
@@ -85,6 +88,7 @@ def error_data(kind: str, **fields: Any) -> dict[str, Any]:
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CHECKPOINT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_-]{1,64}$")
+_RULE_ID = re.compile(r"^[0-9a-f]{16}$")
 MAX_LIMIT = 1000
 MAX_NAME = 200
 
@@ -102,6 +106,13 @@ def _entry_id(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> Non
 def _checkpoint_id(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
     if not _CHECKPOINT_ID.match(value):
         raise ValueError(f"{_wire(attribute)}: not a checkpoint id (SESSION:ENTRY)")
+
+
+def _rule_id(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not _RULE_ID.match(value):
+        raise ValueError(
+            f"{_wire(attribute)}: not a rule id (16 hex digits from agent/permissions/list)"
+        )
 
 
 def _limit(_: Any, attribute: attrs.Attribute[Any], value: int) -> None:
@@ -226,6 +237,12 @@ class CheckpointRestoreParams:
     force: bool = False
 
 
+@attrs.define
+class RevokeParams:
+    session_id: str = attrs.field(validator=_session_id)
+    rule_id: str = attrs.field(validator=_rule_id)
+
+
 PARAMS: dict[str, type[Any]] = {
     SESSION_LIST: ListParams,
     SESSION_NEW: NewParams,
@@ -240,6 +257,8 @@ PARAMS: dict[str, type[Any]] = {
     CHECKPOINT_LIST: SessionParams,
     CHECKPOINT_DIFF: CheckpointDiffParams,
     CHECKPOINT_RESTORE: CheckpointRestoreParams,
+    PERMISSIONS_LIST: SessionParams,
+    PERMISSIONS_REVOKE: RevokeParams,
 }
 
 
@@ -458,7 +477,7 @@ def prompt_result_to_wire(outcome: PromptOutcome) -> dict[str, Any]:
     return out
 
 
-PERMISSION_OPTIONS: list[dict[str, str]] = [
+PERMISSION_OPTIONS: list[dict[str, str]] = [  # the ids a reply may name (order: prompt_options)
     {"optionId": "allow_once", "name": "Allow once", "kind": "allow_once"},
     {"optionId": "allow_always", "name": "Always allow", "kind": "allow_always"},
     {"optionId": "reject_once", "name": "Reject", "kind": "reject_once"},
@@ -470,7 +489,7 @@ def permission_request(session_id: str, call: ev.ToolCallStarted) -> dict[str, A
     """The params of `agent/session/requestPermission`."""
     call_fields = tool_call_to_wire(call)
     del call_fields["locations"]
-    return {"sessionId": session_id, "toolCall": call_fields, "options": PERMISSION_OPTIONS}
+    return {"sessionId": session_id, "toolCall": call_fields, "options": prompt_options(call)}
 
 
 def permission_choice(reply: Any) -> str | None:
@@ -490,8 +509,22 @@ def agent_capabilities(providers: list[str]) -> dict[str, Any]:
         "version": PROTOCOL_VERSION,
         "sessions": {"fork": True, "rewind": True, "delete": True, "rename": True, "search": True},
         "checkpoints": {"restoreScopes": ["files", "conversation", "both"], "undo": True},
+        "permissions": {"list": True, "revoke": True},
         "providers": providers,
     }
+
+
+def rule_to_wire(rule: Rule) -> dict[str, Any]:
+    """A remembered permission rule, as `agent/permissions/list` returns it."""
+    out: dict[str, Any] = {
+        "ruleId": rule.rule_id,
+        "toolKind": rule.kind,
+        "decision": rule.decision,
+        "description": rule.description,
+    }
+    if rule.command is not None:
+        out["command"] = rule.command
+    return out
 
 
 def _tool_content(item: ev.ToolCallContent) -> dict[str, Any]:

@@ -297,6 +297,15 @@ def create_server() -> AgentServer:
         )
         return protocol.restore_to_wire(report)
 
+    @handle(server, protocol.PERMISSIONS_LIST)
+    def permissions_list(p: protocol.SessionParams) -> dict[str, Any]:
+        rules = server.service.prompting.permission_rules(p.session_id)
+        return {"rules": [protocol.rule_to_wire(r) for r in rules]}
+
+    @handle(server, protocol.PERMISSIONS_REVOKE)
+    def permissions_revoke(p: protocol.RevokeParams) -> dict[str, Any]:
+        return {"revoked": server.service.prompting.revoke_permission(p.session_id, p.rule_id)}
+
     return server
 
 

@@ -80,7 +80,9 @@ H.test("a streamed turn renders as You / Agent sections, tools update in place",
     "",
     "",
     "## You",
+    "```text",
     "fix it",
+    "```",
     "",
     "## Agent",
     "> let me",
@@ -94,7 +96,7 @@ H.test("a streamed turn renders as You / Agent sections, tools update in place",
     "Done.",
     "",
     "- ✗ Run `false` · failed: exit 1",
-    "- ✓ checkpoint s1:e9 · 1 file changed",
+    "- ✓ checkpoint e9: 1 file",
     "",
     "_(turn ended: cancelled)_",
   }, "\n"), "transcript")
@@ -145,7 +147,9 @@ H.test("a transcript from switch renders user, assistant, tool and checkpoint it
     "",
     "",
     "## You",
+    "```text",
     "hello there",
+    "```",
     "",
     "## Agent",
     "Hi.",
@@ -154,7 +158,7 @@ H.test("a transcript from switch renders user, assistant, tool and checkpoint it
     "",
     "Ok.",
     "",
-    "- ✓ checkpoint s2:a5 · 1 file changed",
+    "- ✓ checkpoint a5: 1 file",
   }, "\n"), "transcript")
 end)
 
@@ -178,6 +182,87 @@ H.test("the chat repairs a deleted separator", function()
   end
   update({ kind = "agent_message_chunk", content = { type = "text", text = " more" } })
   H.contains(H.text(buf), "──── prompt", "separator back")
+end)
+
+--- Captures at (row, col) of the chat buffer, after a full parse (injections included).
+local function captures(buf, row, col)
+  vim.treesitter.get_parser(buf):parse(true)
+  return vim.treesitter.get_captures_at_pos(buf, row, col)
+end
+
+local function find_row(buf, text)
+  for i, l in ipairs(H.lines(buf)) do
+    if l == text then
+      return i - 1
+    end
+  end
+  H.fail(text .. " not in the chat")
+end
+
+H.test("the user's prompt is shown literally: no markdown conceal on it", function()
+  chat.load(CID, { sessionId = "s3" }, {
+    { entryId = "u1", kind = "user", content = { { type = "text", text = "Add a __str__ and *stars*\nuse ```code```" } } },
+    { entryId = "u2", kind = "assistant", content = { { type = "text", text = "Made **it** bold." } } },
+  }, false)
+  local buf = chat.get(CID).buf
+  local row = find_row(buf, "Add a __str__ and *stars*")
+  H.eq(H.lines(buf)[row], "````text", "a fence longer than the text's backticks")
+  H.eq(H.lines(buf)[row + 3], "````", "closed after the text")
+  local line = H.lines(buf)[row + 1]
+  for col = 0, #line - 1 do
+    for _, cap in ipairs(captures(buf, row, col)) do
+      H.eq(cap.metadata.conceal, nil, "conceal at column " .. col .. " (" .. cap.capture .. ")")
+    end
+  end
+  -- The agent's markdown is still markdown: its emphasis markers conceal.
+  local agent_row = find_row(buf, "Made **it** bold.")
+  local concealed = false
+  for _, cap in ipairs(captures(buf, agent_row, 5)) do
+    concealed = concealed or cap.metadata.conceal ~= nil
+  end
+  H.truthy(concealed, "the agent's ** is concealed")
+end)
+
+H.test("fenced code is highlighted by the markdown parser registered for the chat filetype", function()
+  local buf = chat.get(CID).buf
+  H.eq(vim.bo[buf].filetype, "agent_ls_chat", "filetype")
+  H.eq(vim.treesitter.language.get_lang("agent_ls_chat"), "markdown", "registered parser")
+  H.truthy(vim.treesitter.highlighter.active[buf], "treesitter highlighting is on")
+  chat.on_update(CID, { sessionId = "s3", update = { kind = "agent_message_chunk", content = { type = "text", text = "\n```lua\nlocal x = 1\n```\n" } } })
+  local row = find_row(buf, "local x = 1")
+  local langs = {}
+  for _, cap in ipairs(captures(buf, row, 0)) do
+    langs[cap.lang] = true
+  end
+  H.truthy(langs.lua, "the lua parser highlights the block: " .. vim.inspect(langs))
+end)
+
+H.test("checkpoint lines show a short id and keep the full one for <CR>; undo points are labelled", function()
+  chat.load(CID, { sessionId = "01JDABCDEFGHJKMNPQRSTVWXYZ" }, {
+    {
+      entryId = "a5",
+      kind = "checkpoint",
+      checkpointKind = "turn",
+      checkpointId = "01JDABCDEFGHJKMNPQRSTVWXYZ:01JDZZZZZZZZZZZZZZZZZZZZZZ",
+      files = { { path = "/x/a" }, { path = "/x/b" } },
+    },
+    {
+      entryId = "a6",
+      kind = "checkpoint",
+      checkpointKind = "undo",
+      checkpointId = "01JDABCDEFGHJKMNPQRSTVWXYZ:01JDYYYYYYYYYYYYYYYYYYYYYY",
+      files = { { path = "/x/a" } },
+    },
+  }, false)
+  local c = chat.get(CID)
+  local row = find_row(c.buf, "- ✓ checkpoint 01JDZZZZ: 2 files")
+  H.truthy(vim.fn.strdisplaywidth(H.lines(c.buf)[row + 1]) <= 32, "fits a chat window 32 columns wide")
+  H.eq(chat.checkpoint_at(c, row), "01JDABCDEFGHJKMNPQRSTVWXYZ:01JDZZZZZZZZZZZZZZZZZZZZZZ", "full id")
+  local undo_row = find_row(c.buf, "- ↶ undo point 01JDYYYY: 1 file")
+  H.eq(chat.checkpoint_at(c, undo_row), "01JDABCDEFGHJKMNPQRSTVWXYZ:01JDYYYYYYYYYYYYYYYYYYYYYY", "undo id")
+  H.eq(chat.checkpoint_at(c, 0), nil, "no checkpoint on the title")
+  local label = require("agent_ls.checkpoints").format({ kind = "undo", prompt = "", createdAt = "2026-11-22T10:00:00Z", files = {} })
+  H.contains(label, "undo point (before a revert)", "the picker labels undo points")
 end)
 
 H.test("the permission handler answers through vim.ui.select, in the request coroutine", function()
@@ -205,6 +290,7 @@ H.test("the permission handler answers through vim.ui.select, in the request cor
     return items[2]
   end), { outcome = { outcome = "selected", optionId = "reject_once" } }, "reject")
   H.contains(H.selects[#H.selects].prompt, "rm -rf build", "prompt names the command")
+  H.eq(H.selects[#H.selects].prompt, "Allow the agent to: Run `rm -rf build`?", "the title once")
   H.eq(H.selects[#H.selects].shown, { "Allow once", "Reject" }, "options")
   H.eq(ask(function()
     return nil
@@ -212,6 +298,110 @@ H.test("the permission handler answers through vim.ui.select, in the request cor
   H.eq(ask(function(items)
     return items[1]
   end), { outcome = { outcome = "selected", optionId = "allow_once" } }, "allow")
+end)
+
+H.test("a fork is marked in the session picker and the chat header", function()
+  local sessions = require("agent_ls.sessions")
+  local line = sessions.format({ sessionId = "f1", name = "demo", parentSessionId = "p1", firstMessage = "hi" }, nil)
+  H.contains(line, "⑂ demo (fork)", "picker line")
+  H.not_contains(sessions.format({ sessionId = "p1", name = "demo", firstMessage = "hi" }, nil), "fork", "the parent")
+  chat.load(CID, { sessionId = "f1", name = "demo", parentSessionId = "p1" }, {}, false)
+  H.eq(H.lines(chat.get(CID).buf)[2], "_session f1 · ⑂ fork of p1_", "header")
+end)
+
+H.test("chat keys: ]] and [[ between messages, gy yanks a code block, gf opens a tool's file", function()
+  local file = H.tmp .. "/src/tool_target.py"
+  H.write(file, "x = 1\n")
+  chat.load(CID, { sessionId = "k1" }, {
+    { entryId = "k2", kind = "user", content = { { type = "text", text = "show code" } } },
+    {
+      entryId = "k3",
+      kind = "assistant",
+      content = {
+        { type = "text", text = "Here:\n\n```lua\nlocal a = 1\nlocal b = 2\n```\n" },
+        { type = "tool_use", id = "t1", name = "read_file", input = { path = "src/tool_target.py" } },
+      },
+      toolCalls = { { toolCallId = "t1", title = "Read tool_target.py", toolKind = "read", locations = { { path = file } } } },
+    },
+  }, false)
+  local c = chat.open(CID)
+  local function row_of(text)
+    for i, l in ipairs(H.lines(c.buf)) do
+      if l:sub(1, #text) == text then
+        return i
+      end
+    end
+  end
+  vim.api.nvim_win_set_cursor(0, { 1, 0 })
+  vim.api.nvim_feedkeys("]]", "mx", false)
+  H.eq(vim.api.nvim_get_current_line(), "## You", "]] to the first message")
+  vim.api.nvim_feedkeys("]]", "mx", false)
+  H.eq(vim.api.nvim_get_current_line(), "## Agent", "]] to the next")
+  vim.api.nvim_feedkeys("[[", "mx", false)
+  H.eq(vim.api.nvim_get_current_line(), "## You", "[[ back")
+  vim.api.nvim_win_set_cursor(0, { row_of("local b = 2"), 0 })
+  vim.api.nvim_feedkeys("gy", "mx", false)
+  H.eq(vim.fn.getreg('"'), "local a = 1\nlocal b = 2\n", "the code block, without fences")
+  vim.api.nvim_win_set_cursor(0, { row_of("- ✓ Read tool_target.py"), 0 })
+  vim.api.nvim_feedkeys("gf", "mx", false)
+  H.eq(vim.api.nvim_buf_get_name(0), file, "the tool's file opened")
+  H.truthy(#vim.fn.win_findbuf(c.buf) > 0, "beside the chat")
+  local custom = require("agent_ls.config").options.keymaps
+  H.eq({ custom.chat_next, custom.chat_prev, custom.chat_yank_code, custom.chat_open_file }, { "]]", "[[", "gy", "gf" }, "defaults")
+end)
+
+H.test("completion sources: omnifunc, nvim-cmp and blink.cmp offer #buffer, #selection and @files", function()
+  local completion = require("agent_ls.completion")
+  H.eq({ completion.word_before("see #se", 7) }, { 4, "#se" }, "the word before the cursor")
+  H.eq(completion.word_before("mail@host", 9), nil, "not inside a word")
+  local c = chat.open(CID)
+  vim.api.nvim_buf_set_lines(c.buf, -2, -1, false, { "see #se" })
+  vim.api.nvim_win_set_cursor(0, { vim.api.nvim_buf_line_count(c.buf), 7 })
+  H.eq(require("agent_ls.context").omnifunc(1, ""), 4, "omnifunc start")
+  -- nvim-cmp, as its register_source/complete API calls us.
+  local registered
+  package.loaded.cmp = {
+    register_source = function(name, source)
+      registered = { name = name, source = source }
+    end,
+  }
+  H.truthy(completion.register_cmp(), "registered with nvim-cmp")
+  package.loaded.cmp = nil
+  H.eq(registered.name, "agent_ls", "source name")
+  H.truthy(registered.source:is_available(), "available in the chat")
+  local got
+  registered.source:complete({ context = { cursor_before_line = "see #se" } }, function(r)
+    got = r
+  end)
+  H.eq(vim.tbl_map(function(i)
+    return i.label
+  end, got.items), { "#selection" }, "cmp items")
+  -- blink.cmp: a provider whose module is agent_ls.completion.
+  local blink = completion.new()
+  H.truthy(blink:enabled(), "enabled in the chat")
+  blink:get_completions({ line = "see #b", cursor = { 3, 6 } }, function(r)
+    got = r
+  end)
+  H.eq(got.items[1].label, "#buffer", "blink item")
+  H.eq(got.items[1].textEdit.range, { start = { line = 2, character = 4 }, ["end"] = { line = 2, character = 6 } }, "replaces the typed word")
+  vim.cmd.wincmd("p")
+end)
+
+H.test("queued prompts show above the separator and stay there while the reply streams", function()
+  chat.load(CID, { sessionId = "q1" }, {}, false)
+  chat.show_queue(CID, { "first queued", "second" })
+  chat.on_update(CID, { sessionId = "q1", update = { kind = "agent_message_chunk", content = { type = "text", text = "streaming\nmore" } } })
+  local buf = chat.get(CID).buf
+  local ns = vim.api.nvim_get_namespaces()["agent_ls.chat.queue"]
+  local marks = vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, { details = true })
+  H.eq(#marks, 1, "one mark")
+  H.contains(H.lines(buf)[marks[1][2] + 1], "──── prompt", "on the separator line")
+  H.eq(marks[1][4].virt_lines_above, true, "above it")
+  H.eq(vim.tbl_map(function(l)
+    return l[1][1]
+  end, marks[1][4].virt_lines), { "⏳ queued: first queued", "⏳ queued: second" }, "the texts")
+  chat.show_queue(CID, {})
+  H.eq(#vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, {}), 0, "cleared")
 end)
 
 H.run()

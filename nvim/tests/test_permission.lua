@@ -68,4 +68,48 @@ H.test("a run_command answered Allow once runs", function()
   H.truthy(vim.uv.fs_stat(ws .. "/allowed.txt"), "the command ran")
 end)
 
+local function pick(kind)
+  return function(items)
+    for _, option in ipairs(items) do
+      if option.kind == kind then
+        return option
+      end
+    end
+  end
+end
+
+H.test("Always allow covers that command only; :AgentPermissions lists and revokes it", function()
+  H.script({
+    { content = { { type = "tool_use", name = "run_command", input = { command = "touch always.txt" } } } },
+    { content = { { type = "text", text = "Finished." } } },
+    { content = { { type = "tool_use", name = "run_command", input = { command = "touch always.txt" } } } },
+    { content = { { type = "tool_use", name = "run_command", input = { command = "touch other.txt" } } } },
+    { content = { { type = "text", text = "Finished." } } },
+  })
+  H.answer_select(pick("allow_always"))
+  vim.cmd("AgentPrompt run always")
+  H.wait_turn(4)
+  local before = #asked
+  H.answer_select(pick("reject_once"))
+  vim.cmd("AgentPrompt run both")
+  H.wait_turn(5)
+  H.eq(#asked, before + 1, "asked only about the other command")
+  H.eq(vim.uv.fs_stat(ws .. "/other.txt"), nil, "the other command did not run")
+  H.answer_select(function(items)
+    return items[1]
+  end)
+  vim.cmd("AgentPermissions")
+  H.wait_for(function()
+    return H.noted("revoked: ")
+  end, "the rule revoked")
+  local call = H.selects[#H.selects]
+  H.eq(call.kind, "agent_ls_permission_rule", "select kind")
+  H.eq(#call.items, 1, "one remembered rule")
+  H.contains(call.shown[1], "touch always.txt", "the rule names its command")
+  vim.cmd("AgentPermissions")
+  H.wait_for(function()
+    return H.noted("no remembered permissions")
+  end, "nothing left to revoke")
+end)
+
 H.run()

@@ -36,7 +36,7 @@ H.test(":AgentPrompt streams the reply into the chat buffer", function()
   H.eq(done.err, nil, "prompt error")
   H.eq(done.result.stopReason, "end_turn", "stopReason")
   local text = H.chat_text()
-  H.contains(text, "## You\nsay something long", "the user's message")
+  H.contains(text, "## You\n```text\nsay something long\n```", "the user's message")
   H.contains(text, "## Agent\n" .. REPLY, "the whole reply")
   -- Streamed: some snapshot held part of the reply but not all of it.
   local partial = false
@@ -82,7 +82,7 @@ H.test("a prompt typed in the chat buffer is sent with <CR>", function()
   vim.api.nvim_feedkeys(vim.keycode("<CR>"), "mx", false)
   H.wait_turn(2)
   local text = H.text(buf)
-  H.contains(text, "## You\ntyped in the chat\nover two lines", "the typed prompt in the transcript")
+  H.contains(text, "## You\n```text\ntyped in the chat\nover two lines\n```", "the typed prompt in the transcript")
   H.contains(text, "Echo: typed in the chat\nover two lines", "the reply")
   local lines = H.lines(buf)
   H.eq(lines[#lines], "", "the prompt line is cleared")
@@ -157,6 +157,79 @@ H.test("a provider error ends the turn with stopReason error, shown in the chat"
   H.contains(text, "**error:**", "the error line")
   H.contains(text, "prompt is too long for the fake", "the provider's message")
   H.truthy(H.noted("the turn ended with an error"), "a notification")
+end)
+
+H.test("status() says writing while text streams; model and tokens in the winbar and status()", function()
+  local seen = {}
+  local au = vim.api.nvim_create_autocmd("User", {
+    pattern = "AgentLsUpdate",
+    callback = function(args)
+      local u = args.data.params.update
+      if u.kind == "agent_message_chunk" then
+        seen[#seen + 1] = require("agent_ls").status()
+      end
+    end,
+  })
+  H.script({ { content = { { type = "text", text = REPLY } }, chunk_size = 10, delay_ms = 10 } })
+  vim.cmd("AgentPrompt stream again")
+  H.wait_turn(7)
+  vim.api.nvim_del_autocmd(au)
+  H.truthy(#seen > 2, "chunks seen")
+  for _, st in ipairs(seen) do
+    H.contains(st, "agent: writing", "status while text streams")
+  end
+  local usage = require("agent_ls").status({ usage = true })
+  H.contains(usage, "fake-model", "status({usage}) names the model")
+  H.truthy(usage:match("fake%-model · %d+/200k tokens$"), "status({usage}) has tokens of the context window: " .. usage)
+  require("agent_ls").chat()
+  local win = vim.api.nvim_get_current_win()
+  local bar = vim.api.nvim_eval_statusline(vim.wo[win].winbar, { winid = win, use_winbar = true }).str
+  H.contains(bar, "fake-model · ", "winbar: model")
+  H.contains(bar, "/200k tokens", "winbar: tokens")
+  vim.cmd.wincmd("p")
+end)
+
+H.test("#selection, #buffer and @path in the chat's prompt are sent as context; omnifunc completes them", function()
+  local shapes = ws .. "/lib/shapes.py"
+  vim.cmd.edit(shapes)
+  vim.cmd("normal! 1GVj\27")
+  local context = require("agent_ls.context")
+  H.eq(context.candidates("#s"), { "#selection" }, "# candidates")
+  local words = vim.tbl_map(function(i)
+    return i.word
+  end, context.candidates("@lib/sh"))
+  H.eq(words, { "@lib/shapes.py" }, "@ candidates")
+  local sent
+  local c = H.client()
+  local orig = c.request
+  c.request = function(self, method, params, ...)
+    if method == "agent/session/prompt" then
+      sent = vim.deepcopy(params)
+    end
+    return orig(self, method, params, ...)
+  end
+  require("agent_ls").chat()
+  local chat = require("agent_ls.chat")
+  H.eq(vim.bo.omnifunc, "v:lua.require'agent_ls.context'.omnifunc", "the chat's omnifunc")
+  chat.set_input(c.id, "compare @nowhere.py")
+  chat.send(c.id)
+  H.truthy(H.noted("@nowhere.py: no such file"), "an unknown file is named")
+  H.eq(chat.input(c.id), "compare @nowhere.py", "the prompt is kept")
+  chat.set_input(c.id, "explain #selection, see #buffer and @lib/shapes.py")
+  chat.send(c.id)
+  H.wait_turn(8)
+  c.request = orig
+  vim.cmd.wincmd("p")
+  H.eq(sent.prompt, "explain #selection, see #buffer and @lib/shapes.py", "the text as typed")
+  H.eq(sent.context, {
+    {
+      uri = vim.uri_from_fname(shapes),
+      range = { start = { line = 0, character = 0 }, ["end"] = { line = 1, character = 29 } },
+    },
+    { uri = vim.uri_from_fname(shapes) },
+  }, "the selection, then the whole file once")
+  local reqs = H.api_requests()
+  H.contains(vim.json.encode(reqs[#reqs].body.messages), "def perimeter(w, h):", "the whole file reached the model")
 end)
 
 H.run()

@@ -80,7 +80,7 @@ H.test("switching shows the session's transcript in the chat", function()
     return #changed > n + 1
   end, "the switch back")
   local text = H.chat_text()
-  H.contains(text, "## You\nremember the word pelican", "the user's message")
+  H.contains(text, "## You\n```text\nremember the word pelican\n```", "the user's message")
   H.contains(text, "## Agent\nEcho: remember the word pelican", "the reply")
 end)
 
@@ -184,6 +184,28 @@ H.test(":AgentSessions! opens a list that refreshes on agent/session/listChanged
     return H.text(buf):find("renamed elsewhere", 1, true)
   end, "the list to show the new name")
   vim.cmd.close()
+end)
+
+H.test("the chat shows a turn another client added to the session it shows", function()
+  local n = #changed
+  vim.cmd("AgentNew shared")
+  H.wait_for(function()
+    return #changed > n
+  end, "the session")
+  local id = active().sessionId
+  local refreshed = H.events("SessionRefreshed")
+  local cli = vim.system({ H.python, "-m", "agent_ls", "chat", "--workspace", ws, "--session", id }, {
+    text = true,
+    stdin = "hello from the terminal\n",
+  }):wait(30000)
+  H.eq(cli.code, 0, "agent-ls chat: " .. (cli.stderr or ""))
+  H.wait_for(function()
+    return #refreshed > 0
+  end, "the chat to refresh", 15000)
+  local text = H.chat_text()
+  H.contains(text, "```text\nhello from the terminal\n```", "the other client's prompt")
+  H.contains(text, "Echo: hello from the terminal", "its reply")
+  H.eq(active().sessionId, id, "still the same session")
 end)
 
 H.run()

@@ -6,6 +6,35 @@ local loose = vim.fn.resolve(H.tmp .. "/setup_loose")
 vim.fn.mkdir(loose, "p")
 H.write(loose .. "/notes.txt", "no markers here\n")
 
+H.test("the shipped doc/tags is what :helptags makes of the help file", function()
+  local copy = H.tmp .. "/doc_copy"
+  H.write(copy .. "/agent_ls.txt", H.read(H.nvim_dir .. "/doc/agent_ls.txt"))
+  vim.cmd.helptags(vim.fn.fnameescape(copy))
+  H.eq(H.read(H.nvim_dir .. "/doc/tags"), H.read(copy .. "/tags"), "doc/tags (regenerate with :helptags nvim/doc)")
+end)
+
+H.test(":help agent_ls works after rtp:append, before setup()", function()
+  local res = vim.system({
+    vim.v.progpath,
+    "--headless",
+    "-u",
+    "NONE",
+    "-i",
+    "NONE",
+    "--cmd",
+    "set rtp+=" .. vim.fn.fnameescape(H.nvim_dir),
+    "-c",
+    "help agent_ls",
+    "-c",
+    "lua io.stdout:write(vim.fn.expand('%:t') .. ':' .. vim.fn.getline('.'))",
+    "-c",
+    "qa!",
+  }, { text = true }):wait(20000)
+  H.eq(res.code, 0, "exit code (" .. tostring(res.stderr) .. ")")
+  H.contains(res.stdout, "agent_ls.txt:", "the help file opened")
+  H.contains(res.stdout, "*agent_ls*", "at the agent_ls tag")
+end)
+
 H.test("setup defines the commands", function()
   vim.cmd.cd(ws)
   H.setup({ permission_policy = { execute = "ask", edit = "allow" } })
@@ -20,6 +49,9 @@ H.test("setup defines the commands", function()
     "AgentRename",
     "AgentFork",
     "AgentDelete",
+    "AgentWrite",
+    "AgentModel",
+    "AgentSetKey",
   }) do
     H.eq(vim.fn.exists(":" .. name), 2, ":" .. name)
   end

@@ -133,11 +133,12 @@ async def test_without_client_fs_the_agent_edits_the_disk(
 async def test_permission_reject_once_then_allow_always(
     api: FakeAnthropic, workspace: Path, home: Path, env: dict[str, str]
 ) -> None:
+    """ "Always" holds for that exact command (the trust rules): asked twice, run three times."""
     client = Client(answers=["reject_once", "allow_always"])
     api.enqueue(
         tool("run_command", command="echo one > one.txt"),
-        tool("run_command", command="echo two > two.txt"),
-        tool("run_command", command="echo three > three.txt"),
+        tool("run_command", command="echo two >> two.txt"),
+        tool("run_command", command="echo two >> two.txt"),
         say("ran"),
     )
     async with connect(home, env=env, client=client) as agent:
@@ -145,11 +146,13 @@ async def test_permission_reject_once_then_allow_always(
         await agent.say(sid, "run things")
         assert [c.title for c in client.asked] == [
             "Run `echo one > one.txt`",
-            "Run `echo two > two.txt`",
+            "Run `echo two >> two.txt`",
         ]
         assert client.asked[0].kind == "execute"
+        shown = client.asked[1].content[0].content.text
+        assert shown == "The agent wants to run this command:\n\necho two >> two.txt"
         assert not (workspace / "one.txt").exists()
-        assert (workspace / "two.txt").exists() and (workspace / "three.txt").exists()
+        assert (workspace / "two.txt").read_text() == "two\ntwo\n"
         statuses = [
             u.status for u in client.of("tool_call_update", sid) if u.status != "in_progress"
         ]

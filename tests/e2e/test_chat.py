@@ -60,3 +60,23 @@ def test_chat_without_key_says_how_to_set_one(tmp_path: Path) -> None:
     banner, _, after_prompt = out.partition("/help for commands")
     assert "export ANTHROPIC_API_KEY" in banner
     assert "No API key. Set ANTHROPIC_API_KEY" in after_prompt  # the turn's own error
+
+
+def test_chat_shows_the_whole_command_and_manages_permissions(tmp_path: Path) -> None:
+    workspace = tmp_path / "project"
+    workspace.mkdir()
+    command = "echo first line &&" + " true &&" * 15 + "\necho second line"
+    run = {"content": [{"type": "tool_use", "name": "run_command", "input": {"command": command}}]}
+    with FakeAnthropic() as api:
+        api.enqueue(run, {"content": [{"type": "text", "text": "Ran it."}]})
+        out = chat(
+            workspace,
+            tmp_path / "home",
+            ["run it", "a", "/permissions", "/permissions revoke 1", "/permissions", "/quit"],
+            {"ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": "k"},
+        )
+    assert command in out
+    assert "[n] Reject  [y] Allow once" in out
+    assert "1. allow the command: " + command in out
+    assert "Revoked: allow the command" in out
+    assert "No remembered permissions in this session." in out

@@ -9,7 +9,8 @@ It prints ``listening on http://127.0.0.1:PORT`` and serves until killed. Turns 
 of ``agent_ls.agent.providers.turns``; with none queued it echoes the last user text.
 
 Endpoints: ``POST /v1/messages`` (streaming or not), ``POST /_script`` (append a JSON list of
-turns), ``GET /_requests`` (recorded requests, Authorization and x-api-key left out),
+turns), ``GET /_requests`` (recorded requests, Authorization and x-api-key left out; the key's
+sha256 is kept as ``keyDigest`` so a test can tell which key came),
 ``POST /_reset`` (drop queued turns and recorded requests).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -111,6 +113,11 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_error(404, "not_found_error", f"no such path {path}")
 
+    def _key(self) -> str:
+        """The credential sent (as x-api-key or a bearer token, as SDK versions differ)."""
+        bearer = self.headers.get("authorization", "").removeprefix("Bearer ")
+        return self.headers.get("x-api-key") or bearer
+
     def _messages(self, body: dict[str, Any]) -> None:
         state = self.server.state
         record = {
@@ -118,6 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
             "headers": {
                 k.lower(): v for k, v in self.headers.items() if k.lower() not in _HIDDEN_HEADERS
             },
+            "keyDigest": hashlib.sha256(self._key().encode()).hexdigest(),
             "body": body,
             "outcome": "pending",
         }

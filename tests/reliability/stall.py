@@ -67,10 +67,10 @@ async def stall_probe(agent: Agent, interval: float = INTERVAL) -> AsyncIterator
             stopped = asyncio.ensure_future(stopping.wait())
             await asyncio.wait({ping, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if not ping.done():
-                # the probe is stopping with a ping in flight: its wait so far is a stall
+                # the probe is stopping with a ping in flight: its wait so far is a stall. The
+                # ping is left to finish (cancelling it makes pygls fail on the late reply).
                 stall.add(time.monotonic() - started, answered=False)
-                ping.cancel()
-                stopped.cancel()
+                ping.add_done_callback(lambda done: done.exception())
                 return
             stopped.cancel()
             try:

@@ -34,6 +34,8 @@ REQUESTS = [
     "agent/checkpoint/list",
     "agent/checkpoint/diff",
     "agent/checkpoint/restore",
+    "agent/permissions/list",
+    "agent/permissions/revoke",
 ]
 FIELDS = {
     "agent/session/list": ["cursor", "limit", "query", "allWorkspaces", "workspace"],
@@ -48,6 +50,8 @@ FIELDS = {
     "agent/checkpoint/list": ["sessionId"],
     "agent/checkpoint/diff": ["checkpointId", "uri"],
     "agent/checkpoint/restore": ["checkpointId", "scope", "dryRun", "force"],
+    "agent/permissions/list": ["sessionId"],
+    "agent/permissions/revoke": ["sessionId", "ruleId"],
     "agent/session/cancel": ["sessionId"],
 }
 ANSWER_WITHIN = 1.0
@@ -135,6 +139,8 @@ def field_value(name: str, known: dict[str, list[str]]) -> st.SearchStrategy[Any
         choices.append(st.sampled_from(known["entries"]))
     if name == "checkpointId":
         choices.append(st.sampled_from(known["checkpoints"]))
+    if name == "ruleId":  # well-formed rule ids (none remembered: revoke answers false)
+        choices.append(st.text("0123456789abcdef", min_size=16, max_size=16))
     if name in ("workspace",):
         choices.append(st.sampled_from(known["workspaces"]))
     if name in ("uri",):

@@ -232,7 +232,8 @@ def test_permissions_policy_and_memory(root: Path) -> None:
     call = describe_call("t", "run_command", {"command": "make test"}, DirectHost([root]))
     assert call.kind == "execute" and call.title == "Run `make test`" and call.status == "pending"
     permissions.remember(call, allow=True)
-    assert permissions.decide("run_command", "execute") == "allow"
+    assert permissions.decide("run_command", "execute", {"command": "make test"}) == "allow"
+    assert permissions.decide("run_command", "execute", {"command": "rm -rf build"}) == "ask"
 
 
 def test_tool_definitions_are_valid_schemas() -> None:

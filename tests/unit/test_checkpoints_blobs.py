@@ -145,3 +145,20 @@ def test_dedup_across_100_turns_editing_one_file(tmp_path):
         shas |= {record["before"], record["after"]}
     assert len(shas) == 101
     assert len(list(blobs)) == 101
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda raw: raw[: len(raw) // 2], lambda raw: zlib.compress(b"other content"), lambda _: b""],
+    ids=["truncated", "other content", "empty"],
+)
+def test_a_damaged_blob_is_rewritten_by_the_next_put(blobs, damage):
+    data = b"the content a later checkpoint needs\n" * 50
+    sha = blobs.put(data)
+    path = blobs.path_of(sha)
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(BlobCorrupt):
+        blobs.get(sha)
+    assert blobs.put(data) == sha
+    assert blobs.get(sha) == data
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

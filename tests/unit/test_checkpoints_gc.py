@@ -97,3 +97,53 @@ def test_stale_temp_files_are_removed(store):
     os.utime(tmp, (LONG_AGO, LONG_AGO))
     collect(store.dir)
     assert not tmp.exists()
+
+
+def collect_elsewhere(store: SessionStore) -> None:
+    """`collect` as `agent-ls sessions purge` runs it: in another process."""
+    import subprocess
+    import sys
+
+    code = "import sys, pathlib; from agent_ls.checkpoints import collect; "
+    code += "collect(pathlib.Path(sys.argv[1]))"
+    subprocess.run([sys.executable, "-c", code, str(store.dir)], check=True, timeout=60)
+
+
+def test_a_running_turn_pins_its_blobs_against_other_processes_whatever_their_age(store):
+    blobs = BlobStore(store.dir / "blobs")
+    path = store.workspace / "long.txt"
+    path.write_bytes(b"before a turn that waits overnight")
+    recorder = TurnRecorder(blobs, [store.workspace])
+    recorder.before_change(path)
+    [before] = recorder.pinned()
+    age_all(blobs)  # the turn has waited past the grace period
+
+    collect_elsewhere(store)
+    assert blobs.get(before) == b"before a turn that waits overnight"
+
+    recorder.release()  # the turn ended without a checkpoint naming it
+    collect_elsewhere(store)
+    assert not blobs.has(before)
+    assert list((store.dir / "pins").iterdir()) == []
+
+
+def test_a_pin_whose_turn_died_is_stale(store):
+    blobs = BlobStore(store.dir / "blobs")
+    sha = blobs.put(b"left by a crashed turn")
+    age_all(blobs)
+    pins = store.dir / "pins"
+    pins.mkdir(mode=0o700)
+    (pins / "12345-dead.pin").write_text(sha + "\n")  # nobody holds its lock
+    collect(store.dir)
+    assert not blobs.has(sha)
+    assert list(pins.iterdir()) == []
+
+
+def test_a_fifo_named_like_a_session_does_not_block_gc(store):
+    kept = store.create().session_id
+    turn(store, kept, "kept.txt", b"kept content")
+    os.mkfifo(store.sessions_dir / "2026-01-01T00-00-00-000Z_fifo.jsonl")
+    blobs = BlobStore(store.dir / "blobs")
+    age_all(blobs)
+    assert collect(store.dir).removed == 0  # answered at once, and the live blob is still named
+    assert set(blobs) == {blobs.put(b"kept content")}

@@ -365,3 +365,49 @@ async def test_apply_refuses_a_writer_of_another_session(ws):
     with ws.store.writer(other) as writer, pytest.raises(CheckpointError):
         await apply(ws.plan(cp), DirectApplier([ws.root]), ws.blobs, writer, "x")
     assert ws.read("a.txt") == b"v1"
+
+
+async def test_a_path_swapped_for_a_symlink_reports_where_the_restore_wrote(ws):
+    (ws.root / "a.txt").write_bytes(b"old\n")
+    cp = ws.turn("t1", [("a.txt", b"new\n")])
+    (ws.root / "b.txt").write_bytes(b"new\n")
+    (ws.root / "a.txt").unlink()
+    (ws.root / "a.txt").symlink_to(ws.root / "b.txt")
+
+    result = await ws.restore(cp)
+
+    [file] = result.files
+    real_b = (ws.root / "b.txt").resolve().as_posix()
+    assert (file.path, file.result) == (real_b, "restored")
+    assert file.reason and "a.txt is now a symlink" in file.reason
+    assert ws.read("b.txt") == b"old\n"
+
+
+async def test_an_unanswered_apply_edit_times_out_with_a_sentence(ws):
+    """The editor never answers the restore's applyEdit: the open file fails after the
+    timeout, a file that is not open is still restored on disk."""
+    import asyncio
+
+    from agent_ls.lsp.adapter import EditorApplier
+
+    class SilentEditor:
+        roots = (ws.root,)
+
+        def document(self, path: Path) -> object | None:
+            return object() if path.name == "open.txt" else None
+
+        def _replace_all(self, doc: object, text: str) -> str:
+            return text
+
+        async def _apply(self, edits: list[str], label: str) -> bool:
+            await asyncio.Event().wait()  # no answer, ever
+            return True
+
+    changes = [
+        FileChange(ws.root / "open.txt", b"restored\n", b"agent\n"),
+        FileChange(ws.root / "closed.txt", b"restored\n", None),
+    ]
+    applier = EditorApplier(SilentEditor(), timeout=0.1)  # type: ignore[arg-type]
+    outcome = await asyncio.wait_for(applier.apply(changes, "Restore"), 5)
+    assert isinstance(outcome[0], str) and "did not answer the edit within" in outcome[0]
+    assert outcome[1] is True and ws.read("closed.txt") == b"restored\n"

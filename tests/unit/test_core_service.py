@@ -240,7 +240,9 @@ async def test_allow_always_is_remembered_for_the_session(tmp_path: Path, worksp
         e for _, _, e in editor.events if type(e).__name__ == "ToolCallUpdated" and e.content
     ]
     assert [e.status for e in finished] == ["completed", "completed"]
-    assert service.prompting.permissions[sid].decide("run_command", "execute") == "allow"
+    permissions = service.prompting.permissions[sid]
+    assert permissions.decide("run_command", "execute", {"command": "echo hi"}) == "allow"
+    assert permissions.decide("run_command", "execute", {"command": "rm -rf x"}) == "ask"
 
 
 async def test_reject_always_is_remembered_too(tmp_path: Path, workspace: Path) -> None:
@@ -251,7 +253,8 @@ async def test_reject_always_is_remembered_too(tmp_path: Path, workspace: Path) 
     sid = service.sessions.new(name=None, workspace=None).session_id
     await service.prompting.prompt(sid, "run it twice")
     assert len(editor.asked) == 1
-    assert service.prompting.permissions[sid].decide("run_command", "execute") == "deny"
+    permissions = service.prompting.permissions[sid]
+    assert permissions.decide("run_command", "execute", {"command": "echo hi"}) == "deny"
 
 
 async def test_the_watch_reports_another_process_writing(

@@ -115,9 +115,9 @@ async def test_the_permission_panel_answer_maps_to_an_option_kind() -> None:
             "toolKind": "execute",
             "rawInput": {"command": "make"},
         }
-        assert [o["kind"] for o in params["options"]] == [
+        assert [o["kind"] for o in params["options"]] == [  # rejecting first (issue 11: 9)
+            "reject_once",
             "allow_once",
             "allow_always",
-            "reject_once",
             "reject_always",
         ]

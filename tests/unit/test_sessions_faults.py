@@ -87,7 +87,7 @@ def test_a_fifo_named_like_a_session_never_blocks(
     assert "a FIFO" in store._index.skipped[fifo.name]
     finishes(store.fingerprint, fifo)
     for action in (store.info, store.load, store.writer):
-        with pytest.raises(NotRegularFile, match="is a FIFO, not a session file"):
+        with pytest.raises(NotRegularFile, match=r"is a FIFO \(named pipe\), not a session file"):
             finishes(lambda action=action: action("FIFO"), fifo)  # type: ignore[misc]
     assert finishes(store.trashed, fifo) == []
     no_transaction_left(store)

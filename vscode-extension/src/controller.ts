@@ -22,6 +22,9 @@ import {
   ErrorKind,
   type ListResult,
   Method,
+  type PermissionListResult,
+  type PermissionRevokeResult,
+  type PermissionRule,
   type PromptResult,
   type RequestPermissionParams,
   type RequestPermissionResult,
@@ -751,6 +754,50 @@ export class AgentController implements vscode.Disposable {
     });
     if (action === 'View Changes') await this.viewChanges(pick.checkpoint.checkpointId);
     else if (action === 'Revert') await this.revertWithMessage(pick.checkpoint.checkpointId);
+  }
+
+  /** Agent: Manage Permissions — the remembered "always" answers; the picked ones are revoked. */
+  async managePermissions(): Promise<void> {
+    if (!(await this.requireServer())) return;
+    const session = this.state.session;
+    if (!session) {
+      void vscode.window.showInformationMessage('Agent: no active session.');
+      return;
+    }
+    let rules: PermissionRule[];
+    try {
+      rules = (await this.client.request<PermissionListResult>(Method.permissionsList, { sessionId: session.sessionId })).rules;
+    } catch (e) {
+      this.error('Could not list permissions', e);
+      return;
+    }
+    if (!rules.length) {
+      void vscode.window.showInformationMessage('Agent: no remembered permissions in this session.');
+      return;
+    }
+    const picks = await vscode.window.showQuickPick(
+      rules.map((rule) => ({
+        label: rule.decision === 'allow' ? 'Always allow' : 'Always reject',
+        description: rule.command ?? `every ${rule.toolKind} call`,
+        detail: rule.description,
+        rule,
+      })),
+      { placeHolder: 'Remembered permissions of this session: pick the ones to revoke', canPickMany: true },
+    );
+    for (const pick of picks ?? []) {
+      try {
+        await this.client.request<PermissionRevokeResult>(Method.permissionsRevoke, {
+          sessionId: session.sessionId,
+          ruleId: pick.rule.ruleId,
+        });
+      } catch (e) {
+        this.error('Could not revoke a permission', e);
+        return;
+      }
+    }
+    if (picks?.length) {
+      void vscode.window.showInformationMessage(`Agent: revoked ${picks.length} permission${picks.length === 1 ? '' : 's'}.`);
+    }
   }
 
   // -------------------------------------------------------------------------------------------

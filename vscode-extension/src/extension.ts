@@ -39,6 +39,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command('agentLs.cancel', () => c.cancel()),
     command('agentLs.revertLastTurn', () => c.revertLastTurn()),
     command('agentLs.showCheckpoints', () => c.showCheckpoints()),
+    command('agentLs.managePermissions', () => c.managePermissions()),
     command('agentLs.renameSession', (arg?: SessionInfo | string) => c.renameSession(arg)),
     command('agentLs.deleteSession', (arg?: SessionInfo | string) => c.deleteSession(arg)),
     command('agentLs.forkSession', (arg?: SessionInfo | string) => c.forkSession(arg)),

@@ -18,6 +18,8 @@ export const Method = {
   checkpointList: 'agent/checkpoint/list',
   checkpointDiff: 'agent/checkpoint/diff',
   checkpointRestore: 'agent/checkpoint/restore',
+  permissionsList: 'agent/permissions/list',
+  permissionsRevoke: 'agent/permissions/revoke',
   /** client → server notification */
   sessionCancel: 'agent/session/cancel',
   /** server → client notifications */
@@ -228,6 +230,24 @@ export interface SessionUpdateParams {
 
 export interface CheckpointListResult {
   checkpoints: Checkpoint[];
+}
+
+/** An "always" answer the server remembers for a session (agent/permissions/list). */
+export interface PermissionRule {
+  ruleId: string;
+  toolKind: string;
+  decision: 'allow' | 'deny';
+  description: string;
+  /** Set for a shell command: the rule covers exactly this command. */
+  command?: string;
+}
+
+export interface PermissionListResult {
+  rules: PermissionRule[];
+}
+
+export interface PermissionRevokeResult {
+  revoked: boolean;
 }
 
 export interface DiffFile {

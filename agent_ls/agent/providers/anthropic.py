@@ -20,6 +20,7 @@ from agent_ls.agent.providers.base import (
     StreamAssembler,
     status_failure,
 )
+from agent_ls.agent.providers.warmup import warm_up_sdk
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -64,6 +65,7 @@ class AnthropicProvider:
         client = self._get_client()
         if not isinstance(client, ProviderFailure):
             _ = client.messages  # a lazily imported resource, loaded here rather than mid-turn
+            warm_up_sdk()
 
     @property
     def base_url(self) -> str:

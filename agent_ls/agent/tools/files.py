@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from agent_ls.agent.tools.base import ToolContext, ToolError
-from agent_ls.files.regular import NotRegularFile
+from agent_ls.files.regular import NotRegularFile, kind_of
 from agent_ls.files.walk import Walk, glob_matcher, walk
 
 MAX_READ_BYTES = 10 * 1024 * 1024
@@ -35,7 +35,7 @@ def existing(path: Path) -> os.stat_result | None:
     if stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
     if not stat.S_ISREG(info.st_mode):
-        raise NotRegularFile(path, info.st_mode)
+        raise NotRegularFile(path, kind_of(info.st_mode))
     return info
 
 

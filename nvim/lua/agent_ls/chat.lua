@@ -7,6 +7,13 @@ local M = {}
 
 local ns = vim.api.nvim_create_namespace("agent_ls.chat")
 local ns_tools = vim.api.nvim_create_namespace("agent_ls.chat.tools")
+local ns_checkpoints = vim.api.nvim_create_namespace("agent_ls.chat.checkpoints")
+local ns_queue = vim.api.nvim_create_namespace("agent_ls.chat.queue")
+
+M.filetype = "agent_ls_chat"
+-- Fenced code in the chat is highlighted by the markdown parser (and render-markdown.nvim or
+-- markview, which follow the parser registered for a filetype).
+pcall(vim.treesitter.language.register, "markdown", M.filetype)
 
 ---@class agent_ls.Chat
 ---@field buf integer
@@ -80,13 +87,29 @@ local function sep_row(chat)
   return row
 end
 
---- Keeps windows that show the chat (other than the one being typed in) at the bottom.
-local function follow(chat)
-  local cur = vim.api.nvim_get_current_win()
-  local count = vim.api.nvim_buf_line_count(chat.buf)
+--- Shows the end of the transcript in `win`: the last line at the bottom of the window. The
+--- cursor stays where it is when it is in the prompt area, else it goes to the last line.
+local function scroll_to_end(chat, win)
+  vim.api.nvim_win_call(win, function()
+    local count = vim.api.nvim_buf_line_count(chat.buf)
+    local cursor = vim.api.nvim_win_get_cursor(win)
+    local keep = cursor[1] - 1 > sep_row(chat)
+    vim.api.nvim_win_set_cursor(win, { count, 0 })
+    vim.cmd("normal! zb")
+    if keep then
+      pcall(vim.api.nvim_win_set_cursor, win, cursor)
+    end
+  end)
+end
+
+--- Keeps the chat's windows at the end of the transcript while it streams; a window whose
+--- cursor the user moved up into the transcript stays where it is. `all`: every window (after a
+--- re-render, where the old view means nothing).
+local function follow(chat, all)
   for _, win in ipairs(vim.fn.win_findbuf(chat.buf)) do
-    if win ~= cur then
-      pcall(vim.api.nvim_win_set_cursor, win, { count, 0 })
+    local row = vim.api.nvim_win_get_cursor(win)[1] - 1
+    if all or row >= sep_row(chat) then
+      scroll_to_end(chat, win)
     end
   end
 end
@@ -197,14 +220,28 @@ local function render_tool(chat, id, fields)
   chat.last = "tool"
 end
 
+--- A code fence longer than any run of backticks in `text` (so the text cannot close it).
+local function fence_for(text)
+  local longest = 0
+  for run in text:gmatch("`+") do
+    longest = math.max(longest, #run)
+  end
+  return string.rep("`", math.max(3, longest + 1))
+end
+
+--- The user's prompt goes in a fenced block: markdown in it is shown as typed, never concealed
+--- ("Add a __str__" stays "Add a __str__").
 local function user_message(chat, text)
   if chat.untitled and text ~= "" then
     -- An unnamed session is titled by its first message (as :AgentSessions shows it).
     chat.untitled = false
     vim.api.nvim_buf_set_lines(chat.buf, 0, 1, false, { "# " .. util.one_line(text, 60) })
   end
-  insert_lines(chat, { "", "## You", "" })
-  append_text(chat, text)
+  local fence = fence_for(text)
+  local lines = { "", "## You", fence .. "text" }
+  vim.list_extend(lines, vim.split(text, "\n", { plain = true }))
+  lines[#lines + 1] = fence
+  insert_lines(chat, lines)
   chat.in_agent = false
   chat.last = "user"
 end
@@ -242,10 +279,40 @@ local function note(chat, line)
   chat.last = "note"
 end
 
+--- A checkpoint id for people: the entry part of SESSION:ENTRY, at most 8 characters.
+function M.short_id(checkpoint_id)
+  local entry = tostring(checkpoint_id):match(":([^:]+)$") or tostring(checkpoint_id)
+  return entry:sub(1, 8)
+end
+
 local function checkpoint_line(cp)
   local id = util.nn(cp.checkpointId) or "?"
   local files = util.nn(cp.files) or {}
-  return string.format("- ✓ checkpoint %s · %d file%s changed", id, #files, #files == 1 and "" or "s")
+  local count = string.format("%d file%s", #files, #files == 1 and "" or "s")
+  if (util.nn(cp.checkpointKind) or util.nn(cp.kind)) == "undo" then
+    return string.format("- ↶ undo point %s: %s", M.short_id(id), count)
+  end
+  return string.format("- ✓ checkpoint %s: %s", M.short_id(id), count)
+end
+
+--- A checkpoint line; its full id is kept in an extmark (<CR> on the line shows the diff).
+local function checkpoint_note(chat, cp)
+  note(chat, checkpoint_line(cp))
+  local id = util.nn(cp.checkpointId)
+  if id then
+    local row = sep_row(chat) - 1
+    local mark = vim.api.nvim_buf_set_extmark(chat.buf, ns_checkpoints, row, 0, {})
+    chat.checkpoints[mark] = id
+  end
+end
+
+--- The full checkpoint id of the checkpoint line at 0-based `row`, or nil.
+function M.checkpoint_at(chat, row)
+  for _, m in ipairs(vim.api.nvim_buf_get_extmarks(chat.buf, ns_checkpoints, { row, 0 }, { row, -1 }, {})) do
+    if chat.checkpoints[m[1]] then
+      return chat.checkpoints[m[1]]
+    end
+  end
 end
 
 local function header_lines(info, has_more)
@@ -258,6 +325,10 @@ local function header_lines(info, has_more)
     end
     lines[1] = "# " .. title
     lines[2] = "_session " .. (util.nn(info.sessionId) or "?") .. "_"
+    local parent = util.nn(info.parentSessionId)
+    if parent then
+      lines[2] = "_session " .. (util.nn(info.sessionId) or "?") .. " · ⑂ fork of " .. parent .. "_"
+    end
   else
     lines[1] = "# agent-ls"
     lines[2] = "_no session yet: type a prompt below, or :AgentSessions_"
@@ -266,6 +337,75 @@ local function header_lines(info, has_more)
     lines[#lines + 1] = "_(earlier messages not shown)_"
   end
   return lines
+end
+
+--- Moves the cursor to the next (dir 1) or previous (dir -1) "## You" / "## Agent" heading.
+local function jump_message(chat, dir)
+  local row = vim.api.nvim_win_get_cursor(0)[1]
+  local lines = vim.api.nvim_buf_get_lines(chat.buf, 0, sep_row(chat), false)
+  local i = row + dir
+  while i >= 1 and i <= #lines do
+    if lines[i] == "## You" or lines[i] == "## Agent" then
+      vim.api.nvim_win_set_cursor(0, { i, 0 })
+      return true
+    end
+    i = i + dir
+  end
+  return false
+end
+
+--- The fenced code block around the cursor (or the next one below it): its lines, no fences.
+function M.code_block_at(chat, row)
+  local lines = vim.api.nvim_buf_get_lines(chat.buf, 0, sep_row(chat), false)
+  local open, fence
+  for i = 1, #lines do
+    local f = lines[i]:match("^(```+)")
+    if f and not open then
+      open, fence = i, f
+    elseif open and lines[i] == fence then
+      if i >= row then
+        return vim.list_slice(lines, open + 1, i - 1)
+      end
+      open, fence = nil, nil
+    end
+  end
+end
+
+--- The file a tool line names (its first location), or nil.
+function M.tool_file_at(chat, row)
+  for _, m in ipairs(vim.api.nvim_buf_get_extmarks(chat.buf, ns_tools, { row, 0 }, { row, -1 }, {})) do
+    for _, entry in pairs(chat.tools) do
+      if entry.mark == m[1] then
+        local data = entry.data
+        for _, loc in ipairs(util.nn(data.locations) or {}) do
+          if type(loc) == "table" and util.nn(loc.path) then
+            return loc.path
+          end
+        end
+        for _, item in ipairs(type(util.nn(data.content)) == "table" and data.content or {}) do
+          if type(item) == "table" and util.nn(item.path) then
+            return item.path
+          end
+        end
+        local raw = util.nn(data.rawInput)
+        return type(raw) == "table" and util.nn(raw.path) or nil
+      end
+    end
+  end
+end
+
+--- Opens `path` (relative to the workspace root when not absolute) in the window the user
+--- came from, or a split when the chat is the only window.
+local function open_file(chat, path)
+  if not path:match("^/") then
+    path = (client_root(chat) or vim.fn.getcwd()) .. "/" .. path
+  end
+  local chat_win = vim.api.nvim_get_current_win()
+  vim.cmd.wincmd("p")
+  if vim.api.nvim_get_current_win() == chat_win then
+    vim.cmd("leftabove vsplit")
+  end
+  vim.cmd.edit(vim.fn.fnameescape(path))
 end
 
 local function set_keymaps(chat)
@@ -277,9 +417,8 @@ local function set_keymaps(chat)
     end
   end
   map("n", k.chat_send, function()
-    local line = vim.api.nvim_get_current_line()
-    local cp = line:match("checkpoint (%S+:%S+)")
-    if cp and vim.api.nvim_win_get_cursor(0)[1] - 1 < sep_row(chat) then
+    local cp = M.checkpoint_at(chat, vim.api.nvim_win_get_cursor(0)[1] - 1)
+    if cp then
       require("agent_ls.checkpoints").diff(cp)
       return
     end
@@ -292,6 +431,29 @@ local function set_keymaps(chat)
   map("n", k.chat_cancel, function()
     require("agent_ls.turn").cancel()
   end, "agent_ls: cancel the running turn")
+  map("n", k.chat_next, function()
+    jump_message(chat, 1)
+  end, "agent_ls: next message")
+  map("n", k.chat_prev, function()
+    jump_message(chat, -1)
+  end, "agent_ls: previous message")
+  map("n", k.chat_yank_code, function()
+    local block = M.code_block_at(chat, vim.api.nvim_win_get_cursor(0)[1])
+    if not block then
+      util.warn("no code block here")
+      return
+    end
+    vim.fn.setreg(vim.v.register, block, "l")
+    util.notify(("yanked %d line%s of code"):format(#block, #block == 1 and "" or "s"))
+  end, "agent_ls: yank the code block under the cursor")
+  map("n", k.chat_open_file, function()
+    local path = M.tool_file_at(chat, vim.api.nvim_win_get_cursor(0)[1] - 1)
+    if path then
+      open_file(chat, path)
+    else
+      pcall(vim.cmd, "normal! gf")
+    end
+  end, "agent_ls: open the file of the tool line")
   map("n", k.chat_close, function()
     if #vim.api.nvim_list_wins() > 1 then
       vim.api.nvim_win_close(0, false)
@@ -327,9 +489,12 @@ function M.ensure(client_id)
   vim.bo[buf].buftype = "nofile"
   vim.bo[buf].bufhidden = "hide"
   vim.bo[buf].swapfile = false
-  vim.bo[buf].filetype = "agent_ls_chat"
-  vim.bo[buf].syntax = "markdown"
+  vim.bo[buf].filetype = M.filetype
+  if not pcall(vim.treesitter.start, buf, "markdown") then
+    vim.bo[buf].syntax = "markdown"
+  end
   vim.b[buf].agent_ls_client = client_id
+  vim.bo[buf].omnifunc = "v:lua.require'agent_ls.context'.omnifunc"
   local lines = header_lines(nil)
   vim.list_extend(lines, { "", separator(), "" })
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
@@ -341,6 +506,7 @@ function M.ensure(client_id)
     }),
     in_agent = false,
     tools = {},
+    checkpoints = {},
   }
   M.chats[client_id] = chat
   set_keymaps(chat)
@@ -385,7 +551,13 @@ local function render_item(chat, item)
       elseif block.type == "tool_use" then
         local call = calls[block.id] or {}
         local title = util.nn(call.title) or block.name
-        render_tool(chat, block.id, { title = title, kind = util.nn(call.toolKind), status = "completed" })
+        render_tool(chat, block.id, {
+          title = title,
+          kind = util.nn(call.toolKind),
+          locations = util.nn(call.locations),
+          rawInput = block.input,
+          status = "completed",
+        })
       end
     end
   elseif role == "tool" or role == "tool_call" or role == "tool_result" then
@@ -399,7 +571,7 @@ local function render_item(chat, item)
       end
     end
   elseif role == "checkpoint" then
-    note(chat, checkpoint_line(item))
+    checkpoint_note(chat, item)
   elseif role == "compaction" then
     note(chat, "_(earlier conversation summarized)_")
   end
@@ -410,7 +582,11 @@ function M.apply_update(chat, update)
   local kind = update.kind or update.sessionUpdate
   if kind == "user_message" or kind == "user_message_chunk" then
     if kind == "user_message_chunk" and chat.last == "user" then
-      append_text(chat, util.content_text(update.content or update.text))
+      -- Inside the fence: the chunk joins the line above the closing fence.
+      local row = sep_row(chat) - 2
+      local line = vim.api.nvim_buf_get_lines(chat.buf, row, row + 1, false)[1] or ""
+      local parts = vim.split(util.content_text(update.content or update.text), "\n", { plain = true })
+      vim.api.nvim_buf_set_text(chat.buf, row, #line, row, #line, parts)
     else
       user_message(chat, util.content_text(update.content or update.text))
     end
@@ -425,8 +601,7 @@ function M.apply_update(chat, update)
     fields.kind = fields.toolKind or (nested and fields.kind) or nil
     render_tool(chat, fields.toolCallId or update.toolCallId, fields)
   elseif kind == "checkpoint" then
-    local cp = update.checkpoint or update
-    note(chat, checkpoint_line(cp))
+    checkpoint_note(chat, update.checkpoint or update)
   elseif kind == "session_info" then
     local info = update.session or update
     if info.name then
@@ -443,11 +618,18 @@ function M.set_title(client_id, name)
   end
 end
 
+--- The last entry id of a page of items.
+local function last_entry(items)
+  local last = items[#items]
+  return last and util.nn(last.entryId) or nil
+end
+
 --- Replaces the transcript with a session's items (the typed prompt is kept).
 function M.load(client_id, info, items, has_more)
   local chat = M.ensure(client_id)
   local row = sep_row(chat)
   vim.api.nvim_buf_clear_namespace(chat.buf, ns_tools, 0, -1)
+  vim.api.nvim_buf_clear_namespace(chat.buf, ns_checkpoints, 0, -1)
   local lines = header_lines(info, has_more)
   lines[#lines + 1] = ""
   vim.api.nvim_buf_set_lines(chat.buf, 0, row, false, lines)
@@ -456,13 +638,38 @@ function M.load(client_id, info, items, has_more)
   chat.last = nil
   chat.in_agent = false
   chat.tools = {}
+  chat.checkpoints = {}
+  chat.last_entry = last_entry(items or {})
   for _, item in ipairs(items or {}) do
     local ok, e = pcall(render_item, chat, item)
     if not ok then
       note(chat, "_(could not show an item: " .. tostring(e) .. ")_")
     end
   end
-  follow(chat)
+  follow(chat, true)
+end
+
+--- Re-renders the shown session from a fresh page when its last entry changed (another process
+--- added to it). Windows that followed the end keep following; the others keep their view.
+--- Returns whether it re-rendered.
+function M.refresh(client_id, info, items, has_more)
+  local chat = M.get(client_id)
+  if not chat or chat.session_id ~= info.sessionId or last_entry(items) == chat.last_entry then
+    return false
+  end
+  local views = {}
+  for _, win in ipairs(vim.fn.win_findbuf(chat.buf)) do
+    if vim.api.nvim_win_get_cursor(win)[1] - 1 < sep_row(chat) then
+      views[win] = vim.api.nvim_win_call(win, vim.fn.winsaveview)
+    end
+  end
+  M.load(client_id, info, items, has_more)
+  for win, view in pairs(views) do
+    vim.api.nvim_win_call(win, function()
+      vim.fn.winrestview(view)
+    end)
+  end
+  return true
 end
 
 --- An agent/session/update notification for `client_id` (already de-nulled).
@@ -471,7 +678,12 @@ function M.on_update(client_id, params)
   if not chat or chat.session_id ~= params.sessionId then
     return
   end
-  M.apply_update(chat, params.update or {})
+  local update = params.update or {}
+  local entry = util.nn(update.entryId) or (type(update.checkpoint) == "table" and util.nn(update.checkpoint.entryId))
+  if entry then
+    chat.last_entry = entry
+  end
+  M.apply_update(chat, update)
   follow(chat)
 end
 
@@ -509,6 +721,33 @@ function M.add_note(client_id, text)
   end
 end
 
+--- Shows the prompts waiting for the running turn to end, as virtual lines above the separator.
+function M.show_queue(client_id, texts)
+  local chat = M.get(client_id)
+  if not chat then
+    return
+  end
+  vim.api.nvim_buf_clear_namespace(chat.buf, ns_queue, 0, -1)
+  if #texts == 0 then
+    return
+  end
+  local lines = {}
+  for _, text in ipairs(texts) do
+    lines[#lines + 1] = { { "⏳ queued: " .. util.one_line(text, 70), "Comment" } }
+  end
+  vim.api.nvim_buf_set_extmark(chat.buf, ns_queue, sep_row(chat), 0, {
+    virt_lines = lines,
+    virt_lines_above = true,
+  })
+  follow(chat)
+end
+
+--- Puts text back at the start of the prompt area (a queued prompt whose turn never came).
+function M.restore_input(client_id, text)
+  local typed = M.input(client_id)
+  M.set_input(client_id, typed ~= "" and (text .. "\n" .. typed) or text)
+end
+
 --- Text typed below the separator.
 function M.input(client_id)
   local chat = M.get(client_id)
@@ -532,8 +771,14 @@ function M.send(client_id)
     util.warn("type a prompt below the separator first")
     return
   end
+  local c = vim.lsp.get_client_by_id(client_id)
+  local context, problems = require("agent_ls.context").extract(text, c and c.offset_encoding)
+  if #problems > 0 then
+    util.warn(table.concat(problems, "; ") .. " (the prompt is kept: fix it and send again)")
+    return
+  end
   M.set_input(client_id, "")
-  require("agent_ls.turn").prompt(text)
+  require("agent_ls.turn").prompt(text, { context = context })
 end
 
 local function open_window(buf)
@@ -570,6 +815,7 @@ local function open_window(buf)
   vim.wo[win].number = false
   vim.wo[win].relativenumber = false
   vim.wo[win].conceallevel = 2
+  vim.wo[win].winbar = "%!v:lua.require'agent_ls.status'.winbar()"
   return win
 end
 

@@ -47,10 +47,15 @@ function M.format(cp, root)
     names[#names + 1] = util.display_path(f.uri or f.path, root)
   end
   local t = util.parse_time(cp.createdAt)
+  local label = util.one_line(cp.prompt, 50)
+  if cp.kind == "undo" then
+    -- An undo point has no prompt of its own: it holds the files as they were before a revert.
+    label = "↶ undo point (before a revert)"
+  end
   return string.format(
     "%s  %s  [%s]",
     t and os.date("%m-%d %H:%M", t) or "",
-    util.one_line(cp.prompt, 50),
+    label,
     table.concat(names, ", ")
   )
 end
@@ -269,7 +274,7 @@ local function restore(c, checkpoint_id, scope, force, cb)
       text = text .. " (conflicts in :copen)"
     end
     util.notify(text, counts.conflict > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
-    require("agent_ls.chat").add_note(c.id, "- ↺ revert " .. checkpoint_id .. ": " .. text)
+    require("agent_ls.chat").add_note(c.id, "- ↺ revert " .. require("agent_ls.chat").short_id(checkpoint_id) .. ": " .. text)
     if scope ~= "files" and s.active then
       require("agent_ls.sessions").switch(s.active.sessionId)
     end

@@ -35,6 +35,7 @@ function M.init_options()
     sessionDir = o.session_dir,
     -- {[tool name or kind] = "ask" | "allow" | "deny"} over the server's defaults
     permissionPolicy = o.permission_policy,
+    contextWindow = o.context_window,
     permissionUi = true,
   }
 end
@@ -86,12 +87,24 @@ local function on_exit(code, signal, client_id)
   end)
 end
 
+--- The server command: the list from setup(), or, with a key to pass, a function that spawns it
+--- with the key in its environment (read at each start, so a restart takes a new key).
+local function server_cmd()
+  local o = config.options
+  if not o.api_key_cmd and not require("agent_ls.key").is_set() then
+    return o.cmd
+  end
+  return function(dispatchers)
+    return vim.lsp.rpc.start(o.cmd, dispatchers, { env = require("agent_ls.key").env() })
+  end
+end
+
 --- The client configuration (root_dir left out: 0.11 takes a function, 0.10 a string).
 function M.lsp_config()
   local o = config.options
   return {
     name = M.name,
-    cmd = o.cmd,
+    cmd = server_cmd(),
     cmd_env = o.cmd_env,
     filetypes = o.filetypes,
     init_options = M.init_options(),
@@ -243,6 +256,52 @@ function M.with_client(cb)
     end
   end
   vim.defer_fn(poll, 50)
+end
+
+--- Stops the running servers and starts them again (a new key: :AgentSetKey; a new model:
+--- :AgentModel), re-attaching the file buffers and switching each back to the session it had
+--- active. `why` ends the message shown when it is back.
+function M.restart(why)
+  if has011 then
+    vim.lsp.config(M.name, { cmd = server_cmd(), init_options = M.init_options() })
+  end
+  local old = M.clients()
+  local sessions = {}
+  for _, c in ipairs(old) do
+    local s = state.clients[c.id]
+    sessions[M.client_root(c) or ""] = s and s.active and s.active.sessionId or nil
+    util.call(c, "stop")
+  end
+  local function stopped()
+    for _, c in ipairs(old) do
+      if not util.call(c, "is_stopped") then
+        return false
+      end
+    end
+    return true
+  end
+  local tries = 0
+  local function start_again()
+    if not stopped() and tries < 100 then
+      tries = tries + 1
+      vim.defer_fn(start_again, 50)
+      return
+    end
+    for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_is_loaded(buf) and attachable(buf) then
+        M.start(buf)
+      end
+    end
+    M.with_client(function(c)
+      local id = sessions[M.client_root(c) or ""]
+      if id then
+        require("agent_ls.sessions").switch(id)
+      end
+      util.notify("the server restarted " .. (why or ""))
+      state.emit("Restarted", { client_id = c.id })
+    end)
+  end
+  start_again()
 end
 
 --- Sends a request; cb(err, result) with JSON nulls as nil. Returns the request id.

@@ -5,11 +5,22 @@ M.defaults = {
   -- How to start the server (a list, as for vim.lsp.start); `cmd_env` adds environment variables.
   cmd = { "agent-ls" },
   cmd_env = nil,
+  -- A command whose output is the API key (a list, or a string for the shell), e.g.
+  -- { "pass", "show", "anthropic" }. It runs when the server first starts; the key goes to the
+  -- server in its environment (ANTHROPIC_API_KEY), never on its command line. :AgentSetKey sets
+  -- another key (or runs this again) and restarts the server.
+  api_key_cmd = nil,
   -- Sent to the server in initializationOptions (nil: the server's default).
   model = nil,
+  -- Models :AgentModel offers to pick from (empty: it asks for a name; `:AgentModel name` takes
+  -- any name).
+  models = {},
   provider = nil,
   session_dir = nil,
   permission_policy = nil,
+  -- The model's context window in tokens, for the "% of context" in the winbar (and sent to the
+  -- server as contextWindow; nil: 200000, the server's default).
+  context_window = nil,
   -- The workspace root is the nearest folder holding one of these; the cwd if none does.
   root_markers = { ".git", ".hg", ".jj", ".svn" },
   -- Filetypes the server attaches to (so the agent reads unsaved text); nil: every file buffer.
@@ -38,6 +49,10 @@ M.defaults = {
     chat_send_insert = "<C-s>", -- insert mode: send
     chat_cancel = "<C-c>", -- normal mode: cancel the running turn
     chat_close = "q", -- normal mode: close the chat window
+    chat_next = "]]", -- normal mode: next message (## You / ## Agent)
+    chat_prev = "[[", -- normal mode: previous message
+    chat_yank_code = "gy", -- normal mode: yank the fenced code block under (or after) the cursor
+    chat_open_file = "gf", -- normal mode: open the file of the tool line under the cursor
   },
 }
 

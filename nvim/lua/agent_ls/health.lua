@@ -60,13 +60,17 @@ function M.check()
   local env = o.cmd_env or {}
   local key = env.ANTHROPIC_API_KEY or vim.env.ANTHROPIC_API_KEY
   local base = env.ANTHROPIC_BASE_URL or vim.env.ANTHROPIC_BASE_URL
-  if key and key ~= "" then
+  if require("agent_ls.key").is_set() then
+    h.ok("the API key was set with :AgentSetKey")
+  elseif o.api_key_cmd then
+    h.ok("the API key comes from api_key_cmd (run when the server starts)")
+  elseif key and key ~= "" then
     h.ok("ANTHROPIC_API_KEY is set")
   elseif base and base ~= "" then
     h.warn("ANTHROPIC_API_KEY is not set; a local server at ANTHROPIC_BASE_URL takes any dummy key")
   else
     h.warn("ANTHROPIC_API_KEY is not set: prompts will fail", {
-      "export ANTHROPIC_API_KEY=… before starting Neovim, or pass it in setup({ cmd_env = { ANTHROPIC_API_KEY = … } })",
+      "export ANTHROPIC_API_KEY=… before starting Neovim, set api_key_cmd in setup(), or run :AgentSetKey",
     })
   end
   if base and base ~= "" then

@@ -23,6 +23,34 @@ local function client()
   return require("agent_ls.client")
 end
 
+--- :AgentModel [name]: the model for the next turns (the server restarts with it; the active
+--- session stays). Without a name, pick one of `models` with vim.ui.select (or type one).
+function M.model(name)
+  local function use(choice)
+    if not choice or vim.trim(choice) == "" then
+      return
+    end
+    config.options.model = vim.trim(choice)
+    client().restart("with model " .. config.options.model)
+  end
+  if name and vim.trim(name) ~= "" then
+    use(name)
+    return
+  end
+  local models = vim.deepcopy(config.options.models or {})
+  if #models == 0 then
+    vim.ui.input({ prompt = "Model: ", default = config.options.model or "" }, use)
+    return
+  end
+  if config.options.model and not vim.tbl_contains(models, config.options.model) then
+    table.insert(models, 1, config.options.model)
+  end
+  vim.ui.select(models, {
+    prompt = "Model (now: " .. (config.options.model or "the server's default") .. ")",
+    kind = "agent_ls_model",
+  }, use)
+end
+
 --- :AgentNew [name]
 function M.new(name, cb)
   sessions().new(name, cb)
@@ -75,8 +103,15 @@ function M.prompt(text, opts)
       return
     end
     local from_chat = vim.b.agent_ls_client ~= nil
+    local c = client().current()
+    local named, problems = require("agent_ls.context").extract(t, c and c.offset_encoding)
+    if #problems > 0 then
+      require("agent_ls.util").warn(table.concat(problems, "; "))
+      return
+    end
+    local context = vim.list_extend(vim.deepcopy(opts.context or {}), named)
     turn().prompt(t, {
-      context = opts.context,
+      context = context,
       on_start = function(client_id)
         if not from_chat then
           show_chat(client_id)
@@ -99,6 +134,10 @@ function M.checkpoints()
   checkpoints().pick()
 end
 
+function M.permissions()
+  require("agent_ls.permission").manage()
+end
+
 function M.diff(checkpoint_id, uri)
   checkpoints().diff(checkpoint_id, uri)
 end
@@ -119,10 +158,11 @@ function M.delete(session_id, cb, opts)
   sessions().delete(session_id, cb, opts)
 end
 
---- Statusline component: "⠋ agent: <what it does>" while a turn runs, "" otherwise.
+--- Statusline component: "⠋ agent: <what it does>" while a turn runs, "" otherwise; with
+--- { usage = true } also the model and token usage ("claude-… · 12.3k tokens (6%)").
 ---   vim.o.statusline = "%f %= %{v:lua.require'agent_ls'.status()}"
-function M.status()
-  return require("agent_ls.status").status()
+function M.status(opts)
+  return require("agent_ls.status").status(nil, opts)
 end
 
 --- The active session (SessionInfo) of the current client, or nil.
@@ -172,6 +212,9 @@ local function create_commands()
   cmd("AgentCheckpoints", function()
     M.checkpoints()
   end, { desc = "agent_ls: list checkpoints; the chosen one opens as a diff" })
+  cmd("AgentPermissions", function()
+    M.permissions()
+  end, { desc = "agent_ls: list remembered permissions; the chosen one is revoked" })
   cmd("AgentRevert", function(a)
     local checkpoint, scope = a.fargs[1], a.fargs[2]
     if checkpoint == "files" or checkpoint == "conversation" or checkpoint == "both" then
@@ -191,6 +234,23 @@ local function create_commands()
       return require("agent_ls.checkpoints").complete(arglead)
     end,
   })
+  cmd("AgentModel", function(a)
+    M.model(a.args)
+  end, {
+    nargs = "?",
+    desc = "agent_ls: the model for the next turns (restarts the server, keeps the session)",
+    complete = function(arglead)
+      return vim.tbl_filter(function(m)
+        return m:sub(1, #arglead) == arglead
+      end, config.options.models or {})
+    end,
+  })
+  cmd("AgentSetKey", function()
+    require("agent_ls.key").set_interactive()
+  end, { desc = "agent_ls: set the API key (hidden input, or api_key_cmd) and restart the server" })
+  cmd("AgentWrite", function()
+    require("agent_ls.edits").write_pending()
+  end, { desc = "agent_ls: write the buffers holding agent edits not yet on disk" })
   cmd("AgentRename", function(a)
     M.rename(a.args)
   end, { nargs = "*", desc = "agent_ls: rename the active session" })
@@ -219,15 +279,34 @@ local function create_keymaps()
   map("n", k.revert, "<cmd>AgentRevert<cr>", "revert the last turn")
 end
 
+--- Generates doc/tags when it is missing or older than the help file (an install that did not
+--- ship it, or a read-only one: then `:helptags ALL` in a writable copy is the way).
+local function ensure_helptags()
+  local doc = vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":p:h:h:h") .. "/doc"
+  local help, tags = vim.uv.fs_stat(doc .. "/agent_ls.txt"), vim.uv.fs_stat(doc .. "/tags")
+  if help and (not tags or tags.mtime.sec < help.mtime.sec) and vim.fn.filewritable(doc) == 2 then
+    pcall(vim.cmd.helptags, vim.fn.fnameescape(doc))
+  end
+end
+
 function M.setup(opts)
   if vim.fn.has("nvim-0.10") == 0 then
     vim.notify("agent_ls needs Neovim 0.10 or later", vim.log.levels.ERROR)
     return
   end
   config.set(opts)
+  ensure_helptags()
   create_commands()
   create_keymaps()
   local group = vim.api.nvim_create_augroup("agent_ls", { clear = true })
+  vim.api.nvim_create_autocmd("BufEnter", {
+    group = group,
+    callback = function(args)
+      require("agent_ls.context").track(args.buf)
+    end,
+  })
+  require("agent_ls.context").track(vim.api.nvim_get_current_buf())
+  require("agent_ls.completion").register_cmp()
   vim.api.nvim_create_autocmd("LspProgress", {
     group = group,
     callback = function(args)

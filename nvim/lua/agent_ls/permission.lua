@@ -32,7 +32,8 @@ function M.handle(params, ctx)
   params = util.denull(params) or {}
   local options = params.options or {}
   local what = describe(params.toolCall)
-  local prompt = "The agent wants to run " .. what
+  -- The title already says what the tool does ("Run `make`", "Write a.py").
+  local prompt = "Allow the agent to: " .. what .. "?"
   local function record(choice)
     local answer = choice and (choice.name or choice.optionId) or "dismissed"
     require("agent_ls.chat").add_note(ctx.client_id, "- ⚠ permission: " .. util.one_line(what, 80) .. " → " .. answer)
@@ -69,6 +70,42 @@ function M.handle(params, ctx)
   local choice = options[n]
   record(choice)
   return outcome(choice)
+end
+
+--- :AgentPermissions — the "always" answers remembered for the active session; the chosen one
+--- is revoked (agent/permissions/revoke), so the server asks again next time.
+function M.manage()
+  local client = require("agent_ls.client")
+  client.with_client(function(c)
+    local s = require("agent_ls.state").get(c.id)
+    if not s.active then
+      util.warn("no active session (:AgentNew or :AgentSessions)")
+      return
+    end
+    local sid = s.active.sessionId
+    client.call(c, "agent/permissions/list", { sessionId = sid }, function(res)
+      local rules = util.denull(res.rules) or {}
+      if #rules == 0 then
+        util.notify("no remembered permissions in this session")
+        return
+      end
+      vim.ui.select(rules, {
+        prompt = "Remembered permissions (pick one to revoke)",
+        kind = "agent_ls_permission_rule",
+        format_item = function(rule)
+          return rule.description
+        end,
+      }, function(choice)
+        if not choice then
+          return
+        end
+        local params = { sessionId = sid, ruleId = choice.ruleId }
+        client.call(c, "agent/permissions/revoke", params, function()
+          util.notify("revoked: " .. choice.description)
+        end)
+      end)
+    end)
+  end)
 end
 
 return M

@@ -9,10 +9,13 @@ local M = {}
 local ns = vim.api.nvim_create_namespace("agent_ls.sessions")
 M.lists = {} -- client id → {buf, sessions}
 
---- One line for a session: name (or "unnamed") │ first message │ age.
+--- One line for a session: name (or "unnamed") │ first message │ age; a fork is marked "⑂".
 function M.format(info, active_id)
   info = util.denull(info) or {}
   local name = info.name or "(unnamed)"
+  if info.parentSessionId then
+    name = "⑂ " .. name .. " (fork)"
+  end
   local first = util.one_line(info.firstMessage, 50)
   local mark = (info.sessionId == active_id) and "* " or "  "
   return string.format(
@@ -29,6 +32,7 @@ function M.activate(client_id, info, items, has_more)
   info = util.denull(info)
   local s = state.get(client_id)
   s.active = info
+  require("agent_ls.status").usage_from_items(client_id, items)
   require("agent_ls.chat").load(client_id, info, items or {}, has_more)
   state.emit("SessionChanged", { client_id = client_id, session = info })
   M.refresh_lists(client_id)
@@ -261,9 +265,30 @@ function M.detach(client_id)
   end
 end
 
---- agent/session/listChanged: another window wrote to the store.
+--- Re-reads the session the chat shows (another process may have added a turn to it); the
+--- chat is re-rendered only when its last entry changed. Not while this client runs a turn in it.
+function M.refresh_viewed(client_id)
+  local s = state.get(client_id)
+  local c = vim.lsp.get_client_by_id(client_id)
+  local info = s.active
+  if not (c and info) or (s.running and s.running.session_id == info.sessionId) then
+    return
+  end
+  client.request(c, "agent/session/history", { sessionId = info.sessionId }, function(err, res)
+    if err or not res or not s.active or s.active.sessionId ~= info.sessionId or s.running then
+      return -- gone (deleted elsewhere: the next prompt says so) or changed meanwhile
+    end
+    local chat = require("agent_ls.chat")
+    if chat.refresh(client_id, s.active, util.denull(res.items) or {}, res.hasMore) then
+      state.emit("SessionRefreshed", { client_id = client_id, session_id = info.sessionId })
+    end
+  end)
+end
+
+--- agent/session/listChanged: another process wrote to the store.
 function M.on_list_changed(client_id)
   M.refresh_lists(client_id)
+  M.refresh_viewed(client_id)
   state.emit("ListChanged", { client_id = client_id })
 end
 

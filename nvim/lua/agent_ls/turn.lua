@@ -70,6 +70,44 @@ function M.range_context(bufnr, line1, line2, linewise, encoding)
   return { uri = uri, range = { start = start_pos, ["end"] = end_pos } }
 end
 
+local function queued_texts(s)
+  return vim.tbl_map(function(q)
+    return q.text
+  end, s.queue or {})
+end
+
+--- A prompt typed while a turn runs waits for the turn to end (never thrown away).
+local function queue(client_id, s, text, opts)
+  s.queue = s.queue or {}
+  s.queue[#s.queue + 1] = { text = text, opts = opts }
+  require("agent_ls.chat").show_queue(client_id, queued_texts(s))
+  util.notify("a turn is running: the prompt is queued and sent when it ends (:AgentCancel stops the turn)")
+  state.emit("Queued", { client_id = client_id, text = text, count = #s.queue })
+end
+
+--- The turn ended: a normal end sends the next queued prompt; a cancelled or failed turn puts
+--- the queued prompts back in the chat's prompt area, for the user to send or change.
+local function drain(client_id, s, ended_well)
+  local q = s.queue or {}
+  if #q == 0 then
+    return
+  end
+  local chat = require("agent_ls.chat")
+  if ended_well then
+    local next_one = table.remove(q, 1)
+    chat.show_queue(client_id, queued_texts(s))
+    vim.schedule(function()
+      M.prompt(next_one.text, next_one.opts)
+    end)
+    return
+  end
+  s.queue = {}
+  chat.show_queue(client_id, {})
+  chat.ensure(client_id)
+  chat.restore_input(client_id, table.concat(queued_texts({ queue = q }), "\n\n"))
+  util.notify("the turn did not finish: the queued prompt is back in the chat's prompt area")
+end
+
 --- Sends a prompt to the active session. opts.context: list of {uri, range?}.
 function M.prompt(text, opts)
   opts = opts or {}
@@ -80,13 +118,14 @@ function M.prompt(text, opts)
   client.with_client(function(c)
     local s = state.get(c.id)
     if s.running or s.starting then
-      util.warn("a turn is already running (:AgentCancel stops it)")
+      queue(c.id, s, text, opts)
       return
     end
     s.starting = true
     M.ensure_session(c, function(info)
       s.starting = nil
       if not info then
+        drain(c.id, s, false)
         return
       end
       require("agent_ls.chat").ensure(c.id)
@@ -102,6 +141,7 @@ function M.prompt(text, opts)
       if opts.context and #opts.context > 0 then
         params.context = opts.context
       end
+      require("agent_ls.edits").flush(c.id)
       run.request_id = client.request(c, "agent/session/prompt", params, function(err, result)
         if s.running == run then
           s.running = nil
@@ -121,9 +161,12 @@ function M.prompt(text, opts)
         end
         state.emit("TurnEnd", { client_id = c.id, session_id = info.sessionId, result = result, err = err })
         pcall(vim.cmd.redrawstatus, { bang = true })
+        local reason = result and util.nn(result.stopReason)
+        drain(c.id, s, not err and (reason == "end_turn" or reason == "max_tokens"))
       end)
       if not run.request_id and s.running == run then
         s.running = nil
+        drain(c.id, s, false)
         return
       end
       state.emit("TurnStart", { client_id = c.id, session_id = info.sessionId, token = token })
@@ -144,7 +187,7 @@ function M.cancel()
     return false
   end
   client.notify(c, "agent/session/cancel", { sessionId = s.running.session_id })
-  s.running.message = "cancelling…"
+  s.running.cancelling = true
   return true
 end
 

@@ -309,6 +309,33 @@ describe('checkpoints', () => {
   });
 });
 
+describe('permissions', () => {
+  it('lists the remembered rules and revokes the picked ones', async () => {
+    const s = setup();
+    s.client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    await s.controller.start();
+    const rules = [
+      { ruleId: 'aaaaaaaaaaaaaaaa', toolKind: 'execute', decision: 'allow', description: 'allow the command: make test', command: 'make test' },
+      { ruleId: 'bbbbbbbbbbbbbbbb', toolKind: 'delete', decision: 'deny', description: 'reject every delete tool call' },
+    ];
+    s.client.handlers.set('agent/permissions/list', () => ({ rules }));
+    s.client.handlers.set('agent/permissions/revoke', () => ({ revoked: true }));
+    let shown: Array<{ label: string; description: string }> = [];
+    ui.quickPickAnswers.push((items) => {
+      shown = items as typeof shown;
+      return [items[0]];
+    });
+    await s.controller.managePermissions();
+    expect(shown.map((i) => [i.label, i.description])).toEqual([
+      ['Always allow', 'make test'],
+      ['Always reject', 'every delete call'],
+    ]);
+    expect(s.client.requests.filter((r) => r.method === 'agent/permissions/revoke').map((r) => r.params)).toEqual([
+      { sessionId: 's1', ruleId: 'aaaaaaaaaaaaaaaa' },
+    ]);
+  });
+});
+
 describe('sessions', () => {
   it('deletes only after confirmation, then resumes another session', async () => {
     const { controller, client } = setup();
