@@ -8,6 +8,7 @@ conversation builder simply starts from the summary.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -80,13 +81,18 @@ def _before(path: Sequence[Mapping[str, Any]], cut: int) -> list[Mapping[str, An
     return [latest, *path[:cut]]
 
 
+def _size(path: Sequence[Mapping[str, Any]]) -> tuple[int, list[Mapping[str, Any]]]:
+    """The conversation's estimated tokens, and its entries since the latest compaction."""
+    _, entries = active_entries(path)
+    return max(estimate_tokens(build_messages(path)), reported_tokens(entries)), entries
+
+
 async def maybe_compact(
     provider: Provider, writer: _Writer, config: AgentConfig, *, force: bool = False
 ) -> dict[str, Any] | None:
     """Append a compaction entry when the conversation is too big; the entry, or None."""
     path = writer.session.active_path()  # from the latest compaction's first kept entry on
-    _, entries = active_entries(path)
-    tokens = max(estimate_tokens(build_messages(path)), reported_tokens(entries))
+    tokens, entries = await asyncio.to_thread(_size, path)  # a long path: off the loop
     if not force and tokens < config.context_window * config.compaction_threshold:
         return None
     first_kept = choose_first_kept(entries, int(config.context_window * KEEP_FRACTION))

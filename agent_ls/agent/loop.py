@@ -150,10 +150,12 @@ class _Turn:
 
     async def respond(self, system: str) -> MessageDone | ProviderFailure:
         """Stream one model response, emitting events as they arrive."""
+        # a long path takes a while to convert: off the loop, so other requests go on meanwhile
+        messages = await asyncio.to_thread(build_messages, self.writer.session.active_path())
         request = ModelRequest(
             model=self.config.model,
             system=system,
-            messages=build_messages(self.writer.session.active_path()),
+            messages=messages,
             tools=[*tools.tool_definitions(), *(t.definition() for t in self.extra.values())],
             max_tokens=self.config.max_tokens,
             thinking_budget=self.config.thinking_budget,

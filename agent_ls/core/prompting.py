@@ -101,7 +101,9 @@ class Prompting:
         folder = sessions.locate(session_id)
         sessions.turns.ensure_idle(session_id)
         blocks = await self.user_blocks(prompt, attachments or [])
-        writer = folder.store.writer(session_id)
+        # opening reads what the store has not parsed yet (a big session: seconds): off the loop;
+        # a second prompt meanwhile finds the session locked (SessionBusy), as it should
+        writer = await asyncio.to_thread(folder.store.writer, session_id)
         sessions.active = session_id
         task = spawn(self._turn(folder, writer, blocks), f"turn {session_id}")
         sessions.turns.tasks[session_id] = task

@@ -33,11 +33,16 @@ export function chatHtml(o: ChatHtmlOptions): string {
   <button id="new-session" class="icon-button" title="New session" aria-label="New session">+</button>
 </header>
 <div id="banner" role="alert" hidden></div>
-<main id="transcript" role="log" aria-live="polite" aria-label="Transcript" tabindex="0">
+<div class="transcript-frame">
+<main id="transcript" role="log" aria-live="off" aria-label="Transcript" tabindex="0">
   <div id="empty" class="empty">Ask the agent to read, explain or change code in this workspace.</div>
 </main>
+<button id="jump-latest" class="jump-latest" hidden title="Scroll to the newest message">↓ Jump to latest</button>
+</div>
+<div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>
 <section id="permissions" aria-label="Permission requests"></section>
 <footer id="composer">
+  <div id="editor-context" class="context" hidden></div>
   <div id="status" aria-live="polite"></div>
   <textarea id="prompt" rows="3" placeholder="Ask the agent… (Enter to send, Shift+Enter for a new line)" aria-label="Prompt"></textarea>
   <div class="composer-actions">

@@ -25,6 +25,7 @@ import {
   type WorkDoneProgressReport,
 } from 'vscode-languageclient/node';
 
+import { CrashBudget } from './crashBudget';
 import {
   type InitializationOptions,
   Method,
@@ -115,7 +116,7 @@ export class AgentClient implements vscode.Disposable {
       run: { command: cmd.command, args: cmd.args, transport: TransportKind.stdio, options: { env } },
       debug: { command: cmd.command, args: cmd.args, transport: TransportKind.stdio, options: { env } },
     };
-    let crashes = 0;
+    const crashes = new CrashBudget();
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
       outputChannel: this.output,
@@ -126,9 +127,9 @@ export class AgentClient implements vscode.Disposable {
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue }),
         closed: () => {
-          crashes += 1;
-          if (crashes <= 3) {
-            this.output.appendLine(`[agent-ls] server exited; restarting (${crashes}/3)`);
+          const attempt = crashes.crashed(Date.now());
+          if (attempt !== undefined) {
+            this.output.appendLine(`[agent-ls] server exited; restarting (${attempt}/${crashes.limit})`);
             return { action: CloseAction.Restart, handled: true };
           }
           const message = 'Agent: the agent-ls server stopped repeatedly. See Agent: Show Server Log, then run Agent: Restart Server.';

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 
 import * as vscode from 'vscode';
 
+import { linesLabel, selectionLines } from './attachments';
 import { copyCode, insertCode } from './chatCode';
 import { CheckpointDocuments, checkpointUri } from './checkpointDocs';
 import { AgentClient } from './client';
@@ -35,6 +36,7 @@ import {
   errorMessage,
 } from './protocol';
 import { relativeTime } from './relativeTime';
+import { SessionPager, withActive } from './sessionPager';
 import {
   type ServerSettings,
   initializationOptions,
@@ -53,6 +55,8 @@ import {
 } from './transcript';
 
 const SECRET_KEY = 'agentLs.anthropicApiKey';
+const CRASHED_TURN =
+  'The agent-ls server stopped during this turn and was restarted. What it had saved is shown above; the rest of the reply was lost. Agent: Show Server Log has the details.';
 const LAST_SESSION_KEY = 'agentLs.lastSessionId';
 
 type SessionArg = SessionInfo | string | undefined;
@@ -78,6 +82,48 @@ function readSettings(): ServerSettings & { apiKeySource: string; saveAgentEdits
   };
 }
 
+/** A selection as prompt context and its chip (`path:3-5`, 1-based, a trailing empty line left out). */
+function selectionRef(uri: vscode.Uri, range: vscode.Range): { context: ContextRef[]; labels: string[] } {
+  // The server reads the same lines from the range (a selection ending at column 0 ends the line before).
+  return {
+    context: [
+      {
+        uri: uri.toString(),
+        range: {
+          start: { line: range.start.line, character: range.start.character },
+          end: { line: range.end.line, character: range.end.character },
+        },
+      },
+    ],
+    labels: [linesLabel(vscode.workspace.asRelativePath(uri), selectionLines(range.start, range.end))],
+  };
+}
+
+/** "Fork of …": a fork is told apart from its parent in every list. */
+export function forkName(parent: SessionInfo | undefined): string {
+  return `Fork of ${sessionLabel(parent)}`.slice(0, 200);
+}
+
+/**
+ * The modal asked when the panel cannot be: the safe answer (reject) first, which a modal makes
+ * the Enter default, then allow once, then the remembered answers; the whole command in the detail.
+ */
+export function permissionModal(params: RequestPermissionParams): {
+  message: string;
+  detail: string | undefined;
+  options: RequestPermissionParams['options'];
+} {
+  const rank = (kind: string): number => ['reject_once', 'allow_once', 'allow_always', 'reject_always'].indexOf(kind) >>> 0;
+  const options = [...params.options].sort((a, b) => rank(a.kind) - rank(b.kind));
+  const tc = params.toolCall ?? {};
+  const command = (tc as { rawInput?: { command?: unknown } }).rawInput?.command;
+  const title = String(tc.title ?? 'The agent wants to use a tool').replace(/`/g, '');
+  if (typeof command === 'string' && command) {
+    return { message: 'Agent: allow this command?', detail: command, options };
+  }
+  return { message: `Agent: allow "${title}"?`, detail: undefined, options };
+}
+
 export class AgentController implements vscode.Disposable {
   state: ChatState = initialState();
   readonly client = new AgentClient();
@@ -91,6 +137,12 @@ export class AgentController implements vscode.Disposable {
   private listTimer: ReturnType<typeof setTimeout> | undefined;
   private starting: Promise<void> | undefined;
   private runningContext: boolean | undefined;
+  /** the selection chip the panel shows now */
+  private postedSelection: string | undefined;
+  /** the session whose turn the server's crash interrupted, until the panel says so */
+  private crashedTurn: string | undefined;
+  /** the sessions shown in the tree and the header dropdown: pages of the server's list */
+  private readonly sessionPages = new SessionPager((p) => this.client.request<ListResult>(Method.sessionList, p));
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -111,13 +163,19 @@ export class AgentController implements vscode.Disposable {
       this.client.onListChanged(() => this.scheduleListRefresh()),
       this.client.onStateChange((e) => {
         if (!e.running && this.state.connection === 'ready') {
+          if (this.pending) this.crashedTurn = this.pending.sessionId;
           this.dispatch({ type: 'connection', status: e.error ? 'failed' : 'stopped', error: e.error });
-        } else if (e.running && this.state.connection !== 'ready' && !this.starting) {
-          // The client restarted a crashed server by itself: pick the session up again.
+        } else if (e.running && !this.starting && (this.state.connection !== 'ready' || this.crashedTurn)) {
+          // The client restarted a crashed server by itself: pick the session up again, with
+          // what the server saved of an interrupted turn, and say what happened.
           this.dispatch({ type: 'connection', status: 'ready' });
-          void this.restoreSession();
+          void this.restoreSession().then(() => this.noticeCrashedTurn());
         }
       }),
+    );
+    this.disposables.push(
+      vscode.window.onDidChangeTextEditorSelection(() => this.postEditorSelection()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.postEditorSelection()),
     );
     this.client.permissionHandler = (params, token) => this.askPermission(params, token);
     this.renderStatus();
@@ -134,7 +192,7 @@ export class AgentController implements vscode.Disposable {
   }
 
   private renderTree(): void {
-    this.tree.set(this.state.sessions, this.state.session?.sessionId, this.pending?.sessionId);
+    this.tree.set(this.state.sessions, this.state.session?.sessionId, this.pending?.sessionId, !!this.sessionPages.nextCursor);
   }
 
   private renderStatus(): void {
@@ -161,9 +219,20 @@ export class AgentController implements vscode.Disposable {
     this.status.command = 'agentLs.switchSession';
   }
 
+  /** The panel's selection chip follows the editor; sending attaches it only if the chip is on. */
+  private postEditorSelection(): void {
+    const sel = this.selectionContext();
+    const label = sel.labels[0];
+    if (label === this.postedSelection) return;
+    this.postedSelection = label;
+    this.chat.post({ type: 'editorSelection', label });
+  }
+
   onWebviewReady(): void {
+    this.postedSelection = undefined;
     // The webview starts empty: it gets the whole state, restored from the server, each time.
     this.chat.post({ type: 'action', action: { type: 'snapshot', state: this.state } });
+    this.postEditorSelection();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -235,6 +304,13 @@ export class AgentController implements vscode.Disposable {
     await this.refreshSessions();
   }
 
+  private noticeCrashedTurn(): void {
+    const crashed = this.crashedTurn;
+    this.crashedTurn = undefined;
+    if (!crashed || this.state.session?.sessionId !== crashed) return;
+    this.dispatch({ type: 'notice', level: 'warning', text: CRASHED_TURN });
+  }
+
   private showPage(page: TranscriptPage): void {
     this.dispatch({ type: 'reset', page, running: this.pending?.sessionId === page.session.sessionId });
     void this.context.workspaceState.update(LAST_SESSION_KEY, page.session.sessionId);
@@ -243,11 +319,24 @@ export class AgentController implements vscode.Disposable {
   async refreshSessions(): Promise<void> {
     if (!this.client.running) return;
     try {
-      const result = await this.client.request<ListResult>(Method.sessionList, { limit: 100 });
-      this.dispatch({ type: 'sessions', sessions: result.sessions });
+      if (await this.sessionPages.refresh()) this.showSessions();
     } catch (e) {
       this.client.output.appendLine(`[agent-ls] list failed: ${errorMessage(e)}`);
     }
+  }
+
+  /** The next page of sessions in the tree and the header dropdown. */
+  async loadMoreSessions(): Promise<void> {
+    if (!this.client.running) return;
+    try {
+      if (await this.sessionPages.more()) this.showSessions();
+    } catch (e) {
+      this.error('Loading more sessions failed', e);
+    }
+  }
+
+  private showSessions(): void {
+    this.dispatch({ type: 'sessions', sessions: withActive(this.sessionPages.sessions, this.state.session) });
   }
 
   private scheduleListRefresh(): void {
@@ -315,21 +404,68 @@ export class AgentController implements vscode.Disposable {
     }
   }
 
-  async pickSession(placeHolder = 'Switch to session'): Promise<string | undefined> {
+  /**
+   * Switch Session's picker: the newest sessions first, a search over all of them as the user
+   * types (the server's `query`), "Load more" for the next page, and the active one always listed.
+   */
+  async pickSession(placeHolder = 'Switch to session (type to search all sessions)'): Promise<string | undefined> {
     if (!(await this.requireServer())) return undefined;
-    await this.refreshSessions();
-    type Item = vscode.QuickPickItem & { sessionId?: string; create?: boolean };
-    const items: Item[] = [{ label: '$(add) New Session', create: true, alwaysShow: true }];
-    for (const s of this.state.sessions) {
-      const active = s.sessionId === this.state.session?.sessionId;
-      items.push({
-        label: `${active ? '$(comment-discussion)' : '$(comment)'} ${sessionLabel(s)}`,
-        description: `${relativeTime(s.modifiedAt)} · ${s.messageCount} msg${active ? ' · active' : ''}`,
-        detail: s.name && s.firstMessage ? s.firstMessage.replace(/\s+/g, ' ').slice(0, 160) : undefined,
-        sessionId: s.sessionId,
+    type Item = vscode.QuickPickItem & { sessionId?: string; create?: boolean; more?: boolean };
+    const pager = new SessionPager((p) => this.client.request<ListResult>(Method.sessionList, p), 50);
+    const qp = vscode.window.createQuickPick<Item>();
+    qp.placeholder = placeHolder;
+    qp.matchOnDescription = true;
+    qp.matchOnDetail = true;
+    const activeId = this.state.session?.sessionId;
+    const show = (): void => {
+      const items: Item[] = [{ label: '$(add) New Session', create: true, alwaysShow: true }];
+      const sessions = pager.query ? pager.sessions : withActive(pager.sessions, this.state.session);
+      for (const s of sessions) {
+        const active = s.sessionId === activeId;
+        items.push({
+          label: `${active ? '$(comment-discussion)' : '$(comment)'} ${sessionLabel(s)}`,
+          description: `${relativeTime(s.modifiedAt)} · ${s.messageCount} msg${active ? ' · active' : ''}`,
+          detail: s.name && s.firstMessage ? s.firstMessage.replace(/\s+/g, ' ').slice(0, 160) : undefined,
+          // The server matched it (name or any message): the picker's own filter must not hide it.
+          alwaysShow: true,
+          sessionId: s.sessionId,
+        });
+      }
+      if (pager.nextCursor) items.push({ label: '$(more) Load more sessions…', more: true, alwaysShow: true });
+      qp.items = items;
+    };
+    const load = async (step: () => Promise<boolean>): Promise<void> => {
+      qp.busy = true;
+      try {
+        if (await step()) show();
+      } catch (e) {
+        this.error('Listing sessions failed', e);
+      } finally {
+        qp.busy = false;
+      }
+    };
+    let typing: ReturnType<typeof setTimeout> | undefined;
+    const picked = new Promise<Item | undefined>((resolve) => {
+      qp.onDidChangeValue((value) => {
+        if (typing) clearTimeout(typing);
+        typing = setTimeout(() => void load(() => pager.search(value)), 150);
       });
-    }
-    const pick = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true });
+      qp.onDidAccept(() => {
+        const item = qp.selectedItems[0];
+        if (item?.more) {
+          void load(() => pager.more());
+          return;
+        }
+        resolve(item);
+        qp.hide();
+      });
+      qp.onDidHide(() => resolve(undefined));
+    });
+    qp.show();
+    await load(() => pager.search(''));
+    const pick = await picked;
+    if (typing) clearTimeout(typing);
+    qp.dispose();
     if (!pick) return undefined;
     if (pick.create) {
       await this.newSession();
@@ -395,7 +531,13 @@ export class AgentController implements vscode.Disposable {
     const id = await this.sessionIdOf(arg, 'Session to fork');
     if (!id) return;
     try {
-      const info = await this.client.request<SessionInfo>(Method.sessionFork, { sessionId: id });
+      let info = await this.client.request<SessionInfo>(Method.sessionFork, { sessionId: id });
+      const parent = this.infoOf(id);
+      if (!info.name?.startsWith('Fork of ')) {
+        // The server copies the parent's name (or none): name the fork after its origin here.
+        const name = forkName(parent?.name ? parent : info.name ? info : parent);
+        info = await this.client.request<SessionInfo>(Method.sessionRename, { sessionId: info.sessionId, name });
+      }
       await this.switchSession(info.sessionId);
       await this.chat.reveal();
       void vscode.window.showInformationMessage(`Agent: forked "${sessionLabel(this.infoOf(id))}" into a new session.`);
@@ -423,7 +565,12 @@ export class AgentController implements vscode.Disposable {
   // Prompting
 
   async prompt(text: string, context: ContextRef[] = [], labels: string[] = []): Promise<void> {
-    if (!(await this.requireServer())) return;
+    if (!(await this.requireServer())) {
+      // Not sent: the text goes back into the prompt box, so nothing typed is lost.
+      this.chat.post({ type: 'focusPrompt', text });
+      void vscode.window.showWarningMessage('Agent: the prompt was not sent (the server is not running); it is back in the chat box.');
+      return;
+    }
     if (this.pending) {
       void vscode.window.showWarningMessage('Agent: the agent is still working. Cancel it first (Agent: Cancel).');
       return;
@@ -452,7 +599,12 @@ export class AgentController implements vscode.Disposable {
       if (context.length) params.context = context;
       result = await this.client.request<PromptResult>(Method.sessionPrompt, params);
     } catch (e) {
-      failure = this.promptFailure(e);
+      if (this.crashedTurn === sessionId || !this.client.running) {
+        this.crashedTurn = sessionId;
+        failure = CRASHED_TURN;
+      } else {
+        failure = this.promptFailure(e);
+      }
     } finally {
       progress.dispose();
       this.pending = undefined;
@@ -461,6 +613,11 @@ export class AgentController implements vscode.Disposable {
       this.dispatch({ type: 'promptEnded', result, error: failure });
     } else {
       this.renderStatus();
+    }
+    if (this.crashedTurn && this.client.running && this.state.connection === 'ready' && !this.starting) {
+      // Already restarted: show what the server saved of the turn.
+      await this.restoreSession();
+      this.noticeCrashedTurn();
     }
     this.renderTree();
     await this.refreshSessions();
@@ -474,7 +631,10 @@ export class AgentController implements vscode.Disposable {
 
   async cancel(): Promise<void> {
     const pending = this.pending;
-    if (!pending) return;
+    if (!pending) {
+      void vscode.window.showInformationMessage('Agent: nothing is running to cancel.');
+      return;
+    }
     try {
       await this.client.notify(Method.sessionCancel, { sessionId: pending.sessionId });
     } catch (e) {
@@ -487,50 +647,28 @@ export class AgentController implements vscode.Disposable {
     const editor = vscode.window.activeTextEditor;
     if (!editor || editor.selection.isEmpty) return { context: [], labels: [], text: '' };
     const sel = editor.selection;
-    const range = {
-      start: { line: sel.start.line, character: sel.start.character },
-      end: { line: sel.end.line, character: sel.end.character },
-    };
-    const rel = vscode.workspace.asRelativePath(editor.document.uri);
-    const lines = sel.start.line === sel.end.line ? `${sel.start.line + 1}` : `${sel.start.line + 1}-${sel.end.line + 1}`;
     return {
-      context: [{ uri: editor.document.uri.toString(), range }],
-      labels: [`${rel}:${lines}`],
+      ...selectionRef(editor.document.uri, sel),
       text: editor.document.getText(sel),
     };
   }
 
+  /** Agent: Prompt sends the text alone; Ask About Selection is how a selection goes along. */
   async promptCommand(text?: string): Promise<void> {
-    const sel = this.selectionContext();
     const prompt =
       text ??
       (await vscode.window.showInputBox({
-        prompt: sel.context.length ? `Prompt the agent (with ${sel.labels[0]} as context)` : 'Prompt the agent',
+        prompt: 'Prompt the agent (to include the selection, use Agent: Ask About Selection)',
         placeHolder: 'What should the agent do?',
       }));
     if (!prompt?.trim()) return;
     await this.chat.reveal();
-    await this.prompt(prompt, sel.context, sel.labels);
+    await this.prompt(prompt);
   }
 
   async askAboutSelection(uri?: vscode.Uri, range?: vscode.Range): Promise<void> {
     let sel = this.selectionContext();
-    if (uri && range && !range.isEmpty) {
-      const rel = vscode.workspace.asRelativePath(uri);
-      sel = {
-        context: [
-          {
-            uri: uri.toString(),
-            range: {
-              start: { line: range.start.line, character: range.start.character },
-              end: { line: range.end.line, character: range.end.character },
-            },
-          },
-        ],
-        labels: [`${rel}:${range.start.line + 1}-${range.end.line + 1}`],
-        text: '',
-      };
-    }
+    if (uri && range && !range.isEmpty) sel = { ...selectionRef(uri, range), text: '' };
     if (!sel.context.length) {
       void vscode.window.showInformationMessage('Agent: select some code first.');
       return;
@@ -559,12 +697,8 @@ export class AgentController implements vscode.Disposable {
     }
     if (!this.chat.visible || this.state.session?.sessionId !== params.sessionId) {
       // No panel to ask in: a modal dialog with the same choices.
-      const title = String(params.toolCall?.title ?? 'The agent wants to use a tool');
-      const pick = await vscode.window.showWarningMessage(
-        `Agent: allow "${title}"?`,
-        { modal: true },
-        ...params.options.map((o) => o.name),
-      );
+      const { message, detail, options } = permissionModal(params);
+      const pick = await vscode.window.showWarningMessage(message, { modal: true, detail }, ...options.map((o) => o.name));
       const option = params.options.find((o) => o.name === pick);
       return option ? { outcome: { outcome: 'selected', optionId: option.optionId } } : cancelled;
     }
@@ -587,6 +721,17 @@ export class AgentController implements vscode.Disposable {
   answerPermission(requestId: string, optionId: string | undefined): void {
     const finish = this.permissionWaiters.get(requestId);
     if (!finish) return;
+    const asked = this.state.permissions.find((p) => p.requestId === requestId);
+    const option = asked?.options.find((o) => o.optionId === optionId);
+    if (asked && option?.kind.endsWith('_always')) {
+      const what = asked.detail ? `\`${asked.detail}\`` : asked.title;
+      const verb = option.kind.startsWith('allow') ? 'allow' : 'reject';
+      this.dispatch({
+        type: 'notice',
+        level: 'info',
+        text: `Remembered for this session: always ${verb} ${what}. Agent: Manage Permissions lists and revokes it.`,
+      });
+    }
     finish(optionId ? { outcome: { outcome: 'selected', optionId } } : { outcome: { outcome: 'cancelled' } });
   }
 
@@ -633,7 +778,7 @@ export class AgentController implements vscode.Disposable {
     try {
       await vscode.commands.executeCommand(
         'vscode.changes',
-        `Agent checkpoint: ${files.length} files`,
+        'Agent checkpoint',
         files.map((f) => [vscode.Uri.parse(f.uri), checkpointUri(checkpointId, f, 'before'), checkpointUri(checkpointId, f, 'after')]),
       );
     } catch {
@@ -846,9 +991,11 @@ export class AgentController implements vscode.Disposable {
       case 'ready':
         this.onWebviewReady();
         return;
-      case 'prompt':
-        void this.prompt(m.text);
+      case 'prompt': {
+        const sel = m.attachSelection ? this.selectionContext() : undefined;
+        void this.prompt(m.text, sel?.context, sel?.labels);
         return;
+      }
       case 'cancel':
         void this.cancel();
         return;
@@ -857,6 +1004,9 @@ export class AgentController implements vscode.Disposable {
         return;
       case 'switchSession':
         void this.switchSession(m.sessionId);
+        return;
+      case 'pickSession':
+        void this.switchSessionCommand();
         return;
       case 'loadMore':
         void this.loadMore();
@@ -884,6 +1034,9 @@ export class AgentController implements vscode.Disposable {
         return;
       case 'retry':
         void this.restart();
+        return;
+      case 'setApiKey':
+        void this.setApiKey();
         return;
       case 'showLog':
         this.client.output.show(true);

@@ -31,6 +31,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     command('agentLs.newSession', () => c.newSession()),
     command('agentLs.switchSession', (arg?: SessionInfo | string) => c.switchSessionCommand(arg)),
+    command('agentLs.loadMoreSessions', () => c.loadMoreSessions()),
     command('agentLs.openSession', (arg?: SessionInfo | string) => c.switchSessionCommand(arg)),
     command('agentLs.prompt', (text?: string) => c.promptCommand(typeof text === 'string' ? text : undefined)),
     command('agentLs.askAboutSelection', (uri?: vscode.Uri, range?: vscode.Range) =>

@@ -3,14 +3,17 @@ import type { ChatAction } from './transcript';
 
 export type HostMessage =
   | { type: 'action'; action: ChatAction }
-  | { type: 'focusPrompt'; text?: string };
+  | { type: 'focusPrompt'; text?: string }
+  /** the active editor's selection, offered as a chip the user can attach (`file:3-5`) */
+  | { type: 'editorSelection'; label?: string };
 
 export type WebviewMessage =
   | { type: 'ready' }
-  | { type: 'prompt'; text: string }
+  | { type: 'prompt'; text: string; attachSelection?: boolean }
   | { type: 'cancel' }
   | { type: 'newSession' }
   | { type: 'switchSession'; sessionId: string }
+  | { type: 'pickSession' }
   | { type: 'loadMore' }
   | { type: 'viewChanges'; checkpointId: string; path?: string }
   | { type: 'revert'; checkpointId: string; force?: boolean }
@@ -20,4 +23,5 @@ export type WebviewMessage =
   | { type: 'copyCode'; code: string }
   | { type: 'insertCode'; code: string }
   | { type: 'retry' }
+  | { type: 'setApiKey' }
   | { type: 'showLog' };

@@ -10,26 +10,43 @@ export function sessionDescription(s: SessionInfo, now: Date = new Date()): stri
   return parts.join(' · ');
 }
 
-export class SessionsTree implements vscode.TreeDataProvider<SessionInfo> {
-  private readonly changed = new vscode.EventEmitter<SessionInfo | undefined>();
+/** The row after the last page that loads the next one. */
+export const LOAD_MORE = { loadMore: true } as const;
+type Node = SessionInfo | typeof LOAD_MORE;
+
+export class SessionsTree implements vscode.TreeDataProvider<Node> {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private sessions: SessionInfo[] = [];
   private activeId: string | undefined;
   private runningId: string | undefined;
+  private hasMore = false;
 
-  set(sessions: SessionInfo[], activeId: string | undefined, runningId: string | undefined): void {
+  set(sessions: SessionInfo[], activeId: string | undefined, runningId: string | undefined, hasMore = false): void {
     this.sessions = sessions;
     this.activeId = activeId;
     this.runningId = runningId;
+    this.hasMore = hasMore;
     this.changed.fire(undefined);
   }
 
-  getChildren(element?: SessionInfo): SessionInfo[] {
+  /** Newest first, the active session included, then "Load more" when the server has more. */
+  getChildren(element?: Node): Node[] {
     if (element) return [];
-    return [...this.sessions].sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
+    const sessions: Node[] = [...this.sessions].sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
+    return this.hasMore ? [...sessions, LOAD_MORE] : sessions;
   }
 
-  getTreeItem(s: SessionInfo): vscode.TreeItem {
+  getTreeItem(node: Node): vscode.TreeItem {
+    if ('loadMore' in node) {
+      const more = new vscode.TreeItem('Load more sessions…', vscode.TreeItemCollapsibleState.None);
+      more.id = 'agentLs.loadMoreSessions';
+      more.iconPath = new vscode.ThemeIcon('more');
+      more.tooltip = 'Older sessions: the next page, or Search Sessions to find one by name or message';
+      more.command = { command: 'agentLs.loadMoreSessions', title: 'Load More Sessions' };
+      return more;
+    }
+    const s = node;
     const active = s.sessionId === this.activeId;
     const item = new vscode.TreeItem(sessionLabel(s), vscode.TreeItemCollapsibleState.None);
     item.id = s.sessionId;
@@ -43,7 +60,10 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionInfo> {
     tip.appendMarkdown('\n\n');
     if (s.firstMessage && s.name) tip.appendText(`“${s.firstMessage.slice(0, 200)}”\n\n`);
     tip.appendText(`${messageCount(s.messageCount)} · modified ${relativeTime(s.modifiedAt)} · created ${relativeTime(s.createdAt)}`);
-    if (s.parentSessionId) tip.appendText(`\n\nforked from ${s.parentSessionId}`);
+    if (s.parentSessionId) {
+      const parent = this.sessions.find((p) => p.sessionId === s.parentSessionId);
+      tip.appendText(`\n\nforked from ${parent ? `“${sessionLabel(parent)}”` : s.parentSessionId}`);
+    }
     if (active) tip.appendText('\n\nactive in this window');
     item.tooltip = tip;
     item.accessibilityInformation = {

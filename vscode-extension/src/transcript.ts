@@ -3,6 +3,7 @@
  * server returns and streams); the webview receives a snapshot, then the same actions, and applies
  * the same reducer. No `vscode` import: unit-tested directly and bundled into the webview.
  */
+import { splitUserContent } from './attachments';
 import {
   type CheckpointFile,
   type ContentBlock,
@@ -177,14 +178,14 @@ export function itemsToBlocks(items: TranscriptItem[], counter: { seq: number })
     const content = item.content;
     if (item.kind === 'user') {
       const list: ContentBlock[] = typeof content === 'string' ? [{ type: 'text', text: content }] : (content ?? []);
-      const text = list
-        .filter((b) => b.type === 'text')
-        .map((b) => contentText(b))
-        .join('\n');
-      const context = list
-        .filter((b) => b.type === 'resource_link')
-        .map((b) => str((b as { uri?: unknown }).uri) ?? '')
-        .filter(Boolean);
+      const { text, context: attached } = splitUserContent(list);
+      const context = [
+        ...attached,
+        ...list
+          .filter((b) => b.type === 'resource_link')
+          .map((b) => str((b as { uri?: unknown }).uri) ?? '')
+          .filter(Boolean),
+      ];
       // Tool results the server stores under the user role belong to their tool calls.
       for (const b of list) if (b.type === 'tool_result') applyToolResult(tools, b as ContentBlock);
       if (text || context.length) {
@@ -294,13 +295,15 @@ function applyUpdate(state: ChatState, params: SessionUpdateParams): ChatState {
   if (turnId && state.running) next.turnId = turnId;
   switch (kind) {
     case 'user_message': {
-      const text = contentText(update.content ?? update.text ?? update.prompt);
+      const raw = update.content ?? update.text ?? update.prompt;
+      const { text, context } = Array.isArray(raw) ? splitUserContent(raw as ContentBlock[]) : { text: contentText(raw), context: [] };
       const i = lastIndex(state.blocks, (b) => b.type === 'user' && !!b.pending);
       if (i >= 0) {
         const pending = state.blocks[i] as UserBlock;
         next.blocks = replaceAt(state.blocks, i, {
           ...pending,
           text: text || pending.text,
+          context: pending.context.length ? pending.context : context,
           pending: false,
           turnId,
           entryId: str(update.entryId) ?? pending.entryId,
@@ -308,7 +311,7 @@ function applyUpdate(state: ChatState, params: SessionUpdateParams): ChatState {
       } else {
         next.blocks = [
           ...state.blocks,
-          { type: 'user', key: key(next, 'u'), text, context: [], turnId, entryId: str(update.entryId) },
+          { type: 'user', key: key(next, 'u'), text, context, turnId, entryId: str(update.entryId) },
         ];
       }
       return next;

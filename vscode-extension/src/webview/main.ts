@@ -1,12 +1,14 @@
 /**
  * The chat panel's script. It holds no transcript of its own across reloads: the extension host
  * sends a snapshot of the session (restored from the server) on `ready`, then actions, and this
- * script applies the shared reducer and renders. Only the unsent draft is kept in webview state.
+ * script applies the shared reducer and renders. Only the unsent draft (and the selection chip's
+ * switch, once on) is kept in webview state.
  */
 import type { HostMessage, WebviewMessage } from '../messages';
 import { relativeTime, messageCount } from '../relativeTime';
 import {
   type Block,
+  type ChatAction,
   type ChatState,
   type CheckpointBlock,
   type PendingPermission,
@@ -19,10 +21,16 @@ import {
 import { codeBlockAction } from './codeBlocks';
 import { MarkdownView } from './markdownView';
 
+interface PanelState {
+  draft?: string;
+  /** whether the editor's selection goes along with a prompt (the chip's toggle) */
+  attachSelection?: boolean;
+}
+
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
-  getState(): { draft?: string } | undefined;
-  setState(state: { draft?: string }): void;
+  getState(): PanelState | undefined;
+  setState(state: PanelState): void;
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -41,6 +49,9 @@ const prompt = $<HTMLTextAreaElement>('prompt');
 const send = $<HTMLButtonElement>('send');
 const cancel = $<HTMLButtonElement>('cancel');
 const status = $<HTMLElement>('status');
+const jumpLatest = $<HTMLButtonElement>('jump-latest');
+const announcer = $<HTMLElement>('announcer');
+const editorContext = $<HTMLElement>('editor-context');
 
 const post = (m: WebviewMessage): void => vscode.postMessage(m);
 
@@ -185,12 +196,15 @@ function renderCheckpoint(b: CheckpointBlock): HTMLElement {
     const list = h('ul', {});
     for (const f of res.files) {
       const p = f.path ?? f.uri ?? '';
+      // Reverting a turn that created a file deletes it: say so, not "restored".
+      const created = b.files.some((c) => c.operation === 'created' && (c.path === f.path || c.path === p || p.endsWith(`/${c.path}`)));
+      const label = f.result === 'restored' && created && !r.undo ? 'deleted (this turn created it)' : RESULT_LABEL[f.result] ?? f.result;
       list.append(
         h(
           'li',
           { class: `result-${f.result}` },
           h('span', { class: 'file' }, baseName(p)),
-          ` — ${RESULT_LABEL[f.result] ?? f.result}${f.reason ? ` (${f.reason})` : ''}`,
+          ` — ${label}${f.reason ? ` (${f.reason})` : ''}`,
         ),
       );
     }
@@ -220,7 +234,12 @@ function renderCheckpoint(b: CheckpointBlock): HTMLElement {
 }
 
 function renderNotice(b: Extract<Block, { type: 'notice' }>): HTMLElement {
-  return h('div', { class: `notice ${b.level}`, 'data-key': b.key, role: b.level === 'error' ? 'alert' : 'status' }, b.text);
+  const el = h('div', { class: `notice ${b.level}`, 'data-key': b.key, role: b.level === 'error' ? 'alert' : 'status' }, b.text);
+  // A missing or rejected key ("No API key…", "The API key was rejected (401…)") comes with its fix.
+  if (b.level !== 'info' && /\bAPI key\b/i.test(b.text)) {
+    el.append(h('div', { class: 'notice-actions' }, button('Set API Key', () => post({ type: 'setApiKey' }), { class: 'set-api-key' })));
+  }
+  return el;
 }
 
 function renderBlock(b: Exclude<Block, { type: 'assistant' }>): HTMLElement {
@@ -264,9 +283,30 @@ transcript.addEventListener(
   () => {
     if (transcript.scrollTop === endScrollTop) return; // our own scroll to the end
     followEnd = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
+    jumpLatest.hidden = followEnd;
   },
   { passive: true },
 );
+
+/** Back to the end and following it (the user sent a prompt, or asked to). */
+function followFromNow(): void {
+  followEnd = true;
+  jumpLatest.hidden = true;
+  keepAtEnd();
+}
+
+jumpLatest.addEventListener('click', () => {
+  followFromNow();
+  prompt.focus();
+});
+
+/** Screen readers hear each finished reply once, not every streamed chunk (the log itself is silent). */
+function announce(action: ChatAction): void {
+  if (action.type !== 'promptEnded') return;
+  const reply = [...state.blocks].reverse().find((b) => b.type === 'assistant' || b.type === 'notice');
+  const text = reply && 'text' in reply ? reply.text : '';
+  announcer.textContent = action.error ? `Agent: ${action.error}` : `Agent replied: ${text.slice(0, 500)}`;
+}
 
 function keepAtEnd(): void {
   if (!followEnd || endScrollQueued) return;
@@ -325,6 +365,7 @@ function renderTranscript(): void {
 }
 
 let renderedHeader = '';
+const SEARCH_SESSIONS = 'agent-ls:search-sessions';
 
 function renderHeader(): void {
   const sessions = [...state.sessions];
@@ -339,6 +380,8 @@ function renderHeader(): void {
     return o;
   });
   if (!sessions.length) options.push(h('option', { value: '' }, 'No session'));
+  // Older sessions than the ones listed: the Switch Session picker searches all of them.
+  options.push(h('option', { value: SEARCH_SESSIONS }, 'Search all sessions…'));
   select.replaceChildren(...options);
   select.value = state.session?.sessionId ?? '';
   select.disabled = state.connection !== 'ready';
@@ -375,9 +418,17 @@ function renderBanner(): void {
   }
 }
 
+/** The request's title without markdown backticks, and without the command the code block shows. */
+function permissionHeading(p: PendingPermission): string {
+  const title = p.title.replace(/`/g, '');
+  const command = p.detail?.trim();
+  if (!command || !title.includes(command)) return title;
+  return p.toolKind === 'execute' || /^run\b/i.test(title) ? 'Allow the agent to run this command?' : 'Allow the agent to do this?';
+}
+
 function renderPermission(p: PendingPermission): HTMLElement {
-  const el = h('div', { class: 'permission', role: 'alertdialog', 'aria-label': `Permission: ${p.title}`, 'data-request-id': p.requestId });
-  el.append(h('div', { class: 'permission-title' }, p.title));
+  const el = h('div', { class: 'permission', role: 'alertdialog', 'aria-label': `Permission: ${permissionHeading(p)}`, 'data-request-id': p.requestId });
+  el.append(h('div', { class: 'permission-title' }, permissionHeading(p)));
   if (p.detail) el.append(h('pre', { class: 'permission-detail' }, p.detail));
   const actions = h('div', { class: 'permission-actions' });
   for (const o of p.options) {
@@ -440,24 +491,56 @@ function render(): void {
 // ---------------------------------------------------------------------------------------------
 // Input
 
+let selectionLabel: string | undefined;
+let attachSelection = vscode.getState()?.attachSelection ?? false;
+
+function savePanelState(): void {
+  // Besides the draft, only the chip's switch, and only once it is on.
+  vscode.setState(attachSelection ? { draft: prompt.value, attachSelection } : { draft: prompt.value });
+}
+
+/** The editor's selection as a chip: pressed, it goes along with the next prompt. */
+function renderEditorContext(): void {
+  editorContext.hidden = !selectionLabel;
+  if (!selectionLabel) return editorContext.replaceChildren();
+  const chip = button(`${attachSelection ? '✓' : '+'} ${baseName(selectionLabel)}`, () => {
+    attachSelection = !attachSelection;
+    savePanelState();
+    renderEditorContext();
+  }, {
+    class: `chip toggle${attachSelection ? ' on' : ''}`,
+    'aria-pressed': String(attachSelection),
+    title: `${selectionLabel}: ${attachSelection ? 'sent with the prompt (click to leave out)' : 'not sent (click to attach)'}`,
+  });
+  editorContext.replaceChildren(chip);
+}
+
 function submit(): void {
   const text = prompt.value;
   if (!text.trim() || state.running || state.connection !== 'ready') return;
-  post({ type: 'prompt', text });
+  post(selectionLabel && attachSelection ? { type: 'prompt', text, attachSelection: true } : { type: 'prompt', text });
   prompt.value = '';
-  vscode.setState({ draft: '' });
+  savePanelState();
 }
 
 prompt.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
     e.preventDefault();
     submit();
+  } else if (e.key === 'ArrowUp' && !prompt.value && !e.shiftKey && !e.altKey) {
+    // Up in an empty box recalls the last prompt of this session, to edit and send again.
+    const last = [...state.blocks].reverse().find((b) => b.type === 'user');
+    if (last && last.type === 'user') {
+      e.preventDefault();
+      prompt.value = last.text;
+      prompt.setSelectionRange(prompt.value.length, prompt.value.length);
+    }
   } else if (e.key === 'Escape' && state.running) {
     e.preventDefault();
     post({ type: 'cancel' });
   }
 });
-prompt.addEventListener('input', () => vscode.setState({ draft: prompt.value }));
+prompt.addEventListener('input', savePanelState);
 send.addEventListener('click', submit);
 transcript.addEventListener('click', (e) => {
   const action = codeBlockAction(e.target);
@@ -466,7 +549,10 @@ transcript.addEventListener('click', (e) => {
 cancel.addEventListener('click', () => post({ type: 'cancel' }));
 newButton.addEventListener('click', () => post({ type: 'newSession' }));
 select.addEventListener('change', () => {
-  if (select.value && select.value !== state.session?.sessionId) post({ type: 'switchSession', sessionId: select.value });
+  if (select.value === SEARCH_SESSIONS) {
+    select.value = state.session?.sessionId ?? '';
+    post({ type: 'pickSession' });
+  } else if (select.value && select.value !== state.session?.sessionId) post({ type: 'switchSession', sessionId: select.value });
 });
 
 window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
@@ -474,7 +560,13 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   if (!m || typeof m !== 'object') return;
   if (m.type === 'action') {
     state = reduce(state, m.action);
+    // A new turn, another session or a reload starts at the end.
+    if (m.action.type === 'promptStarted' || m.action.type === 'reset' || m.action.type === 'snapshot') followFromNow();
     render();
+    announce(m.action);
+  } else if (m.type === 'editorSelection') {
+    selectionLabel = m.label;
+    renderEditorContext();
   } else if (m.type === 'focusPrompt') {
     if (m.text !== undefined) prompt.value = m.text;
     prompt.focus();

@@ -24,7 +24,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RESULTS = process.env.RESULTS_DIR ?? path.resolve(import.meta.dirname, '../../test-results');
 const KEEP = process.env.AGENT_LS_E2E_KEEP === '1';
 const STEP_TIMEOUT = 60_000;
-const TOTAL_TIMEOUT = Number(process.env.AGENT_LS_E2E_TIMEOUT_MS ?? 360_000);
+const TOTAL_TIMEOUT = Number(process.env.AGENT_LS_E2E_TIMEOUT_MS ?? 600_000);
 
 const ORIGINAL = "print('hello')\n";
 const EDITED = "print('hello, agent')\n";
@@ -131,6 +131,26 @@ async function main() {
   };
 
   try {
+    // 0. 200 older sessions in the store: the oldest is only reachable by searching or paging.
+    const seed = spawnSync(
+      PYTHON,
+      [
+        '-c',
+        [
+          'import sys, pathlib',
+          'from agent_ls.sessions.store import SessionStore',
+          'store = SessionStore(pathlib.Path(sys.argv[1]))',
+          "store.create(name='needle: the oldest session')",
+          "for i in range(198): store.create(name=f'seeded session {i:03d}')",
+          'store.create()',
+        ].join('\n'),
+        dirs.workspace,
+      ],
+      { env: baseEnv, encoding: 'utf8', timeout: 120_000 },
+    );
+    if (seed.status !== 0) throw new Error(`seeding sessions failed: ${seed.stderr}`);
+    log('seeded 200 sessions');
+
     // 1. The fake Anthropic API, with the agent's turns queued: a write_file call, then a reply.
     log('starting the fake Anthropic API');
     const fake = run(PYTHON, [path.join(REPO, 'tests/fakes/anthropic_server.py'), '--port-file', path.join(root, 'fake.port')], {
@@ -229,14 +249,16 @@ async function main() {
 
     // The chat panel: open the Agent container, then find the webview frame holding #prompt.
     await page.locator('.part.activitybar .action-item a[aria-label^="Agent"]').first().click();
-    const chat = await waitFor('the chat webview', async () => {
-      for (const frame of page.frames()) {
-        if (frame.url().includes('fake.html') || frame.url().includes('index.html')) {
-          if (await frame.$('#prompt')) return frame;
+    const findChat = () =>
+      waitFor('the chat webview', async () => {
+        for (const frame of page.frames()) {
+          if (frame.url().includes('fake.html') || frame.url().includes('index.html')) {
+            if (await frame.$('#prompt')) return frame;
+          }
         }
-      }
-      return undefined;
-    }, 90_000, 500);
+        return undefined;
+      }, 90_000, 500);
+    let chat = await findChat();
     await chat.waitForSelector('body[data-connection="ready"]', { timeout: 90_000 });
     log('chat panel connected to the server');
     const firstSession = await chat.locator('#session-select').inputValue();
@@ -302,6 +324,13 @@ async function main() {
     await shot('reverted');
     await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel-reverted.png') });
 
+    // Switch Session searches all 200+ sessions on the server, the oldest included.
+    await palette('Agent: Switch Session');
+    await page.locator('.quick-input-widget input.input').fill('needle');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'needle: the oldest session' }).first().waitFor();
+    await page.keyboard.press('Escape');
+    log('Switch Session found the oldest of 200 sessions by searching');
+
     // 7. Switch sessions: the transcript follows.
     await chat.locator('#session-select').selectOption(firstSession);
     await waitFor('the first session’s (empty) transcript', async () =>
@@ -344,6 +373,29 @@ async function main() {
     if ((await ran.getAttribute('data-status')) !== 'completed') throw new Error('the command did not complete');
     log('permission asked in the panel; the allowed command ran');
     await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel.png') });
+
+    // Always allow: the panel says what was remembered; Agent: Manage Permissions revokes it.
+    const always = await fetch(`${apiUrl}/_script`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([
+        { content: [{ type: 'tool_use', name: 'run_command', input: { command: 'ls' } }] },
+        { content: [{ type: 'text', text: 'Listed.' }] },
+      ]),
+    });
+    if (!always.ok) throw new Error(`POST /_script: ${always.status}`);
+    await chat.locator('#prompt').fill('List the files');
+    await chat.locator('#prompt').press('Enter');
+    await chat.locator('.permission button', { hasText: 'Always allow' }).click();
+    await chat.locator('.notice', { hasText: 'Remembered for this session: always allow `ls`' }).waitFor();
+    await chat.waitForSelector('body[data-running="false"]');
+    await palette('Agent: Manage Permissions');
+    const rule = page.locator('.quick-input-list .monaco-list-row', { hasText: 'ls' }).first();
+    await rule.waitFor();
+    await rule.locator('input[type="checkbox"], .monaco-checkbox, .quick-input-list-checkbox').first().click();
+    await page.keyboard.press('Enter');
+    await page.locator('.notifications-toasts', { hasText: 'revoked 1 permission' }).waitFor();
+    log('an "always" answer was shown as remembered, then revoked with Agent: Manage Permissions');
 
     // Cancel while a long reply streams: what arrived stays, the turn ends as cancelled.
     const long = await fetch(`${apiUrl}/_script`, {
@@ -392,12 +444,116 @@ async function main() {
     await chat.waitForSelector('body[data-connection="ready"]');
     await chat.locator('.msg.user .body', { hasText: 'Write a long answer' }).waitFor();
     log('start failure explained with its fix; the server came back with the session');
+
+    // A selection sent with Ctrl+Esc shows as a chip (file:line) that survives a window reload.
+    const helloName = page.locator('.label-name', { hasText: /^hello\.py$/ });
+    await page.locator('.part.editor .tab').filter({ has: helloName }).first().click();
+    await page.locator('.part.editor .tab.active').filter({ has: helloName }).waitFor();
+    await page.locator('.part.editor .editor-group-container.active .editor-instance .view-lines').first().click();
+    await page.keyboard.press('Control+A');
+    const explain = await fetch(`${apiUrl}/_script`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ content: [{ type: 'text', text: 'It prints a greeting.' }] }]),
+    });
+    if (!explain.ok) throw new Error(`POST /_script: ${explain.status}`);
+    await page.keyboard.press('Control+Escape');
+    await page.locator('.quick-input-widget input.input').waitFor({ state: 'visible' });
+    await page.keyboard.press('Enter');
+    const chip = chat.locator('.msg.user .chip', { hasText: 'hello.py:1' }).last();
+    await chip.waitFor();
+    await chat.locator('.msg.assistant .markdown', { hasText: 'It prints a greeting.' }).waitFor();
+    const bubble = await chat.locator('.msg.user .body').last().textContent();
+    if (bubble !== 'Explain this code.') throw new Error(`the user's bubble shows more than the prompt: ${bubble}`);
+    await page.reload();
+    await page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: 90_000 });
+    await page.locator('.part.activitybar .action-item a[aria-label^="Agent"]').first().click();
+    chat = await findChat();
+    await chat.waitForSelector('body[data-connection="ready"]', { timeout: 90_000 });
+    await chat.locator('.msg.user .chip', { hasText: 'hello.py:1' }).last().waitFor();
+    log('the selection chip survived a window reload');
+
+    // The server killed mid-turn: the panel says so, the client restarts it, the session comes back.
+    const slow = await fetch(`${apiUrl}/_script`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ content: [{ type: 'text', text: 'slow '.repeat(400) }], chunk_size: 5, delay_ms: 100 }]),
+    });
+    if (!slow.ok) throw new Error(`POST /_script: ${slow.status}`);
+    await chat.locator('#prompt').fill('Answer slowly');
+    await chat.locator('#prompt').press('Enter');
+    await chat.waitForSelector('.msg.assistant.streaming');
+    const servers = agentLsServers(dirs['agent-home']);
+    if (servers.length !== 1) throw new Error(`expected one agent-ls server, found ${servers.length}`);
+    process.kill(servers[0], 'SIGKILL');
+    await chat.locator('.notice', { hasText: 'stopped during this turn' }).first().waitFor();
+    await chat.waitForSelector('body[data-connection="ready"]', { timeout: 90_000 });
+    await chat.locator('.msg.user .body', { hasText: 'Answer slowly' }).waitFor();
+    log('a server killed mid-turn: the panel said so and the restarted server reloaded the session');
+
+    // High Contrast, dark and light: the code in a reply stays readable (docs screenshots).
+    await chat.locator('#session-select').selectOption(newSession);
+    await chat.locator('.msg.assistant pre code.language-python').first().waitFor();
+    for (const [theme, kind, file] of [
+      ['Dark High Contrast', 'vscode-high-contrast', 'vscode-dark-high-contrast.png'],
+      ['Light High Contrast', 'vscode-high-contrast-light', 'vscode-light-high-contrast.png'],
+    ]) {
+      // Preferences: Color Theme, by its keybinding.
+      await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
+      await page.keyboard.press('Control+K');
+      await page.keyboard.press('Control+T');
+      const themeInput = page.locator('.quick-input-widget input.input');
+      await themeInput.fill(theme);
+      await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: theme }).waitFor();
+      await page.keyboard.press('Enter');
+      await chat.waitForSelector(`body.${kind}`);
+      const worst = await chat.evaluate(() => {
+        const rgb = (c) => (c.match(/[\d.]+/g) ?? []).map(Number);
+        const lum = ([r, g, b]) => {
+          const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+          return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+        };
+        const behind = (el) => {
+          for (let e = el; e; e = e.parentElement) {
+            const c = rgb(getComputedStyle(e).backgroundColor);
+            if (c.length && (c[3] ?? 1) >= 1) return c;
+          }
+          return [255, 255, 255];
+        };
+        let min = Infinity;
+        for (const el of document.querySelectorAll('.msg.assistant code, .msg.assistant code span')) {
+          const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(behind(el))].sort((p, q) => q - p);
+          min = Math.min(min, (a + 0.05) / (b + 0.05));
+        }
+        return min;
+      });
+      if (!(worst >= 4.5)) throw new Error(`${theme}: code contrast ${worst.toFixed(2)} is below 4.5`);
+      await chat.locator('.msg.assistant .code-block').first().scrollIntoViewIfNeeded();
+      await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, file) });
+      log(`${theme}: code readable (lowest contrast ${worst.toFixed(1)}:1)`);
+    }
     await shot('final');
     log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return { ok: true, root, csLog };
   } catch (e) {
     return { ok: false, error: e, root };
   }
+}
+
+/** The agent-ls servers of this test (by their AGENT_LS_HOME), to kill one by its pid. */
+function agentLsServers(home) {
+  const pids = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      const environ = readFileSync(`/proc/${name}/environ`, 'utf8');
+      if (cmdline.includes('agent_ls') && environ.split('\0').includes(`AGENT_LS_HOME=${home}`)) pids.push(Number(name));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
 }
 
 /** On failure: the tail of the extension host's and the server's logs, for the reader. */

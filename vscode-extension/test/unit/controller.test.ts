@@ -250,6 +250,125 @@ describe('permission', () => {
     ui.messageAnswers.push(undefined);
     expect(await client.permissionHandler(request, token)).toEqual({ outcome: { outcome: 'cancelled' } });
   });
+
+  it('orders the modal safely: reject first (the Enter default), the whole command in the detail', async () => {
+    const { controller, client } = setup({ chatVisible: false });
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    await controller.start();
+    const rm = {
+      sessionId: 's1',
+      toolCall: { toolCallId: 'c2', title: 'Run `rm -rf build`', toolKind: 'execute', rawInput: { command: 'rm -rf build && make dist' } },
+      options: [
+        { optionId: 'allow_once', name: 'Allow once', kind: 'allow_once' },
+        { optionId: 'allow_always', name: 'Always allow', kind: 'allow_always' },
+        { optionId: 'reject_always', name: 'Always reject', kind: 'reject_always' },
+        { optionId: 'reject_once', name: 'Reject', kind: 'reject_once' },
+      ],
+    };
+    ui.messageAnswers.push(undefined);
+    await client.permissionHandler(rm, token);
+    const shown = ui.messages.at(-1);
+    expect(shown).toMatchObject({ level: 'warning', text: 'Agent: allow this command?', items: ['Reject', 'Allow once', 'Always allow', 'Always reject'] });
+  });
+
+  it('says what an "always" answer remembered', async () => {
+    const { controller, client } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    await controller.start();
+    const always = {
+      ...request,
+      toolCall: { ...request.toolCall, rawInput: { command: 'make test' } },
+      options: [...request.options, { optionId: 'allow_always', name: 'Always allow', kind: 'allow_always' }],
+    };
+    const answer = client.permissionHandler(always, token);
+    await vi.waitFor(() => expect(controller.state.permissions).toHaveLength(1));
+    controller.handleWebviewMessage({ type: 'permission', requestId: controller.state.permissions[0].requestId, optionId: 'allow_always' });
+    await answer;
+    expect(controller.state.blocks.at(-1)).toMatchObject({
+      type: 'notice',
+      text: 'Remembered for this session: always allow `make test`. Agent: Manage Permissions lists and revokes it.',
+    });
+  });
+});
+
+describe('when nothing can be done', () => {
+  it('Cancel with nothing running says so', async () => {
+    const { controller, client } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    await controller.start();
+    await controller.cancel();
+    expect(ui.messages.at(-1)).toMatchObject({ level: 'info', text: 'Agent: nothing is running to cancel.' });
+    expect(client.notifications).toEqual([]);
+  });
+
+  it('a prompt with the server stopped goes back into the chat box', async () => {
+    const { controller, posted } = setup();
+    await controller.prompt('Keep this text');
+    expect(posted).toContainEqual({ type: 'focusPrompt', text: 'Keep this text' });
+    expect(ui.messages.map((m) => m.text)).toContain('Agent: the prompt was not sent (the server is not running); it is back in the chat box.');
+  });
+});
+
+describe('the panel’s selection chip', () => {
+  it('attaches the editor’s selection only when the panel asks for it', async () => {
+    const { controller, client, posted } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    client.handlers.set('agent/session/prompt', () => ({ stopReason: 'end_turn', entryId: 'e' }));
+    await controller.start();
+    const { Position, Range, Uri, window } = await import('./vscodeStub');
+    const selection = new Range(new Position(2, 0), new Position(5, 0));
+    window.activeTextEditor = { document: { uri: Uri.file('/w/src/auth.py'), getText: () => 'x' }, selection };
+    controller.onWebviewReady();
+    expect(posted).toContainEqual({ type: 'editorSelection', label: 'src/auth.py:3-5' });
+    controller.handleWebviewMessage({ type: 'prompt', text: 'plain' });
+    await vi.waitFor(() => expect(controller.state.running).toBe(false));
+    controller.handleWebviewMessage({ type: 'prompt', text: 'with it', attachSelection: true });
+    await vi.waitFor(() => expect(client.requests.filter((r) => r.method === 'agent/session/prompt')).toHaveLength(2));
+    const [plain, withIt] = client.requests.filter((r) => r.method === 'agent/session/prompt').map((r) => r.params);
+    expect(plain.context).toBeUndefined();
+    expect(withIt.context).toEqual([{ uri: 'file:///w/src/auth.py', range: { start: { line: 2, character: 0 }, end: { line: 5, character: 0 } } }]);
+    window.activeTextEditor = undefined;
+  });
+});
+
+describe('the panel’s Set API Key button', () => {
+  it('stores the key the user enters', async () => {
+    const { controller, client, secrets } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    await controller.start();
+    ui.inputAnswers.push(' sk-ant-new ');
+    controller.handleWebviewMessage({ type: 'setApiKey' });
+    await vi.waitFor(() => expect(secrets.get('agentLs.anthropicApiKey')).toBe('sk-ant-new'));
+  });
+});
+
+describe('a server crash mid-turn', () => {
+  it('says what happened and reloads what the server saved', async () => {
+    const { controller, client } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    client.handlers.set('agent/session/switch', (p) =>
+      page(String(p.sessionId), [
+        { entryId: 'e1', kind: 'user', content: 'Long task' },
+        { entryId: 'e2', kind: 'assistant', content: [{ type: 'text', text: 'Saved part' }] },
+      ]),
+    );
+    await controller.start();
+    let fail: (e: unknown) => void = () => undefined;
+    client.handlers.set('agent/session/prompt', () => new Promise((_, reject) => (fail = reject)));
+    const done = controller.prompt('Long task');
+    await vi.waitFor(() => expect(controller.state.running).toBe(true));
+    const c = client as unknown as { running: boolean; stateChange: { fire(e: unknown): void } };
+    c.running = false;
+    c.stateChange.fire({ running: false });
+    fail(Object.assign(new Error('Connection got disposed.'), { code: -32097 }));
+    await done;
+    expect(controller.state.blocks.at(-1)).toMatchObject({ type: 'notice', text: expect.stringContaining('stopped during this turn') });
+    // The client restarts the server: the panel shows what was saved, and says so again there.
+    c.running = true;
+    c.stateChange.fire({ running: true });
+    await vi.waitFor(() => expect(controller.state.blocks.map((b) => b.type)).toEqual(['user', 'assistant', 'notice']));
+    expect(controller.state.blocks.at(-1)).toMatchObject({ level: 'warning', text: expect.stringContaining('What it had saved is shown above') });
+  });
 });
 
 describe('checkpoints', () => {
@@ -354,8 +473,8 @@ describe('sessions', () => {
   it('renames and forks', async () => {
     const { controller, client } = setup();
     client.handlers.set('agent/session/resumeRecent', () => page('s1'));
-    client.handlers.set('agent/session/rename', (p) => info('s1', { name: String(p.name) }));
-    client.handlers.set('agent/session/fork', () => info('s3'));
+    client.handlers.set('agent/session/rename', (p) => info(String(p.sessionId), { name: String(p.name) }));
+    client.handlers.set('agent/session/fork', () => info('s3', { parentSessionId: 's1', name: 'Login bug' }));
     client.handlers.set('agent/session/switch', (p) => page(String(p.sessionId)));
     await controller.start();
     ui.inputAnswers.push('  Login bug ');
@@ -363,6 +482,8 @@ describe('sessions', () => {
     expect(controller.state.session?.name).toBe('Login bug');
     await controller.forkSession('s1');
     expect(controller.state.session?.sessionId).toBe('s3');
+    // The server kept the parent's name: the fork is renamed after its origin.
+    expect(client.requests.filter((r) => r.method === 'agent/session/rename').at(-1)?.params).toEqual({ sessionId: 's3', name: 'Fork of Login bug' });
   });
 });
 
@@ -385,5 +506,67 @@ describe('code blocks in the panel', () => {
     controller.handleWebviewMessage({ type: 'insertCode', code: 'x = 1' });
     await vi.waitFor(() => expect(inserted).toEqual(['x = 1']));
     window.activeTextEditor = undefined;
+  });
+});
+
+describe('sessions beyond the newest page', () => {
+  const many = Array.from({ length: 200 }, (_, i) =>
+    info(`s${String(i).padStart(3, '0')}`, {
+      modifiedAt: new Date(Date.UTC(2026, 10, 20, 0, i)).toISOString(),
+      firstMessage: i === 3 ? 'the oldest needle' : `message ${i}`,
+    }),
+  );
+  const serve = (p: Record<string, unknown>) => {
+    const matching = [...many].reverse().filter((s) => !p.query || s.firstMessage.includes(String(p.query)));
+    const start = p.cursor ? Number(p.cursor) : 0;
+    const limit = Number(p.limit);
+    const end = start + limit;
+    return { sessions: matching.slice(start, end), ...(end < matching.length ? { nextCursor: String(end) } : {}) };
+  };
+
+  it('pages the tree, keeps the active session listed and loads more on request', async () => {
+    const { controller, client, tree } = setup({ lastSession: 's001' });
+    client.handlers.set('agent/session/list', serve);
+    client.handlers.set('agent/session/switch', (p) => ({ ...page(String(p.sessionId)), session: many[1] }));
+    await controller.start();
+    const [sessions, active, , hasMore] = tree.set.mock.calls.at(-1) as [SessionInfo[], string, unknown, boolean];
+    expect(active).toBe('s001');
+    expect(sessions).toHaveLength(101);
+    expect(sessions[0].sessionId).toBe('s001');
+    expect(hasMore).toBe(true);
+    expect(controller.state.sessions.some((s) => s.sessionId === 's001')).toBe(true);
+    await controller.loadMoreSessions();
+    const [all, , , more] = tree.set.mock.calls.at(-1) as [SessionInfo[], string, unknown, boolean];
+    expect(all).toHaveLength(200);
+    expect(more).toBe(false);
+    expect(client.requests.filter((r) => r.method === 'agent/session/list').map((r) => r.params)).toEqual([{ limit: 100 }, { limit: 100, cursor: '100' }]);
+  });
+
+  it('Switch Session searches all sessions as the user types and pages on "Load more"', async () => {
+    const { controller, client } = setup();
+    client.handlers.set('agent/session/list', serve);
+    client.handlers.set('agent/session/resumeRecent', () => ({ ...page('s199'), session: many[199] }));
+    client.handlers.set('agent/session/switch', (p) => ({ ...page(String(p.sessionId)), session: many[3] }));
+    await controller.start();
+    const switched = controller.switchSessionCommand();
+    await vi.waitFor(() => expect(ui.quickPicks[0]?.items.length).toBeGreaterThan(1));
+    const qp = ui.quickPicks[0] as unknown as {
+      items: Array<{ label: string; sessionId?: string; more?: boolean; alwaysShow?: boolean }>;
+      type(v: string): void;
+      accept(i: unknown): void;
+      busy: boolean;
+    };
+    expect(qp.items).toHaveLength(1 + 50 + 1);
+    expect(qp.items.at(-1)?.more).toBe(true);
+    qp.accept(qp.items.at(-1));
+    await vi.waitFor(() => expect(qp.items).toHaveLength(1 + 100 + 1));
+    qp.type('oldest');
+    await vi.waitFor(() => expect(qp.items).toHaveLength(2));
+    expect(qp.items[1]).toMatchObject({ sessionId: 's003', alwaysShow: true });
+    qp.accept(qp.items[1]);
+    await switched;
+    expect(controller.state.session?.sessionId).toBe('s003');
+    expect(client.requests.filter((r) => r.method === 'agent/session/list').map((r) => r.params)).toContainEqual({ limit: 50, query: 'oldest' });
+    expect(ui.quickPicks[0].disposed).toBe(true);
   });
 });

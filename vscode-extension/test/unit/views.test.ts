@@ -26,7 +26,7 @@ describe('SessionsTree', () => {
       'mid',
     );
     expect(changes).toBe(1);
-    const children = tree.getChildren();
+    const children = tree.getChildren() as SessionInfo[];
     expect(children.map((s) => s.sessionId)).toEqual(['new', 'mid', 'old']);
     const item = tree.getTreeItem(children[0]);
     expect(item.label).toBe('Login bug');
@@ -54,5 +54,19 @@ describe('AskAboutSelection', () => {
     const [action] = provider.provideCodeActions(doc as never, range as never);
     expect(action.title).toBe('Ask Agent About Selection');
     expect(action.command).toEqual({ command: 'agentLs.askAboutSelection', title: 'Ask Agent About Selection', arguments: [doc.uri, range] });
+  });
+});
+
+describe('SessionsTree paging', () => {
+  it('ends with "Load more sessions…" while the server has more', () => {
+    const tree = new SessionsTree();
+    tree.set([info('a', '2026-11-20T10:00:00Z')], 'a', undefined, true);
+    const children = tree.getChildren();
+    expect(children).toHaveLength(2);
+    const more = tree.getTreeItem(children[1]);
+    expect(more.label).toBe('Load more sessions…');
+    expect(more.command).toEqual({ command: 'agentLs.loadMoreSessions', title: 'Load More Sessions' });
+    tree.set([info('a', '2026-11-20T10:00:00Z')], 'a', undefined, false);
+    expect(tree.getChildren()).toHaveLength(1);
   });
 });

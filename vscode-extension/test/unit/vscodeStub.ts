@@ -108,6 +108,44 @@ export enum ConfigurationTarget {
   Global = 1,
 }
 
+/** A QuickPick the test drives: type into it, accept an item, close it. */
+export class FakeQuickPick<T extends { label: string }> {
+  items: T[] = [];
+  selectedItems: T[] = [];
+  value = '';
+  placeholder = '';
+  busy = false;
+  matchOnDescription = false;
+  matchOnDetail = false;
+  visible = false;
+  disposed = false;
+  private readonly valueChanged = new EventEmitter<string>();
+  private readonly accepted = new EventEmitter<void>();
+  private readonly hidden = new EventEmitter<void>();
+  readonly onDidChangeValue = this.valueChanged.event;
+  readonly onDidAccept = this.accepted.event;
+  readonly onDidHide = this.hidden.event;
+  show(): void {
+    this.visible = true;
+  }
+  hide(): void {
+    if (!this.visible) return;
+    this.visible = false;
+    this.hidden.fire();
+  }
+  dispose(): void {
+    this.disposed = true;
+  }
+  type(value: string): void {
+    this.value = value;
+    this.valueChanged.fire(value);
+  }
+  accept(item: T): void {
+    this.selectedItems = [item];
+    this.accepted.fire();
+  }
+}
+
 /** What the tests script and observe. */
 export const ui = {
   config: {} as Record<string, unknown>,
@@ -117,6 +155,7 @@ export const ui = {
   messageAnswers: [] as Array<string | undefined>,
   inputAnswers: [] as Array<string | undefined>,
   quickPickAnswers: [] as Array<(items: unknown[]) => unknown>,
+  quickPicks: [] as Array<FakeQuickPick<{ label: string }>>,
   commands: [] as Array<{ id: string; args: unknown[] }>,
   statusBar: { text: '', tooltip: '' as unknown, command: '' as unknown, name: '', show(): void {}, dispose(): void {} },
   output: [] as string[],
@@ -130,6 +169,7 @@ export const ui = {
     this.messageAnswers = [];
     this.inputAnswers = [];
     this.quickPickAnswers = [];
+    this.quickPicks = [];
     this.commands = [];
     this.output = [];
     this.clipboard = '';
@@ -161,6 +201,13 @@ export const window = {
     const answer = ui.quickPickAnswers.shift();
     return answer ? answer(items) : undefined;
   },
+  createQuickPick: <T extends { label: string }>(): FakeQuickPick<T> => {
+    const qp = new FakeQuickPick<T>();
+    ui.quickPicks.push(qp as unknown as FakeQuickPick<{ label: string }>);
+    return qp;
+  },
+  onDidChangeTextEditorSelection: () => ({ dispose: () => undefined }),
+  onDidChangeActiveTextEditor: () => ({ dispose: () => undefined }),
   activeTextEditor: undefined as unknown,
   visibleTextEditors: [] as unknown[],
   showTextDocument: async (doc: { uri?: unknown }, options?: Record<string, unknown>): Promise<void> => {

@@ -51,7 +51,7 @@ const outside = new WeakMap<Page, string[]>();
 /** URLs outside the fake origin that the page tried to load (none are let through). */
 export const externalRequests = (page: Page): string[] => outside.get(page) ?? [];
 
-/** A page serving the panel shell with `script`; `theme` sets --vscode-* variables on load. */
+/** A page serving the panel shell with `script`; `theme` sets --vscode-* variables (and `body-class`) on load. */
 export async function newPage(
   browser: Browser,
   script: string,
@@ -67,7 +67,11 @@ export async function newPage(
   const theme = JSON.stringify(options.theme ?? {});
   await page.addInitScript(`${FAKE_API}
     document.addEventListener('DOMContentLoaded', () => {
-      for (const [k, v] of Object.entries(${theme})) document.documentElement.style.setProperty(k, v);
+      for (const [k, v] of Object.entries(${theme})) {
+        // VS Code marks the theme's kind on the webview's body (vscode-light, vscode-high-contrast, …).
+        if (k === 'body-class') document.body.classList.add(v);
+        else document.documentElement.style.setProperty(k, v);
+      }
     });`);
   const css = readFileSync(path.join(ROOT, 'media/chat.css'), 'utf8');
   const html = chatHtml({ cspSource: ORIGIN, nonce: 'testnonce123', scriptUri: `${ORIGIN}/webview.js`, styleUri: `${ORIGIN}/chat.css` });

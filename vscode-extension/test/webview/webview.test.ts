@@ -15,7 +15,7 @@ import type { SessionInfo } from '../../src/protocol';
 import { type ChatAction, type ChatState, initialState, reduce } from '../../src/transcript';
 import { SHOTS, bundle, launch, newPage } from './harness';
 import { COMMONMARK_SAMPLE, longReply } from './samples';
-import { DARK_MODERN, HIGH_CONTRAST } from './themes';
+import { DARK_MODERN, HIGH_CONTRAST, LIGHT_HIGH_CONTRAST, LIGHT_MODERN } from './themes';
 
 let browser: Browser;
 let page: Page;
@@ -120,7 +120,7 @@ describe('chat webview', () => {
     expect(await page.locator('#banner').isHidden()).toBe(true);
     expect(await page.locator('.msg.user .body').textContent()).toBe('Where is login?');
     expect(await page.locator('.msg.assistant .markdown').innerHTML()).toContain('<code>auth.py</code>');
-    expect(await page.locator('#session-select option').allTextContents()).toEqual(['Login bug', 'first message of s2']);
+    expect(await page.locator('#session-select option').allTextContents()).toEqual(['Login bug', 'first message of s2', 'Search all sessions…']);
     expect(await page.locator('#session-select').inputValue()).toBe('s1');
     await page.locator('.load-more').click();
     expect(await lastPosted('loadMore')).toEqual({ type: 'loadMore' });
@@ -303,6 +303,41 @@ describe('chat webview', () => {
     expect(await page.locator('.msg.user .body').textContent()).toBe('other transcript');
   });
 
+  it('reaches sessions older than the list through "Search all sessions…"', async () => {
+    await ready();
+    await clearPosted();
+    await page.locator('#session-select').selectOption({ label: 'Search all sessions…' });
+    expect(await lastPosted('pickSession')).toEqual({ type: 'pickSession' });
+    expect((await posted()).some((m) => m.type === 'switchSession')).toBe(false);
+    expect(await page.locator('#session-select').inputValue()).toBe('s1');
+  });
+
+  it('titles a command request without backticks or the command twice', async () => {
+    await ready();
+    await host({
+      type: 'permissionRequest',
+      requestId: 'p2',
+      params: {
+        sessionId: 's1',
+        toolCall: { toolCallId: 'c2', title: 'Run `rm -rf build`', kind: 'execute', rawInput: { command: 'rm -rf build' } },
+        options: [{ optionId: 'deny', name: 'Deny', kind: 'reject_once' }],
+      },
+    });
+    const dialog = page.locator('.permission[data-request-id="p2"]');
+    expect(await dialog.locator('.permission-title').textContent()).toBe('Allow the agent to run this command?');
+    expect(await dialog.locator('pre.permission-detail').textContent()).toBe('rm -rf build');
+  });
+
+  it('lists a file the revert deleted as deleted, not restored', async () => {
+    await ready();
+    await host({
+      type: 'update',
+      params: { sessionId: 's1', turnId: 't1', update: { kind: 'checkpoint', checkpoint: { checkpointId: 's1:c9', files: [{ path: '/w/new.py', operation: 'created' }] } } },
+    });
+    await host({ type: 'revertResult', checkpointId: 's1:c9', result: { applied: true, files: [{ path: '/w/new.py', result: 'restored' }] } });
+    expect(await page.locator('.checkpoint[data-checkpoint-id="s1:c9"] .revert-result li').textContent()).toBe('new.py — deleted (this turn created it)');
+  });
+
   it('shows a start failure with Retry and Show log', async () => {
     hostState = initialState();
     await host({ type: 'connection', status: 'failed', error: 'Agent: the agent-ls server could not start. Fix: set "agentLs.pythonPath".' });
@@ -447,6 +482,109 @@ describe('chat webview: replies', () => {
     expect((await position()).bottomGap).toBeLessThan(2);
   });
 
+  it('has one scroll container, a "Jump to latest" button, and scrolls to the end on send', async () => {
+    await reopen(DARK_MODERN, { width: 420, height: 500 });
+    await startTurn('Explain');
+    const frames = (): Promise<unknown> => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const bottomGap = (): Promise<number> =>
+      page.evaluate(() => {
+        const t = document.getElementById('transcript') as HTMLElement;
+        return t.scrollHeight - t.scrollTop - t.clientHeight;
+      });
+    for (let i = 0; i < 60; i += 1) await host(chunk(`Paragraph ${i}.\n\n`));
+    await frames();
+    const jump = page.locator('#jump-latest');
+    expect(await jump.isHidden()).toBe(true);
+    // The reader scrolls up while the reply streams: it stays put, and the button appears.
+    await page.locator('#transcript').hover();
+    await page.mouse.wheel(0, -600);
+    await page.waitForFunction(() => !(document.getElementById('jump-latest') as HTMLElement).hidden);
+    for (let i = 60; i < 70; i += 1) await host(chunk(`Paragraph ${i}.\n\n`));
+    await frames();
+    expect(await bottomGap()).toBeGreaterThan(100);
+    await jump.click();
+    await frames();
+    expect(await bottomGap()).toBeLessThan(2);
+    expect(await jump.isHidden()).toBe(true);
+    // A wheel over the prompt box moves nothing: the page never scrolls, the header stays in view.
+    await page.locator('#prompt').hover();
+    await page.mouse.wheel(0, 800);
+    await page.mouse.wheel(0, -800);
+    await frames();
+    const layout = await page.evaluate(() => ({
+      pageScroll: (document.scrollingElement as HTMLElement).scrollTop,
+      pageOverflow: (document.scrollingElement as HTMLElement).scrollHeight - window.innerHeight,
+      headerTop: (document.getElementById('header') as HTMLElement).getBoundingClientRect().top,
+      scrollers: [...document.querySelectorAll('*')].filter((e) => {
+        const o = getComputedStyle(e).overflowY;
+        return (o === 'auto' || o === 'scroll') && e.scrollHeight > e.clientHeight;
+      }).map((e) => e.id),
+    }));
+    expect(layout).toEqual({ pageScroll: 0, pageOverflow: 0, headerTop: 0, scrollers: ['transcript'] });
+    // Scrolled up, then the user sends: the transcript goes to the end for the new turn.
+    await host({ type: 'promptEnded', result: { stopReason: 'end_turn' } });
+    await page.evaluate(() => {
+      (document.getElementById('transcript') as HTMLElement).scrollTop = 0;
+    });
+    await frames();
+    await host({ type: 'promptStarted', text: 'And then?' });
+    await frames();
+    expect(await bottomGap()).toBeLessThan(2);
+  });
+
+  it.each([
+    'No API key. Set ANTHROPIC_API_KEY (export ANTHROPIC_API_KEY=sk-ant-…) before starting the editor.',
+    'The API key was rejected (401: invalid x-api-key). Check ANTHROPIC_API_KEY.',
+  ])('offers Set API Key in the panel for "%s"', async (error) => {
+    await startTurn('Hello');
+    await host({ type: 'promptEnded', result: { stopReason: 'error', error } });
+    const notice = page.locator('.notice', { hasText: 'API key' });
+    await notice.locator('button.set-api-key').click();
+    expect(await lastPosted('setApiKey')).toEqual({ type: 'setApiKey' });
+  });
+
+  it('offers the editor’s selection as a chip, sent only when switched on', async () => {
+    await ready();
+    await page.evaluate((m) => window.postMessage(m, '*'), { type: 'editorSelection', label: 'src/auth.py:3-5' } as HostMessage);
+    const chip = page.locator('#editor-context button.chip');
+    await chip.waitFor();
+    expect(await chip.getAttribute('aria-pressed')).toBe('false');
+    expect(await chip.textContent()).toBe('+ auth.py:3-5');
+    await page.locator('#prompt').fill('Without it');
+    await page.locator('#prompt').press('Enter');
+    expect(await lastPosted('prompt')).toEqual({ type: 'prompt', text: 'Without it' });
+    await chip.click();
+    expect(await chip.getAttribute('aria-pressed')).toBe('true');
+    await page.locator('#prompt').fill('With it');
+    await page.locator('#prompt').press('Enter');
+    expect(await lastPosted('prompt')).toEqual({ type: 'prompt', text: 'With it', attachSelection: true });
+    // No selection, no chip.
+    await page.evaluate((m) => window.postMessage(m, '*'), { type: 'editorSelection' } as HostMessage);
+    await page.locator('#editor-context').waitFor({ state: 'hidden' });
+  });
+
+  it('recalls the last prompt with Up in an empty prompt box', async () => {
+    await startTurn('Fix the login bug');
+    await host({ type: 'promptEnded', result: { stopReason: 'end_turn' } });
+    await page.locator('#prompt').focus();
+    await page.keyboard.press('ArrowUp');
+    expect(await page.locator('#prompt').inputValue()).toBe('Fix the login bug');
+    // Up in a box with text moves the caret as usual.
+    await page.keyboard.press('ArrowUp');
+    expect(await page.locator('#prompt').inputValue()).toBe('Fix the login bug');
+  });
+
+  it('announces finished replies only, not each streamed chunk', async () => {
+    await startTurn('Explain');
+    expect(await page.locator('#transcript').getAttribute('aria-live')).toBe('off');
+    const announcer = page.locator('#announcer');
+    expect(await announcer.getAttribute('aria-live')).toBe('polite');
+    await host(chunk('Half of '));
+    expect(await announcer.textContent()).toBe('');
+    await host(chunk('the answer.'), { type: 'promptEnded', result: { stopReason: 'end_turn' } });
+    expect(await announcer.textContent()).toBe('Agent replied: Half of the answer.');
+  });
+
   it('colours code from the theme, readable in High Contrast', async () => {
     await reopen(HIGH_CONTRAST);
     await startTurn('Show code');
@@ -469,6 +607,88 @@ describe('chat webview: replies', () => {
     const plain = await block.locator('pre').evaluate((el) => getComputedStyle(el).color);
     expect(plain).toBe('rgb(255, 255, 255)');
     await block.screenshot({ path: path.join(SHOTS, 'webview-code-high-contrast.png') });
+  });
+
+  it.each([
+    ['Dark Modern', DARK_MODERN, 3],
+    ['Light Modern', LIGHT_MODERN, 3],
+    ['Dark High Contrast', HIGH_CONTRAST, 4.5],
+    ['Light High Contrast', LIGHT_HIGH_CONTRAST, 4.5],
+  ] as const)('every text in the panel is readable in %s', async (name, theme, minimum) => {
+    await reopen(theme, { width: 480, height: 900 });
+    await startTurn('Why does `login()` fail?');
+    await host(
+      chunk('Because **`token`** is *stale*: see [the docs](https://example.com) and `auth.py`.\n\n> quoted\n\n```python\n# comment\nclass A:\n    def f(self, x: int) -> str:\n        return "s" + str(42) if x else None\n```\n'),
+      {
+        type: 'update',
+        params: {
+          sessionId: 's1',
+          turnId: 't1',
+          update: { kind: 'tool_call', toolCallId: 'c1', title: 'Run `pytest`', status: 'completed', rawOutput: 'ok' },
+        },
+      },
+      { type: 'promptEnded', result: { stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 5 } } },
+      {
+        type: 'permissionRequest',
+        requestId: 'p1',
+        params: {
+          sessionId: 's1',
+          toolCall: { toolCallId: 'c2', title: 'Run rm -rf build', rawInput: { command: 'rm -rf build' } },
+          options: [
+            { optionId: 'once', name: 'Allow once', kind: 'allow_once' },
+            { optionId: 'deny', name: 'Deny', kind: 'reject_once' },
+          ],
+        },
+      },
+    );
+    // `**`code`**` is bold code, not literal asterisks.
+    expect(await page.locator('.msg.assistant strong > code').textContent()).toBe('token');
+    const failures = await page.evaluate((min) => {
+      const rgb = (c: string): number[] => (c.match(/[\d.]+/g) ?? []).map(Number);
+      const lum = ([r, g, b]: number[]): number => {
+        const f = (v: number): number => {
+          const c = v / 255;
+          return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+        };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+      };
+      /** The colour painted behind an element: its first ancestor background, blended upwards. */
+      const behind = (el: Element | null): number[] => {
+        const layers: number[][] = [];
+        for (let e = el; e; e = e.parentElement) {
+          const c = rgb(getComputedStyle(e).backgroundColor);
+          if (c.length && (c[3] ?? 1) > 0) {
+            layers.push(c);
+            if ((c[3] ?? 1) >= 1) break;
+          }
+        }
+        let out = [255, 255, 255];
+        for (const [r, g, b, a = 1] of layers.reverse()) out = [r * a + out[0] * (1 - a), g * a + out[1] * (1 - a), b * a + out[2] * (1 - a)];
+        return out;
+      };
+      const bad: string[] = [];
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement;
+        if (!el || !n.textContent?.trim() || !el.checkVisibility() || el.closest('.visually-hidden')) continue;
+        const cs = getComputedStyle(el);
+        const bg = behind(el);
+        const [r, g, b, a = 1] = rgb(cs.color);
+        const fg = [r * a + bg[0] * (1 - a), g * a + bg[1] * (1 - a), b * a + bg[2] * (1 - a)];
+        const [l1, l2] = [lum(fg), lum(bg)].sort((p, q) => q - p);
+        const ratio = (l1 + 0.05) / (l2 + 0.05);
+        if (ratio < min) bad.push(`${el.tagName}.${el.className} "${n.textContent.trim().slice(0, 20)}": ${ratio.toFixed(2)}`);
+      }
+      return bad;
+    }, minimum);
+    expect(failures, name).toEqual([]);
+    if (name.includes('High Contrast')) {
+      // High Contrast draws borders where other themes use shades: code has one, inline or not.
+      const border = await page.locator('.msg.assistant p code').first().evaluate((el) => getComputedStyle(el).borderTopStyle);
+      expect(border).toBe('solid');
+    }
+    const file = name === 'Light High Contrast' ? 'webview-light-high-contrast.png' : name === 'Dark High Contrast' ? 'webview-dark-high-contrast.png' : undefined;
+    if (file) await page.screenshot({ path: path.join(SHOTS, file) });
   });
 
   it('renders the CommonMark sample (screenshot: docs/vscode-markdown.png)', async () => {
