@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+ACPX   := tests/acp/acpx/node_modules/.bin/acpx
 
-.PHONY: setup run test test-python test-reliability test-nvim test-vscode lint bench bench-compare vsix clean
+.PHONY: setup acpx run test test-python test-reliability test-nvim test-vscode lint bench bench-compare vsix clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +14,14 @@ $(STAMP): pyproject.toml
 	touch $@
 
 setup: $(STAMP)
+
+## acpx, the third-party ACP client the tests run against `agent-ls acp` (tests/acp/acpx).
+$(ACPX): tests/acp/acpx/package.json tests/acp/acpx/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd tests/acp/acpx && npm install --no-audit --no-fund && touch node_modules/.bin/acpx; \
+	else echo "npm not found: the acpx test is skipped without Node.js"; fi
+
+acpx: $(ACPX)
 
 ## The main job: the terminal chat on this folder.
 run: $(STAMP)
@@ -25,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check agent_ls tests bench
 	$(BIN)/ruff format --check agent_ls tests bench
 
-test-python: $(STAMP)
+test-python: $(STAMP) $(ACPX)
 	$(BIN)/pytest -q -m "not reliability" tests
 
 test-reliability: $(STAMP)
@@ -47,4 +56,4 @@ bench-compare: $(STAMP)
 	$(BIN)/python bench/bench_compare_pi.py
 
 clean:
-	rm -rf $(VENV) vscode-extension/node_modules vscode-extension/dist .pytest_cache
+	rm -rf $(VENV) vscode-extension/node_modules vscode-extension/dist tests/acp/acpx/node_modules .pytest_cache

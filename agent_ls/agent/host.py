@@ -12,14 +12,45 @@ import contextlib
 import inspect
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from agent_ls.agent.events import AgentEvent, ToolCallStarted
 from agent_ls.files.atomic import write_atomic
 from agent_ls.files.regular import read_regular
 
 PermissionCallback = Callable[[ToolCallStarted], bool | Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class HostTool:
+    """A tool the host brings beside the built-in ones (an MCP server's, over ACP).
+
+    `call` returns the text for the model and whether it is an error. The call goes through the
+    same permission flow as the built-in tools (its kind is "other").
+    """
+
+    name: str
+    description: str
+    schema: Mapping[str, Any]
+    title: str
+    call: Callable[[Mapping[str, Any]], Awaitable[tuple[str, bool]]]
+
+    def definition(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "input_schema": self.schema}
+
+
+@dataclass(frozen=True)
+class CommandRun:
+    """A shell command the host ran where the user sees it (an editor's terminal)."""
+
+    output: str
+    exit_code: int | None
+    signal: str | None = None
+    timed_out: bool = False
+
+
 EventCallback = Callable[[AgentEvent], Awaitable[None] | None]
 
 
@@ -62,6 +93,17 @@ class ToolHost(Protocol):
 
     def watch_command(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Wrap a shell command so what it changed on disk can be recorded."""
+        ...
+
+    async def run_command(
+        self, command: str, cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> CommandRun | None:
+        """Run the command in the editor's terminal (`env`: variables to set); None when the
+        editor has none and the tool runs it itself."""
+        ...
+
+    def more_tools(self) -> Sequence[HostTool]:
+        """Tools the host brings for this turn (none by default)."""
         ...
 
 
@@ -125,3 +167,11 @@ class DirectHost:
     @contextlib.asynccontextmanager
     async def watch_command(self) -> AsyncIterator[None]:
         yield
+
+    async def run_command(
+        self, command: str, cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> CommandRun | None:
+        return None
+
+    def more_tools(self) -> Sequence[HostTool]:
+        return ()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -109,6 +110,7 @@ class _Turn:
         self.config = config
         self.permissions = permissions
         self.ctx = tools.ToolContext(host, config.command_timeout)
+        self.extra = {tool.name: tool for tool in host.more_tools()}
         self.entry_id: str | None = None
         self.usage: dict[str, int] = {}
         self.streamed: _Streamed | None = None
@@ -154,7 +156,7 @@ class _Turn:
             model=self.config.model,
             system=system,
             messages=messages,
-            tools=tools.tool_definitions(),
+            tools=[*tools.tool_definitions(), *(t.definition() for t in self.extra.values())],
             max_tokens=self.config.max_tokens,
             thinking_budget=self.config.thinking_budget,
         )
@@ -174,6 +176,8 @@ class _Turn:
                         call = tools.describe_call(
                             str(event.block["id"]), name, event.block["input"], self.host
                         )
+                        if name in self.extra:
+                            call = dataclasses.replace(call, title=self.extra[name].title)
                         streamed.calls[call.tool_call_id] = _Call(name, call)
                         await self.host.emit(call)
                 elif isinstance(event, MessageDone | ProviderFailure):
@@ -239,10 +243,21 @@ class _Turn:
                 await self.host.emit(
                     ToolCallUpdated(event.tool_call_id, "in_progress", locations=event.locations)
                 )
-                outcome = await tools.execute(call.name, event.raw_input, self.ctx)
+                outcome = await self.execute(call.name, event.raw_input)
             await self.finish_call(call, outcome)
         self.append({"type": "message", "role": "tool_result", "content": self.results})
         self.results = []
+
+    async def execute(self, name: str, tool_input: dict[str, Any]) -> tools.ToolOutcome:
+        """A built-in tool, or one the host brings; a failing host tool is an error result."""
+        extra = self.extra.get(name)
+        if extra is None:
+            return await tools.execute(name, tool_input, self.ctx)
+        try:
+            text, is_error = await extra.call(tool_input)
+        except Exception as exc:  # the server died or answered nonsense: the model is told
+            text, is_error = f"{name} failed: {type(exc).__name__}: {exc}", True
+        return tools.ToolOutcome(text, [TextContent(text)], is_error=is_error)
 
     async def finish_call(self, call: _Call, outcome: tools.ToolOutcome) -> None:
         event = call.event

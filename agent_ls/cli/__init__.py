@@ -19,11 +19,14 @@ from agent_ls import __version__
 from agent_ls.agent import secrets
 
 SUBCOMMANDS = {
+    "acp": "agent_ls.acp",
     "chat": "agent_ls.cli.chat",
     "sessions": "agent_ls.cli.sessions",
 }
 
 EPILOG = """commands:
+  acp        serve the Agent Client Protocol on stdio, for Zed, JetBrains and other ACP
+             clients (agent-ls acp --help)
   chat       a terminal chat with the agent on a folder (agent-ls chat --help)
   sessions   list, show, rename, delete, purge, fork sessions; checkpoints and restore
              (agent-ls sessions --help)

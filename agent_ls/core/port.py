@@ -1,16 +1,17 @@
 """The editor port: the one seam between the core and whatever front door drives it.
 
-The LSP adapter (`lsp/adapter.py`) implements it today; the ACP agent will implement the same
-protocol. The core calls nothing else of the outside world, so it runs in tests with a plain
-object in its place.
+The LSP adapter (`lsp/adapter.py`) and the ACP editor (`acp/editor.py`) implement it. The core
+calls nothing else of the outside world, so it runs in tests with a plain object in its place.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal, Protocol
 
 from agent_ls.agent.events import AgentEvent, ToolCallStarted
+from agent_ls.agent.host import CommandRun, HostTool
 from agent_ls.checkpoints.recorder import read_disk
 from agent_ls.checkpoints.restore import Applier
 
@@ -22,6 +23,21 @@ class EditorPort(Protocol):
 
     def buffer_text(self, path: Path) -> str | None:
         """The open buffer's text (unsaved edits included), or None if it is not open."""
+        ...
+
+    async def before_tool(self, session_id: str, paths: Sequence[str]) -> None:
+        """A tool is about to use these files: an editor whose buffers live in the client
+        (ACP's fs/read_text_file) fetches them now, as `buffer_text` cannot wait."""
+        ...
+
+    async def run_command(
+        self, session_id: str, command: str, cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> CommandRun | None:
+        """Run a shell command in the client's terminal; None when it has none."""
+        ...
+
+    def more_tools(self, session_id: str) -> Sequence[HostTool]:
+        """Tools the client brings to the session's turns (ACP's MCP servers)."""
         ...
 
     def open_buffers(self) -> dict[Path, str]:

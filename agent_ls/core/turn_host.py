@@ -10,11 +10,11 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
-from agent_ls.agent.events import AgentEvent, ToolCallStarted, UserMessage
-from agent_ls.agent.host import DirectHost
+from agent_ls.agent.events import AgentEvent, ToolCallStarted, ToolCallUpdated, UserMessage
+from agent_ls.agent.host import CommandRun, DirectHost, HostTool
 from agent_ls.agent.permissions import Permissions
 from agent_ls.agent.tools import ToolError
 from agent_ls.checkpoints.recorder import TurnRecorder, read_disk
@@ -115,7 +115,17 @@ class TurnHost(DirectHost):
             self.turn_id = event.entry_id
         if isinstance(event, ToolCallStarted):
             self.editor.report_progress(self.session_id, event.title)
+        if isinstance(event, ToolCallUpdated) and event.status == "in_progress":
+            await self.editor.before_tool(self.session_id, event.locations)
         self.editor.send_update(self.session_id, self.turn_id, event)
+
+    async def run_command(
+        self, command: str, cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> CommandRun | None:
+        return await self.editor.run_command(self.session_id, command, cwd, env, timeout)
+
+    def more_tools(self) -> Sequence[HostTool]:
+        return self.editor.more_tools(self.session_id)
 
     @contextlib.asynccontextmanager
     async def watch_command(self) -> AsyncIterator[None]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from agent_ls.agent.events import AgentEvent, TextChunk, ThoughtChunk, ToolCallStarted
+from agent_ls.agent.host import CommandRun, HostTool
 from agent_ls.agent.permissions import prompt_options, prompt_text
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
 from agent_ls.core.port import PermissionAnswer
@@ -59,6 +60,18 @@ class LspAdapter:
     def buffer_text(self, path: Path) -> str | None:
         doc = self.document(path)
         return None if doc is None else doc.source
+
+    async def before_tool(self, session_id: str, paths: Sequence[str]) -> None:
+        """Open buffers are synced by didChange: nothing to fetch."""
+
+    async def run_command(
+        self, session_id: str, command: str, cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> CommandRun | None:
+        """LSP has no terminals: the tool runs the command itself."""
+        return None
+
+    def more_tools(self, session_id: str) -> Sequence[HostTool]:
+        return ()
 
     def open_buffers(self) -> dict[Path, str]:
         return {

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,15 @@ class RecordingEditor:
 
     def buffer_text(self, path: Path) -> str | None:
         return None
+
+    async def before_tool(self, session_id: str, paths: Sequence[str]) -> None:
+        pass
+
+    async def run_command(self, session_id: str, *args: Any) -> None:
+        return None
+
+    def more_tools(self, session_id: str) -> tuple[()]:
+        return ()
 
     async def apply_text(self, path: Path, text: str) -> bool:
         return False

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent_ls.agent.events import TextContent
+from agent_ls.agent.host import CommandRun
 from agent_ls.agent.tools.base import Tool, ToolContext, ToolError, ToolOutcome, string
 from agent_ls.agent.tools.truncate import CappedOutput, one_line
 
@@ -29,9 +30,12 @@ async def run_command(ctx: ToolContext, tool_input: Mapping[str, Any]) -> ToolOu
     timeout = min(float(timeout), MAX_COMMAND_TIMEOUT)
     if not ctx.host.roots:
         raise ToolError("no workspace folder is open to run the command in")
-    env = {k: v for k, v in os.environ.items() if k not in _SECRET_ENV}
-    env.update(PAGER="cat", GIT_PAGER="cat", TERM="dumb", NO_COLOR="1")
+    quiet = {"PAGER": "cat", "GIT_PAGER": "cat", "TERM": "dumb", "NO_COLOR": "1"}
+    env = {k: v for k, v in os.environ.items() if k not in _SECRET_ENV} | quiet
     async with ctx.host.watch_command():
+        ran = await ctx.host.run_command(command, ctx.host.roots[0], quiet, timeout)
+        if ran is not None:
+            return _ran_outcome(ran, timeout)
         proc = await asyncio.create_subprocess_shell(
             command,
             cwd=ctx.host.roots[0],
@@ -59,6 +63,18 @@ async def run_command(ctx: ToolContext, tool_input: Mapping[str, Any]) -> ToolOu
     summary = f"Exit code {proc.returncode}" + ("" if text else " (no output)")
     return ToolOutcome(
         text=f"{summary}\n{text}".rstrip("\n"), content=[TextContent(text or summary)]
+    )
+
+
+def _ran_outcome(ran: CommandRun, timeout: float) -> ToolOutcome:
+    """What a command run in the editor's terminal tells the model."""
+    if ran.timed_out:
+        text = f"Timed out after {timeout:g} s; the command was killed.\n{ran.output}"
+        return ToolOutcome(text=text, content=[TextContent(ran.output)], is_error=True)
+    end = f"Exit code {ran.exit_code}" if ran.signal is None else f"Killed by {ran.signal}"
+    summary = end + ("" if ran.output else " (no output)")
+    return ToolOutcome(
+        text=f"{summary}\n{ran.output}".rstrip("\n"), content=[TextContent(ran.output or summary)]
     )
 
 
