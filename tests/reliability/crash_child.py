@@ -70,6 +70,15 @@ class Client:
     def open_buffers(self) -> dict[Path, str]:
         return {}
 
+    async def before_tool(self, session_id: str, paths: Any) -> None:
+        pass
+
+    async def run_command(self, session_id: str, *args: Any) -> None:
+        return None  # no terminals: the tool runs the command itself
+
+    def more_tools(self, session_id: str) -> tuple[()]:
+        return ()
+
     async def apply_text(self, path: Path, text: str) -> bool:
         return False
 
