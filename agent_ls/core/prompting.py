@@ -106,13 +106,19 @@ class Prompting:
         writer = await asyncio.to_thread(folder.store.writer, session_id)
         sessions.active = session_id
         task = spawn(self._turn(folder, writer, blocks), f"turn {session_id}")
+        # a cancel can reach the task before its first step, when its own clean-up cannot run:
+        # the writer (and its lock) is released when the task is done, whatever ended it
+        task.add_done_callback(lambda _: writer.close())
         sessions.turns.tasks[session_id] = task
         sessions.touched(folder)
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
             task.cancel()
-            return await task
+            try:
+                return await task
+            except asyncio.CancelledError:  # cancelled before it started: nothing was stored
+                return PromptOutcome(session_id, TurnResult("cancelled", None, {}, None), None)
 
     async def _turn(
         self, folder: Folder, writer: Any, blocks: list[dict[str, Any]]

@@ -226,6 +226,22 @@ async def test_a_second_prompt_while_one_runs_is_busy(
     assert not service.prompting.cancel(sid)  # a late cancel is not an error
 
 
+async def test_a_cancel_before_the_turn_starts_answers_cancelled_and_frees_the_session(
+    tmp_path: Path, workspace: Path, editor: RecordingEditor
+) -> None:
+    service = make_service(tmp_path, workspace, [say("never"), say("second")], editor)
+    sid = service.sessions.new(name=None, workspace=None).session_id
+    await service.prompting.provider()
+    running = asyncio.ensure_future(service.prompting.prompt(sid, "go"))
+    while sid not in service.turns.tasks:  # registered, and its first step not run yet
+        await asyncio.sleep(0)
+    task = service.turns.tasks[sid]
+    task.cancel()  # before its first step: its own clean-up never runs
+    assert (await running).result.stop_reason == "cancelled"
+    second = await service.prompting.prompt(sid, "again")  # the writer's lock was released
+    assert second.result.stop_reason == "end_turn"
+
+
 async def test_allow_always_is_remembered_for_the_session(tmp_path: Path, workspace: Path) -> None:
     """The turn host's allow-always path: asked once, the second command runs unasked."""
     command = {"type": "tool_use", "name": "run_command", "input": {"command": "echo hi"}}
