@@ -12,8 +12,9 @@ import { linesLabel, selectionLines } from './attachments';
 import { copyCode, insertCode } from './chatCode';
 import { CheckpointDocuments, checkpointUri } from './checkpointDocs';
 import { AgentClient } from './client';
-import type { ChatViewProvider } from './chatView';
-import type { WebviewMessage } from './messages';
+import type { ChatTarget, ChatViewProvider } from './chatView';
+import { findMentionFiles } from './fileMentions';
+import type { Attachment, PanelConfig, WebviewMessage } from './messages';
 import {
   type Checkpoint,
   type CheckpointListResult,
@@ -37,6 +38,7 @@ import {
 } from './protocol';
 import { relativeTime } from './relativeTime';
 import { SessionPager, withActive } from './sessionPager';
+import { StableOrder } from './stableOrder';
 import {
   type ServerSettings,
   initializationOptions,
@@ -58,6 +60,12 @@ const SECRET_KEY = 'agentLs.anthropicApiKey';
 const CRASHED_TURN =
   'The agent-ls server stopped during this turn and was restarted. What it had saved is shown above; the rest of the reply was lost. Agent: Show Server Log has the details.';
 const LAST_SESSION_KEY = 'agentLs.lastSessionId';
+/** The server's model when `agentLs.model` is empty (agent_ls/agent/config.py DEFAULT_MODEL). */
+export const SERVER_DEFAULT_MODEL = 'claude-sonnet-4-6';
+/** What the panel's model picker offers besides `agentLs.models` and the current setting. */
+export const PICKER_MODELS = ['claude-sonnet-4-6', 'claude-opus-4-5', 'claude-sonnet-4-5', 'claude-haiku-4-5'];
+/** The thinking budget the panel's toggle turns on (below the server's 8192 max tokens). */
+export const THINKING_BUDGET = 4096;
 
 type SessionArg = SessionInfo | string | undefined;
 
@@ -79,6 +87,28 @@ function readSettings(): ServerSettings & { apiKeySource: string; saveAgentEdits
     sessionDir: c.get<string>('sessionDir', ''),
     apiKeySource: c.get<string>('apiKeySource', 'env'),
     saveAgentEdits: c.get<boolean>('saveAgentEdits', true),
+    thinkingBudget: c.get<number>('thinkingBudget', 0),
+  };
+}
+
+/** The panel's model picker and thinking toggle, from the settings. */
+export function panelConfig(): PanelConfig {
+  const c = vscode.workspace.getConfiguration('agentLs');
+  const model = c.get<string>('model', '').trim();
+  const extra = c.get<string[]>('models', []).filter((m) => typeof m === 'string' && m.trim());
+  return {
+    model,
+    models: [...new Set([...extra.map((m) => m.trim()), ...PICKER_MODELS])],
+    defaultModel: SERVER_DEFAULT_MODEL,
+    thinking: c.get<number>('thinkingBudget', 0) > 0,
+  };
+}
+
+/** Attached files and selections as the prompt's context, and their chips. */
+export function attachmentContext(attachments: Attachment[]): { context: ContextRef[]; labels: string[] } {
+  return {
+    context: attachments.map((a) => (a.range ? { uri: a.uri, range: a.range } : { uri: a.uri })),
+    labels: attachments.map((a) => a.label),
   };
 }
 
@@ -143,6 +173,8 @@ export class AgentController implements vscode.Disposable {
   private crashedTurn: string | undefined;
   /** the sessions shown in the tree and the header dropdown: pages of the server's list */
   private readonly sessionPages = new SessionPager((p) => this.client.request<ListResult>(Method.sessionList, p));
+  /** renamed sessions keep their place in the lists (the server's rename bumps modifiedAt) */
+  private readonly order = new StableOrder();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -228,11 +260,76 @@ export class AgentController implements vscode.Disposable {
     this.chat.post({ type: 'editorSelection', label });
   }
 
-  onWebviewReady(): void {
+  onWebviewReady(from?: ChatTarget): void {
     this.postedSelection = undefined;
     // The webview starts empty: it gets the whole state, restored from the server, each time.
-    this.chat.post({ type: 'action', action: { type: 'snapshot', state: this.state } });
+    const snapshot = { type: 'action', action: { type: 'snapshot', state: this.state } } as const;
+    if (from) this.chat.postTo(from, snapshot);
+    else this.chat.post(snapshot);
+    this.chat.post({ type: 'config', config: panelConfig() });
     this.postEditorSelection();
+  }
+
+  /** The settings changed: the panel's picker and toggle show the new values. */
+  postConfig(): void {
+    this.chat.post({ type: 'config', config: panelConfig() });
+  }
+
+  /**
+   * The panel's model picker. The server reads its model once, from initializationOptions, so
+   * the setting changes and the configuration watcher restarts the server with it.
+   */
+  async setModel(model: string): Promise<void> {
+    let value = model;
+    if (model === 'agent-ls:other-model') {
+      const typed = await vscode.window.showInputBox({
+        prompt: 'Model name (an Anthropic model, or a local one served through agentLs.baseUrl)',
+        value: panelConfig().model,
+      });
+      if (typed === undefined) return;
+      value = typed.trim();
+    }
+    if (value === panelConfig().model) return;
+    await this.updateSetting('model', value);
+  }
+
+  /** The panel's thinking toggle: `agentLs.thinkingBudget` on or off (the server restarts with it). */
+  async setThinking(on: boolean): Promise<void> {
+    await this.updateSetting('thinkingBudget', on ? THINKING_BUDGET : 0);
+  }
+
+  /** Where the user set it (a folder's settings win), else User settings. */
+  private async updateSetting(key: string, value: unknown): Promise<void> {
+    const config = vscode.workspace.getConfiguration('agentLs');
+    const inspect = config.inspect?.(key);
+    const target = inspect?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    await config.update(key, value, target);
+  }
+
+  /** `@` in the prompt box: the matching workspace files, to the page that asked. */
+  async mentionQuery(id: number, query: string, from?: ChatTarget): Promise<void> {
+    let files: Attachment[] = [];
+    try {
+      files = await findMentionFiles(query);
+    } catch (e) {
+      this.client.output.appendLine(`[agent-ls] file search failed: ${errorMessage(e)}`);
+    }
+    const message = { type: 'mentionResults', id, files } as const;
+    if (from) this.chat.postTo(from, message);
+    else this.chat.post(message);
+  }
+
+  /** Agent: Add Selection to Chat — the selection as a chip in the prompt box, which takes the focus. */
+  async addSelectionToChat(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.selection.isEmpty) {
+      void vscode.window.showInformationMessage('Agent: select some code first.');
+      return;
+    }
+    const ref = selectionRef(editor.document.uri, editor.selection);
+    const attachment: Attachment = { label: ref.labels[0], uri: ref.context[0].uri, range: ref.context[0].range };
+    await this.chat.reveal(true);
+    this.chat.post({ type: 'attach', attachment });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -336,7 +433,7 @@ export class AgentController implements vscode.Disposable {
   }
 
   private showSessions(): void {
-    this.dispatch({ type: 'sessions', sessions: withActive(this.sessionPages.sessions, this.state.session) });
+    this.dispatch({ type: 'sessions', sessions: this.order.apply(withActive(this.sessionPages.sessions, this.state.session)) });
   }
 
   private scheduleListRefresh(): void {
@@ -495,7 +592,7 @@ export class AgentController implements vscode.Disposable {
     if (!name) return;
     try {
       const info = await this.client.request<SessionInfo>(Method.sessionRename, { sessionId: id, name: name.trim() });
-      this.dispatch({ type: 'sessionInfo', session: info });
+      this.dispatch({ type: 'sessionInfo', session: this.order.keep(current, info) });
       await this.refreshSessions();
     } catch (e) {
       this.error('Rename failed', e);
@@ -986,16 +1083,26 @@ export class AgentController implements vscode.Disposable {
     if (readSettings().apiKeySource === 'secretStorage') await this.restart();
   }
 
-  handleWebviewMessage(m: WebviewMessage): void {
+  handleWebviewMessage(m: WebviewMessage, from?: ChatTarget): void {
     switch (m.type) {
       case 'ready':
-        this.onWebviewReady();
+        this.onWebviewReady(from);
         return;
       case 'prompt': {
         const sel = m.attachSelection ? this.selectionContext() : undefined;
-        void this.prompt(m.text, sel?.context, sel?.labels);
+        const attached = attachmentContext(m.attachments ?? []);
+        void this.prompt(m.text, [...(sel?.context ?? []), ...attached.context], [...(sel?.labels ?? []), ...attached.labels]);
         return;
       }
+      case 'mentionQuery':
+        void this.mentionQuery(m.id, m.query, from);
+        return;
+      case 'setModel':
+        void this.setModel(m.model);
+        return;
+      case 'setThinking':
+        void this.setThinking(m.on);
+        return;
       case 'cancel':
         void this.cancel();
         return;

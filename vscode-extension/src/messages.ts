@@ -1,15 +1,41 @@
 /** Messages between the extension host and the chat webview. */
+import type { Range } from './protocol';
 import type { ChatAction } from './transcript';
+
+/** A file or selection attached to the next prompt, shown as a chip (`PATH` or `PATH:A-B`). */
+export interface Attachment {
+  label: string;
+  uri: string;
+  range?: Range;
+}
+
+/** What the panel's model picker and thinking toggle show (the server's configuration). */
+export interface PanelConfig {
+  /** `agentLs.model` ('' = the server's default) */
+  model: string;
+  /** the models the picker offers */
+  models: string[];
+  defaultModel: string;
+  thinking: boolean;
+}
 
 export type HostMessage =
   | { type: 'action'; action: ChatAction }
   | { type: 'focusPrompt'; text?: string }
   /** the active editor's selection, offered as a chip the user can attach (`file:3-5`) */
-  | { type: 'editorSelection'; label?: string };
+  | { type: 'editorSelection'; label?: string }
+  /** a chip added to the prompt box (Agent: Add Selection to Chat) */
+  | { type: 'attach'; attachment: Attachment }
+  /** the files matching an `@` mention, for the request `id` */
+  | { type: 'mentionResults'; id: number; files: Attachment[] }
+  | { type: 'config'; config: PanelConfig };
 
 export type WebviewMessage =
   | { type: 'ready' }
-  | { type: 'prompt'; text: string; attachSelection?: boolean }
+  | { type: 'prompt'; text: string; attachSelection?: boolean; attachments?: Attachment[] }
+  | { type: 'mentionQuery'; id: number; query: string }
+  | { type: 'setModel'; model: string }
+  | { type: 'setThinking'; on: boolean }
   | { type: 'cancel' }
   | { type: 'newSession' }
   | { type: 'switchSession'; sessionId: string }

@@ -301,6 +301,8 @@ export interface InitializationOptions {
   /** tool kind or name → ask | allow | deny, over the server's defaults */
   permissionPolicy?: Record<string, PermissionDecision>;
   sessionDir?: string;
+  /** extended thinking's budget in tokens (off when absent) */
+  thinkingBudget?: number;
 }
 
 export type PermissionDecision = 'ask' | 'allow' | 'deny';

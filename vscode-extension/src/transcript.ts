@@ -21,6 +21,7 @@ import {
   type Usage,
   updateKind,
 } from './protocol';
+import { type SessionUsage, addUsage, emptyUsage } from './usage';
 
 export interface UserBlock {
   type: 'user';
@@ -104,6 +105,8 @@ export interface ChatState {
   turnId?: string;
   progress?: string;
   usage?: Usage;
+  /** the session's running totals, from the loaded transcript and every live model call */
+  sessionUsage: SessionUsage;
   permissions: PendingPermission[];
   /** next key number; part of the state so host and webview assign the same keys */
   seq: number;
@@ -127,7 +130,39 @@ export type ChatAction =
   | { type: 'notice'; level: NoticeBlock['level']; text: string };
 
 export function initialState(): ChatState {
-  return { connection: 'starting', sessions: [], blocks: [], hasMore: false, running: false, permissions: [], seq: 0 };
+  return {
+    connection: 'starting',
+    sessions: [],
+    blocks: [],
+    hasMore: false,
+    running: false,
+    sessionUsage: emptyUsage(),
+    permissions: [],
+    seq: 0,
+  };
+}
+
+/** The usage of a page of transcript items, oldest first. */
+export function itemsUsage(items: TranscriptItem[], start: SessionUsage = emptyUsage()): SessionUsage {
+  let total = start;
+  for (const item of items) if (item.kind === 'assistant' && item.usage) total = addUsage(total, item.usage, item.model);
+  return total;
+}
+
+/** An earlier page's usage under the totals so far: sums add, the context stays the latest call's. */
+function withEarlier(later: SessionUsage, earlier: SessionUsage): SessionUsage {
+  if (!earlier.calls) return later;
+  if (!later.calls) return earlier;
+  return {
+    inputTokens: later.inputTokens + earlier.inputTokens,
+    outputTokens: later.outputTokens + earlier.outputTokens,
+    cacheReadTokens: later.cacheReadTokens + earlier.cacheReadTokens,
+    cacheWriteTokens: later.cacheWriteTokens + earlier.cacheWriteTokens,
+    cost: later.cost === undefined || earlier.cost === undefined ? undefined : later.cost + earlier.cost,
+    contextTokens: later.contextTokens,
+    model: later.model ?? earlier.model,
+    calls: later.calls + earlier.calls,
+  };
 }
 
 /** Plain text of a content value: a string, one block, or a list of blocks. */
@@ -406,6 +441,7 @@ function applyUpdate(state: ChatState, params: SessionUpdateParams): ChatState {
     case 'usage': {
       const usage = (update.usage && typeof update.usage === 'object' ? update.usage : update) as Usage;
       next.usage = usage;
+      next.sessionUsage = addUsage(state.sessionUsage, usage, str(update.model));
       return next;
     }
     case 'session_info': {
@@ -442,6 +478,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'reset': {
       const next: ChatState = { ...state, session: action.page.session, hasMore: action.page.hasMore };
       next.blocks = itemsToBlocks(action.page.items, next);
+      next.sessionUsage = itemsUsage(action.page.items);
       next.running = !!action.running;
       if (!next.running) {
         next.turnId = undefined;
@@ -458,6 +495,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       if (state.session?.sessionId !== action.sessionId) return state;
       const next: ChatState = { ...state, hasMore: action.hasMore };
       next.blocks = [...itemsToBlocks(action.items, next), ...state.blocks];
+      next.sessionUsage = withEarlier(state.sessionUsage, itemsUsage(action.items));
       return next;
     }
     case 'sessions': {

@@ -4,7 +4,7 @@
  * script applies the shared reducer and renders. Only the unsent draft (and the selection chip's
  * switch, once on) is kept in webview state.
  */
-import type { HostMessage, WebviewMessage } from '../messages';
+import type { Attachment, HostMessage, PanelConfig, WebviewMessage } from '../messages';
 import { relativeTime, messageCount } from '../relativeTime';
 import {
   type Block,
@@ -18,11 +18,15 @@ import {
   reduce,
   sessionLabel,
 } from '../transcript';
+import { usageSummary } from '../usage';
 import { codeBlockAction } from './codeBlocks';
 import { MarkdownView } from './markdownView';
+import { MentionList, mentionAt } from './mentions';
 
 interface PanelState {
   draft?: string;
+  /** files and selections attached to the draft */
+  attachments?: Attachment[];
   /** whether the editor's selection goes along with a prompt (the chip's toggle) */
   attachSelection?: boolean;
 }
@@ -52,6 +56,10 @@ const status = $<HTMLElement>('status');
 const jumpLatest = $<HTMLButtonElement>('jump-latest');
 const announcer = $<HTMLElement>('announcer');
 const editorContext = $<HTMLElement>('editor-context');
+const attachmentsRow = $<HTMLElement>('attachments');
+const modelSelect = $<HTMLSelectElement>('model-select');
+const thinking = $<HTMLButtonElement>('thinking');
+const sessionUsage = $<HTMLElement>('session-usage');
 
 const post = (m: WebviewMessage): void => vscode.postMessage(m);
 
@@ -460,6 +468,8 @@ function renderComposer(): void {
   cancel.hidden = !state.running;
   send.disabled = state.running || state.connection !== 'ready';
   prompt.disabled = state.connection !== 'ready';
+  // A change of model or thinking restarts the server: not while a turn runs.
+  modelSelect.disabled = thinking.disabled = state.running || state.connection !== 'ready' || !config;
   const sig = JSON.stringify([state.running, state.progress, state.usage]);
   if (sig === renderedStatus) return;
   renderedStatus = sig;
@@ -478,12 +488,27 @@ function renderComposer(): void {
   }
 }
 
+let renderedUsage = '';
+
+/** The session's running totals, cost (when the model's price is known) and context-window fill. */
+function renderSessionUsage(): void {
+  const u = state.sessionUsage;
+  const text = u.calls ? `Session: ${usageSummary(u)}` : '';
+  if (text === renderedUsage) return;
+  renderedUsage = text;
+  sessionUsage.textContent = text;
+  sessionUsage.title = u.calls
+    ? `${u.calls} model call${u.calls === 1 ? '' : 's'}${state.hasMore ? ' in the loaded messages' : ''}: ${u.inputTokens.toLocaleString('en-US')} input, ${u.cacheReadTokens.toLocaleString('en-US')} cached, ${u.cacheWriteTokens.toLocaleString('en-US')} written to the cache, ${u.outputTokens.toLocaleString('en-US')} output tokens${u.cost === undefined ? ' (no known price for this model)' : ''}`
+    : '';
+}
+
 function render(): void {
   renderBanner();
   renderHeader();
   renderTranscript();
   renderPermissions();
   renderComposer();
+  renderSessionUsage();
   document.body.dataset.connection = state.connection;
   document.body.dataset.running = String(state.running);
 }
@@ -493,11 +518,102 @@ function render(): void {
 
 let selectionLabel: string | undefined;
 let attachSelection = vscode.getState()?.attachSelection ?? false;
+let attachments: Attachment[] = vscode.getState()?.attachments ?? [];
 
 function savePanelState(): void {
-  // Besides the draft, only the chip's switch, and only once it is on.
-  vscode.setState(attachSelection ? { draft: prompt.value, attachSelection } : { draft: prompt.value });
+  // Besides the draft, its attachments and the chip's switch, each only once set.
+  const saved: PanelState = { draft: prompt.value };
+  if (attachSelection) saved.attachSelection = attachSelection;
+  if (attachments.length) saved.attachments = attachments;
+  vscode.setState(saved);
 }
+
+/** Files (from `@`) and selections (Agent: Add Selection to Chat) that go with the next prompt. */
+function renderAttachments(): void {
+  attachmentsRow.hidden = attachments.length === 0;
+  attachmentsRow.replaceChildren(
+    ...attachments.map((a) =>
+      h(
+        'span',
+        { class: 'chip attached', title: a.label },
+        baseName(a.label),
+        button('×', () => {
+          attachments = attachments.filter((x) => x !== a);
+          savePanelState();
+          renderAttachments();
+          prompt.focus();
+        }, { 'aria-label': `Remove ${a.label}`, class: 'remove' }),
+      ),
+    ),
+  );
+}
+
+function attach(a: Attachment): void {
+  if (!attachments.some((x) => x.uri === a.uri && JSON.stringify(x.range) === JSON.stringify(a.range))) attachments = [...attachments, a];
+  savePanelState();
+  renderAttachments();
+}
+
+// `@` mentions: the word after `@` asks the host for files; the picked one becomes a chip and the
+// word reads `@path` in the prompt.
+let mentionSeq = 0;
+const mentionList = new MentionList($<HTMLElement>('mentions'), (file) => {
+  const at = mentionAt(prompt.value, prompt.selectionStart);
+  if (at) {
+    const insert = `@${file.label} `;
+    prompt.value = prompt.value.slice(0, at.start) + insert + prompt.value.slice(prompt.selectionStart);
+    prompt.setSelectionRange(at.start + insert.length, at.start + insert.length);
+  }
+  attach(file);
+  prompt.focus();
+});
+
+function updateMention(): void {
+  const at = prompt.selectionStart === prompt.selectionEnd ? mentionAt(prompt.value, prompt.selectionStart) : undefined;
+  mentionSeq += 1;
+  if (!at) {
+    mentionList.hide();
+    return;
+  }
+  post({ type: 'mentionQuery', id: mentionSeq, query: at.query });
+}
+
+// Up in an empty prompt box recalls the prompts of this session, newest first; Down goes back.
+let recalled = -1;
+
+function recall(step: number): boolean {
+  const prompts = state.blocks.filter((b) => b.type === 'user').map((b) => (b as { text: string }).text);
+  const next = recalled + step;
+  if (next < -1 || next >= prompts.length) return false;
+  recalled = next;
+  prompt.value = next === -1 ? '' : prompts[prompts.length - 1 - next];
+  prompt.setSelectionRange(prompt.value.length, prompt.value.length);
+  return true;
+}
+
+let config: PanelConfig | undefined;
+const OTHER_MODEL = 'agent-ls:other-model';
+
+function renderConfig(): void {
+  if (!config) return;
+  const c = config;
+  const names = [...new Set([...(c.model ? [c.model] : []), ...c.models])];
+  modelSelect.replaceChildren(
+    h('option', { value: '' }, `Default (${c.defaultModel})`),
+    ...names.map((m) => h('option', { value: m }, m)),
+    h('option', { value: OTHER_MODEL }, 'Other model…'),
+  );
+  modelSelect.value = c.model;
+  thinking.setAttribute('aria-pressed', String(c.thinking));
+  thinking.title = c.thinking ? 'Extended thinking is on (click to turn off; restarts the server)' : 'Extended thinking is off (click to turn on; restarts the server)';
+}
+
+modelSelect.addEventListener('change', () => {
+  const model = modelSelect.value;
+  if (config) modelSelect.value = config.model;
+  post({ type: 'setModel', model });
+});
+thinking.addEventListener('click', () => post({ type: 'setThinking', on: thinking.getAttribute('aria-pressed') !== 'true' }));
 
 /** The editor's selection as a chip: pressed, it goes along with the next prompt. */
 function renderEditorContext(): void {
@@ -518,29 +634,49 @@ function renderEditorContext(): void {
 function submit(): void {
   const text = prompt.value;
   if (!text.trim() || state.running || state.connection !== 'ready') return;
-  post(selectionLabel && attachSelection ? { type: 'prompt', text, attachSelection: true } : { type: 'prompt', text });
+  const message: WebviewMessage = selectionLabel && attachSelection ? { type: 'prompt', text, attachSelection: true } : { type: 'prompt', text };
+  if (attachments.length) message.attachments = attachments;
+  post(message);
   prompt.value = '';
+  attachments = [];
+  recalled = -1;
+  mentionList.hide();
+  renderAttachments();
   savePanelState();
 }
 
 prompt.addEventListener('keydown', (e) => {
+  if (mentionList.open && !e.isComposing) {
+    const keys: Record<string, () => boolean> = {
+      ArrowDown: () => (mentionList.move(1), true),
+      ArrowUp: () => (mentionList.move(-1), true),
+      Enter: () => mentionList.pick(),
+      Tab: () => mentionList.pick(),
+      Escape: () => (mentionList.hide(), true),
+    };
+    if (keys[e.key]?.()) {
+      e.preventDefault();
+      return;
+    }
+  }
+  const recalling = recalled >= 0 || !prompt.value;
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
     e.preventDefault();
     submit();
-  } else if (e.key === 'ArrowUp' && !prompt.value && !e.shiftKey && !e.altKey) {
-    // Up in an empty box recalls the last prompt of this session, to edit and send again.
-    const last = [...state.blocks].reverse().find((b) => b.type === 'user');
-    if (last && last.type === 'user') {
-      e.preventDefault();
-      prompt.value = last.text;
-      prompt.setSelectionRange(prompt.value.length, prompt.value.length);
-    }
+  } else if ((e.key === 'ArrowUp' || e.key === 'ArrowDown') && recalling && !e.shiftKey && !e.altKey) {
+    // Up in an empty box recalls the prompts of this session, to edit and send again.
+    if (recall(e.key === 'ArrowUp' ? 1 : -1)) e.preventDefault();
   } else if (e.key === 'Escape' && state.running) {
     e.preventDefault();
     post({ type: 'cancel' });
   }
 });
-prompt.addEventListener('input', savePanelState);
+prompt.addEventListener('input', () => {
+  recalled = -1;
+  savePanelState();
+  updateMention();
+});
+prompt.addEventListener('blur', () => mentionList.hide());
 send.addEventListener('click', submit);
 transcript.addEventListener('click', (e) => {
   const action = codeBlockAction(e.target);
@@ -570,9 +706,18 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   } else if (m.type === 'focusPrompt') {
     if (m.text !== undefined) prompt.value = m.text;
     prompt.focus();
+  } else if (m.type === 'attach') {
+    attach(m.attachment);
+  } else if (m.type === 'mentionResults') {
+    if (m.id === mentionSeq) mentionList.show(m.files);
+  } else if (m.type === 'config') {
+    config = m.config;
+    renderConfig();
+    renderComposer();
   }
 });
 
 prompt.value = vscode.getState()?.draft ?? '';
+renderAttachments();
 render();
 post({ type: 'ready' });

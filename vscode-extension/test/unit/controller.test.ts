@@ -96,6 +96,7 @@ function setup(opts: { lastSession?: string; chatVisible?: boolean } = {}) {
   const chat = {
     visible: opts.chatVisible ?? true,
     post: (m: HostMessage) => posted.push(m),
+    postTo: (_t: unknown, m: HostMessage) => posted.push(m),
     reveal: async () => undefined,
     whenReady: async () => true,
   };
@@ -568,5 +569,118 @@ describe('sessions beyond the newest page', () => {
     expect(controller.state.session?.sessionId).toBe('s003');
     expect(client.requests.filter((r) => r.method === 'agent/session/list').map((r) => r.params)).toContainEqual({ limit: 50, query: 'oldest' });
     expect(ui.quickPicks[0].disposed).toBe(true);
+  });
+});
+
+describe('the prompt box: @ mentions, attachments, model and thinking', () => {
+  it('finds files for an @ mention, leaving out what .gitignore ignores, best match first', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { execFileSync } = await import('node:child_process');
+    const root = mkdtempSync(join(tmpdir(), 'agent-ls-mentions-'));
+    execFileSync('git', ['init', '-q', root]);
+    writeFileSync(join(root, '.gitignore'), 'build/\n*.log\n');
+    mkdirSync(join(root, 'src'));
+    mkdirSync(join(root, 'build'));
+    for (const f of ['src/auth.py', 'src/oauth_helpers.py', 'build/auth.py', 'auth.log']) writeFileSync(join(root, f), '');
+    ui.workspaceFolder = root;
+    ui.files = ['src/oauth_helpers.py', 'build/auth.py', 'auth.log', 'src/auth.py'].map((f) => join(root, f));
+    ui.sections = { files: { exclude: { '**/.git': true } }, search: { exclude: { '**/node_modules': true, '**/off': false } } };
+    const { controller, posted } = setup();
+    controller.handleWebviewMessage({ type: 'mentionQuery', id: 7, query: 'auth' });
+    await vi.waitFor(() => expect(posted.some((m) => m.type === 'mentionResults')).toBe(true));
+    expect(posted.find((m) => m.type === 'mentionResults')).toEqual({
+      type: 'mentionResults',
+      id: 7,
+      files: [
+        { label: 'src/auth.py', uri: `file://${root}/src/auth.py` },
+        { label: 'src/oauth_helpers.py', uri: `file://${root}/src/oauth_helpers.py` },
+      ],
+    });
+    expect(ui.findFilesCalls).toEqual([{ include: '{**/*auth*,**/*auth*/**}', exclude: '{**/.git,**/node_modules}' }]);
+  });
+
+  it('sends attached files and selections as the prompt’s context, with their chips', async () => {
+    const { controller, client } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    let sent: Record<string, unknown> | undefined;
+    client.handlers.set('agent/session/prompt', (p) => {
+      sent = p;
+      return { stopReason: 'end_turn' };
+    });
+    await controller.start();
+    const range = { start: { line: 2, character: 0 }, end: { line: 4, character: 3 } };
+    controller.handleWebviewMessage({
+      type: 'prompt',
+      text: 'Compare @src/a.py with this',
+      attachments: [
+        { label: 'src/a.py', uri: 'file:///w/src/a.py' },
+        { label: 'b.py:3-5', uri: 'file:///w/b.py', range },
+      ],
+    });
+    await vi.waitFor(() => expect(sent).toBeDefined());
+    expect(sent?.context).toEqual([{ uri: 'file:///w/src/a.py' }, { uri: 'file:///w/b.py', range }]);
+    expect(controller.state.blocks.find((b) => b.type === 'user')).toMatchObject({ context: ['src/a.py', 'b.py:3-5'] });
+  });
+
+  it('Add Selection to Chat puts the selection in the prompt box as a chip', async () => {
+    const { controller, posted } = setup();
+    const { window, Position, Range, Uri } = await import('./vscodeStub');
+    const selection = new Range(new Position(2, 0), new Position(5, 0));
+    window.activeTextEditor = { document: { uri: Uri.file('/w/src/auth.py') }, selection };
+    await controller.addSelectionToChat();
+    window.activeTextEditor = undefined;
+    expect(posted.filter((m) => m.type === 'attach')).toEqual([
+      {
+        type: 'attach',
+        attachment: { label: 'src/auth.py:3-5', uri: 'file:///w/src/auth.py', range: { start: { line: 2, character: 0 }, end: { line: 5, character: 0 } } },
+      },
+    ]);
+  });
+
+  it('the model picker and thinking toggle change the settings the server restarts with', async () => {
+    const { controller, client, posted } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    ui.config = { model: '', models: ['qwen3-coder'] };
+    await controller.start();
+    controller.onWebviewReady();
+    expect(posted.find((m) => m.type === 'config')).toEqual({
+      type: 'config',
+      config: { model: '', models: ['qwen3-coder', 'claude-sonnet-4-6', 'claude-opus-4-5', 'claude-sonnet-4-5', 'claude-haiku-4-5'], defaultModel: 'claude-sonnet-4-6', thinking: false },
+    });
+    await controller.setModel('claude-opus-4-5');
+    await controller.setThinking(true);
+    expect(ui.config).toMatchObject({ model: 'claude-opus-4-5', thinkingBudget: 4096 });
+    ui.inputAnswers.push(' my-local-model ');
+    await controller.setModel('agent-ls:other-model');
+    expect(ui.config.model).toBe('my-local-model');
+    // The server reads them when it starts: a restart passes them in initializationOptions.
+    await controller.restart();
+    expect(client.started.at(-1)?.init).toMatchObject({ model: 'my-local-model', thinkingBudget: 4096 });
+    await controller.setThinking(false);
+    await controller.restart();
+    expect(client.started.at(-1)?.init).not.toHaveProperty('thinkingBudget');
+  });
+});
+
+describe('renaming', () => {
+  it('does not move the session in the lists, though the server bumps its modifiedAt', async () => {
+    const { controller, client } = setup();
+    let sessions = [info('s1', { modifiedAt: '2026-11-23T00:00:00Z' }), info('s2', { modifiedAt: '2026-11-22T00:00:00Z' })];
+    client.handlers.set('agent/session/list', () => ({ sessions }));
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    client.handlers.set('agent/session/rename', (p) => {
+      const renamed = info(String(p.sessionId), { name: String(p.name), modifiedAt: '2026-11-30T00:00:00Z' });
+      sessions = [renamed, ...sessions.filter((s) => s.sessionId !== p.sessionId)];
+      return renamed;
+    });
+    await controller.start();
+    ui.inputAnswers.push('Older one');
+    await controller.renameSession('s2');
+    expect(controller.state.sessions.map((s) => [s.sessionId, s.name])).toEqual([
+      ['s1', undefined],
+      ['s2', 'Older one'],
+    ]);
   });
 });

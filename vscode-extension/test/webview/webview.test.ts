@@ -793,3 +793,143 @@ async function streamReply(text: string, chunks: HostMessage[]) {
     loadAverage: Math.round(loadavg()[0] * 100) / 100,
   };
 }
+
+const toPage = (m: HostMessage): Promise<void> => page.evaluate((msg) => window.postMessage(msg, '*'), m);
+
+describe('chat webview: the prompt box', () => {
+  it('attaches a file with an @ mention: the list follows the typing, the arrow keys and Enter pick', async () => {
+    await ready();
+    await clearPosted();
+    const box = page.locator('#prompt');
+    await box.focus();
+    await page.keyboard.type('Compare @au');
+    const query = await lastPosted('mentionQuery');
+    expect(query).toMatchObject({ type: 'mentionQuery', query: 'au' });
+    const files = [
+      { label: 'src/auth.py', uri: 'file:///w/src/auth.py' },
+      { label: 'src/oauth.py', uri: 'file:///w/src/oauth.py' },
+    ];
+    // An answer to an older keystroke is dropped.
+    await toPage({ type: 'mentionResults', id: -1, files: [{ label: 'stale.py', uri: 'file:///w/stale.py' }] });
+    await toPage({ type: 'mentionResults', id: (query as { id: number }).id, files });
+    const list = page.locator('#mentions');
+    await list.locator('.mention').first().waitFor();
+    expect(await list.locator('.mention').allTextContents()).toEqual(['src/auth.py', 'src/oauth.py']);
+    expect(await list.locator('.mention.active').textContent()).toBe('src/auth.py');
+    await page.keyboard.press('ArrowDown');
+    expect(await list.locator('.mention.active').textContent()).toBe('src/oauth.py');
+    await page.keyboard.press('Enter');
+    expect(await list.isHidden()).toBe(true);
+    expect(await box.inputValue()).toBe('Compare @src/oauth.py ');
+    expect(await page.locator('#attachments .chip').allTextContents()).toEqual(['oauth.py×']);
+    // Enter picked the file: nothing was sent yet.
+    expect((await posted()).filter((m) => m.type === 'prompt')).toEqual([]);
+    // Escape closes the list without picking; a click picks.
+    await page.keyboard.type('and @a');
+    const second = (await lastPosted('mentionQuery')) as { id: number; query: string };
+    expect(second.query).toBe('a');
+    await toPage({ type: 'mentionResults', id: second.id, files });
+    await list.locator('.mention').first().waitFor();
+    await page.keyboard.press('Escape');
+    expect(await list.isHidden()).toBe(true);
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('a');
+    const third = (await lastPosted('mentionQuery')) as { id: number };
+    await toPage({ type: 'mentionResults', id: third.id, files });
+    await list.locator('.mention', { hasText: 'src/auth.py' }).click();
+    expect(await box.inputValue()).toBe('Compare @src/oauth.py and @src/auth.py ');
+    await page.keyboard.press('Enter');
+    expect(await lastPosted('prompt')).toEqual({ type: 'prompt', text: 'Compare @src/oauth.py and @src/auth.py ', attachments: [files[1], files[0]] });
+    expect(await page.locator('#attachments').isHidden()).toBe(true);
+  });
+
+  it('shows a selection sent from the editor as a chip that can be removed', async () => {
+    await ready();
+    const range = { start: { line: 2, character: 0 }, end: { line: 4, character: 0 } };
+    await toPage({ type: 'attach', attachment: { label: 'src/auth.py:3-4', uri: 'file:///w/src/auth.py', range } });
+    await toPage({ type: 'attach', attachment: { label: 'README.md', uri: 'file:///w/README.md' } });
+    expect(await page.locator('#attachments .chip').allTextContents()).toEqual(['auth.py:3-4×', 'README.md×']);
+    // The draft and its chips survive a reload of the panel.
+    await page.reload();
+    await open();
+    await ready();
+    expect(await page.locator('#attachments .chip').count()).toBe(2);
+    await page.locator('#attachments button[aria-label="Remove README.md"]').click();
+    await page.locator('#prompt').fill('Explain');
+    await page.locator('#prompt').press('Enter');
+    expect(await lastPosted('prompt')).toEqual({
+      type: 'prompt',
+      text: 'Explain',
+      attachments: [{ label: 'src/auth.py:3-4', uri: 'file:///w/src/auth.py', range }],
+    });
+  });
+
+  it('recalls earlier prompts with Up and comes back with Down', async () => {
+    await ready();
+    for (const text of ['first', 'second', 'third']) {
+      await host({ type: 'promptStarted', text }, { type: 'promptEnded', result: { stopReason: 'end_turn' } });
+    }
+    const box = page.locator('#prompt');
+    await box.focus();
+    await page.keyboard.press('ArrowUp');
+    expect(await box.inputValue()).toBe('third');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp');
+    expect(await box.inputValue()).toBe('first');
+    await page.keyboard.press('ArrowUp');
+    expect(await box.inputValue()).toBe('first');
+    await page.keyboard.press('ArrowDown');
+    expect(await box.inputValue()).toBe('second');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    expect(await box.inputValue()).toBe('');
+  });
+
+  it('shows the session’s token totals, cost and context fill', async () => {
+    hostState = initialState();
+    await host(
+      { type: 'connection', status: 'ready' },
+      {
+        type: 'reset',
+        page: {
+          session: session('s1'),
+          items: [
+            { entryId: 'e1', kind: 'user', content: 'hi' },
+            { entryId: 'e2', kind: 'assistant', model: 'claude-sonnet-4-6', usage: { input_tokens: 12_000, output_tokens: 800 }, content: [{ type: 'text', text: 'Hello' }] },
+          ],
+          hasMore: false,
+        },
+      },
+    );
+    const usage = page.locator('#session-usage');
+    expect(await usage.textContent()).toBe('Session: 12.0k in · 800 out · $0.05 · context 6% of 200k');
+    await host(
+      { type: 'promptStarted', text: 'more' },
+      { type: 'update', params: { sessionId: 's1', turnId: 't2', update: { kind: 'usage', usage: { inputTokens: 40_000, outputTokens: 1000, cacheReadInputTokens: 20_000 }, model: 'claude-sonnet-4-6' } } },
+    );
+    expect(await usage.textContent()).toBe('Session: 72.0k in · 1,800 out · $0.19 · context 31% of 200k');
+    expect(await usage.getAttribute('title')).toContain('2 model calls');
+  });
+
+  it('picks the model and switches thinking, not while a turn runs', async () => {
+    await ready();
+    await toPage({ type: 'config', config: { model: '', models: ['claude-sonnet-4-6', 'claude-haiku-4-5'], defaultModel: 'claude-sonnet-4-6', thinking: false } });
+    const select = page.locator('#model-select');
+    expect(await select.locator('option').allTextContents()).toEqual(['Default (claude-sonnet-4-6)', 'claude-sonnet-4-6', 'claude-haiku-4-5', 'Other model…']);
+    expect(await select.inputValue()).toBe('');
+    await clearPosted();
+    await select.selectOption('claude-haiku-4-5');
+    expect(await lastPosted('setModel')).toEqual({ type: 'setModel', model: 'claude-haiku-4-5' });
+    // The picker shows the setting until the host says it changed.
+    expect(await select.inputValue()).toBe('');
+    await toPage({ type: 'config', config: { model: 'claude-haiku-4-5', models: ['claude-sonnet-4-6', 'claude-haiku-4-5'], defaultModel: 'claude-sonnet-4-6', thinking: false } });
+    expect(await select.inputValue()).toBe('claude-haiku-4-5');
+    const thinking = page.locator('#thinking');
+    expect(await thinking.getAttribute('aria-pressed')).toBe('false');
+    await thinking.click();
+    expect(await lastPosted('setThinking')).toEqual({ type: 'setThinking', on: true });
+    await host({ type: 'promptStarted', text: 'Go' });
+    expect(await select.isDisabled()).toBe(true);
+    expect(await thinking.isDisabled()).toBe(true);
+  });
+});
