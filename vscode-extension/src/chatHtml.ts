@@ -30,6 +30,7 @@ export function chatHtml(o: ChatHtmlOptions): string {
 <header id="header">
   <label class="visually-hidden" for="session-select">Session</label>
   <select id="session-select" title="Switch session" aria-label="Session"></select>
+  <button id="search-sessions" class="icon-button" title="Search all sessions (full text)" aria-label="Search all sessions">⌕</button>
   <button id="new-session" class="icon-button" title="New session" aria-label="New session">+</button>
 </header>
 <div id="banner" role="alert" hidden></div>
@@ -45,6 +46,11 @@ export function chatHtml(o: ChatHtmlOptions): string {
   <div id="editor-context" class="context" hidden></div>
   <div id="attachments" class="context" aria-label="Attached to the prompt" hidden></div>
   <div id="status" aria-live="polite"></div>
+  <div id="editing" class="editing" role="status" hidden>
+    <span>Editing a message: Send replaces it and what followed (kept as a branch).</span>
+    <label><input type="checkbox" id="edit-revert-files"> Also put back the files changed since</label>
+    <button id="edit-cancel" class="link">Cancel</button>
+  </div>
   <div id="mentions" class="mentions" role="listbox" aria-label="Files to attach" hidden></div>
   <textarea id="prompt" rows="3" placeholder="Ask the agent… (Enter to send, Shift+Enter for a new line, @ to attach a file)" aria-label="Prompt" aria-controls="mentions"></textarea>
   <div class="composer-actions">

@@ -11,6 +11,15 @@ import * as vscode from 'vscode';
 import { linesLabel, selectionLines } from './attachments';
 import { copyCode, insertCode } from './chatCode';
 import { CheckpointDocuments, checkpointUri } from './checkpointDocs';
+import { ReviewDocuments } from './reviewDocs';
+import {
+  editTags,
+  exportSession as exportSessionTo,
+  importSessions as importSessionsFrom,
+  pickTagFilter,
+  restoreFromTrash as restoreTrashed,
+  searchSessions as searchAllSessions,
+} from './sessionCommands';
 import { AgentClient } from './client';
 import type { ChatTarget, ChatViewProvider } from './chatView';
 import { findMentionFiles } from './fileMentions';
@@ -50,6 +59,8 @@ import {
   type ChatAction,
   type ChatState,
   type CheckpointBlock,
+  type RewindScope,
+  type RewindState,
   initialState,
   oldestEntryId,
   reduce,
@@ -129,6 +140,11 @@ function selectionRef(uri: vscode.Uri, range: vscode.Range): { context: ContextR
   };
 }
 
+function clipText(s: string, n: number): string {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+}
+
 /** "Fork of …": a fork is told apart from its parent in every list. */
 export function forkName(parent: SessionInfo | undefined): string {
   return `Fork of ${sessionLabel(parent)}`.slice(0, 200);
@@ -158,6 +174,8 @@ export class AgentController implements vscode.Disposable {
   state: ChatState = initialState();
   readonly client = new AgentClient();
   readonly docs: CheckpointDocuments;
+  /** edits under review, shown in the diff editor */
+  readonly review = new ReviewDocuments();
   private readonly status: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
   private pending: PendingPrompt | undefined;
@@ -173,6 +191,8 @@ export class AgentController implements vscode.Disposable {
   private crashedTurn: string | undefined;
   /** the sessions shown in the tree and the header dropdown: pages of the server's list */
   private readonly sessionPages = new SessionPager((p) => this.client.request<ListResult>(Method.sessionList, p));
+  /** an edit waiting for its files' rewind (when that rewind has a plan to answer first) */
+  private heldEdit: { entryId: string; text: string; context: ContextRef[]; labels: string[] } | undefined;
   /** renamed sessions keep their place in the lists (the server's rename bumps modifiedAt) */
   private readonly order = new StableOrder();
 
@@ -408,8 +428,8 @@ export class AgentController implements vscode.Disposable {
     this.dispatch({ type: 'notice', level: 'warning', text: CRASHED_TURN });
   }
 
-  private showPage(page: TranscriptPage): void {
-    this.dispatch({ type: 'reset', page, running: this.pending?.sessionId === page.session.sessionId });
+  private showPage(page: TranscriptPage, focusEntryId?: string): void {
+    this.dispatch({ type: 'reset', page, running: this.pending?.sessionId === page.session.sessionId, focusEntryId });
     void this.context.workspaceState.update(LAST_SESSION_KEY, page.session.sessionId);
   }
 
@@ -489,11 +509,12 @@ export class AgentController implements vscode.Disposable {
     }
   }
 
-  async switchSession(sessionId: string): Promise<void> {
+  async switchSession(sessionId: string, focusEntryId?: string): Promise<void> {
     if (!(await this.requireServer())) return;
     try {
-      const page = await this.client.request<TranscriptPage>(Method.sessionSwitch, { sessionId });
-      this.showPage(page);
+      const params: Record<string, unknown> = focusEntryId ? { sessionId, focusEntryId } : { sessionId };
+      const page = await this.client.request<TranscriptPage & { focusEntryId?: string }>(Method.sessionSwitch, params);
+      this.showPage(page, page.focusEntryId ?? focusEntryId);
       await this.refreshSessions();
     } catch (e) {
       this.error('Switch session failed', e);
@@ -661,7 +682,12 @@ export class AgentController implements vscode.Disposable {
   // -------------------------------------------------------------------------------------------
   // Prompting
 
-  async prompt(text: string, context: ContextRef[] = [], labels: string[] = []): Promise<void> {
+  async prompt(
+    text: string,
+    context: ContextRef[] = [],
+    labels: string[] = [],
+    turn: { method?: string; replaceEntryId?: string } = {},
+  ): Promise<void> {
     if (!(await this.requireServer())) {
       // Not sent: the text goes back into the prompt box, so nothing typed is lost.
       this.chat.post({ type: 'focusPrompt', text });
@@ -692,9 +718,11 @@ export class AgentController implements vscode.Disposable {
     let result: PromptResult | undefined;
     let failure: string | undefined;
     try {
-      const params: Record<string, unknown> = { sessionId, prompt: text, workDoneToken: token };
-      if (context.length) params.context = context;
-      result = await this.client.request<PromptResult>(Method.sessionPrompt, params);
+      const retry = turn.method === Method.sessionRetry;
+      const params: Record<string, unknown> = retry ? { sessionId, workDoneToken: token } : { sessionId, prompt: text, workDoneToken: token };
+      if (context.length && !retry) params.context = context;
+      if (turn.replaceEntryId) params.replaceEntryId = turn.replaceEntryId;
+      result = await this.client.request<PromptResult>(turn.method ?? Method.sessionPrompt, params);
     } catch (e) {
       if (this.crashedTurn === sessionId || !this.client.running) {
         this.crashedTurn = sessionId;
@@ -715,9 +743,120 @@ export class AgentController implements vscode.Disposable {
       // Already restarted: show what the server saved of the turn.
       await this.restoreSession();
       this.noticeCrashedTurn();
+    } else if ((turn.method === Method.sessionRetry || turn.replaceEntryId) && this.state.session?.sessionId === sessionId && result) {
+      // The failed or edited turn is a branch now: show the conversation as it stands.
+      await this.reloadSession();
     }
     this.renderTree();
     await this.refreshSessions();
+  }
+
+  /** The active session's page again (after the conversation moved), keeping the panel's notices. */
+  private async reloadSession(focusEntryId?: string): Promise<void> {
+    const session = this.state.session;
+    if (!session) return;
+    try {
+      const page = await this.client.request<TranscriptPage>(Method.sessionSwitch, { sessionId: session.sessionId });
+      this.dispatch({ type: 'reset', page, running: !!this.pending, focusEntryId });
+    } catch (e) {
+      this.error('Could not reload the session', e);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Turn controls: retry, edit and resend, rewind
+
+  /** Retry on a failed or cancelled turn: the server resends that turn's prompt. */
+  async retryTurn(): Promise<void> {
+    const last = [...this.state.blocks].reverse().find((b) => b.type === 'user');
+    await this.prompt(last && last.type === 'user' ? last.text : '', [], last && last.type === 'user' ? last.context : [], {
+      method: Method.sessionRetry,
+    });
+  }
+
+  /**
+   * Edit and resend: the conversation goes back to before that message (the old turn stays as a
+   * branch) and the new text is sent; with `revertFiles`, the files the later turns changed are
+   * put back first (a conflict shows the plan and waits for the user's choice).
+   */
+  async editAndResend(entryId: string, text: string, context: ContextRef[], labels: string[], revertFiles: boolean): Promise<void> {
+    if (revertFiles) {
+      this.heldEdit = { entryId, text, context, labels };
+      await this.rewind(entryId, 'files');
+      return;
+    }
+    this.dispatch({ type: 'truncate', entryId });
+    await this.prompt(text, context, labels, { replaceEntryId: entryId });
+  }
+
+  /** Rewind to before a user message (`mode` answers a plan that had conflicts). */
+  async rewind(entryId: string, scope: RewindScope, mode?: 'partial' | 'force'): Promise<void> {
+    const session = this.state.session;
+    if (!session || !(await this.requireServer())) return;
+    if (this.pending) {
+      void vscode.window.showWarningMessage('Agent: the agent is still working. Cancel it first (Agent: Cancel).');
+      return;
+    }
+    const message = this.state.blocks.find((b) => b.type === 'user' && b.entryId === entryId);
+    const label = clipText(message && message.type === 'user' ? message.text : entryId, 60);
+    const base: RewindState = { entryId, scope, label, status: 'running' };
+    this.dispatch({ type: 'rewind', rewind: base });
+    let result: RestoreResult;
+    try {
+      const params: Record<string, unknown> = { sessionId: session.sessionId, entryId, scope };
+      if (mode) params[mode] = true;
+      result = await this.client.request<RestoreResult>(Method.sessionRewind, params);
+    } catch (e) {
+      this.heldEdit = undefined;
+      this.dispatch({ type: 'rewind', rewind: { ...base, status: 'error', error: errorMessage(e) } });
+      return;
+    }
+    if (!result.applied && result.files.some((f) => f.result === 'conflict')) {
+      // All or nothing: nothing was written. The plan waits for the user's choice.
+      this.dispatch({ type: 'rewind', rewind: { ...base, status: 'plan', result } });
+      return;
+    }
+    const held = this.heldEdit?.entryId === entryId ? this.heldEdit : undefined;
+    this.heldEdit = undefined;
+    if (held) {
+      this.dispatch({ type: 'rewind', rewind: undefined });
+      this.dispatch({ type: 'truncate', entryId });
+      await this.prompt(held.text, held.context, held.labels, { replaceEntryId: entryId });
+      return;
+    }
+    if (scope !== 'files') await this.reloadSession();
+    this.dispatch({ type: 'rewind', rewind: { ...base, status: 'done', result } });
+    await this.refreshSessions();
+  }
+
+  /** Undo a rewind: its undo checkpoint puts back every file (and the conversation). */
+  async undoRewind(): Promise<void> {
+    const r = this.state.rewind;
+    const undo = r?.result?.undoCheckpointId;
+    if (!r || !undo || !(await this.requireServer())) return;
+    this.dispatch({ type: 'rewind', rewind: { ...r, status: 'running' } });
+    try {
+      const back = await this.client.request<RestoreResult>(Method.checkpointRestore, { checkpointId: undo, scope: r.scope === 'files' ? 'files' : 'both' });
+      const conflicts = back.files.filter((f) => f.result === 'conflict');
+      if (!back.applied && conflicts.length) {
+        const names = conflicts.map((f) => f.path ?? f.uri).join(', ');
+        throw new Error(`${names} changed since the rewind; nothing was put back (Show Checkpoints can restore the undo point with Revert anyway)`);
+      }
+    } catch (e) {
+      this.dispatch({ type: 'rewind', rewind: { ...r, status: 'error', error: errorMessage(e) } });
+      return;
+    }
+    if (r.scope !== 'files') await this.reloadSession();
+    this.dispatch({ type: 'rewind', rewind: { ...r, status: 'undone' } });
+    await this.refreshSessions();
+  }
+
+  dismissRewind(): void {
+    const held = this.heldEdit;
+    this.heldEdit = undefined;
+    this.dispatch({ type: 'rewind', rewind: undefined });
+    // An edit waiting for the files goes back into the prompt box, not lost.
+    if (held) this.chat.post({ type: 'focusPrompt', text: held.text });
   }
 
   private promptFailure(e: unknown): string {
@@ -801,17 +940,21 @@ export class AgentController implements vscode.Disposable {
     }
     this.permissionSeq += 1;
     const requestId = `perm-${this.permissionSeq}`;
+    const reviewing = this.review.add(requestId, params.toolCall?.content);
     return new Promise<RequestPermissionResult>((resolve) => {
       const finish = (r: RequestPermissionResult): void => {
         if (!this.permissionWaiters.has(requestId)) return;
         this.permissionWaiters.delete(requestId);
         sub.dispose();
         this.dispatch({ type: 'permissionResolved', requestId });
+        if (reviewing) void this.review.drop(requestId);
         resolve(r);
       };
       const sub = token.onCancellationRequested(() => finish(cancelled));
       this.permissionWaiters.set(requestId, finish);
       this.dispatch({ type: 'permissionRequest', requestId, params });
+      // An edit under review opens in the diff editor, with Accept / Reject in its title bar.
+      if (reviewing) void this.review.show(requestId);
     });
   }
 
@@ -830,6 +973,95 @@ export class AgentController implements vscode.Disposable {
       });
     }
     finish(optionId ? { outcome: { outcome: 'selected', optionId } } : { outcome: { outcome: 'cancelled' } });
+  }
+
+  /**
+   * Accept or Reject from the diff editor's title bar: answers the edit under review shown in the
+   * active editor (else the latest one) with allow once or reject once.
+   */
+  answerReview(accept: boolean, uri?: vscode.Uri): void {
+    const active = uri ?? vscode.window.activeTextEditor?.document.uri;
+    const fromEditor = this.review.requestOf(active);
+    const asked = [...this.state.permissions].reverse().find((p) => (fromEditor ? p.requestId === fromEditor : this.review.has(p.requestId)));
+    if (!asked) {
+      void vscode.window.showInformationMessage('Agent: no edit is waiting for review.');
+      return;
+    }
+    const kind = accept ? 'allow_once' : 'reject_once';
+    const option = asked.options.find((o) => o.kind === kind) ?? asked.options.find((o) => o.kind.startsWith(accept ? 'allow' : 'reject'));
+    this.answerPermission(asked.requestId, option?.optionId);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Finding and carrying sessions
+
+  private readonly request = <T>(method: string, params: Record<string, unknown>): Promise<T> => this.client.request<T>(method, params);
+
+  /** Agent: Search Sessions — a hit opens its session at that message. */
+  async searchSessions(): Promise<void> {
+    if (!(await this.requireServer())) return;
+    const hit = await searchAllSessions(this.request, (what, e) => this.error(what, e));
+    if (!hit) return;
+    await this.switchSession(hit.sessionId, hit.entryId);
+    await this.chat.reveal();
+  }
+
+  async tagSession(arg?: SessionArg): Promise<void> {
+    if (!(await this.requireServer())) return;
+    const id = await this.sessionIdOf(arg, 'Session to tag');
+    const current = id ? (typeof arg === 'object' && arg ? { ...this.infoOf(id), ...arg } : this.infoOf(id)) : undefined;
+    if (!current) return;
+    try {
+      const info = await editTags(this.request, current);
+      if (!info) return;
+      this.dispatch({ type: 'sessionInfo', session: this.order.keep(current, info) });
+      await this.refreshSessions();
+    } catch (e) {
+      this.error('Could not set the tags', e);
+    }
+  }
+
+  /** Agent: Filter Sessions by Tag… — the tree and the header list only sessions with those tags. */
+  async filterByTag(): Promise<void> {
+    if (!(await this.requireServer())) return;
+    const known = [...new Set(this.state.sessions.flatMap((s) => s.tags ?? []))];
+    const tags = await pickTagFilter(known, this.sessionPages.tags);
+    if (!tags) return;
+    this.sessionPages.tags = tags;
+    this.tree.setFilter(tags);
+    await this.refreshSessions();
+  }
+
+  async exportSession(arg?: SessionArg): Promise<void> {
+    if (!(await this.requireServer())) return;
+    const id = await this.sessionIdOf(arg, 'Session to export');
+    const info = id ? this.infoOf(id) ?? (typeof arg === 'object' ? arg : undefined) : undefined;
+    if (!info) return;
+    try {
+      await exportSessionTo(this.request, info);
+    } catch (e) {
+      this.error('Export failed', e);
+    }
+  }
+
+  async importSessions(): Promise<void> {
+    if (!(await this.requireServer())) return;
+    try {
+      const result = await importSessionsFrom(this.request, (line) => this.client.output.appendLine(line));
+      if (result?.imported.length) await this.refreshSessions();
+    } catch (e) {
+      this.error('Import failed', e);
+    }
+  }
+
+  async restoreFromTrash(): Promise<void> {
+    if (!(await this.requireServer())) return;
+    try {
+      const restored = await restoreTrashed(this.request, (what, e) => this.error(what, e));
+      if (restored.length) await this.refreshSessions();
+    } catch (e) {
+      this.error('Could not list the trash', e);
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -895,10 +1127,10 @@ export class AgentController implements vscode.Disposable {
   }
 
   /** Revert a turn's files; the result (conflicts included) shows on its checkpoint. */
-  async revert(checkpointId: string, force = false): Promise<RestoreResult | undefined> {
+  async revert(checkpointId: string, force = false, partial = false): Promise<RestoreResult | undefined> {
     if (!(await this.requireServer())) return undefined;
     this.dispatch({ type: 'revertStarted', checkpointId });
-    const result = await this.restore(checkpointId, force);
+    const result = await this.restore(checkpointId, force, partial);
     if ('error' in result) {
       this.dispatch({ type: 'revertResult', checkpointId, error: result.error });
       return undefined;
@@ -917,9 +1149,11 @@ export class AgentController implements vscode.Disposable {
     await this.refreshSessions();
   }
 
-  private async restore(checkpointId: string, force: boolean): Promise<{ ok: RestoreResult } | { error: string }> {
+  private async restore(checkpointId: string, force: boolean, partial = false): Promise<{ ok: RestoreResult } | { error: string }> {
     try {
-      const ok = await this.client.request<RestoreResult>(Method.checkpointRestore, { checkpointId, scope: 'files', force });
+      const params: Record<string, unknown> = { checkpointId, scope: 'files', force };
+      if (partial) params.partial = true;
+      const ok = await this.client.request<RestoreResult>(Method.checkpointRestore, params);
       return { ok };
     } catch (e) {
       // Conflicts come in the result (`result: "conflict"` per file), never as an error.
@@ -1091,9 +1325,33 @@ export class AgentController implements vscode.Disposable {
       case 'prompt': {
         const sel = m.attachSelection ? this.selectionContext() : undefined;
         const attached = attachmentContext(m.attachments ?? []);
-        void this.prompt(m.text, [...(sel?.context ?? []), ...attached.context], [...(sel?.labels ?? []), ...attached.labels]);
+        const context = [...(sel?.context ?? []), ...attached.context];
+        const labels = [...(sel?.labels ?? []), ...attached.labels];
+        if (m.replaceEntryId) void this.editAndResend(m.replaceEntryId, m.text, context, labels, !!m.revertFiles);
+        else void this.prompt(m.text, context, labels);
         return;
       }
+      case 'rewind':
+        void this.rewind(m.entryId, m.scope, m.mode);
+        return;
+      case 'rewindUndo':
+        void this.undoRewind();
+        return;
+      case 'rewindDismiss':
+        this.dismissRewind();
+        return;
+      case 'retryTurn':
+        void this.retryTurn();
+        return;
+      case 'dismissRevert':
+        this.dispatch({ type: 'revertDismissed', checkpointId: m.checkpointId });
+        return;
+      case 'reviewEdit':
+        void this.review.show(m.requestId);
+        return;
+      case 'searchSessions':
+        void this.searchSessions();
+        return;
       case 'mentionQuery':
         void this.mentionQuery(m.id, m.query, from);
         return;
@@ -1122,7 +1380,7 @@ export class AgentController implements vscode.Disposable {
         void this.viewChanges(m.checkpointId, m.path);
         return;
       case 'revert':
-        void this.revert(m.checkpointId, !!m.force);
+        void this.revert(m.checkpointId, !!m.force, !!m.partial);
         return;
       case 'undo':
         void this.undoRevert(m.checkpointId, m.undoCheckpointId);

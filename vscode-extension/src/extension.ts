@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 
 import { CHECKPOINT_SCHEME } from './checkpointDocs';
+import { REVIEW_SCHEME } from './reviewDocs';
 import { AskAboutSelection } from './codeActions';
 import { CHAT_EDITOR_TYPE, CHAT_VIEW_ID, ChatViewProvider } from './chatView';
 import { AgentController } from './controller';
@@ -27,6 +28,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chat),
     vscode.window.registerWebviewPanelSerializer(CHAT_EDITOR_TYPE, chat),
     vscode.workspace.registerTextDocumentContentProvider(CHECKPOINT_SCHEME, c.docs),
+    vscode.workspace.registerTextDocumentContentProvider(REVIEW_SCHEME, c.review),
+    tree.onDidChangeFilter((tags) => {
+      treeView.message = tags.length ? `Only sessions tagged ${tags.map((t) => `#${t}`).join(' ')} (Filter by Tag… to change)` : undefined;
+    }),
     vscode.languages.registerCodeActionsProvider([{ scheme: 'file' }, { scheme: 'untitled' }], new AskAboutSelection(), {
       providedCodeActionKinds: AskAboutSelection.kinds,
     }),
@@ -53,6 +58,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command('agentLs.focusChat', () => chat.reveal(true)),
     command('agentLs.openChatInEditor', () => chat.openInEditor()),
     command('agentLs.addSelectionToChat', () => c.addSelectionToChat()),
+    command('agentLs.searchSessions', () => c.searchSessions()),
+    command('agentLs.tagSession', (arg?: SessionInfo | string) => c.tagSession(arg)),
+    command('agentLs.filterSessionsByTag', () => c.filterByTag()),
+    command('agentLs.exportSession', (arg?: SessionInfo | string) => c.exportSession(arg)),
+    command('agentLs.importSessions', () => c.importSessions()),
+    command('agentLs.restoreFromTrash', () => c.restoreFromTrash()),
+    command('agentLs.acceptEdit', (uri?: vscode.Uri) => c.answerReview(true, uri instanceof vscode.Uri ? uri : undefined)),
+    command('agentLs.rejectEdit', (uri?: vscode.Uri) => c.answerReview(false, uri instanceof vscode.Uri ? uri : undefined)),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('agentLs') && !e.affectsConfiguration('agentLs.trace')) {
         c.postConfig();

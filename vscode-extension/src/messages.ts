@@ -1,6 +1,6 @@
 /** Messages between the extension host and the chat webview. */
 import type { Range } from './protocol';
-import type { ChatAction } from './transcript';
+import type { ChatAction, RewindScope } from './transcript';
 
 /** A file or selection attached to the next prompt, shown as a chip (`PATH` or `PATH:A-B`). */
 export interface Attachment {
@@ -32,7 +32,26 @@ export type HostMessage =
 
 export type WebviewMessage =
   | { type: 'ready' }
-  | { type: 'prompt'; text: string; attachSelection?: boolean; attachments?: Attachment[] }
+  | {
+      type: 'prompt';
+      text: string;
+      attachSelection?: boolean;
+      attachments?: Attachment[];
+      /** edit and resend: the user message this prompt replaces */
+      replaceEntryId?: string;
+      /** with replaceEntryId: revert the files changed since that message first */
+      revertFiles?: boolean;
+    }
+  /** rewind to before a user message; `mode` answers a plan that had conflicts */
+  | { type: 'rewind'; entryId: string; scope: RewindScope; mode?: 'partial' | 'force' }
+  | { type: 'rewindUndo' }
+  | { type: 'rewindDismiss' }
+  /** resend the prompt of the failed or cancelled last turn */
+  | { type: 'retryTurn' }
+  | { type: 'dismissRevert'; checkpointId: string }
+  /** open an edit under review in the diff editor again */
+  | { type: 'reviewEdit'; requestId: string }
+  | { type: 'searchSessions' }
   | { type: 'mentionQuery'; id: number; query: string }
   | { type: 'setModel'; model: string }
   | { type: 'setThinking'; on: boolean }
@@ -42,7 +61,7 @@ export type WebviewMessage =
   | { type: 'pickSession' }
   | { type: 'loadMore' }
   | { type: 'viewChanges'; checkpointId: string; path?: string }
-  | { type: 'revert'; checkpointId: string; force?: boolean }
+  | { type: 'revert'; checkpointId: string; force?: boolean; partial?: boolean }
   | { type: 'undo'; checkpointId: string; undoCheckpointId: string }
   | { type: 'permission'; requestId: string; optionId?: string }
   | { type: 'openFile'; path: string; line?: number }

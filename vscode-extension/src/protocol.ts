@@ -20,6 +20,16 @@ export const Method = {
   checkpointRestore: 'agent/checkpoint/restore',
   permissionsList: 'agent/permissions/list',
   permissionsRevoke: 'agent/permissions/revoke',
+  sessionRewind: 'agent/session/rewind',
+  checkpointRevertHunks: 'agent/checkpoint/revertHunks',
+  sessionRetry: 'agent/session/retry',
+  sessionSearch: 'agent/session/search',
+  sessionSetMetadata: 'agent/session/setMetadata',
+  sessionReset: 'agent/session/reset',
+  sessionTrash: 'agent/session/trash',
+  sessionUndelete: 'agent/session/undelete',
+  sessionExport: 'agent/session/export',
+  sessionImport: 'agent/session/import',
   /** client → server notification */
   sessionCancel: 'agent/session/cancel',
   /** server → client notifications */
@@ -37,6 +47,7 @@ export const ErrorCode = {
   sessionBusy: -32011,
   checkpointFailed: -32012,
   checkpointNotFound: -32013,
+  sessionExists: -32014,
   requestCancelled: -32800,
 } as const;
 
@@ -47,6 +58,7 @@ export const ErrorKind = {
   sessionBusy: 'session_busy',
   checkpointFailed: 'checkpoint_failed',
   checkpointNotFound: 'checkpoint_not_found',
+  sessionExists: 'session_exists',
 } as const;
 
 export interface SessionInfo {
@@ -60,6 +72,8 @@ export interface SessionInfo {
   parentSessionId?: string;
   active?: boolean;
   live?: boolean;
+  tags?: string[];
+  metadata?: Record<string, string>;
 }
 
 export interface Position {
@@ -137,6 +151,8 @@ export interface TranscriptItem {
   userEntryId?: string;
   files?: CheckpointFile[];
   summary?: string;
+  /** turn_end items: the failed turn's message */
+  error?: string;
   /** assistant items: the server's title and kind for each tool_use block */
   toolCalls?: ToolCallTitle[];
 }
@@ -212,6 +228,7 @@ export const UPDATE_KINDS = [
   'checkpoint',
   'usage',
   'session_info',
+  'turn_end',
 ] as const;
 export type UpdateKind = (typeof UPDATE_KINDS)[number];
 
@@ -258,6 +275,17 @@ export interface DiffFile {
   before?: string | null;
   after?: string | null;
   diff?: string;
+  hunks?: DiffHunk[];
+}
+
+/** One hunk of the agent's change, numbered from 0 (agent/checkpoint/revertHunks names them). */
+export interface DiffHunk {
+  index: number;
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  header: string;
 }
 
 export interface DiffResult {
@@ -265,12 +293,13 @@ export interface DiffResult {
 }
 
 export type RestoreScope = 'files' | 'conversation' | 'both';
-export type RestoreFileResult = 'restored' | 'conflict' | 'unchanged' | 'failed' | string;
+export type RestoreFileResult = 'restored' | 'merged' | 'conflict' | 'unchanged' | 'failed' | 'skipped' | string;
 
 export interface RestoreResult {
   applied: boolean;
   files: Array<{ uri?: string; path?: string; operation?: CheckpointOperation; result: RestoreFileResult; reason?: string }>;
   undoCheckpointId?: string;
+  leafEntryId?: string | null;
 }
 
 export type PermissionOptionKind = 'allow_once' | 'allow_always' | 'reject_once' | 'reject_always';
@@ -291,6 +320,41 @@ export type PermissionOutcome = { outcome: 'cancelled' } | { outcome: 'selected'
 
 export interface RequestPermissionResult {
   outcome: PermissionOutcome;
+}
+
+/** A full-text search hit (agent/session/search); `highlights` are UTF-16 offsets into `snippet`. */
+export interface SearchHit {
+  sessionId: string;
+  sessionName?: string;
+  workspace: string;
+  entryId: string;
+  role: 'user' | 'assistant' | 'thinking' | 'tool' | string;
+  snippet: string;
+  highlights: Array<[number, number]>;
+  ts: string;
+}
+
+export interface SearchResult {
+  hits: SearchHit[];
+  nextCursor?: string;
+}
+
+export interface TrashResult {
+  sessions: Array<SessionInfo & { deletedAt: string }>;
+}
+
+export type ExportFormat = 'markdown' | 'html' | 'jsonl' | 'bundle';
+
+export interface ExportResult {
+  path?: string;
+  bytes?: number;
+  content?: string;
+}
+
+export interface ImportResult {
+  imported: SessionInfo[];
+  skipped: number;
+  problems: string[];
 }
 
 /** What the extension sends in `initializationOptions`. */

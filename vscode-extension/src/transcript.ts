@@ -52,6 +52,8 @@ export interface ToolBlock {
   locations: ToolCallLocation[];
   diffs: string[];
   output?: string;
+  /** a command's exit code (rawOutput), when it has one */
+  exitCode?: number | null;
   turnId?: string;
 }
 
@@ -79,9 +81,33 @@ export interface NoticeBlock {
   key: string;
   level: 'info' | 'warning' | 'error';
   text: string;
+  /** the stop reason a turn's end notice says (a `turn_end` marker replaces it) */
+  stop?: string;
 }
 
-export type Block = UserBlock | AssistantBlock | ToolBlock | CheckpointBlock | NoticeBlock;
+/** A failed or cancelled turn's marker (`turn_end`), the same live and after a reload. */
+export interface TurnEndBlock {
+  type: 'turnEnd';
+  key: string;
+  entryId?: string;
+  stopReason: string;
+  error?: string;
+}
+
+export type Block = UserBlock | AssistantBlock | ToolBlock | CheckpointBlock | NoticeBlock | TurnEndBlock;
+
+export type RewindScope = 'both' | 'conversation' | 'files';
+
+/** A rewind to before a user message: its plan when something conflicts, then its result. */
+export interface RewindState {
+  entryId: string;
+  scope: RewindScope;
+  /** the message's text, shortened */
+  label: string;
+  status: 'running' | 'plan' | 'done' | 'error' | 'undone';
+  result?: RestoreResult;
+  error?: string;
+}
 
 export interface PendingPermission {
   requestId: string;
@@ -90,6 +116,8 @@ export interface PendingPermission {
   toolKind?: string;
   detail?: string;
   options: PermissionOption[];
+  /** an edit under review: each file's +/- line counts (the diff editor shows the change) */
+  diffs?: Array<{ path: string; added: number; removed: number }>;
 }
 
 export type ConnectionStatus = 'starting' | 'ready' | 'failed' | 'stopped';
@@ -108,6 +136,9 @@ export interface ChatState {
   /** the session's running totals, from the loaded transcript and every live model call */
   sessionUsage: SessionUsage;
   permissions: PendingPermission[];
+  rewind?: RewindState;
+  /** the entry a search hit opened the session at (the panel scrolls to it) */
+  focusEntryId?: string;
   /** next key number; part of the state so host and webview assign the same keys */
   seq: number;
 }
@@ -115,7 +146,7 @@ export interface ChatState {
 export type ChatAction =
   | { type: 'snapshot'; state: ChatState }
   | { type: 'connection'; status: ConnectionStatus; error?: string }
-  | { type: 'reset'; page: TranscriptPage; running?: boolean }
+  | { type: 'reset'; page: TranscriptPage; running?: boolean; focusEntryId?: string }
   | { type: 'prepend'; sessionId: string; items: TranscriptItem[]; hasMore: boolean }
   | { type: 'sessions'; sessions: SessionInfo[] }
   | { type: 'sessionInfo'; session: SessionInfo }
@@ -127,7 +158,11 @@ export type ChatAction =
   | { type: 'revertResult'; checkpointId: string; undo?: boolean; result?: RestoreResult; error?: string }
   | { type: 'permissionRequest'; requestId: string; params: RequestPermissionParams }
   | { type: 'permissionResolved'; requestId: string }
-  | { type: 'notice'; level: NoticeBlock['level']; text: string };
+  | { type: 'notice'; level: NoticeBlock['level']; text: string }
+  | { type: 'rewind'; rewind: RewindState | undefined }
+  | { type: 'revertDismissed'; checkpointId: string }
+  /** edit and resend: the message and what followed it leave the view */
+  | { type: 'truncate'; entryId: string };
 
 export function initialState(): ChatState {
   return {
@@ -269,11 +304,23 @@ export function itemsToBlocks(items: TranscriptItem[], counter: { seq: number })
         entryId: item.entryId,
         files: checkpointFiles(item.files),
       });
+    } else if (item.kind === 'turn_end') {
+      blocks.push(turnEndBlock(counter, item as unknown as Record<string, unknown>));
     } else if (item.kind === 'compaction') {
       blocks.push({ type: 'notice', key: key(counter, 'n'), level: 'info', text: 'Earlier messages were summarized.' });
     }
   }
   return blocks;
+}
+
+function turnEndBlock(counter: { seq: number }, item: Record<string, unknown>): TurnEndBlock {
+  return {
+    type: 'turnEnd',
+    key: key(counter, 'e'),
+    entryId: str(item.entryId),
+    stopReason: str(item.stopReason) ?? 'error',
+    error: str(item.error),
+  };
 }
 
 function applyToolResult(tools: Map<string, ToolBlock>, b: ContentBlock): void {
@@ -318,6 +365,8 @@ function toolFields(update: SessionUpdate): Partial<ToolBlock> & { toolCallId?: 
       .join('\n');
     if (text) out.output = text;
   }
+  const raw = update.rawOutput as { exitCode?: unknown } | undefined;
+  if (raw && typeof raw === 'object' && (typeof raw.exitCode === 'number' || raw.exitCode === null)) out.exitCode = raw.exitCode;
   return out;
 }
 
@@ -444,6 +493,14 @@ function applyUpdate(state: ChatState, params: SessionUpdateParams): ChatState {
       next.sessionUsage = addUsage(state.sessionUsage, usage, str(update.model));
       return next;
     }
+    case 'turn_end': {
+      const block = turnEndBlock(next, update);
+      if (block.entryId && state.blocks.some((b) => b.type === 'turnEnd' && b.entryId === block.entryId)) return state;
+      // The answer to the prompt may have said it already: the marker takes the notice's place.
+      const i = lastIndex(state.blocks, (b) => b.type === 'notice' && b.stop === block.stopReason);
+      next.blocks = i >= 0 && i === state.blocks.length - 1 ? replaceAt(state.blocks, i, block) : [...state.blocks, block];
+      return next;
+    }
     case 'session_info': {
       const name = str(update.name) ?? str((update.session as { name?: unknown } | undefined)?.name);
       if (name === undefined) return state;
@@ -476,8 +533,9 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'connection':
       return { ...state, connection: action.status, connectionError: action.error };
     case 'reset': {
-      const next: ChatState = { ...state, session: action.page.session, hasMore: action.page.hasMore };
+      const next: ChatState = { ...state, session: action.page.session, hasMore: action.page.hasMore, focusEntryId: action.focusEntryId };
       next.blocks = itemsToBlocks(action.page.items, next);
+      if (state.session?.sessionId !== action.page.session.sessionId) next.rewind = undefined;
       next.sessionUsage = itemsUsage(action.page.items);
       next.running = !!action.running;
       if (!next.running) {
@@ -511,7 +569,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'update':
       return applyUpdate(state, action.params);
     case 'promptStarted': {
-      const next: ChatState = { ...state, running: true, progress: undefined, turnId: undefined };
+      const next: ChatState = { ...state, running: true, progress: undefined, turnId: undefined, rewind: undefined, focusEntryId: undefined };
       next.blocks = [
         ...state.blocks,
         { type: 'user', key: key(next, 'u'), text: action.text, context: action.context ?? [], pending: true },
@@ -537,7 +595,8 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
               text: action.result?.error ? `${STOP_NOTICES[stop].text} ${action.result.error}` : STOP_NOTICES[stop].text,
             }
           : undefined;
-      if (notice) blocks = [...blocks, { type: 'notice', key: key(next, 'n'), ...notice }];
+      const marked = blocks[blocks.length - 1]?.type === 'turnEnd';
+      if (notice && !marked) blocks = [...blocks, { type: 'notice', key: key(next, 'n'), ...notice, stop: action.error ? undefined : stop }];
       next.blocks = blocks;
       next.turnId = undefined;
       if (action.result?.usage) next.usage = action.result.usage;
@@ -560,8 +619,9 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'permissionRequest': {
       const p = action.params;
       const tc = p.toolCall ?? {};
-      const detail = Array.isArray(tc.content) ? contentText(tc.content) : undefined;
+      const detail = Array.isArray(tc.content) ? contentText(tc.content.filter((c) => c.type !== 'diff')) : undefined;
       const raw = (tc as { rawInput?: { command?: unknown } }).rawInput;
+      const diffs = reviewDiffs(tc.content);
       return {
         ...state,
         permissions: [
@@ -573,12 +633,21 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
             toolKind: str(tc.toolKind) ?? str((tc as { kind?: unknown }).kind),
             detail: detail || str(raw?.command),
             options: p.options ?? [],
+            ...(diffs.length ? { diffs: diffs.map(({ path, added, removed }) => ({ path, added, removed })) } : {}),
           },
         ],
       };
     }
     case 'permissionResolved':
       return { ...state, permissions: state.permissions.filter((p) => p.requestId !== action.requestId) };
+    case 'rewind':
+      return { ...state, rewind: action.rewind };
+    case 'revertDismissed':
+      return updateCheckpoint(state, action.checkpointId, (b) => ({ ...b, revert: undefined }));
+    case 'truncate': {
+      const i = state.blocks.findIndex((b) => b.type === 'user' && b.entryId === action.entryId);
+      return i < 0 ? state : { ...state, blocks: state.blocks.slice(0, i) };
+    }
     case 'notice': {
       const next: ChatState = { ...state };
       next.blocks = [...state.blocks, { type: 'notice', key: key(next, 'n'), level: action.level, text: action.text }];
@@ -587,6 +656,24 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     default:
       return state;
   }
+}
+
+/** The diffs of an edit under review (`toolCall.content` entries of type diff). */
+export function reviewDiffs(content: unknown): Array<{ path: string; added: number; removed: number; oldText: string | null; newText: string }> {
+  if (!Array.isArray(content)) return [];
+  const lines = (t: string): string[] => (t ? t.replace(/\n$/, '').split('\n') : []);
+  return (content as ToolCallContent[])
+    .filter((c): c is { type: 'diff'; path: string; oldText?: string | null; newText: string } => c.type === 'diff' && typeof (c as { path?: unknown }).path === 'string')
+    .map((c) => {
+      const before = lines(c.oldText ?? '');
+      const after = lines(c.newText ?? '');
+      // Lines only in one side, by a longest-common-subsequence-free count: shared prefix and suffix.
+      let start = 0;
+      while (start < before.length && start < after.length && before[start] === after[start]) start += 1;
+      let end = 0;
+      while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end += 1;
+      return { path: c.path, added: after.length - start - end, removed: before.length - start - end, oldText: c.oldText ?? null, newText: c.newText ?? '' };
+    });
 }
 
 /** The label a session is shown by: its name, else its first message, else "New session". */

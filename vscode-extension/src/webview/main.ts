@@ -13,6 +13,7 @@ import {
   type CheckpointBlock,
   type PendingPermission,
   type ToolBlock,
+  type UserBlock,
   baseName,
   initialState,
   reduce,
@@ -20,8 +21,10 @@ import {
 } from '../transcript';
 import { usageSummary } from '../usage';
 import { codeBlockAction } from './codeBlocks';
+import { button, h } from './dom';
 import { MarkdownView } from './markdownView';
 import { MentionList, mentionAt } from './mentions';
+import { conflictChoices, resultLabel, rewindView, turnEnd, userActions } from './turnControls';
 
 interface PanelState {
   draft?: string;
@@ -60,25 +63,11 @@ const attachmentsRow = $<HTMLElement>('attachments');
 const modelSelect = $<HTMLSelectElement>('model-select');
 const thinking = $<HTMLButtonElement>('thinking');
 const sessionUsage = $<HTMLElement>('session-usage');
+const editingBar = $<HTMLElement>('editing');
+const editRevertFiles = $<HTMLInputElement>('edit-revert-files');
+const searchButton = $<HTMLButtonElement>('search-sessions');
 
 const post = (m: WebviewMessage): void => vscode.postMessage(m);
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string | undefined> = {},
-  ...children: Array<Node | string | undefined>
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) el.setAttribute(k, v);
-  for (const c of children) if (c !== undefined) el.append(c);
-  return el;
-}
-
-function button(label: string, onClick: () => void, attrs: Record<string, string | undefined> = {}): HTMLButtonElement {
-  const b = h('button', { type: 'button', ...attrs }, label);
-  b.addEventListener('click', onClick);
-  return b;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Blocks
@@ -95,13 +84,21 @@ function renderUser(b: Extract<Block, { type: 'user' }>): HTMLElement {
   const chips = b.context.length
     ? h('div', { class: 'context' }, ...b.context.map((c) => h('span', { class: 'chip', title: c }, baseName(c))))
     : undefined;
-  return h('div', { class: `msg user${b.pending ? ' pending' : ''}`, 'data-key': b.key }, h('div', { class: 'role' }, 'You'), body, chips);
+  return h(
+    'div',
+    { class: `msg user${b.pending ? ' pending' : ''}`, 'data-key': b.key, 'data-entry-id': b.entryId },
+    h('div', { class: 'role' }, 'You'),
+    body,
+    chips,
+    userActions(b, post, startEditing),
+  );
 }
 
 /** An assistant message, updated in place: a streamed chunk re-renders only the reply's last block. */
 function renderAssistant(b: Extract<Block, { type: 'assistant' }>, streaming: boolean, prev?: Rendered): Rendered {
   const markdown = prev?.markdown ?? new MarkdownView();
   const el = prev?.el ?? h('div', { 'data-key': b.key }, h('div', { class: 'role' }, 'Agent'));
+  if (b.entryId) el.dataset.entryId = b.entryId;
   if (!prev || prev.streaming !== streaming) el.className = `msg assistant${streaming ? ' streaming' : ''}`;
   let thought = prev?.thought;
   if (b.thought) {
@@ -143,17 +140,14 @@ function renderTool(b: ToolBlock): HTMLElement {
   }
   if (b.output) {
     const out = b.output.length > 4000 ? `${b.output.slice(0, 4000)}\n…` : b.output;
-    el.append(h('details', { class: 'tool-output' }, h('summary', {}, 'Output'), h('pre', {}, out)));
+    const exit = typeof b.exitCode === 'number' ? ` (exit ${b.exitCode})` : b.exitCode === null ? ' (killed)' : '';
+    const details = h('details', { class: 'tool-output' }, h('summary', {}, `Output${exit}`), h('pre', {}, out));
+    // A command's output is what the reply talks about: shown open, a failure's too.
+    if (b.toolKind === 'execute' || b.status === 'failed') details.open = true;
+    el.append(details);
   }
   return el;
 }
-
-const RESULT_LABEL: Record<string, string> = {
-  restored: 'restored',
-  conflict: 'conflict: changed since, left alone',
-  unchanged: 'unchanged',
-  failed: 'failed',
-};
 
 function renderCheckpoint(b: CheckpointBlock): HTMLElement {
   const el = h('div', { class: 'checkpoint', 'data-key': b.key, 'data-checkpoint-id': b.checkpointId, role: 'group' });
@@ -199,14 +193,22 @@ function renderCheckpoint(b: CheckpointBlock): HTMLElement {
     el.append(h('div', { class: 'revert-result error', role: 'status' }, r.error ?? 'Revert failed.'));
   } else if (r?.status === 'done' && r.result) {
     const res = r.result;
-    const summary = r.undo ? 'Revert undone.' : res.applied ? 'Reverted.' : 'Nothing was reverted.';
+    const conflicts = res.files.filter((f) => f.result === 'conflict').length;
+    const plan = !res.applied && conflicts > 0 && !r.undo;
+    const summary = r.undo
+      ? 'Revert undone.'
+      : res.applied
+        ? 'Reverted.'
+        : plan
+          ? `Nothing was reverted: ${conflicts} file${conflicts === 1 ? '' : 's'} changed since this turn. Reverting would:`
+          : 'Nothing was reverted.';
     const box = h('div', { class: 'revert-result', role: 'status' }, h('div', { class: 'summary' }, summary));
     const list = h('ul', {});
     for (const f of res.files) {
       const p = f.path ?? f.uri ?? '';
       // Reverting a turn that created a file deletes it: say so, not "restored".
       const created = b.files.some((c) => c.operation === 'created' && (c.path === f.path || c.path === p || p.endsWith(`/${c.path}`)));
-      const label = f.result === 'restored' && created && !r.undo ? 'deleted (this turn created it)' : RESULT_LABEL[f.result] ?? f.result;
+      const label = f.result === 'restored' && created && !r.undo ? 'deleted (this turn created it)' : resultLabel(f.result);
       list.append(
         h(
           'li',
@@ -217,8 +219,18 @@ function renderCheckpoint(b: CheckpointBlock): HTMLElement {
       );
     }
     box.append(list);
+    if (plan) {
+      // All or nothing: nothing was written; the user picks what happens.
+      box.append(
+        conflictChoices(
+          () => post({ type: 'revert', checkpointId: b.checkpointId, partial: true }),
+          () => post({ type: 'revert', checkpointId: b.checkpointId, force: true }),
+          () => post({ type: 'dismissRevert', checkpointId: b.checkpointId }),
+        ),
+      );
+    }
     const more = h('div', { class: 'checkpoint-actions' });
-    if (res.files.some((f) => f.result === 'conflict') && !r.undo) {
+    if (res.applied && res.files.some((f) => f.result === 'conflict') && !r.undo) {
       more.append(
         button('Revert anyway', () => post({ type: 'revert', checkpointId: b.checkpointId, force: true }), {
           class: 'secondary force',
@@ -260,6 +272,8 @@ function renderBlock(b: Exclude<Block, { type: 'assistant' }>): HTMLElement {
       return renderCheckpoint(b);
     case 'notice':
       return renderNotice(b);
+    case 'turnEnd':
+      return turnEnd(b, b === state.blocks[state.blocks.length - 1], post);
   }
 }
 
@@ -277,6 +291,8 @@ interface Rendered {
 }
 
 const rendered = new Map<string, Rendered>();
+let rewindEl: HTMLElement | undefined;
+let renderedRewindSig = 'null';
 let loadMore: HTMLElement | undefined;
 
 // The transcript follows its end while the user is there. Whether they are is learnt from their
@@ -316,6 +332,17 @@ function announce(action: ChatAction): void {
   announcer.textContent = action.error ? `Agent: ${action.error}` : `Agent replied: ${text.slice(0, 500)}`;
 }
 
+/** A search hit opened the session: scroll to its message and mark it, instead of the end. */
+function showEntry(entryId: string): void {
+  const el = transcript.querySelector<HTMLElement>(`[data-entry-id="${CSS.escape(entryId)}"]`);
+  if (!el) return;
+  followEnd = false;
+  jumpLatest.hidden = false;
+  for (const old of transcript.querySelectorAll('.focused')) old.classList.remove('focused');
+  el.classList.add('focused');
+  el.scrollIntoView({ block: 'center' });
+}
+
 function keepAtEnd(): void {
   if (!followEnd || endScrollQueued) return;
   endScrollQueued = true;
@@ -336,7 +363,8 @@ function renderTranscript(): void {
   }
   const last = state.blocks[state.blocks.length - 1];
   for (const b of state.blocks) {
-    const streaming = state.running && b === last && b.type === 'assistant';
+    // `streaming` also marks the last turn-end marker (the one with Retry).
+    const streaming = (state.running && b === last && b.type === 'assistant') || (b.type === 'turnEnd' && b === last && !state.running);
     const prev = rendered.get(b.key);
     let el: HTMLElement;
     if (prev && prev.block === b && prev.streaming === streaming) {
@@ -355,6 +383,12 @@ function renderTranscript(): void {
   for (const k of [...rendered.keys()]) if (!keep.has(k)) rendered.delete(k);
   empty.hidden = state.blocks.length > 0;
   wanted.unshift(empty);
+  const rewindSig = JSON.stringify(state.rewind ?? null);
+  if (rewindSig !== renderedRewindSig) {
+    renderedRewindSig = rewindSig;
+    rewindEl = state.rewind ? rewindView(state.rewind, post) : undefined;
+  }
+  if (rewindEl) wanted.push(rewindEl);
   // Reconcile children in order with the fewest DOM moves (focus stays on untouched buttons).
   let cursor = transcript.firstChild;
   for (const el of wanted) {
@@ -394,6 +428,7 @@ function renderHeader(): void {
   select.value = state.session?.sessionId ?? '';
   select.disabled = state.connection !== 'ready';
   newButton.disabled = state.connection !== 'ready';
+  searchButton.disabled = state.connection !== 'ready';
 }
 
 // The banner and the status line are rebuilt only when what they show changes: a streamed chunk
@@ -438,6 +473,13 @@ function renderPermission(p: PendingPermission): HTMLElement {
   const el = h('div', { class: 'permission', role: 'alertdialog', 'aria-label': `Permission: ${permissionHeading(p)}`, 'data-request-id': p.requestId });
   el.append(h('div', { class: 'permission-title' }, permissionHeading(p)));
   if (p.detail) el.append(h('pre', { class: 'permission-detail' }, p.detail));
+  if (p.diffs?.length) {
+    // An edit under review: the diff editor shows it (Accept / Reject in its title bar too).
+    el.append(
+      h('ul', { class: 'review-files' }, ...p.diffs.map((d) => h('li', {}, h('span', { class: 'file', title: d.path }, baseName(d.path)), ` +${d.added} −${d.removed}`))),
+      button('Review changes', () => post({ type: 'reviewEdit', requestId: p.requestId }), { class: 'link review-edit' }),
+    );
+  }
   const actions = h('div', { class: 'permission-actions' });
   for (const o of p.options) {
     const cls = o.kind.startsWith('allow') ? '' : 'secondary';
@@ -631,11 +673,41 @@ function renderEditorContext(): void {
   editorContext.replaceChildren(chip);
 }
 
+// Edit and resend: the message goes into the prompt box; sending replaces it.
+let editing: { entryId: string; draft: string } | undefined;
+
+function startEditing(b: UserBlock): void {
+  if (!b.entryId || state.running) return;
+  editing = { entryId: b.entryId, draft: editing?.draft ?? prompt.value };
+  prompt.value = b.text;
+  editRevertFiles.checked = false;
+  editingBar.hidden = false;
+  prompt.focus();
+  prompt.setSelectionRange(prompt.value.length, prompt.value.length);
+}
+
+function stopEditing(restoreDraft: boolean): void {
+  if (!editing) return;
+  if (restoreDraft) prompt.value = editing.draft;
+  editing = undefined;
+  editingBar.hidden = true;
+}
+
+$<HTMLButtonElement>('edit-cancel').addEventListener('click', () => {
+  stopEditing(true);
+  prompt.focus();
+});
+
 function submit(): void {
   const text = prompt.value;
   if (!text.trim() || state.running || state.connection !== 'ready') return;
   const message: WebviewMessage = selectionLabel && attachSelection ? { type: 'prompt', text, attachSelection: true } : { type: 'prompt', text };
   if (attachments.length) message.attachments = attachments;
+  if (editing && message.type === 'prompt') {
+    message.replaceEntryId = editing.entryId;
+    if (editRevertFiles.checked) message.revertFiles = true;
+    stopEditing(false);
+  }
   post(message);
   prompt.value = '';
   attachments = [];
@@ -666,6 +738,9 @@ prompt.addEventListener('keydown', (e) => {
   } else if ((e.key === 'ArrowUp' || e.key === 'ArrowDown') && recalling && !e.shiftKey && !e.altKey) {
     // Up in an empty box recalls the prompts of this session, to edit and send again.
     if (recall(e.key === 'ArrowUp' ? 1 : -1)) e.preventDefault();
+  } else if (e.key === 'Escape' && editing && !state.running) {
+    e.preventDefault();
+    stopEditing(true);
   } else if (e.key === 'Escape' && state.running) {
     e.preventDefault();
     post({ type: 'cancel' });
@@ -684,6 +759,7 @@ transcript.addEventListener('click', (e) => {
 });
 cancel.addEventListener('click', () => post({ type: 'cancel' }));
 newButton.addEventListener('click', () => post({ type: 'newSession' }));
+searchButton.addEventListener('click', () => post({ type: 'searchSessions' }));
 select.addEventListener('change', () => {
   if (select.value === SEARCH_SESSIONS) {
     select.value = state.session?.sessionId ?? '';
@@ -698,7 +774,9 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
     state = reduce(state, m.action);
     // A new turn, another session or a reload starts at the end.
     if (m.action.type === 'promptStarted' || m.action.type === 'reset' || m.action.type === 'snapshot') followFromNow();
+    if (m.action.type === 'reset' || m.action.type === 'snapshot') stopEditing(false);
     render();
+    if (m.action.type === 'reset' && m.action.focusEntryId) showEntry(m.action.focusEntryId);
     announce(m.action);
   } else if (m.type === 'editorSelection') {
     selectionLabel = m.label;
