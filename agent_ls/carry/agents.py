@@ -96,9 +96,12 @@ def _target(
     all_folders: bool,
     others: dict[Path, SessionStore],
 ) -> SessionStore | None:
-    """The store a session goes to, or None when it belongs to another folder."""
-    if explicit or not converted.cwd:
+    """The store a session goes to, or None when it belongs to another folder (or to no
+    known folder, without ``all_folders``)."""
+    if explicit:
         return store
+    if not converted.cwd:
+        return store if all_folders else None
     cwd = Path(os.path.realpath(converted.cwd))
     if cwd == store.workspace:
         return store

@@ -23,7 +23,7 @@ from agent_ls.carry.times import iso_ms
 
 AGENT = "codex"
 KNOWN = {"event_msg", "turn_context", "session_meta"}
-KNOWN_ITEMS = {"reasoning", "web_search_call"}
+KNOWN_ITEMS = {"reasoning", "web_search_call", "ghost_snapshot"}
 _BOILERPLATE = ("<environment_context>", "<user_instructions>", "# AGENTS.md instructions")
 
 

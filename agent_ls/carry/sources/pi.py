@@ -21,7 +21,15 @@ from agent_ls.carry.sources.lines import read_objects, text_of
 from agent_ls.carry.times import iso_ms
 
 AGENT = "pi"
-KNOWN = {"model_change", "thinking_level_change", "custom", "label", "session_info"}
+KNOWN = {
+    "model_change",
+    "thinking_level_change",
+    "custom",
+    "label",
+    "session_info",
+    "ephemeral",
+    "context_transform",
+}
 _STOP = {"stop": "end_turn", "toolUse": "tool_use", "length": "max_tokens"}
 
 
@@ -178,10 +186,8 @@ def _assistant(message: dict[str, Any]) -> dict[str, Any] | None:
         body["model"] = message["model"]
     usage = message.get("usage")
     if isinstance(usage, dict):
-        body["usage"] = {
-            "input_tokens": int(usage.get("input") or 0),
-            "output_tokens": int(usage.get("output") or 0),
-        }
+        counts = {"input_tokens": usage.get("input"), "output_tokens": usage.get("output")}
+        body["usage"] = {k: v for k, v in counts.items() if isinstance(v, int)}
     stop = message.get("stopReason")
     if isinstance(stop, str):
         body["stopReason"] = _STOP.get(stop, stop)
