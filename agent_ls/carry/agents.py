@@ -39,6 +39,7 @@ def import_agent(
     files, explicit = _files(agent, module, path, all_folders, store.workspace, report)
     others: dict[Path, SessionStore] = {}
     taken: dict[Path, set[tuple[str, str]]] = {}
+    elsewhere = 0
     try:
         for file in files:
             try:
@@ -48,6 +49,7 @@ def import_agent(
                 continue
             target = _target(store, converted, explicit, all_folders, others)
             if target is None:
+                elsewhere += 1
                 continue
             report.problems.extend(converted.problems())
             seen = taken.get(target.workspace)
@@ -57,6 +59,10 @@ def import_agent(
     finally:
         for other in others.values():
             other.close()
+    if elsewhere:
+        report.problems.append(
+            f"left out {elsewhere} session(s) of other folders (--all imports them too)"
+        )
     return report
 
 

@@ -168,10 +168,13 @@ def agent_homes(tmp_path, monkeypatch, store):
 
 def test_default_is_this_workspace_and_a_second_run_imports_nothing(store, agent_homes, tmp_path):
     before = digest(tmp_path / "claude") | digest(tmp_path / "pi") | digest(tmp_path / "codex")
-    counts = {
-        agent: len(import_agent(store, agent).imported) for agent in ("claude-code", "pi", "codex")
+    reports = {agent: import_agent(store, agent) for agent in ("claude-code", "pi", "codex")}
+    assert {agent: len(r.imported) for agent, r in reports.items()} == {
+        "claude-code": 1,
+        "pi": 3,
+        "codex": 1,
     }
-    assert counts == {"claude-code": 1, "pi": 3, "codex": 1}
+    assert "left out 1 session(s) of other folders" in reports["codex"].problems[-1]
     again = [import_agent(store, agent) for agent in ("claude-code", "pi", "codex")]
     assert [r.imported for r in again] == [[], [], []]
     assert [r.skipped for r in again] == [1, 3, 1]
