@@ -21,6 +21,7 @@ async def test_initialize_advertises_sessions_extensions_and_the_key_method(home
         caps = result["agentCapabilities"]
         assert caps["loadSession"] is True
         assert caps["promptCapabilities"] == {"embeddedContext": True, "image": True}
+        assert caps["mcpCapabilities"] == {"http": True, "sse": True}
         assert set(caps["sessionCapabilities"]) == {"list", "delete", "fork", "resume", "close"}
         assert "_agent-ls/checkpoint/restore" in caps["_meta"]["agent-ls"]["methods"]
         assert result["agentInfo"]["name"] == "agent-ls"
