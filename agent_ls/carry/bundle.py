@@ -31,11 +31,11 @@ from typing import IO, Any
 
 from agent_ls import __version__
 from agent_ls.carry.errors import BundleRejected
-from agent_ls.carry.report import IMPORTED_FROM, ImportReport, imported_sources
+from agent_ls.carry.report import ImportReport, store_headers
 from agent_ls.checkpoints.blobs import BlobStore, is_sha
 from agent_ls.checkpoints.entries import file_records, is_checkpoint
 from agent_ls.checkpoints.errors import BlobCorrupt, BlobMissing
-from agent_ls.sessions.errors import SessionExists, SessionNotFound, StoreError
+from agent_ls.sessions.errors import SessionExists, StoreError
 from agent_ls.sessions.files import open_regular
 from agent_ls.sessions.format import (
     Entry,
@@ -51,7 +51,7 @@ VERSION = 1
 MANIFEST = "manifest.json"
 SESSION = "session.jsonl"
 BLOB_NAME = re.compile(r"blobs/([0-9a-f]{64})")
-BUNDLE_AGENT = "agent-ls"  # importedFrom.agent of a session that came in a bundle
+BUNDLE_OF = "bundleOf"  # header field: the id a bundled session had, when it got a new one
 
 MAX_MEMBERS = 100_000
 MAX_MANIFEST_BYTES = 16 << 20
@@ -237,11 +237,11 @@ def _import(store: SessionStore, blobs: BlobStore, tar: tarfile.TarFile) -> Impo
             f"{missing} checkpoint snapshot(s) are not in the bundle; those files cannot be "
             "restored from this copy"
         )
-    header[IMPORTED_FROM] = {"agent": BUNDLE_AGENT, "id": original}
     try:
         info = store.adopt(header, entries)
     except SessionExists:
         header["id"] = new_session_id()
+        header[BUNDLE_OF] = original
         info = store.adopt(header, entries)
         report.problems.append(
             f"a different session {original} exists here; imported as {info.session_id}"
@@ -271,16 +271,15 @@ def _session(data: bytes) -> tuple[Entry, list[Entry], int]:
 
 
 def _already_here(store: SessionStore, header: Entry) -> bool:
-    """The same session is in this store already: imported from a bundle before, or the very
-    session the bundle was made from (same id and creation time)."""
-    session_id = header["id"]
-    if (BUNDLE_AGENT, session_id) in imported_sources(store):
-        return True
-    try:
-        here = store.load(session_id).header
-    except SessionNotFound:
-        return False
-    return here.get("createdAt") == header["createdAt"] and IMPORTED_FROM not in here
+    """The same session is in this store already, live or in the trash: the one the bundle
+    was made from, or an import of it (same creation time, and its id or the id it had)."""
+    for here in store_headers(store):
+        if here.get("createdAt") == header["createdAt"] and header["id"] in (
+            here.get("id"),
+            here.get(BUNDLE_OF),
+        ):
+            return True
+    return False
 
 
 def _rebase(header: Entry, entries: list[Entry], workspace: Path) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from agent_ls.sessions.errors import StoreError
 from agent_ls.sessions.files import open_regular
-from agent_ls.sessions.format import id_from_file_name, read_header
+from agent_ls.sessions.format import Entry, id_from_file_name, read_header
 from agent_ls.sessions.store import SessionInfo, SessionStore
 
 IMPORTED_FROM = "importedFrom"  # header field: {"agent", "id"} of the session's source
@@ -23,10 +23,10 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)
 
 
-def imported_sources(store: SessionStore) -> set[tuple[str, str]]:
-    """``(agent, source id)`` of every session imported into this store, live or in the trash:
-    importing the same source again is skipped, even after the copy was deleted."""
-    found: set[tuple[str, str]] = set()
+def store_headers(store: SessionStore) -> list[Entry]:
+    """The header of every session file in the store, live or in the trash (unreadable ones
+    are left out: the store sets them aside when it reads them)."""
+    headers: list[Entry] = []
     for folder in (store.sessions_dir, store.trash_dir):
         try:
             names = os.listdir(folder)
@@ -41,12 +41,20 @@ def imported_sources(store: SessionStore) -> set[tuple[str, str]]:
             except (StoreError, OSError):
                 continue
             try:
-                header, _ = read_header(fd, session_id)
-            except (StoreError, OSError):  # a corrupt header: the store sets it aside later
+                headers.append(read_header(fd, session_id)[0])
+            except (StoreError, OSError):
                 continue
             finally:
                 os.close(fd)
-            origin = header.get(IMPORTED_FROM)
-            if isinstance(origin, dict):
-                found.add((str(origin.get("agent")), str(origin.get("id"))))
+    return headers
+
+
+def imported_sources(store: SessionStore) -> set[tuple[str, str]]:
+    """``(agent, source id)`` of every session imported into this store, live or in the trash:
+    importing the same source again is skipped, even after the copy was deleted."""
+    found: set[tuple[str, str]] = set()
+    for header in store_headers(store):
+        origin = header.get(IMPORTED_FROM)
+        if isinstance(origin, dict):
+            found.add((str(origin.get("agent")), str(origin.get("id"))))
     return found

@@ -111,6 +111,9 @@ def test_a_different_session_with_the_id_gets_a_new_id(origin, target, tmp_path)
         f"a different session {sid} exists here; imported as {info.session_id}"
     ]
     assert store_b.load(sid).header["createdAt"] == "2020-01-01T00:00:00.000Z"  # untouched
+    assert store_b.load(info.session_id).header["bundleOf"] == sid
+    again = import_bundle(store_b, blobs_b, out)  # the copy is known by the id it had
+    assert again.imported == [] and again.skipped == 1
 
 
 def test_missing_snapshots_are_reported(origin, target, tmp_path):
