@@ -130,7 +130,9 @@ def write_converted(
     if not any(e["type"] == "message" for e in entries):
         report.problems.append(f"{converted.source_path}: no messages; nothing imported")
         return
-    created = converted.created_at or entries[0]["ts"] or now_iso()
+    created = converted.created_at or next((e["ts"] for e in entries if e["ts"]), now_iso())
+    for entry in entries:  # a source without times: the session's own time stands in
+        entry["ts"] = entry["ts"] or created
     header = make_header(_session_id(converted), str(store.workspace), created)
     header[IMPORTED_FROM] = {
         "agent": converted.agent,
