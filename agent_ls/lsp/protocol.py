@@ -551,6 +551,10 @@ def agent_capabilities(providers: list[str]) -> dict[str, Any]:
         "checkpoints": {"restoreScopes": ["files", "conversation", "both"], "undo": True},
         "permissions": {"list": True, "revoke": True},
         "providers": providers,
+        "carry": {
+            "export": ["markdown", "html", "jsonl", "bundle"],
+            "import": ["bundle", "claude-code", "pi", "codex"],
+        },
     }
 
 

@@ -38,6 +38,8 @@ async def test_export_then_import_on_another_server_and_restore(tmp_path: Path) 
     sid, checkpoint = session_with_a_checkpoint(a, tmp_path / "home-a")
     bundle = tmp_path / "carry.tar"
     async with connect([a], tmp_path / "home-a") as agent:
+        carry = agent.initialize_result.capabilities.experimental["agent"]["carry"]
+        assert carry["export"] == ["markdown", "html", "jsonl", "bundle"]
         md = await agent.request("agent/session/export", {"sessionId": sid})
         assert md["content"].startswith("# to carry") and "+v1" in md["content"]
         page = tmp_path / "t.html"
