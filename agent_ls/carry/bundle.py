@@ -44,7 +44,7 @@ from agent_ls.sessions.format import (
     parse_lines,
     validate_session_id,
 )
-from agent_ls.sessions.store import SessionStore
+from agent_ls.sessions.store import SessionInfo, SessionStore
 
 FORMAT = "agent-ls-bundle"
 VERSION = 1
@@ -238,16 +238,26 @@ def _import(store: SessionStore, blobs: BlobStore, tar: tarfile.TarFile) -> Impo
             "restored from this copy"
         )
     try:
-        info = store.adopt(header, entries)
+        info = _adopt(store, header, entries)
     except SessionExists:
         header["id"] = new_session_id()
         header[BUNDLE_OF] = original
-        info = store.adopt(header, entries)
+        info = _adopt(store, header, entries)
         report.problems.append(
             f"a different session {original} exists here; imported as {info.session_id}"
         )
     report.imported.append(info)
     return report
+
+
+def _adopt(store: SessionStore, header: Entry, entries: list[Entry]) -> SessionInfo:
+    """``store.adopt``; entries that are not a tree in file order reject the bundle."""
+    try:
+        return store.adopt(header, entries)
+    except SessionExists:
+        raise
+    except StoreError as exc:
+        raise BundleRejected(f"the bundled session cannot be imported: {exc}") from None
 
 
 def _session(data: bytes) -> tuple[Entry, list[Entry], int]:

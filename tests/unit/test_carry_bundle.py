@@ -7,6 +7,7 @@ import argparse
 import hashlib
 import io
 import json
+import os
 import tarfile
 from pathlib import Path
 
@@ -207,4 +208,19 @@ def test_size_limits_and_non_bundles(origin, target, tmp_path, monkeypatch):
         import_bundle(store_b, blobs_b, empty)
     with pytest.raises(BundleRejected, match="does not exist"):
         import_bundle(store_b, blobs_b, tmp_path / "nowhere.tar")
+    fifo = tmp_path / "fifo.tar"
+    os.mkfifo(fifo)
+    with pytest.raises(BundleRejected, match="FIFO"):  # refused at once, never read
+        import_bundle(store_b, blobs_b, fifo)
+    session = dict(members)["session.jsonl"]
+    header, *lines = session.splitlines()
+    looped = json.loads(lines[0])
+    looped["parentId"] = "f" * 8  # a parent that is not an earlier entry
+    tangled = tmp_path / "tangled.tar"
+    tangled.write_bytes(
+        tar_of([("manifest.json", dict(members)["manifest.json"]),
+                ("session.jsonl", b"\n".join([header, json.dumps(looped).encode()]) + b"\n")])
+    )  # fmt: skip
+    with pytest.raises(BundleRejected, match="no earlier parent"):
+        import_bundle(store_b, blobs_b, tangled)
     assert store_b.list()[0] == []
