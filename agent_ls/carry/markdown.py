@@ -29,10 +29,7 @@ def render(doc: Document) -> str:
         f"- Modified: {info.modified_at}",
         "",
     ]
-    out = "\n".join(lines)
-    for part in doc.parts:
-        out += "\n" + _part(part)
-    return out
+    return "\n".join(lines) + "".join("\n" + _part(part) for part in doc.parts)
 
 
 def _part(part: Part) -> str:
