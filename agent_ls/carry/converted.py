@@ -73,8 +73,7 @@ def build(converted: Converted) -> list[Entry]:
     for draft in converted.drafts:
         parent = _parent(converted, draft, out, by_source)
         body = draft.body
-        if _merges(parent, body, out):
-            assert parent is not None
+        if parent is not None and _merges(parent, body, out):
             parent["content"] = [*parent["content"], *body["content"]]
             if draft.source_id is not None:
                 by_source[draft.source_id] = parent
@@ -139,12 +138,11 @@ def _resolve(
     return None
 
 
-def _merges(parent: Entry | None, body: dict[str, Any], out: list[Entry]) -> bool:
+def _merges(parent: Entry, body: dict[str, Any], out: list[Entry]) -> bool:
     """A message continuing the previous one's role (a reply split over lines, one result per
     tool) joins it: the store keeps one entry per step, as the agent writes them."""
     return (
-        parent is not None
-        and parent is out[-1]
+        parent is out[-1]
         and body.get("type") == "message"
         and parent.get("type") == "message"
         and body.get("role") in _MERGED_ROLES
