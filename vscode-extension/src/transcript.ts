@@ -452,6 +452,7 @@ function applyUpdate(state: ChatState, params: SessionUpdateParams): ChatState {
             locations: fields.locations ?? [],
             diffs: fields.diffs ?? [],
             output: fields.output,
+            ...(fields.exitCode !== undefined ? { exitCode: fields.exitCode } : {}),
             turnId,
           },
         ];

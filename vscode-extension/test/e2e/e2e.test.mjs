@@ -24,6 +24,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RESULTS = process.env.RESULTS_DIR ?? path.resolve(import.meta.dirname, '../../test-results');
 const KEEP = process.env.AGENT_LS_E2E_KEEP === '1';
 const STEP_TIMEOUT = 60_000;
+/** `turns`: only the turn controls and search part; `basics`: only the rest; default both. */
+const PART = process.env.AGENT_LS_E2E_PART ?? 'all';
 const TOTAL_TIMEOUT = Number(process.env.AGENT_LS_E2E_TIMEOUT_MS ?? 600_000);
 
 const ORIGINAL = "print('hello')\n";
@@ -158,15 +160,16 @@ async function main() {
       env: baseEnv,
     });
     const [, apiUrl] = await waitForLine(fake, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 'the fake API');
-    const script = await fetch(`${apiUrl}/_script`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([
-        { content: [{ type: 'tool_use', name: 'write_file', input: { path: 'hello.py', content: EDITED } }] },
-        { content: [{ type: 'text', text: REPLY }], chunk_size: 6, delay_ms: 60 },
-      ]),
-    });
-    if (!script.ok) throw new Error(`POST /_script: ${script.status} ${await script.text()}`);
+    const queue = async (turns, reset = false) => {
+      if (reset) await fetch(`${apiUrl}/_reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const r = await fetch(`${apiUrl}/_script`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(turns) });
+      if (!r.ok) throw new Error(`POST /_script: ${r.status} ${await r.text()}`);
+    };
+    const BASICS = [
+      { content: [{ type: 'tool_use', name: 'write_file', input: { path: 'hello.py', content: EDITED } }] },
+      { content: [{ type: 'text', text: REPLY }], chunk_size: 6, delay_ms: 60 },
+    ];
+    await queue(BASICS);
 
     // 2. code-server with the .vsix installed and the server pointed at the fake API.
     log('installing the .vsix');
@@ -262,6 +265,16 @@ async function main() {
     await chat.waitForSelector('body[data-connection="ready"]', { timeout: 90_000 });
     log('chat panel connected to the server');
     const firstSession = await chat.locator('#session-select').inputValue();
+
+    if (PART !== 'basics') {
+      await turnControls({ page, chat, palette, queue, workspace: dirs.workspace });
+      // The basics' turns again, first in the queue.
+      await queue(BASICS, true);
+      if (PART === 'turns') {
+        log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return { ok: true, root, csLog };
+      }
+    }
 
     // 4. New session from the command palette.
     await palette('Agent: New Session');
@@ -538,6 +551,106 @@ async function main() {
   } catch (e) {
     return { ok: false, error: e, root };
   }
+}
+
+/**
+ * Turn controls and search, on a session of their own: rewind to an earlier message with files
+ * and undo it; a conflicting rewind that changes nothing until the user picks "Restore the
+ * others"; retry after a failed turn (529); a full-text search hit opening its session there.
+ */
+async function turnControls({ page, chat, palette, queue, workspace }) {
+  const file = (name) => path.join(workspace, name);
+  const read = (name) => readFileSync(file(name), 'utf8');
+  writeFileSync(file('a.py'), 'a = 0\n');
+  writeFileSync(file('b.py'), 'b = 0\n');
+  const turn = (name, content, reply) => [
+    { content: [{ type: 'tool_use', name: 'write_file', input: { path: name, content } }] },
+    { content: [{ type: 'text', text: reply }] },
+  ];
+  await queue([...turn('a.py', 'a = 1\n', 'Set a to 1.'), ...turn('b.py', 'b = 1\n', 'Set b to 1.'), ...turn('a.py', 'a = 2\n', 'Set a to 2.')], true);
+  const before = await chat.locator('#session-select').inputValue();
+  await palette('Agent: New Session');
+  await waitFor('a new session', async () => (await chat.locator('#session-select').inputValue()) !== before);
+  const send = async (text, reply) => {
+    await chat.locator('#prompt').fill(text);
+    await chat.locator('#prompt').press('Enter');
+    await chat.locator('.msg.assistant .markdown', { hasText: reply }).waitFor();
+    await chat.waitForSelector('body[data-running="false"]');
+  };
+  await send('first: the zebra file a', 'Set a to 1.');
+  await send('second: b', 'Set b to 1.');
+  await send('third: a again', 'Set a to 2.');
+  await waitFor('the three turns on disk', () => read('a.py') === 'a = 2\n' && read('b.py') === 'b = 1\n');
+  const sessionId = await chat.locator('#session-select').inputValue();
+  log('three turns, each changing a file');
+
+  // Rewind to the second message, conversation and files: turns two and three are undone.
+  const second = chat.locator('.msg.user', { hasText: 'second: b' });
+  await second.locator('button.rewind-here').click();
+  await second.locator('button.scope-both').click();
+  await chat.locator('.rewind.rewind-done').waitFor();
+  await waitFor('the files as before the second message', () => read('a.py') === 'a = 1\n' && read('b.py') === 'b = 0\n');
+  await waitFor('the conversation before the second message', async () =>
+    (await chat.locator('.msg.user').allTextContents()).every((t) => !t.includes('second: b')) &&
+    (await chat.locator('.msg.user', { hasText: 'first: the zebra' }).count()) === 1,
+  );
+  await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel-rewind.png') });
+  await chat.locator('button.undo-rewind').click();
+  await chat.locator('.rewind.rewind-undone').waitFor();
+  await waitFor('the files back after the undo', () => read('a.py') === 'a = 2\n' && read('b.py') === 'b = 1\n');
+  await chat.locator('.msg.user', { hasText: 'third: a again' }).waitFor();
+  log('rewound to the second message with its files, then undone');
+
+  // A second session: two turns change c.py and d.py; the user edits d.py where the agent did.
+  // Rewinding to the first message conflicts and writes nothing until the user picks; "Restore
+  // the others" restores c.py and leaves d.py alone.
+  writeFileSync(file('c.py'), 'c = 0\n');
+  writeFileSync(file('d.py'), 'd = 0\n');
+  await queue([...turn('c.py', 'c = 1\n', 'Set c to 1.'), ...turn('d.py', 'd = 1\n', 'Set d to 1.')]);
+  await palette('Agent: New Session');
+  await waitFor('a second session', async () => (await chat.locator('#session-select').inputValue()) !== sessionId);
+  await send('alpha: c', 'Set c to 1.');
+  await send('beta: d', 'Set d to 1.');
+  writeFileSync(file('d.py'), 'd = "mine"\n');
+  const alpha = chat.locator('.msg.user', { hasText: 'alpha: c' });
+  await alpha.locator('button.rewind-here').click();
+  await alpha.locator('button.scope-files').click();
+  const plan = chat.locator('.rewind.rewind-plan');
+  await chat.locator('.rewind:not(.rewind-running)').waitFor();
+  if (!(await plan.count())) throw new Error(`no plan for a conflicting rewind: ${await chat.locator('.rewind').textContent()}`);
+  if (!(await plan.locator('.result-conflict').textContent()).includes('d.py')) throw new Error('the plan does not name d.py as the conflict');
+  if (read('c.py') !== 'c = 1\n' || read('d.py') !== 'd = "mine"\n') throw new Error('a conflicting rewind wrote files before the user picked');
+  await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel-rewind-plan.png') });
+  await plan.locator('button.partial').click();
+  await chat.locator('.rewind.rewind-done').waitFor();
+  await waitFor('c.py restored, d.py left alone', () => read('c.py') === 'c = 0\n' && read('d.py') === 'd = "mine"\n');
+  if (!(await chat.locator('.rewind .result-skipped').textContent()).includes('d.py')) throw new Error('d.py is not reported as skipped');
+  log('a conflicting rewind applied nothing until "Restore the others"');
+
+  // A turn that fails (the API overloaded, through the SDK's retries): its marker offers Retry.
+  const overloaded = { error: { status: 529, message: 'Overloaded' } };
+  await queue([overloaded, overloaded, overloaded, { content: [{ type: 'text', text: 'Worked this time.' }] }]);
+  await chat.locator('#prompt').fill('fourth: try hard');
+  await chat.locator('#prompt').press('Enter');
+  const failed = chat.locator('.turn-end[data-stop-reason="error"]');
+  await failed.waitFor({ timeout: 90_000 });
+  await chat.waitForSelector('body[data-running="false"]');
+  await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel-failed-turn.png') });
+  await failed.locator('button.retry-turn').click();
+  await chat.locator('.msg.assistant .markdown', { hasText: 'Worked this time.' }).waitFor();
+  await chat.waitForSelector('body[data-running="false"]');
+  await chat.locator('.msg.user', { hasText: 'fourth: try hard' }).waitFor();
+  log('a failed turn retried from its marker');
+
+  // Full-text search from the second session: the hit opens the first at that message.
+  await palette('Agent: Search Sessions');
+  await page.locator('.quick-input-widget input.input').fill('zebra');
+  const hit = page.locator('.quick-input-list .monaco-list-row', { hasText: '«zebra»' }).first();
+  await hit.waitFor();
+  await hit.click();
+  await waitFor('the hit’s session', async () => (await chat.locator('#session-select').inputValue()) === sessionId);
+  await chat.locator('.msg.user.focused', { hasText: 'zebra' }).waitFor();
+  log('a search hit opened its session at the message');
 }
 
 /** The agent-ls servers of this test (by their AGENT_LS_HOME), to kill one by its pid. */
