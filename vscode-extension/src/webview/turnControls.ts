@@ -82,7 +82,9 @@ export function resultList(res: RestoreResult, label: (f: RestoreResult['files']
   const list = h('ul', {});
   for (const f of res.files) {
     const p = f.path ?? f.uri ?? '';
-    list.append(h('li', { class: `result-${f.result}` }, h('span', { class: 'file', title: p }, baseName(p)), ` — ${label(f)}${f.reason ? ` (${f.reason})` : ''}`));
+    // A conflict's reason says what changed; other results add theirs in brackets.
+    const text = f.result === 'conflict' && f.reason ? `conflict: ${f.reason}` : `${label(f)}${f.reason ? ` (${f.reason})` : ''}`;
+    list.append(h('li', { class: `result-${f.result}` }, h('span', { class: 'file', title: p }, baseName(p)), ` — ${text}`));
   }
   return list;
 }
@@ -101,17 +103,22 @@ export function conflictChoices(partial: () => void, force: () => void, cancel: 
 /** The rewind in progress, its plan, or its result (at the end of the transcript). */
 export function rewindView(r: RewindState, post: Post): HTMLElement {
   const el = h('div', { class: `rewind rewind-${r.status}`, role: 'status', 'data-entry-id': r.entryId });
-  const what = r.scope === 'files' ? 'the files of' : r.scope === 'conversation' ? 'the conversation to' : 'the conversation and files to';
+  const what =
+    r.scope === 'files'
+      ? `the files to before “${r.label}”`
+      : r.scope === 'conversation'
+        ? `the conversation to before “${r.label}”`
+        : `the conversation and files to before “${r.label}”`;
   const title = (t: string): HTMLElement => h('div', { class: 'summary' }, t);
   if (r.status === 'running') {
-    el.append(title(`Rewinding ${what} before “${r.label}”…`));
+    el.append(title(`Rewinding ${what}…`));
   } else if (r.status === 'error') {
     el.classList.add('error');
     el.append(title(`Rewind failed: ${r.error ?? 'unknown error'}`));
   } else if (r.status === 'plan' && r.result) {
     const conflicts = r.result.files.filter((f) => f.result === 'conflict').length;
     el.append(
-      title(`Nothing was changed: ${conflicts} file${conflicts === 1 ? '' : 's'} changed since. Rewinding ${what} before “${r.label}” would:`),
+      title(`Nothing was changed: ${conflicts} file${conflicts === 1 ? '' : 's'} changed since. Rewinding ${what} would:`),
       resultList(r.result),
       conflictChoices(
         () => post({ type: 'rewind', entryId: r.entryId, scope: r.scope, mode: 'partial' }),
@@ -122,7 +129,7 @@ export function rewindView(r: RewindState, post: Post): HTMLElement {
   } else if (r.status === 'undone') {
     el.append(title('Rewind undone: the files and the conversation are back.'));
   } else if (r.result) {
-    el.append(title(`Rewound ${what} before “${r.label}”.`));
+    el.append(title(`Rewound ${what}.`));
     if (r.result.files.length) el.append(resultList(r.result));
     if (r.result.undoCheckpointId) {
       el.append(h('div', { class: 'checkpoint-actions' }, button('Undo', () => post({ type: 'rewindUndo' }), { class: 'secondary undo-rewind', title: 'Put back what the rewind changed' })));
