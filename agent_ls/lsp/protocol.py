@@ -45,6 +45,8 @@ CHECKPOINT_DIFF = "agent/checkpoint/diff"
 CHECKPOINT_RESTORE = "agent/checkpoint/restore"
 PERMISSIONS_LIST = "agent/permissions/list"
 PERMISSIONS_REVOKE = "agent/permissions/revoke"
+SESSION_REWIND = "agent/session/rewind"
+CHECKPOINT_REVERT_HUNKS = "agent/checkpoint/revertHunks"
 
 # Notifications.
 SESSION_CANCEL = "agent/session/cancel"  # client → server
@@ -235,12 +237,40 @@ class CheckpointRestoreParams:
     scope: Literal["files", "conversation", "both"] = "files"
     dry_run: bool = False
     force: bool = False
+    partial: bool = False
+    files: list[str] | None = None
 
 
 @attrs.define
 class RevokeParams:
     session_id: str = attrs.field(validator=_session_id)
     rule_id: str = attrs.field(validator=_rule_id)
+
+
+@attrs.define
+class RewindParams:
+    session_id: str = attrs.field(validator=_session_id)
+    entry_id: str = attrs.field(validator=_entry_id)
+    scope: Literal["files", "conversation", "both"] = "both"
+    dry_run: bool = False
+    force: bool = False
+    partial: bool = False
+    files: list[str] | None = None
+
+
+def _hunks(_: Any, attribute: attrs.Attribute[Any], value: list[int]) -> None:
+    if not value:
+        raise ValueError(f"{_wire(attribute)}: name at least one hunk index")
+    if any(i < 0 for i in value):
+        raise ValueError(f"{_wire(attribute)}: hunk indexes start at 0")
+
+
+@attrs.define
+class RevertHunksParams:
+    checkpoint_id: str = attrs.field(validator=_checkpoint_id)
+    uri: str
+    hunks: list[int] = attrs.field(validator=_hunks)
+    dry_run: bool = False
 
 
 PARAMS: dict[str, type[Any]] = {
@@ -259,6 +289,8 @@ PARAMS: dict[str, type[Any]] = {
     CHECKPOINT_RESTORE: CheckpointRestoreParams,
     PERMISSIONS_LIST: SessionParams,
     PERMISSIONS_REVOKE: RevokeParams,
+    SESSION_REWIND: RewindParams,
+    CHECKPOINT_REVERT_HUNKS: RevertHunksParams,
 }
 
 
@@ -435,6 +467,17 @@ def diff_to_wire(diffs: list[FileDiff]) -> dict[str, Any]:
                 "before": d.before,
                 "after": d.after,
                 "diff": d.diff,
+                "hunks": [
+                    {
+                        "index": h.index,
+                        "oldStart": h.old_start,
+                        "oldLines": h.old_lines,
+                        "newStart": h.new_start,
+                        "newLines": h.new_lines,
+                        "header": h.header,
+                    }
+                    for h in d.hunks
+                ],
             }
             for d in diffs
         ]
@@ -442,7 +485,8 @@ def diff_to_wire(diffs: list[FileDiff]) -> dict[str, Any]:
 
 
 def restore_to_wire(report: RestoreReport) -> dict[str, Any]:
-    """The `agent/checkpoint/restore` result."""
+    """A `RestoreResult`: the answer of `agent/checkpoint/restore`, `agent/session/rewind` and
+    `agent/checkpoint/revertHunks`."""
     out: dict[str, Any] = {
         "applied": report.applied,
         "files": [
@@ -458,6 +502,8 @@ def restore_to_wire(report: RestoreReport) -> dict[str, Any]:
     }
     if report.undo_entry_id:
         out["undoCheckpointId"] = checkpoint_id(report.session_id, report.undo_entry_id)
+    if report.moved_conversation:
+        out["leafEntryId"] = report.leaf_entry_id
     return out
 
 
