@@ -554,7 +554,13 @@ def agent_capabilities(providers: list[str]) -> dict[str, Any]:
     return {
         "version": PROTOCOL_VERSION,
         "sessions": {"fork": True, "rewind": True, "delete": True, "rename": True, "search": True},
-        "checkpoints": {"restoreScopes": ["files", "conversation", "both"], "undo": True},
+        "checkpoints": {
+            "restoreScopes": ["files", "conversation", "both"],
+            "undo": True,
+            "allOrNothing": True,
+            "merge": True,
+            "revertHunks": True,
+        },
         "permissions": {"list": True, "revoke": True},
         "providers": providers,
     }

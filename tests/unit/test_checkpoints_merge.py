@@ -123,7 +123,7 @@ async def test_plan_hunks_applies_with_one_undo(ws: Workspace) -> None:
     assert ws.read("a.txt") == lines((2, b"two\n"), (15, b"nine\n"))
 
     session = ws.store.load(ws.session_id)
-    with pytest.raises(NotInCheckpoint, match="uri: .* is not a file of checkpoint"):
+    with pytest.raises(NotInCheckpoint, match=r"uri: .* is not a file of checkpoint"):
         plan_hunks(session, cp, (ws.root / "x").as_posix(), [0], blobs=ws.blobs, roots=[ws.root])
     with pytest.raises(NotInCheckpoint, match="hunks: 3 not in this change"):
         plan_hunks(session, cp, path, [3], blobs=ws.blobs, roots=[ws.root])
