@@ -231,6 +231,11 @@ class CheckpointDiffParams:
     uri: str | None = None
 
 
+def _files(_: Any, attribute: attrs.Attribute[Any], value: list[str] | None) -> None:
+    if value is not None and not value:
+        raise ValueError(f"{_wire(attribute)}: name at least one file uri, or leave it out")
+
+
 @attrs.define
 class CheckpointRestoreParams:
     checkpoint_id: str = attrs.field(validator=_checkpoint_id)
@@ -238,7 +243,7 @@ class CheckpointRestoreParams:
     dry_run: bool = False
     force: bool = False
     partial: bool = False
-    files: list[str] | None = None
+    files: list[str] | None = attrs.field(default=None, validator=_files)
 
 
 @attrs.define
@@ -255,7 +260,7 @@ class RewindParams:
     dry_run: bool = False
     force: bool = False
     partial: bool = False
-    files: list[str] | None = None
+    files: list[str] | None = attrs.field(default=None, validator=_files)
 
 
 def _hunks(_: Any, attribute: attrs.Attribute[Any], value: list[int]) -> None:
