@@ -247,13 +247,26 @@ def plan_reverts(
         result.leaf_target = leaf_target
     if scope != "conversation":
         confine = Confinement(roots)
+        to_merge: list[tuple[FilePlan, bytes]] = []
         for path, (target, expected) in touched(reverted).items():
             if paths is None or path in paths:
-                item = _plan_file(path, target, expected, blobs, confine, read_bytes, force)
-                if item.result == "conflict" and partial:
-                    item.result = "skipped"
+                item, current = _plan_file(
+                    path, target, expected, blobs, confine, read_bytes, force
+                )
                 result.files.append(item)
+                if current is not None:
+                    to_merge.append((item, current))
+        if to_merge:
+            with ThreadPoolExecutor(min(MERGERS, len(to_merge))) as pool:
+                list(pool.map(lambda pending: _merge(*pending, blobs), to_merge))
+        for item in result.files:
+            if item.result == "conflict" and partial:
+                item.result = "skipped"
     return result
+
+
+MERGERS = 8
+"""Merges at once: each waits on a `git merge-file` process, so they overlap well."""
 
 
 def _plan_file(
@@ -264,7 +277,9 @@ def _plan_file(
     confine: Confinement,
     read_bytes: ReadBytes,
     force: bool,
-) -> FilePlan:
+) -> tuple[FilePlan, bytes | None]:
+    """The plan for one path, and its current content when it is to be merged (then the
+    item says "conflict" until `_merge` has run)."""
     known = target != UNKNOWN
     item = FilePlan(
         path=path,
@@ -274,13 +289,13 @@ def _plan_file(
         expected=expected,
     )
     if not known:
-        return _fail(item, "not restorable: changed by a shell command with no prior copy")
+        return _fail(item, "not restorable: changed by a shell command with no prior copy"), None
     if not os.path.isabs(path):
-        return _fail(item, "not an absolute path")
+        return _fail(item, "not an absolute path"), None
     try:
         resolved = confine(path, for_write=True).as_posix()
     except OutsideWorkspace as exc:
-        return _fail(item, str(exc))
+        return _fail(item, str(exc)), None
     if resolved != path:  # swapped for a symlink since: the write lands there, say so
         item.path = resolved
         item.reason = f"{path} is now a symlink to this file"
@@ -289,20 +304,20 @@ def _plan_file(
     if item.current == target:
         item.result = "unchanged"
     elif target is not None and not blobs.has(target):
-        return _fail(item, "snapshot missing")
+        return _fail(item, "snapshot missing"), None
     elif item.current != expected and not force:
-        _merge(item, data, blobs)
-    return item
+        item.result, item.reason = "conflict", CONFLICT
+        return item, data
+    return item, None
 
 
-def _merge(item: FilePlan, current: bytes | None, blobs: BlobStore) -> None:
-    """Keep the user's edits when they do not overlap the agent's, else mark a conflict.
+def _merge(item: FilePlan, current: bytes, blobs: BlobStore) -> None:
+    """Keep the user's edits when they do not overlap the agent's, else leave the conflict.
 
     Only text that exists on all three sides merges; a deleted, created, binary or
     undecodable file keeps the plain rule: any change since is a conflict.
     """
-    item.result, item.reason = "conflict", CONFLICT
-    if current is None or item.target is None or item.expected is None:
+    if item.target is None or item.expected is None:
         return
     try:
         base, theirs = blobs.get(item.expected), blobs.get(item.target)
