@@ -415,8 +415,8 @@ def _fail(item: FilePlan, reason: str) -> FilePlan:
     return item
 
 
-def refused(restore: RestorePlan) -> RestoreResult:
-    """The answer to a plan that conflicts: nothing written, every file as planned."""
+def unapplied(restore: RestorePlan) -> RestoreResult:
+    """The plan as a result with nothing written (a dry run, or a plan with a conflict)."""
     return RestoreResult(applied=False, files=_results(restore))
 
 
@@ -446,7 +446,7 @@ async def apply(
             f"the plan is for session {restore.session_id}, the writer for {writer.session_id}"
         )
     if restore.refused:
-        return refused(restore)
+        return unapplied(restore)
     outcomes = _results(restore)
     prepared = await asyncio.to_thread(_prepare_all, restore, outcomes, blobs, read_bytes)
     if prepared is None:

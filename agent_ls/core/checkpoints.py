@@ -147,7 +147,7 @@ class Checkpoints:
         if dry_run:
             session = await asyncio.to_thread(folder.store.load, session_id)
             plan = await asyncio.to_thread(planner, session, folder, self._snapshot_reader())
-            return _report(plan, restoring.refused(plan))
+            return _report(plan, restoring.unapplied(plan))
         writer = await asyncio.to_thread(folder.store.writer, session_id)
         try:
             plan = await asyncio.to_thread(planner, writer.session, folder, self._snapshot_reader())
