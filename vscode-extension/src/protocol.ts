@@ -30,6 +30,8 @@ export const Method = {
   sessionUndelete: 'agent/session/undelete',
   sessionExport: 'agent/session/export',
   sessionImport: 'agent/session/import',
+  sessionRewind: 'agent/session/rewind',
+  checkpointRevertHunks: 'agent/checkpoint/revertHunks',
   /** client → server notification */
   sessionCancel: 'agent/session/cancel',
   /** server → client notifications */
