@@ -627,6 +627,39 @@ async function turnControls({ page, chat, palette, queue, workspace }) {
   if (!(await chat.locator('.rewind .result-skipped').textContent()).includes('d.py')) throw new Error('d.py is not reported as skipped');
   log('a conflicting rewind applied nothing until "Restore the others"');
 
+  // Edits under review (workspace setting: edits ask first): each opens in the diff editor;
+  // Accept there writes it, Reject leaves the file alone and the agent is told.
+  const workspaceSettings = path.join(workspace, '.vscode', 'settings.json');
+  mkdirSync(path.dirname(workspaceSettings), { recursive: true });
+  const restarted = async (settings) => {
+    const ready = chat.locator('body[data-connection="ready"]');
+    writeFileSync(workspaceSettings, JSON.stringify(settings));
+    await chat.waitForSelector('body:not([data-connection="ready"])').catch(() => undefined);
+    await ready.waitFor({ timeout: 90_000 });
+    await chat.locator('.msg.user', { hasText: 'beta: d' }).waitFor();
+  };
+  await restarted({ 'agentLs.permissions': { edit: 'ask' } });
+  await queue([...turn('e.py', 'e = 1\n', 'Wrote e.py.'), ...turn('f.py', 'f = 1\n', 'Left f.py alone.')]);
+  const review = async (prompt, action) => {
+    await chat.locator('#prompt').fill(prompt);
+    await chat.locator('#prompt').press('Enter');
+    await chat.locator('.permission .review-files').waitFor();
+    await page.locator('.tab', { hasText: 'Review:' }).first().waitFor();
+    await page.locator('.monaco-diff-editor').first().waitFor();
+    await page.locator(`.editor-actions [aria-label="${action}"]`).first().click();
+    await chat.locator('.permission').waitFor({ state: 'detached' });
+    await chat.waitForSelector('body[data-running="false"]');
+  };
+  await review('gamma: e', 'Accept Edit');
+  await chat.locator('.msg.assistant .markdown', { hasText: 'Wrote e.py.' }).waitFor();
+  await waitFor('the accepted edit on disk', () => existsSync(file('e.py')) && read('e.py') === 'e = 1\n');
+  await review('delta: f', 'Reject Edit');
+  await chat.locator('.msg.assistant .markdown', { hasText: 'Left f.py alone.' }).waitFor();
+  if (existsSync(file('f.py'))) throw new Error('a rejected edit was written');
+  if ((await page.locator('.tab', { hasText: 'Review:' }).count()) !== 0) throw new Error('the review tabs stayed open');
+  await restarted({});
+  log('edits reviewed in the diff editor: one accepted, one rejected');
+
   // A turn that fails (the API overloaded, through the SDK's retries): its marker offers Retry.
   const overloaded = { error: { status: 529, message: 'Overloaded' } };
   await queue([overloaded, overloaded, overloaded, { content: [{ type: 'text', text: 'Worked this time.' }] }]);
