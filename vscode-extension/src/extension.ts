@@ -55,7 +55,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command('agentLs.restartServer', () => c.restart()),
     command('agentLs.setApiKey', () => c.setApiKey()),
     command('agentLs.clearApiKey', () => c.clearApiKey()),
-    command('agentLs.focusChat', () => chat.reveal(true)),
     command('agentLs.openChatInEditor', () => chat.openInEditor()),
     command('agentLs.addSelectionToChat', () => c.addSelectionToChat()),
     command('agentLs.searchSessions', () => c.searchSessions()),

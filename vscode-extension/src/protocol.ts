@@ -20,6 +20,8 @@ export const Method = {
   checkpointRestore: 'agent/checkpoint/restore',
   permissionsList: 'agent/permissions/list',
   permissionsRevoke: 'agent/permissions/revoke',
+  sessionExport: 'agent/session/export',
+  sessionImport: 'agent/session/import',
   sessionRewind: 'agent/session/rewind',
   checkpointRevertHunks: 'agent/checkpoint/revertHunks',
   sessionRetry: 'agent/session/retry',
@@ -28,10 +30,6 @@ export const Method = {
   sessionReset: 'agent/session/reset',
   sessionTrash: 'agent/session/trash',
   sessionUndelete: 'agent/session/undelete',
-  sessionExport: 'agent/session/export',
-  sessionImport: 'agent/session/import',
-  sessionRewind: 'agent/session/rewind',
-  checkpointRevertHunks: 'agent/checkpoint/revertHunks',
   /** client → server notification */
   sessionCancel: 'agent/session/cancel',
   /** server → client notifications */

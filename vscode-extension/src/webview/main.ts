@@ -795,6 +795,11 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   }
 });
 
+// Focusing the view (Agent: Focus on Chat View, Ctrl/Cmd+Esc) puts the caret in the prompt box.
+window.addEventListener('focus', () => {
+  if (document.activeElement === document.body || document.activeElement === null) prompt.focus();
+});
+
 prompt.value = vscode.getState()?.draft ?? '';
 renderAttachments();
 render();

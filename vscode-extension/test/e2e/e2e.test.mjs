@@ -675,6 +675,50 @@ async function turnControls({ page, chat, palette, queue, workspace }) {
   await chat.locator('.msg.user', { hasText: 'fourth: try hard' }).waitFor();
   log('a failed turn retried from its marker');
 
+  // The prompt box: "@a." lists a.py (findFiles, .gitignore applied), Enter attaches it.
+  writeFileSync(file('.gitignore'), 'ignored_*\n');
+  writeFileSync(file('ignored_a.py'), 'x = 1\n');
+  spawnSync('git', ['init', '-q', workspace]);
+  await queue([{ content: [{ type: 'text', text: 'a.py sets a.' }] }]);
+  await chat.locator('#prompt').click();
+  await chat.locator('#prompt').pressSequentially('What is in @a.');
+  const mention = chat.locator('#mentions .mention', { hasText: 'a.py' }).first();
+  await mention.waitFor();
+  const listed = await chat.locator('#mentions .mention').allTextContents();
+  if (listed.some((l) => l.includes('ignored_a.py'))) throw new Error(`a git-ignored file was offered: ${listed}`);
+  await chat.locator('#prompt').press('Enter');
+  await chat.locator('#attachments .chip', { hasText: 'a.py' }).waitFor();
+  await chat.locator('#prompt').press('Enter');
+  await chat.locator('.msg.user .chip', { hasText: 'a.py' }).last().waitFor();
+  await chat.locator('.msg.assistant .markdown', { hasText: 'a.py sets a.' }).waitFor();
+  await chat.waitForSelector('body[data-running="false"]');
+  log('an @ mention attached a.py (the git-ignored file was not offered)');
+
+  // One Focus Chat in the palette; the chat also opens in an editor tab, on the same session.
+  await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget input.input').fill('>Agent: Focus');
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor();
+  const focusRows = await page.locator('.quick-input-list .monaco-list-row').allTextContents();
+  if (focusRows.filter((t) => /Agent: Focus.*Chat/.test(t)).length !== 1) throw new Error(`expected one Focus Chat command: ${focusRows}`);
+  await page.keyboard.press('Escape');
+  // Ctrl+Esc (no selection) focuses the chat with the caret in the prompt box.
+  await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
+  await page.keyboard.press('Control+Escape');
+  await waitFor('the prompt box focused', () => chat.evaluate(() => document.activeElement?.id === 'prompt'));
+  await palette('Agent: Open Chat in Editor');
+  await page.locator('.part.editor .tab', { hasText: 'Agent Chat' }).waitFor();
+  const inEditor = await waitFor('the chat in an editor tab', async () => {
+    for (const frame of page.frames()) {
+      if (frame === chat || !(await frame.$('#prompt'))) continue;
+      if ((await frame.locator('#session-select').inputValue().catch(() => '')) === (await chat.locator('#session-select').inputValue())) return frame;
+    }
+    return undefined;
+  });
+  await inEditor.locator('.msg.user', { hasText: 'alpha: c' }).waitFor();
+  await page.keyboard.press('Control+W');
+  log('one Focus Chat command; the chat opened in an editor tab on the same session');
+
   // Full-text search from the second session: the hit opens the first at that message.
   await palette('Agent: Search Sessions');
   await page.locator('.quick-input-widget input.input').fill('zebra');
