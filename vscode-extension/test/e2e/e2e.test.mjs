@@ -384,6 +384,10 @@ async function main() {
     await chat.locator('.msg.assistant .markdown', { hasText: 'It prints hello again.' }).waitFor();
     const ran = chat.locator('.tool', { hasText: 'cat hello.py' });
     if ((await ran.getAttribute('data-status')) !== 'completed') throw new Error('the command did not complete');
+    // Its output is in the tool card (the tail the server streams, the exit code line last).
+    await waitFor('the command output in its card', async () =>
+      (await ran.locator('.tool-output pre').textContent())?.includes("print('hello')"),
+    );
     log('permission asked in the panel; the allowed command ran');
     await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel.png') });
 
@@ -484,7 +488,9 @@ async function main() {
     chat = await findChat();
     await chat.waitForSelector('body[data-connection="ready"]', { timeout: 90_000 });
     await chat.locator('.msg.user .chip', { hasText: 'hello.py:1' }).last().waitFor();
-    log('the selection chip survived a window reload');
+    // The turn cancelled earlier keeps its marker after the reload, as it was shown live.
+    await chat.locator('.turn-end[data-stop-reason="cancelled"]').first().waitFor();
+    log('the selection chip and the cancelled turn’s marker survived a window reload');
 
     // The server killed mid-turn: the panel says so, the client restarts it, the session comes back.
     const slow = await fetch(`${apiUrl}/_script`, {
