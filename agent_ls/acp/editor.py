@@ -264,7 +264,8 @@ class AcpEditor:
             content=[
                 ContentToolCallContent(
                     type="content", content=TextContentBlock(type="text", text=prompt_text(call))
-                )
+                ),
+                *updates.review_content(call),
             ],
         )
         options = [

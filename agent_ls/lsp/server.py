@@ -19,6 +19,7 @@ from pygls.protocol.json_rpc import MsgId
 
 from agent_ls import __version__
 from agent_ls.checkpoints.errors import CheckpointError, CheckpointNotFound
+from agent_ls.core.branch_point import TurnRequestError
 from agent_ls.core.service import AgentService
 from agent_ls.core.sessions import Transcript, UnknownWorkspace, uri_to_path
 from agent_ls.lsp import protocol
@@ -127,7 +128,13 @@ def _error(kind: str, message: str, **data: Any) -> JsonRpcException:
 def domain_error(exc: Exception) -> JsonRpcException:
     """Map a domain failure to its stable code and `data.kind` (docs/protocol.md, Errors)."""
     if isinstance(
-        exc, ParamsError | UnknownWorkspace | InvalidSessionId | InvalidCursor | EntryNotFound
+        exc,
+        ParamsError
+        | UnknownWorkspace
+        | InvalidSessionId
+        | InvalidCursor
+        | EntryNotFound
+        | TurnRequestError,
     ):
         return _error("invalid_params", str(exc))
     if isinstance(exc, SessionNotFound):
@@ -267,7 +274,9 @@ def create_server() -> AgentServer:
         attachments = [protocol.attachment(ref) for ref in p.context or []]
         editor.begin_progress(session_id, p.work_done_token)
         try:
-            outcome = await service.prompting.prompt(session_id, p.prompt, attachments)
+            outcome = await service.prompting.prompt(
+                session_id, p.prompt, attachments, replace_entry_id=p.replace_entry_id
+            )
         finally:
             editor.end_progress(session_id, "done")
         return protocol.prompt_result_to_wire(outcome)
@@ -305,6 +314,17 @@ def create_server() -> AgentServer:
     @handle(server, protocol.PERMISSIONS_REVOKE)
     def permissions_revoke(p: protocol.RevokeParams) -> dict[str, Any]:
         return {"revoked": server.service.prompting.revoke_permission(p.session_id, p.rule_id)}
+
+    @handle(server, protocol.SESSION_RETRY)
+    async def session_retry(p: protocol.RetryParams) -> dict[str, Any]:
+        service, editor = server.service, server.editor
+        service.sessions.locate(p.session_id)
+        editor.begin_progress(p.session_id, p.work_done_token)
+        try:
+            outcome = await service.prompting.retry(p.session_id)
+        finally:
+            editor.end_progress(p.session_id, "done")
+        return protocol.prompt_result_to_wire(outcome)
 
     return server
 
