@@ -166,7 +166,14 @@ def handle(
                 result = fn(params)
                 if asyncio.iscoroutine(result):
                     result = await result
-            except (StoreError, CheckpointError, ParamsError, UnknownWorkspace, OSError) as exc:
+            except (
+                StoreError,
+                CheckpointError,
+                ParamsError,
+                UnknownWorkspace,
+                OSError,
+                TurnRequestError,
+            ) as exc:
                 raise domain_error(exc) from exc
             return result
 
