@@ -91,7 +91,9 @@ async def test_a_prompt_after_a_failed_turn_does_not_carry_the_failed_prompt(
     api: FakeAnthropic, workspace: Path, tmp_path: Path
 ) -> None:
     api.enqueue(OVERLOADED)
-    async with connect([workspace], tmp_path / "home", env=env_for(api), options=NO_RETRIES) as agent:
+    async with connect(
+        [workspace], tmp_path / "home", env=env_for(api), options=NO_RETRIES
+    ) as agent:
         failed = await agent.request("agent/session/prompt", {"prompt": "lost"})
         assert failed["stopReason"] == "error"
         again = await agent.request(
