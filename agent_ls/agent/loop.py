@@ -145,7 +145,7 @@ class _Turn:
         return self.result(
             "error",
             f"The agent stopped after {self.config.max_iterations} model calls in one turn; "
-            "prompt again to let it continue.",
+            "its changes are kept. Retry to run the prompt again, or send a new one.",
         )
 
     async def respond(self, system: str) -> MessageDone | ProviderFailure:

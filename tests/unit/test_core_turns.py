@@ -199,3 +199,21 @@ def test_the_shown_tail_keeps_to_its_byte_budget() -> None:
     assert tail.endswith("\nExit code 0")
     assert shown_tail("", "Exit code 0") == ("Exit code 0", False)
     assert shown_tail("a\nb\n", "Exit code 1") == ("a\nb\nExit code 1", False)
+
+
+async def test_retry_of_a_cancelled_turn_replaces_it_with_a_new_one(
+    tmp_path: Path, workspace: Path
+) -> None:
+    slow = {"content": [{"type": "text", "text": "slow " * 100}], "delay_ms": 50}
+    editor = RecordingEditor()
+    service = make_service(tmp_path, workspace, [slow, say("finished")], editor)
+    sid = service.sessions.new(name=None, workspace=None).session_id
+    running = asyncio.ensure_future(service.prompting.prompt(sid, "long one"))
+    while not any(type(e).__name__ == "UserMessage" for _, _, e in editor.events):
+        await asyncio.sleep(0.01)
+    service.prompting.cancel(sid)
+    assert (await running).result.stop_reason == "cancelled"
+    assert (await service.prompting.retry(sid)).result.stop_reason == "end_turn"
+    path = entries(service, sid)
+    assert [e.get("role", e["type"]) for e in path] == ["user", "assistant"]
+    assert user_texts(build_messages(path)) == ["long one"]
