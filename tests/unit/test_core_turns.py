@@ -217,3 +217,24 @@ async def test_retry_of_a_cancelled_turn_replaces_it_with_a_new_one(
     path = entries(service, sid)
     assert [e.get("role", e["type"]) for e in path] == ["user", "assistant"]
     assert user_texts(build_messages(path)) == ["long one"]
+
+
+def test_the_conversation_skips_turn_ends_and_never_sends_two_user_messages_in_a_row() -> None:
+    def message(entry_id: str, role: str, content: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"type": "message", "id": entry_id, "role": role, "content": content}
+
+    call = {"type": "tool_use", "id": "t1", "name": "read_file", "input": {"path": "a"}}
+    path = [
+        message("1", "user", [{"type": "text", "text": "first"}]),
+        {"type": "turn_end", "id": "2", "stopReason": "cancelled"},
+        message("3", "user", [{"type": "text", "text": "second"}]),
+        message("4", "assistant", [call]),
+        message("5", "tool_result", [{"type": "tool_result", "tool_use_id": "t1", "content": "x"}]),
+        {"type": "turn_end", "id": "6", "stopReason": "cancelled"},
+        message("7", "user", [{"type": "text", "text": "third"}]),
+    ]
+    sent = build_messages(path)
+    assert [m["role"] for m in sent] == ["user", "assistant"] * 3 + ["user"]
+    assert user_texts(sent) == ["first", "second", "third"]
+    assert "turn_end" not in str(sent)
+    assert sent[1]["content"] == [{"type": "text", "text": "(The user cancelled the turn here.)"}]
