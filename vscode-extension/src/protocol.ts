@@ -21,6 +21,8 @@ export const Method = {
   permissionsList: 'agent/permissions/list',
   permissionsRevoke: 'agent/permissions/revoke',
   sessionRetry: 'agent/session/retry',
+  sessionExport: 'agent/session/export',
+  sessionImport: 'agent/session/import',
   /** client → server notification */
   sessionCancel: 'agent/session/cancel',
   /** server → client notifications */
