@@ -16,6 +16,7 @@ from agent_ls.agent.conversation import build_messages
 from agent_ls.agent.events import DiffContent, ToolCallUpdated, TurnEnded
 from agent_ls.agent.permissions import prompt_text
 from agent_ls.agent.tools.truncate import SHOWN_TAIL_BYTES, SHOWN_TAIL_LINES, shown_tail
+from agent_ls.cli.transcript import describe
 from agent_ls.core.branch_point import TurnRequestError
 from agent_ls.core.service import AgentService
 from agent_ls.core.transcript import TurnEndItem
@@ -238,3 +239,11 @@ def test_the_conversation_skips_turn_ends_and_never_sends_two_user_messages_in_a
     assert user_texts(sent) == ["first", "second", "third"]
     assert "turn_end" not in str(sent)
     assert sent[1]["content"] == [{"type": "text", "text": "(The user cancelled the turn here.)"}]
+
+
+def test_sessions_show_names_how_a_failed_turn_ended() -> None:
+    entry = {"type": "turn_end", "id": "e9", "stopReason": "error", "error": "Overloaded."}
+    assert describe(entry) == "[e9] turn ended: error — Overloaded."
+    assert describe({"type": "turn_end", "id": "e8", "stopReason": "cancelled"}) == (
+        "[e8] turn ended: cancelled"
+    )
