@@ -20,6 +20,7 @@ export const Method = {
   checkpointRestore: 'agent/checkpoint/restore',
   permissionsList: 'agent/permissions/list',
   permissionsRevoke: 'agent/permissions/revoke',
+  sessionRetry: 'agent/session/retry',
   sessionExport: 'agent/session/export',
   sessionImport: 'agent/session/import',
   sessionRewind: 'agent/session/rewind',
