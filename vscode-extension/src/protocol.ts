@@ -25,7 +25,6 @@ export const Method = {
   sessionImport: 'agent/session/import',
   sessionRewind: 'agent/session/rewind',
   checkpointRevertHunks: 'agent/checkpoint/revertHunks',
-  sessionRetry: 'agent/session/retry',
   sessionSearch: 'agent/session/search',
   sessionSetMetadata: 'agent/session/setMetadata',
   sessionReset: 'agent/session/reset',
