@@ -292,7 +292,7 @@ interface Rendered {
 
 const rendered = new Map<string, Rendered>();
 let rewindEl: HTMLElement | undefined;
-let renderedRewindSig = 'null';
+let renderedRewind: ChatState['rewind'];
 let loadMore: HTMLElement | undefined;
 
 // The transcript follows its end while the user is there. Whether they are is learnt from their
@@ -383,9 +383,8 @@ function renderTranscript(): void {
   for (const k of [...rendered.keys()]) if (!keep.has(k)) rendered.delete(k);
   empty.hidden = state.blocks.length > 0;
   wanted.unshift(empty);
-  const rewindSig = JSON.stringify(state.rewind ?? null);
-  if (rewindSig !== renderedRewindSig) {
-    renderedRewindSig = rewindSig;
+  if (state.rewind !== renderedRewind) {
+    renderedRewind = state.rewind;
     rewindEl = state.rewind ? rewindView(state.rewind, post) : undefined;
   }
   if (rewindEl) wanted.push(rewindEl);
@@ -531,10 +530,14 @@ function renderComposer(): void {
 }
 
 let renderedUsage = '';
+let renderedUsageOf: ChatState['sessionUsage'] | undefined;
 
 /** The session's running totals, cost (when the model's price is known) and context-window fill. */
 function renderSessionUsage(): void {
   const u = state.sessionUsage;
+  // A streamed chunk leaves the totals as they were: nothing to format.
+  if (u === renderedUsageOf) return;
+  renderedUsageOf = u;
   const text = u.calls ? `Session: ${usageSummary(u)}` : '';
   if (text === renderedUsage) return;
   renderedUsage = text;
