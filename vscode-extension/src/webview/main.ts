@@ -676,6 +676,17 @@ function renderEditorContext(): void {
   editorContext.replaceChildren(chip);
 }
 
+/**
+ * A failed turn's prompt is not part of the conversation any more (the next prompt attaches
+ * before it): it goes back into an empty prompt box, to send again as it is or changed.
+ */
+function putBackFailedPrompt(): void {
+  const last = [...state.blocks].reverse().find((b) => b.type === 'user');
+  if (!last || last.type !== 'user' || prompt.value.trim()) return;
+  prompt.value = last.text;
+  savePanelState();
+}
+
 // Edit and resend: the message goes into the prompt box; sending replaces it.
 let editing: { entryId: string; draft: string } | undefined;
 
@@ -780,6 +791,12 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
     if (m.action.type === 'reset' || m.action.type === 'snapshot') stopEditing(false);
     render();
     if (m.action.type === 'reset' && m.action.focusEntryId) showEntry(m.action.focusEntryId);
+    if (m.action.type === 'promptEnded' && (m.action.error || m.action.result?.stopReason === 'error')) putBackFailedPrompt();
+    // Retry sends the prompt that was put back: the box's copy goes.
+    if (m.action.type === 'promptStarted' && prompt.value === m.action.text) {
+      prompt.value = '';
+      savePanelState();
+    }
     announce(m.action);
   } else if (m.type === 'editorSelection') {
     selectionLabel = m.label;

@@ -1006,6 +1006,12 @@ describe('chat webview: turn controls', () => {
     await clearPosted();
     await marker.locator('button.retry-turn').click();
     expect(await lastPosted('retryTurn')).toEqual({ type: 'retryTurn' });
+    // Live, a failed turn's prompt also goes back into the empty prompt box.
+    await host({ type: 'promptStarted', text: 'flaky' }, { type: 'promptEnded', result: { stopReason: 'error', error: 'Overloaded' } });
+    expect(await page.locator('#prompt').inputValue()).toBe('flaky');
+    // Retry sends it: the box's copy goes.
+    await host({ type: 'promptStarted', text: 'flaky' }, { type: 'promptEnded', result: { stopReason: 'end_turn' } });
+    expect(await page.locator('#prompt').inputValue()).toBe('');
     // A cancelled turn later: only the last marker offers Retry.
     await host(
       { type: 'promptStarted', text: 'again' },
