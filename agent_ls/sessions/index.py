@@ -601,9 +601,7 @@ class SessionIndex:
         Best effort: the line is already on disk, so a failing index (locked past the busy
         timeout, disk full) must not fail the append; the next refresh reads the line instead.
         """
-        docs = [
-            (entry["id"], role, entry["ts"], text) for role, text in fulltext.entry_docs(entry)
-        ]
+        docs = [(entry["id"], role, entry["ts"], text) for role, text in fulltext.entry_docs(entry)]
 
         def work(db: sqlite3.Connection) -> None:
             known = self._load_known(db)
