@@ -136,7 +136,7 @@ def _trash(store: SessionStore, args: argparse.Namespace) -> int:
     from agent_ls.sessions import retention
 
     found = store.trash()
-    retention.record_listed(store, [info for info, _ in found])
+    retention.record_listed(store, found)
     if args.json:
         _emit({"sessions": [{**i.to_json(), "deletedAt": at} for i, at in found]})
         return 0

@@ -296,7 +296,7 @@ class Sessions:
         try:
             for store in stores:
                 found = store.trash()
-                retention.record_listed(store, [info for info, _ in found])
+                retention.record_listed(store, found)
                 out.extend(found)
         finally:
             if all_workspaces:

@@ -6,8 +6,10 @@ trash; ``purgeTrashAfterDays`` deletes for good sessions deleted that long ago; 
 caps the workspace's store (purging the longest-deleted first, then moving the oldest sessions
 to the trash so that a later run can purge them). Every listing of the trash (``sessions
 trash``, ``agent/session/trash``, ``sessions gc`` with or without ``--dry-run``) records the
-sessions it showed in ``trash-listed.json``; a purge takes only sessions recorded there by an
-earlier listing. So a session is always reported at least once before it is gone.
+sessions it showed in ``trash-listed.json`` (file name → the deletion time shown); a purge
+takes only sessions recorded there by an earlier listing with the same deletion time (one
+undeleted and deleted again must be shown again). So a session is always reported at least
+once before it is gone.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from agent_ls.files.atomic import write_atomic
 
 from . import layout
 from .errors import SessionBusy, SessionNotFound, StoreError
-from .format import now_iso
 from .store import SessionInfo, SessionStore
 
 log = logging.getLogger(__name__)
@@ -121,15 +122,14 @@ def _listed(store: SessionStore) -> dict[str, str]:
     return {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, dict) else {}
 
 
-def record_listed(store: SessionStore, infos: list[SessionInfo]) -> None:
-    """Remember that these trashed sessions were shown (keeping when each was first shown);
-    names no longer in the trash are forgotten."""
+def record_listed(store: SessionStore, shown: list[tuple[SessionInfo, str]]) -> None:
+    """Remember that these trashed sessions were shown, with the deletion time shown; names
+    no longer in the trash are forgotten."""
     listed = _listed(store)
-    now = now_iso()
     in_trash = {p.name for p in store.trash_dir.glob("*.jsonl")}
     kept = {name: at for name, at in listed.items() if name in in_trash}
-    for info in infos:
-        kept.setdefault(info.path.name, now)
+    for info, deleted_at in shown:
+        kept[info.path.name] = deleted_at
     if kept != listed and store.dir.is_dir():
         data = json.dumps(kept, indent=1, sort_keys=True).encode()
         write_atomic(store.dir / LISTED, data, mode=0o600)
@@ -151,8 +151,8 @@ def plan(store: SessionStore, policy: Policy, now: datetime | None = None) -> Pl
     result.to_trash = [s for s in live if older(s.modified_at, policy.trash_after_days)]
     for info, deleted_at in trash:
         if older(deleted_at, policy.purge_trash_after_days):
-            target = result.to_purge if info.path.name in listed else result.announced
-            target.append((info, deleted_at))
+            shown = listed.get(info.path.name) == deleted_at
+            (result.to_purge if shown else result.announced).append((info, deleted_at))
     if policy.max_store_bytes is not None:
         _fit(result, policy.max_store_bytes, listed, live, trash)
     return result
@@ -174,7 +174,7 @@ def _fit(
             return
         if info.session_id in chosen:
             continue
-        if info.path.name in listed:
+        if listed.get(info.path.name) == deleted_at:
             result.to_purge.append((info, deleted_at))
             size -= _size(info)
         elif all(info.session_id != i.session_id for i, _ in result.announced):
@@ -243,19 +243,11 @@ def run(store: SessionStore, policy: Policy, *, dry_run: bool, busy: Collection[
     result = plan(store, policy)
     if not dry_run:
         result = apply(store, result, busy)
-    shown = [i for i, _ in result.announced]
-    if dry_run:
-        shown += [i for i, _ in result.to_purge]
-    else:
-        shown += result.to_trash
-        moved = {i.session_id for i in result.to_trash}
-        shown = [info if info.session_id not in moved else _in_trash(store, info) for info in shown]
-    record_listed(store, shown)
+    shown = {i.session_id for i, _ in result.announced}
+    shown |= {i.session_id for i, _ in result.to_purge} if dry_run else set()
+    shown |= set() if dry_run else {i.session_id for i in result.to_trash}
+    record_listed(store, [(i, at) for i, at in store.trash() if i.session_id in shown])
     return result
-
-
-def _in_trash(store: SessionStore, info: SessionInfo) -> SessionInfo:
-    return info._replace(file=os.path.join(store.trash_dir, info.path.name))
 
 
 @dataclass(frozen=True)

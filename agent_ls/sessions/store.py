@@ -605,7 +605,7 @@ class SessionStore:
     def trash(self) -> list[tuple[SessionInfo, str]]:
         """Sessions in the trash with when each was deleted (the file's mtime there), most
         recently deleted first."""
-        out = []
+        out: list[tuple[int, tuple[str, str], SessionInfo, str]] = []
         with contextlib.suppress(FileNotFoundError), os.scandir(self.trash_dir) as it:
             for item in it:
                 if id_from_file_name(item.name) is None:
@@ -614,9 +614,10 @@ class SessionStore:
                     row = scan_file(str(self.trash_dir), item.name, None)
                 except (StoreError, OSError):  # a bad header, a FIFO, …: not restorable
                     continue
-                out.append((SessionInfo.from_row(row, self.trash_dir), iso_time(row.mtime_ns)))
-        out.sort(key=lambda pair: (pair[1], pair[0].sort_key), reverse=True)
-        return out
+                info = SessionInfo.from_row(row, self.trash_dir)
+                out.append((row.mtime_ns, info.sort_key, info, iso_time(row.mtime_ns)))
+        out.sort(reverse=True)
+        return [(info, deleted_at) for _, _, info, deleted_at in out]
 
     def restore(self, session_id: str) -> SessionInfo:
         """Bring a session back from the trash."""
