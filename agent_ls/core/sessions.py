@@ -27,7 +27,7 @@ from agent_ls.sessions.store import SessionInfo, SessionStore, list_all_workspac
 
 log = logging.getLogger(__name__)
 
-FOCUS_CONTEXT = 11  # a focused entry and the 10 before it
+FOCUS_CONTEXT = 10  # entries shown before a focused one
 
 
 class UnknownWorkspace(ValueError):
