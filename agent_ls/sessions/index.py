@@ -6,9 +6,9 @@ from; a file whose size or mtime changed is brought up to date by reading only i
 every line, so counting messages and finding the name needs no JSON parsing of every line.
 
 The same database holds the full-text index (``docs`` + the FTS5 table ``fts``). It is filled
-apart from the listing: each row's ``fts_offset`` says how far the file is indexed for search;
-an append indexes its entry when the file was in step, and a search first indexes what any file
-gained since (so listing never pays for search, and an append never rebuilds anything).
+apart from the listing: each row's ``fts_offset`` says how far the file is indexed for search,
+and a search first indexes what any file gained since, reading only those bytes (so listing
+and appending never pay for search, and nothing is ever rebuilt but a file that was replaced).
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(body, tokenize = 'unicode61 re
 """
 _DROP = "DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS fts;"
 _FTS_BATCH = 20_000  # documents written per transaction while catching up
+RANK_WINDOW = 2_000  # a search ranks at most this many matches, the most recently indexed
 
 _LINE_START = b'{"type":"'
 _MESSAGE = b'{"type":"message"'
@@ -595,28 +596,54 @@ class SessionIndex:
     def record_append(
         self, name: str, old_offset: int, new_offset: int, mtime_ns: int, entry: Entry
     ) -> None:
-        """Fold one appended entry into the row, if the row was in step before it, and into
-        the full-text index if the file was indexed up to it.
+        """Fold one appended entry into the row, if the row was in step before it.
 
         Best effort: the line is already on disk, so a failing index (locked past the busy
         timeout, disk full) must not fail the append; the next refresh reads the line instead.
+        The full-text index is left to the next search, which reads only what was appended:
+        an append costs one short write whatever the size of the search index.
         """
-        docs = [(entry["id"], role, entry["ts"], text) for role, text in fulltext.entry_docs(entry)]
+        kind = entry.get("type")
+        is_message = kind == "message"
+        first = first_message_preview(entry) if is_message and entry.get("role") == "user" else ""
 
-        def work(db: sqlite3.Connection) -> None:
-            known = self._load_known(db)
+        def fold(db: sqlite3.Connection) -> bool:
+            """``session_info`` and ``checkpoint`` lines (rare) go through the whole row."""
             row = self._get(db, name)
             if row is None or row.offset != old_offset:
-                known.pop(name, None)
-                return
+                return False
             fold_entry(row, entry)
             row.size = row.offset = new_offset
             row.mtime_ns = mtime_ns
-            if row.fts_offset == old_offset:
-                _insert_docs(db, name, docs)
-                row.fts_offset = new_offset
             db.execute(_INSERT, _astuple(row))
-            known[name] = (new_offset, mtime_ns)
+            return True
+
+        def update(db: sqlite3.Connection) -> bool:
+            cursor = db.execute(
+                "UPDATE sessions SET size = ?, mtime_ns = ?, offset = ?,"
+                " modified_at = max(modified_at, ?),"
+                " message_count = message_count + ?,"
+                " first_message = coalesce(first_message, ?)"
+                " WHERE file = ? AND offset = ?",
+                (
+                    new_offset,
+                    mtime_ns,
+                    new_offset,
+                    readable(entry["ts"]),
+                    int(is_message),
+                    first or None,
+                    name,
+                    old_offset,
+                ),
+            )
+            return cursor.rowcount > 0
+
+        def work(db: sqlite3.Connection) -> None:
+            known = self._load_known(db)
+            if (fold if kind in ("session_info", "checkpoint") else update)(db):
+                known[name] = (new_offset, mtime_ns)
+            else:
+                known.pop(name, None)
 
         try:
             self._run(work)
@@ -721,24 +748,40 @@ class SessionIndex:
         return len(todo)
 
     def search(self, expression: str, limit: int, offset: int) -> list[Hit]:
-        """The best ``limit`` matches of an FTS5 expression after the first ``offset``."""
+        """The best ``limit`` matches of an FTS5 expression after the first ``offset``.
+
+        bm25 is computed for every match, so a query matching more than ``RANK_WINDOW``
+        documents ranks only the most recently indexed ``RANK_WINDOW`` of them (its cost then
+        stays bounded; such a query says little about which ones are wanted anyway).
+        """
 
         def work(db: sqlite3.Connection) -> list[Hit]:
+            floor = db.execute(
+                "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                (expression, RANK_WINDOW - 1),
+            ).fetchone()
             ranked = db.execute(
-                "SELECT rowid, rank FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?",
-                (expression, limit, offset),
+                "SELECT rowid, rank, snippet(fts, 0, ?, ?, '…', ?) FROM fts"
+                " WHERE fts MATCH ? AND rowid >= ? ORDER BY rank LIMIT ? OFFSET ?",
+                (
+                    fulltext.OPEN,
+                    fulltext.CLOSE,
+                    fulltext.SNIPPET_TOKENS,
+                    expression,
+                    floor[0] if floor else 0,
+                    limit,
+                    offset,
+                ),
             ).fetchall()
             hits = []
-            for rowid, rank in ranked:
+            for rowid, rank, snippet in ranked:
                 found = db.execute(
-                    "SELECT s.session_id, s.name, s.cwd, d.entry_id, d.role, d.ts,"
-                    " (SELECT snippet(fts, 0, ?, ?, '…', ?) FROM fts"
-                    "  WHERE fts MATCH ? AND rowid = d.rowid)"
+                    "SELECT s.session_id, s.name, s.cwd, d.entry_id, d.role, d.ts"
                     " FROM docs d JOIN sessions s ON s.file = d.file WHERE d.rowid = ?",
-                    (fulltext.OPEN, fulltext.CLOSE, fulltext.SNIPPET_TOKENS, expression, rowid),
+                    (rowid,),
                 ).fetchone()
                 if found is not None:
-                    hits.append(Hit(rank, *found))
+                    hits.append(Hit(rank, *found, snippet))
             return hits
 
         return self._run(work, write=False)  # type: ignore[return-value]

@@ -50,6 +50,7 @@ def test_trash_after_days_dry_run_then_applied(store: SessionStore) -> None:
     with store.writer(recent) as w:
         w.append(user("still going"))
     cutoff = store.info(recent).modified_at
+    time.sleep(0.01)  # times are kept to the millisecond: let "now" pass the last append
     policy = Policy(trash_after_days=1e-9)
     dry = run(store, policy, dry_run=True)
     assert {i.session_id for i in dry.to_trash} == {old, recent}
