@@ -245,10 +245,12 @@ class Sessions:
     def focus(self, session_id: str, entry_id: str) -> None:
         """Make the branch holding ``entry_id`` the active one (a search hit on another branch
         moves the leaf to that branch's newest entry; nothing moves for one on the path)."""
-        self.turns.ensure_idle(session_id)
         folder = self.locate(session_id)
-        folder.store.focus(session_id, entry_id)
-        self.touched(folder)
+        tip = folder.store.branch_tip(session_id, entry_id)
+        if tip is not None:
+            self.turns.ensure_idle(session_id)
+            folder.store.move_leaf(session_id, tip)
+            self.touched(folder)
 
     def reset(self, session_id: str) -> None:
         """Make `session_id` active on a new, empty branch from its root; the old one stays."""

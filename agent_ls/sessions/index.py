@@ -78,6 +78,7 @@ CREATE TABLE IF NOT EXISTS docs (
     ts TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS docs_file ON docs (file);
+CREATE INDEX IF NOT EXISTS sessions_unsearched ON sessions (file) WHERE fts_offset < offset;
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
 """
 _DROP = "DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS fts;"

@@ -550,21 +550,16 @@ class SessionStore:
 
     def reset(self, session_id: str) -> None:
         """Start a new branch from the root (a ``leaf`` entry to null); the old one stays."""
-        writer, temporary = self._with_writer(session_id)
-        try:
-            writer.set_leaf(None)
-        finally:
-            if temporary:
-                writer.close()
+        self.move_leaf(session_id, None)
 
-    def focus(self, session_id: str, entry_id: str) -> None:
-        """Make the branch holding ``entry_id`` active: nothing moves when it is on the active
-        path; otherwise the leaf moves to its newest descendant (the end of the latest branch
-        through it), so the conversation continues from there and no branch is lost."""
+    def branch_tip(self, session_id: str, entry_id: str) -> str | None:
+        """Where the leaf must go for ``entry_id`` to be on the active path: None when it is
+        already; otherwise its newest descendant (the end of the latest branch through it),
+        so the conversation continues from there and no branch is lost."""
         session = self._open_session(session_id)
         session.get(entry_id)
         if any(e["id"] == entry_id for e in session.path()):
-            return
+            return None
         children: dict[str, list[str]] = {}
         for entry in session.entries.values():
             parent = entry.get("parentId")
@@ -573,9 +568,13 @@ class SessionStore:
         tip = entry_id
         while children.get(tip):
             tip = children[tip][-1]  # file order: the newest child
+        return tip
+
+    def move_leaf(self, session_id: str, entry_id: str | None) -> None:
+        """Continue the session after ``entry_id`` (a ``leaf`` entry; None: from the root)."""
         writer, temporary = self._with_writer(session_id)
         try:
-            writer.set_leaf(tip)
+            writer.set_leaf(entry_id)
         finally:
             if temporary:
                 writer.close()

@@ -131,9 +131,11 @@ def test_focus_moves_to_the_newest_tip_of_the_branch_holding_the_entry(
         old_tip = w.append(user("old branch, later"))
         w.set_leaf(root["id"])
         new = w.append(user("new branch"))
-    store.focus(sid, new["id"])  # on the active path: nothing moves
-    assert store.load(sid).leaf_id == new["id"]
-    store.focus(sid, old["id"])
+    assert store.branch_tip(sid, new["id"]) is None  # on the active path: nothing moves
+    assert store.branch_tip(sid, root["id"]) is None
+    tip = store.branch_tip(sid, old["id"])
+    assert tip == old_tip["id"]
+    store.move_leaf(sid, tip)
     session = store.load(sid)
     assert session.leaf_id == old_tip["id"]
     assert [e["id"] for e in session.path()] == [root["id"], old["id"], old_tip["id"]]
