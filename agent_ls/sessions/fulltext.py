@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from .format import Entry, readable
 
@@ -90,12 +90,20 @@ def entry_docs(entry: Entry) -> Iterator[tuple[str, str]]:
         yield role, _clean(text)
 
 
-def match_expression(query: str) -> str | None:
-    """A user's query as an FTS5 expression that can never be a syntax error.
+class Expression(NamedTuple):
+    """A query as FTS5 expressions: every word whole, and (when the query ends in a word)
+    the same with the last word as a prefix, for search as you type."""
+
+    exact: str
+    prefix: str | None
+
+
+def match_expression(query: str) -> Expression | None:
+    """A user's query as FTS5 expressions that can never be a syntax error.
 
     Every word is quoted (so ``AND``, ``-``, ``:`` and ``*`` mean nothing special), a
-    ``"quoted phrase"`` stays a phrase, and the last word matches as a prefix (search as you
-    type). All terms must match. None when the query holds no word at all.
+    ``"quoted phrase"`` stays a phrase, and all terms must match. None when the query holds
+    no word at all.
     """
     terms: list[str] = []
     for phrase, word in _TERM.findall(query):
@@ -108,9 +116,10 @@ def match_expression(query: str) -> str | None:
             terms.extend(f'"{w}"' for w in words)
     if not terms:
         return None
-    if terms[-1].count(" ") == 0 and not query.rstrip().endswith('"'):
-        terms[-1] += "*"
-    return " ".join(terms)
+    exact = " ".join(terms)
+    if terms[-1].count(" ") or query[-1].isspace() or query.endswith('"'):
+        return Expression(exact, None)
+    return Expression(exact, exact + "*")
 
 
 def utf16_len(text: str) -> int:

@@ -84,6 +84,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(body, tokenize = 'unicode61 re
 _DROP = "DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS fts;"
 _FTS_BATCH = 20_000  # documents written per transaction while catching up
 RANK_WINDOW = 2_000  # a search ranks at most this many matches, the most recently indexed
+PREFIX_BELOW = 100  # the last word is also a prefix when it matches fewer documents whole
 
 _LINE_START = b'{"type":"'
 _MESSAGE = b'{"type":"message"'
@@ -748,15 +749,26 @@ class SessionIndex:
             self._write_best_effort(_store_docs(batch))
         return len(todo)
 
-    def search(self, expression: str, limit: int, offset: int) -> list[Hit]:
-        """The best ``limit`` matches of an FTS5 expression after the first ``offset``.
+    def search(self, query: fulltext.Expression, limit: int, offset: int) -> list[Hit]:
+        """The best ``limit`` matches of a query after the first ``offset``.
 
-        bm25 is computed for every match, so a query matching more than ``RANK_WINDOW``
-        documents ranks only the most recently indexed ``RANK_WINDOW`` of them (its cost then
-        stays bounded; such a query says little about which ones are wanted anyway).
+        The last word is a prefix only when, as a whole word, it matches fewer than
+        ``PREFIX_BELOW`` documents (FTS5 reads a prefix's every document first: a common word
+        would cost a scan of them all); the choice does not depend on the page, so paging is
+        stable. bm25 is computed for every match, so a query matching more than
+        ``RANK_WINDOW`` documents ranks only the most recently indexed ``RANK_WINDOW`` of them
+        (its cost stays bounded; such a query says little about which ones are wanted anyway).
         """
 
         def work(db: sqlite3.Connection) -> list[Hit]:
+            expression = query.exact
+            if query.prefix is not None:
+                found = db.execute(
+                    "SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)",
+                    (query.exact, PREFIX_BELOW),
+                ).fetchone()[0]
+                if found < PREFIX_BELOW:
+                    expression = query.prefix
             floor = db.execute(
                 "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
                 (expression, RANK_WINDOW - 1),

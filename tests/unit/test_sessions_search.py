@@ -107,9 +107,19 @@ def test_any_text_is_a_valid_query(store: SessionStore, generated: dict[str, str
     for query in ['"', "AND", "NEAR(", "*", "-fox", "body:fox", "^", "(", "a OR", "'", "", "  "]:
         hits, _ = search([store], query)
         assert isinstance(hits, list)
-    assert match_expression('fox AND "lazy dog" refac') == '"fox" "AND" "lazy dog" "refac"*'
+    exact, prefix = match_expression('fox AND "lazy dog" refac')  # type: ignore[misc]
+    assert (exact, prefix) == ('"fox" "AND" "lazy dog" "refac"', '"fox" "AND" "lazy dog" "refac"*')
+    assert match_expression("fox ") == ('"fox"', None)
+    assert match_expression('"lazy dog"') == ('"lazy dog"', None)
     assert match_expression("  -:* ") is None
     assert search([store], "zanzib")[0], "the last word matches as a prefix"
+    assert not search([store], "zanzib ")[0], "a word followed by a space is whole"
+    sid = store.create().session_id
+    with store.writer(sid) as w:
+        w.append(user("a foxglove in the garden"))
+    common = search([store], "fox", limit=1000)[0]
+    assert len(common) >= 100 and sid not in {h.session_id for h in common}  # fox: whole
+    assert [h.session_id for h in search([store], "foxg")[0]] == [sid]  # rare: a prefix
 
 
 def test_paging_returns_every_hit_once(store: SessionStore, generated: dict[str, str]) -> None:
