@@ -83,7 +83,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(body, tokenize = 'unicode61 re
 """
 _DROP = "DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS fts;"
 _FTS_BATCH = 20_000  # documents written per transaction while catching up
-RANK_WINDOW = 2_000  # a search ranks at most this many matches, the most recently indexed
+RANK_WINDOW = 2_000  # a query matching this many documents or more lists the newest first
 PREFIX_BELOW = 100  # the last word is also a prefix when it matches fewer documents whole
 
 _LINE_START = b'{"type":"'
@@ -754,34 +754,34 @@ class SessionIndex:
 
         The last word is a prefix only when, as a whole word, it matches fewer than
         ``PREFIX_BELOW`` documents (FTS5 reads a prefix's every document first: a common word
-        would cost a scan of them all); the choice does not depend on the page, so paging is
-        stable. bm25 is computed for every match, so a query matching more than
-        ``RANK_WINDOW`` documents ranks only the most recently indexed ``RANK_WINDOW`` of them
-        (its cost stays bounded; such a query says little about which ones are wanted anyway).
+        would cost a scan of them all). A query matching ``RANK_WINDOW`` documents or more is
+        answered newest first (the most recently indexed; rank 0): bm25 would count every
+        document of its common words, and so many matches say little about which are wanted.
+        Neither choice depends on the page, so paging is stable.
         """
+
+        def newest(db: sqlite3.Connection, expression: str) -> int:
+            return db.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)",
+                (expression, RANK_WINDOW),
+            ).fetchone()[0]
 
         def work(db: sqlite3.Connection) -> list[Hit]:
             expression = query.exact
-            if query.prefix is not None:
-                found = db.execute(
-                    "SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)",
-                    (query.exact, PREFIX_BELOW),
-                ).fetchone()[0]
-                if found < PREFIX_BELOW:
-                    expression = query.prefix
-            floor = db.execute(
-                "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-                (expression, RANK_WINDOW - 1),
-            ).fetchone()
+            matches = newest(db, expression)
+            if query.prefix is not None and matches < PREFIX_BELOW:
+                expression = query.prefix
+                matches = newest(db, expression)
+            order = "rank" if matches < RANK_WINDOW else "rowid DESC"
+            score = "rank" if matches < RANK_WINDOW else "0.0"
             ranked = db.execute(
-                "SELECT rowid, rank, snippet(fts, 0, ?, ?, '…', ?) FROM fts"
-                " WHERE fts MATCH ? AND rowid >= ? ORDER BY rank LIMIT ? OFFSET ?",
+                f"SELECT rowid, {score}, snippet(fts, 0, ?, ?, '…', ?) FROM fts"
+                f" WHERE fts MATCH ? ORDER BY {order} LIMIT ? OFFSET ?",
                 (
                     fulltext.OPEN,
                     fulltext.CLOSE,
                     fulltext.SNIPPET_TOKENS,
                     expression,
-                    floor[0] if floor else 0,
                     limit,
                     offset,
                 ),
