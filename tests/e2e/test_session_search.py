@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,29 @@ async def test_custom_ids_reset_trash_and_undelete(workspace: Path, home: Path) 
         back = await agent.request("agent/session/undelete", {"sessionId": "ci-run.7"})
         assert back["sessionId"] == "ci-run.7"
         assert (await agent.request("agent/session/trash", {})) == {"sessions": []}
+
+
+async def test_retention_from_initialization_options_runs_at_start(
+    tmp_path: Path, home: Path
+) -> None:
+    kept_dir, swept_dir = tmp_path / "kept", tmp_path / "swept"
+    ids = {}
+    for folder in (kept_dir, swept_dir):
+        folder.mkdir()
+        store = SessionStore(folder, root=home)
+        ids[folder.name] = store.create(name=folder.name).session_id
+        if folder is kept_dir:  # this workspace's own settings say: keep a thousand days
+            (store.dir / "settings.json").write_text('{"trashAfterDays": 1000}')
+        store.close()
+    await asyncio.sleep(0.01)  # times are kept to the millisecond
+    options = {"trashAfterDays": 1e-9, "maxStoreBytes": "lots"}
+    async with connect([kept_dir, swept_dir], home, options=options) as agent:
+        for _ in range(100):
+            trash = await agent.request("agent/session/trash", {"allWorkspaces": True})
+            if trash["sessions"]:
+                break
+            await asyncio.sleep(0.1)
+        assert [s["sessionId"] for s in trash["sessions"]] == [ids["swept"]]
+        kept = await agent.request("agent/session/list", {"workspace": str(kept_dir)})
+        assert [s["sessionId"] for s in kept["sessions"]] == [ids["kept"]]
+        assert any("maxStoreBytes" in m for m in agent.messages)
