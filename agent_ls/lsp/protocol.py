@@ -47,6 +47,10 @@ CHECKPOINT_DIFF = "agent/checkpoint/diff"
 CHECKPOINT_RESTORE = "agent/checkpoint/restore"
 PERMISSIONS_LIST = "agent/permissions/list"
 PERMISSIONS_REVOKE = "agent/permissions/revoke"
+SESSION_EXPORT = "agent/session/export"
+SESSION_IMPORT = "agent/session/import"
+SESSION_REWIND = "agent/session/rewind"
+CHECKPOINT_REVERT_HUNKS = "agent/checkpoint/revertHunks"
 SESSION_SEARCH = "agent/session/search"
 SESSION_SET_METADATA = "agent/session/setMetadata"
 SESSION_RESET = "agent/session/reset"
@@ -294,18 +298,80 @@ class CheckpointDiffParams:
     uri: str | None = None
 
 
+def _files(_: Any, attribute: attrs.Attribute[Any], value: list[str] | None) -> None:
+    if value is not None and not value:
+        raise ValueError(f"{_wire(attribute)}: name at least one file uri, or leave it out")
+
+
 @attrs.define
 class CheckpointRestoreParams:
     checkpoint_id: str = attrs.field(validator=_checkpoint_id)
     scope: Literal["files", "conversation", "both"] = "files"
     dry_run: bool = False
     force: bool = False
+    partial: bool = False
+    files: list[str] | None = attrs.field(default=None, validator=_files)
 
 
 @attrs.define
 class RevokeParams:
     session_id: str = attrs.field(validator=_session_id)
     rule_id: str = attrs.field(validator=_rule_id)
+
+
+@attrs.define
+class ExportParams:
+    """`path` (a path or file URI, absolute) is where the server writes; without it the text
+    comes back in the answer (bundles always need a path)."""
+
+    session_id: str = attrs.field(validator=_session_id)
+    format: Literal["markdown", "html", "jsonl", "bundle"] = "markdown"
+    path: str | None = None
+    active_only: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if self.format == "bundle" and self.path is None:
+            raise ValueError("path: required for a bundle (it is binary)")
+
+
+@attrs.define
+class ImportParams:
+    """A bundle (`path`), or another agent's sessions (`from`, with an optional `path`)."""
+
+    path: str | None = None
+    from_: Literal["claude-code", "pi", "codex"] | None = None
+    all: bool = False
+    workspace: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.from_ is None and self.path is None:
+            raise ValueError("path: required to import a bundle (or give from)")
+
+
+@attrs.define
+class RewindParams:
+    session_id: str = attrs.field(validator=_session_id)
+    entry_id: str = attrs.field(validator=_entry_id)
+    scope: Literal["files", "conversation", "both"] = "both"
+    dry_run: bool = False
+    force: bool = False
+    partial: bool = False
+    files: list[str] | None = attrs.field(default=None, validator=_files)
+
+
+def _hunks(_: Any, attribute: attrs.Attribute[Any], value: list[int]) -> None:
+    if not value:
+        raise ValueError(f"{_wire(attribute)}: name at least one hunk index")
+    if any(i < 0 for i in value):
+        raise ValueError(f"{_wire(attribute)}: hunk indexes start at 0")
+
+
+@attrs.define
+class RevertHunksParams:
+    checkpoint_id: str = attrs.field(validator=_checkpoint_id)
+    uri: str
+    hunks: list[int] = attrs.field(validator=_hunks)
+    dry_run: bool = False
 
 
 @attrs.define
@@ -352,6 +418,10 @@ PARAMS: dict[str, type[Any]] = {
     CHECKPOINT_RESTORE: CheckpointRestoreParams,
     PERMISSIONS_LIST: SessionParams,
     PERMISSIONS_REVOKE: RevokeParams,
+    SESSION_EXPORT: ExportParams,
+    SESSION_IMPORT: ImportParams,
+    SESSION_REWIND: RewindParams,
+    CHECKPOINT_REVERT_HUNKS: RevertHunksParams,
     SESSION_SEARCH: SearchParams,
     SESSION_SET_METADATA: SetMetadataParams,
     SESSION_RESET: SessionParams,
@@ -542,6 +612,17 @@ def diff_to_wire(diffs: list[FileDiff]) -> dict[str, Any]:
                 "before": d.before,
                 "after": d.after,
                 "diff": d.diff,
+                "hunks": [
+                    {
+                        "index": h.index,
+                        "oldStart": h.old_start,
+                        "oldLines": h.old_lines,
+                        "newStart": h.new_start,
+                        "newLines": h.new_lines,
+                        "header": h.header,
+                    }
+                    for h in d.hunks
+                ],
             }
             for d in diffs
         ]
@@ -549,7 +630,8 @@ def diff_to_wire(diffs: list[FileDiff]) -> dict[str, Any]:
 
 
 def restore_to_wire(report: RestoreReport) -> dict[str, Any]:
-    """The `agent/checkpoint/restore` result."""
+    """A `RestoreResult`: the answer of `agent/checkpoint/restore`, `agent/session/rewind` and
+    `agent/checkpoint/revertHunks`."""
     out: dict[str, Any] = {
         "applied": report.applied,
         "files": [
@@ -565,6 +647,8 @@ def restore_to_wire(report: RestoreReport) -> dict[str, Any]:
     }
     if report.undo_entry_id:
         out["undoCheckpointId"] = checkpoint_id(report.session_id, report.undo_entry_id)
+    if report.moved_conversation:
+        out["leafEntryId"] = report.leaf_entry_id
     return out
 
 
@@ -615,9 +699,19 @@ def agent_capabilities(providers: list[str]) -> dict[str, Any]:
     return {
         "version": PROTOCOL_VERSION,
         "sessions": {"fork": True, "rewind": True, "delete": True, "rename": True, "search": True},
-        "checkpoints": {"restoreScopes": ["files", "conversation", "both"], "undo": True},
+        "checkpoints": {
+            "restoreScopes": ["files", "conversation", "both"],
+            "undo": True,
+            "allOrNothing": True,
+            "merge": True,
+            "revertHunks": True,
+        },
         "permissions": {"list": True, "revoke": True},
         "providers": providers,
+        "carry": {
+            "export": ["markdown", "html", "jsonl", "bundle"],
+            "import": ["bundle", "claude-code", "pi", "codex"],
+        },
     }
 
 
@@ -691,6 +785,13 @@ def event_to_update(session_id: str, event: ev.AgentEvent) -> dict[str, Any] | N
         case ev.CheckpointCreated(checkpoint=checkpoint):
             return {"kind": "checkpoint", "checkpoint": checkpoint_to_wire(session_id, checkpoint)}
     return None
+
+
+def import_to_wire(
+    imported: list[dict[str, Any]], skipped: int, problems: list[str]
+) -> dict[str, Any]:
+    """The `agent/session/import` result (`imported` are `SessionInfo`s, already shaped)."""
+    return {"imported": imported, "skipped": skipped, "problems": problems}
 
 
 def search_to_wire(hits: list[SearchHit], next_cursor: str | None) -> dict[str, Any]:
