@@ -43,11 +43,17 @@ export function userActions(b: UserBlock, post: Post, edit: (b: UserBlock) => vo
   return el;
 }
 
-const STOPPED: Record<string, string> = { cancelled: 'Cancelled.', error: 'The turn failed.' };
+const STOPPED: Record<string, string> = {
+  cancelled: 'Cancelled.',
+  error: 'The turn failed.',
+  max_turn_requests: 'The agent stopped at its limit of model calls for one turn; send "continue" to go on.',
+};
+/** What Retry resends: a failed or cancelled turn (a turn at its limit goes on with a new prompt). */
+const RETRYABLE = new Set(['error', 'cancelled']);
 
 /** A failed or cancelled turn's marker; Retry on the last one. */
 export function turnEnd(b: TurnEndBlock, last: boolean, post: Post): HTMLElement {
-  const level = b.stopReason === 'cancelled' ? 'warning' : 'error';
+  const level = b.stopReason === 'error' ? 'error' : 'warning';
   const text = `${STOPPED[b.stopReason] ?? `The turn ended (${b.stopReason}).`}${b.error ? ` ${b.error}` : ''}`;
   const el = h('div', {
     class: `notice ${level} turn-end`,
@@ -56,7 +62,7 @@ export function turnEnd(b: TurnEndBlock, last: boolean, post: Post): HTMLElement
     'data-stop-reason': b.stopReason,
     role: level === 'error' ? 'alert' : 'status',
   }, text);
-  if (last) {
+  if (last && RETRYABLE.has(b.stopReason)) {
     el.append(
       h('div', { class: 'notice-actions' }, button('Retry', () => post({ type: 'retryTurn' }), { class: 'retry-turn', title: 'Send this turn’s prompt again' })),
     );
