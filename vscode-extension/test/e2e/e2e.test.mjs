@@ -276,11 +276,12 @@ async function main() {
       }
     }
 
-    // 4. New session from the command palette.
+    // 4. New session from the command palette (the panel may show the turn controls' session).
+    const shown = await chat.locator('#session-select').inputValue();
     await palette('Agent: New Session');
     await waitFor('a new session in the panel', async () => {
       const v = await chat.locator('#session-select').inputValue();
-      return v && v !== firstSession ? v : undefined;
+      return v && v !== firstSession && v !== shown ? v : undefined;
     });
     const newSession = await chat.locator('#session-select').inputValue();
     log(`new session ${newSession} (first: ${firstSession})`);
