@@ -682,6 +682,21 @@ async function turnControls({ page, chat, palette, queue, workspace }) {
   await chat.locator('.msg.user', { hasText: 'fourth: try hard' }).waitFor();
   log('a failed turn retried from its marker');
 
+  // Edit and resend: the edited message replaces the old one and what followed it.
+  await queue([{ content: [{ type: 'text', text: 'Answered the edit.' }] }]);
+  await chat.locator('.msg.user', { hasText: 'fourth: try hard' }).locator('button.edit-message').click();
+  await chat.locator('#editing').waitFor();
+  await chat.locator('#prompt').fill('fourth, edited');
+  await chat.locator('#prompt').press('Enter');
+  await chat.locator('.msg.assistant .markdown', { hasText: 'Answered the edit.' }).waitFor();
+  await chat.waitForSelector('body[data-running="false"]');
+  await waitFor('the old message replaced', async () =>
+    (await chat.locator('.msg.user', { hasText: 'fourth: try hard' }).count()) === 0 &&
+    (await chat.locator('.msg.user', { hasText: 'fourth, edited' }).count()) === 1 &&
+    (await chat.locator('.msg.assistant', { hasText: 'Worked this time.' }).count()) === 0,
+  );
+  log('a message edited and resent replaced the old turn');
+
   // The prompt box: "@a." lists a.py (findFiles, .gitignore applied), Enter attaches it.
   writeFileSync(file('.gitignore'), 'ignored_*\n');
   writeFileSync(file('ignored_a.py'), 'x = 1\n');
