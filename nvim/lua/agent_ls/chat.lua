@@ -649,6 +649,31 @@ function M.load(client_id, info, items, has_more)
   follow(chat, true)
 end
 
+--- The transcript of a session as the chat shows it (for pickers' previews): rendered into a
+--- scratch buffer that is thrown away.
+function M.transcript_lines(client_id, info, items, has_more)
+  local buf = vim.api.nvim_create_buf(false, true)
+  local lines = header_lines(info, has_more)
+  vim.list_extend(lines, { "", separator() })
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  local chat = {
+    buf = buf,
+    client_id = client_id,
+    sep_mark = vim.api.nvim_buf_set_extmark(buf, ns, #lines - 1, 0, {}),
+    in_agent = false,
+    tools = {},
+    checkpoints = {},
+  }
+  for _, item in ipairs(items or {}) do
+    if not pcall(render_item, chat, item) then
+      note(chat, "_(an item that could not be shown)_")
+    end
+  end
+  local out = vim.api.nvim_buf_get_lines(buf, 0, sep_row(chat), false)
+  vim.api.nvim_buf_delete(buf, { force = true })
+  return out
+end
+
 --- Re-renders the shown session from a fresh page when its last entry changed (another process
 --- added to it). Windows that followed the end keep following; the others keep their view.
 --- Returns whether it re-rendered.

@@ -32,6 +32,12 @@ M.defaults = {
   resume_recent = true,
   -- Sessions fetched for :AgentSessions.
   session_list_limit = 100,
+  -- The picker for sessions, search hits and user messages: "auto" (Telescope, fzf-lua or
+  -- snacks.nvim, the first one installed, with a preview of the transcript; else
+  -- vim.ui.select), "telescope", "fzf-lua", "snacks" or "select".
+  picker = "auto",
+  -- How many transcript items a session's preview shows (its last ones).
+  preview_items = 20,
   -- Chat window: "right", "left", "below", "above", "tab" or "current"; size in columns or
   -- lines (a number below 1 is a fraction of the editor).
   chat = { position = "right", size = 0.4 },

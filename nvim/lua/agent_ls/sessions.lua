@@ -82,7 +82,20 @@ function M.list(c, cb)
   end)
 end
 
---- vim.ui.select over the sessions; the choice becomes the active session.
+--- done(lines): the end of a session's transcript, as the chat would show it.
+function M.preview(c, info, done)
+  local params = { sessionId = info.sessionId, limit = config.options.preview_items }
+  client.request(c, "agent/session/history", params, function(err, res)
+    if err or not res then
+      done({ "(could not read the session: " .. util.err_message(err or "no answer") .. ")" })
+      return
+    end
+    done(require("agent_ls.chat").transcript_lines(c.id, info, util.denull(res.items) or {}, res.hasMore))
+  end)
+end
+
+--- The session picker (a picker plugin with previews, or vim.ui.select); the choice becomes the
+--- active session.
 function M.pick(cb)
   client.with_client(function(c)
     M.list(c, function(sessions)
@@ -91,11 +104,15 @@ function M.pick(cb)
         return
       end
       local active_id = state.get(c.id).active and state.get(c.id).active.sessionId
-      vim.ui.select(sessions, {
+      require("agent_ls.picker").select(sessions, {
         prompt = "Agent sessions",
         kind = "agent_ls_session",
         format_item = function(info)
           return M.format(info, active_id)
+        end,
+        preview_title = "Transcript",
+        preview = function(info, done)
+          M.preview(c, info, done)
         end,
       }, function(choice)
         if choice then
