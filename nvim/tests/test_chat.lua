@@ -404,4 +404,20 @@ H.test("queued prompts show above the separator and stay there while the reply s
   H.eq(#vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, {}), 0, "cleared")
 end)
 
+H.test("chat keys are set from setup(): another key, or false for none", function()
+  local config = require("agent_ls.config")
+  config.set({ keymaps = { chat_next = "]m", chat_yank_code = false } })
+  local c = chat.ensure(CID + 1)
+  local function has(lhs)
+    return vim.fn.maparg(lhs, "n", false, true).buffer == 1
+  end
+  vim.api.nvim_buf_call(c.buf, function()
+    H.truthy(has("]m"), "]m moves to the next message")
+    H.eq(has("]]"), false, "]] is not mapped")
+    H.eq(has("gy"), false, "chat_yank_code = false: no gy")
+    H.truthy(has("gf"), "the other keys keep their defaults")
+  end)
+  config.set({})
+end)
+
 H.run()

@@ -52,6 +52,7 @@ H.test("setup defines the commands", function()
     "AgentWrite",
     "AgentModel",
     "AgentSetKey",
+    "AgentAdd",
   }) do
     H.eq(vim.fn.exists(":" .. name), 2, ":" .. name)
   end

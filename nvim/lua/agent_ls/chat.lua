@@ -9,6 +9,7 @@ local ns = vim.api.nvim_create_namespace("agent_ls.chat")
 local ns_tools = vim.api.nvim_create_namespace("agent_ls.chat.tools")
 local ns_checkpoints = vim.api.nvim_create_namespace("agent_ls.chat.checkpoints")
 local ns_queue = vim.api.nvim_create_namespace("agent_ls.chat.queue")
+local ns_refs = vim.api.nvim_create_namespace("agent_ls.chat.refs")
 
 M.filetype = "agent_ls_chat"
 -- Fenced code in the chat is highlighted by the markdown parser (and render-markdown.nvim or
@@ -510,6 +511,12 @@ function M.ensure(client_id)
   }
   M.chats[client_id] = chat
   set_keymaps(chat)
+  vim.api.nvim_create_autocmd({ "TextChanged", "TextChangedI" }, {
+    buffer = buf,
+    callback = function()
+      M.show_refs(chat.client_id)
+    end,
+  })
   return chat
 end
 
@@ -789,21 +796,60 @@ function M.set_input(client_id, text)
   vim.api.nvim_buf_set_lines(chat.buf, row + 1, -1, false, vim.split(text or "", "\n"))
 end
 
---- Sends the typed prompt.
+--- Adds a context line (`> @path…`) to the top of the prompt area, after the ones there.
+function M.add_context(client_id, ref)
+  local chat = M.ensure(client_id)
+  local row = sep_row(chat) + 1
+  local lines = vim.api.nvim_buf_get_lines(chat.buf, row, -1, false)
+  local at = 0
+  while lines[at + 1] and lines[at + 1]:match("^>%s") do
+    if vim.trim(lines[at + 1]:sub(2)) == ref then
+      return false
+    end
+    at = at + 1
+  end
+  vim.api.nvim_buf_set_lines(chat.buf, row + at, row + at, false, { "> " .. ref })
+  return true
+end
+
+--- Shows what the #/@ references typed in the prompt stand for, as a virtual line under it
+--- ("context: lib/a.py:3-9 · lib/b.py"), so what goes along is visible before sending.
+function M.show_refs(client_id)
+  local chat = M.get(client_id)
+  if not chat then
+    return
+  end
+  vim.api.nvim_buf_clear_namespace(chat.buf, ns_refs, 0, -1)
+  local context_mod = require("agent_ls.context")
+  local _, body = context_mod.split(M.input(client_id))
+  local entries = context_mod.extract(body)
+  if #entries == 0 then
+    return
+  end
+  local names = vim.tbl_map(context_mod.describe, entries)
+  vim.api.nvim_buf_set_extmark(chat.buf, ns_refs, vim.api.nvim_buf_line_count(chat.buf) - 1, 0, {
+    virt_lines = { { { "context: " .. table.concat(names, " · "), "Comment" } } },
+  })
+end
+
+--- Sends the typed prompt; its context lines and #/@ references go along as context.
 function M.send(client_id)
+  local context_mod = require("agent_ls.context")
   local text = M.input(client_id)
-  if text == "" then
+  local refs, body = context_mod.split(text)
+  if body == "" then
     util.warn("type a prompt below the separator first")
     return
   end
   local c = vim.lsp.get_client_by_id(client_id)
-  local context, problems = require("agent_ls.context").extract(text, c and c.offset_encoding)
+  local context, problems = context_mod.extract(table.concat(refs, " ") .. "\n" .. body, c and c.offset_encoding)
   if #problems > 0 then
     util.warn(table.concat(problems, "; ") .. " (the prompt is kept: fix it and send again)")
     return
   end
   M.set_input(client_id, "")
-  require("agent_ls.turn").prompt(text, { context = context })
+  M.show_refs(client_id)
+  require("agent_ls.turn").prompt(body, { context = context })
 end
 
 local function open_window(buf)

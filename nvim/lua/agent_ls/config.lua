@@ -45,6 +45,7 @@ M.defaults = {
   keymaps = {
     prompt = "<leader>ap", -- :AgentPrompt (normal and visual mode)
     chat = "<leader>ac", -- :AgentChat
+    add = "<leader>aa", -- :AgentAdd (normal: the file; visual: the selected lines)
     sessions = "<leader>as", -- :AgentSessions
     new = "<leader>an", -- :AgentNew
     cancel = "<leader>ax", -- :AgentCancel

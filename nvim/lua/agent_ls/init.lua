@@ -126,6 +126,39 @@ function M.prompt(text, opts)
   end
 end
 
+--- :AgentAdd [path]: a context line in the chat's prompt area: lines `line1`..`line2` of the
+--- current file (a range), the whole file (no range), or `path`. Sent with the next prompt.
+function M.add(path, line1, line2)
+  local context = require("agent_ls.context")
+  local util = require("agent_ls.util")
+  local ref
+  if path and vim.trim(path) ~= "" then
+    ref = "@" .. vim.trim(path):gsub("^@", "")
+  else
+    local buf = vim.api.nvim_get_current_buf()
+    if vim.bo[buf].buftype ~= "" or vim.api.nvim_buf_get_name(buf) == "" then
+      buf = context.last_buf
+    end
+    if not (buf and vim.api.nvim_buf_is_valid(buf)) then
+      util.warn("no file to add: open one, or :AgentAdd path")
+      return
+    end
+    ref = context.ref(buf, line1, line2)
+  end
+  local _, problems = context.extract(ref)
+  if #problems > 0 then
+    util.warn(table.concat(problems, "; "))
+    return
+  end
+  client().with_client(function(c)
+    turn().ensure_session(c, function()
+      chat().add_context(c.id, ref)
+      show_chat(c.id)
+      require("agent_ls.state").emit("ContextAdded", { client_id = c.id, ref = ref })
+    end)
+  end)
+end
+
 function M.cancel()
   return turn().cancel()
 end
@@ -203,6 +236,18 @@ local function create_commands()
     range = true,
     desc = "agent_ls: send a prompt (a range is sent as context)",
   })
+  cmd("AgentAdd", function(a)
+    if a.range > 0 then
+      M.add(a.args, a.line1, a.line2)
+    else
+      M.add(a.args)
+    end
+  end, {
+    nargs = "?",
+    range = true,
+    complete = "file",
+    desc = "agent_ls: add the file, its selected lines or [path] to the chat's prompt as context",
+  })
   cmd("AgentChat", function()
     M.chat()
   end, { desc = "agent_ls: open the chat" })
@@ -271,6 +316,8 @@ local function create_keymaps()
   end
   map("n", k.prompt, "<cmd>AgentPrompt<cr>", "prompt")
   map("x", k.prompt, ":AgentPrompt<cr>", "prompt with the selection")
+  map("n", k.add, "<cmd>AgentAdd<cr>", "add the file to the chat's context")
+  map("x", k.add, ":AgentAdd<cr>", "add the selected lines to the chat's context")
   map("n", k.chat, "<cmd>AgentChat<cr>", "chat")
   map("n", k.sessions, "<cmd>AgentSessions<cr>", "sessions")
   map("n", k.new, "<cmd>AgentNew<cr>", "new session")
