@@ -10,6 +10,12 @@ local ns_tools = vim.api.nvim_create_namespace("agent_ls.chat.tools")
 local ns_checkpoints = vim.api.nvim_create_namespace("agent_ls.chat.checkpoints")
 local ns_queue = vim.api.nvim_create_namespace("agent_ls.chat.queue")
 local ns_refs = vim.api.nvim_create_namespace("agent_ls.chat.refs")
+local ns_users = vim.api.nvim_create_namespace("agent_ls.chat.users")
+local ns_entries = vim.api.nvim_create_namespace("agent_ls.chat.entries")
+
+--- Lines of command output under a tool line start with this (folded in the chat's windows).
+M.OUTPUT_PREFIX = "  │ "
+local OUTPUT_LINES, OUTPUT_BYTES = 40, 4096
 
 M.filetype = "agent_ls_chat"
 -- Fenced code in the chat is highlighted by the markdown parser (and render-markdown.nvim or
@@ -178,7 +184,7 @@ local function tool_line(data, root)
   if status ~= "completed" and status ~= "pending" then
     line = line .. " · " .. status:gsub("_", " ")
   end
-  if status == "failed" then
+  if status == "failed" and not (util.nn(data.rawOutput) or data.output) then
     local text = util.one_line(util.content_text(data.content), 80)
     if text ~= "" then
       line = line .. ": " .. text
@@ -190,6 +196,46 @@ end
 local function client_root(chat)
   local c = vim.lsp.get_client_by_id(chat.client_id)
   return c and require("agent_ls.client").client_root(c) or nil
+end
+
+--- The last lines of a command's output, at most OUTPUT_LINES lines and OUTPUT_BYTES bytes.
+local function tail(text)
+  local lines = vim.split((text:gsub("\n+$", "")), "\n", { plain = true })
+  lines = vim.list_slice(lines, math.max(1, #lines - OUTPUT_LINES + 1))
+  local size = 0
+  for i = #lines, 1, -1 do
+    size = size + #lines[i] + 1
+    if size > OUTPUT_BYTES then
+      return vim.list_slice(lines, i + 1)
+    end
+  end
+  return lines
+end
+
+--- The output lines a tool line shows under it: a command's output tail (the `content` of the
+--- tool_call_update that carries its `rawOutput`, or on reload the tool_result's text), or nil
+--- (other tools, a command that never ran).
+local function output_lines(data)
+  if not (util.nn(data.rawOutput) or data.output) then
+    return nil
+  end
+  local text = data.output or util.content_text(data.content)
+  if text == "" then
+    return nil
+  end
+  return vim.tbl_map(function(l)
+    return M.OUTPUT_PREFIX .. l
+  end, tail(text))
+end
+
+--- Writes the tool line at `row` and the output under it (replacing `old_count` output lines);
+--- returns the number of output lines now there.
+local function write_tool(chat, row, data, old_count)
+  local lines = { tool_line(data, client_root(chat)) }
+  local out = output_lines(data) or {}
+  vim.list_extend(lines, out)
+  vim.api.nvim_buf_set_lines(chat.buf, row, row + 1 + (old_count or 0), false, lines)
+  return #out
 end
 
 ---@param chat agent_ls.Chat
@@ -204,7 +250,7 @@ local function render_tool(chat, id, fields)
     end
     local pos = vim.api.nvim_buf_get_extmark_by_id(chat.buf, ns_tools, entry.mark, {})
     if pos[1] then
-      vim.api.nvim_buf_set_lines(chat.buf, pos[1], pos[1] + 1, false, { tool_line(entry.data, client_root(chat)) })
+      entry.output_count = write_tool(chat, pos[1], entry.data, entry.output_count)
       -- Replacing the line moves the mark off it: put it back.
       vim.api.nvim_buf_set_extmark(chat.buf, ns_tools, pos[1], 0, { id = entry.mark })
       return
@@ -215,10 +261,34 @@ local function render_tool(chat, id, fields)
     insert_lines(chat, { "" })
   end
   local data = entry and entry.data or vim.deepcopy(fields)
-  local row = insert_lines(chat, { tool_line(data, client_root(chat)) })
+  local row = insert_lines(chat, { "" })
+  local count = write_tool(chat, row, data, 0)
   local mark = vim.api.nvim_buf_set_extmark(chat.buf, ns_tools, row, 0, {})
-  chat.tools[id] = { mark = mark, data = data }
+  chat.tools[id] = { mark = mark, data = data, output_count = count }
   chat.last = "tool"
+end
+
+--- A reloaded tool result: a failed tool's line says so; a command shows its output tail (the
+--- stored result starts with how it ended: that line goes last, as it streamed).
+local function tool_result(chat, block)
+  local entry = chat.tools[block.tool_use_id]
+  local fields = {}
+  if block.is_error then
+    fields.status = "failed"
+    fields.content = block.content
+  end
+  if entry and util.nn(entry.data.kind) == "execute" then
+    local lines = vim.split(util.content_text(block.content), "\n", { plain = true })
+    local first = lines[1] or ""
+    if first:match("^Exit code") or first:match("^Killed by") or first:match("^Timed out") then
+      table.remove(lines, 1)
+      lines[#lines + 1] = (first:gsub(" %(no output%)$", ""))
+      fields.output = table.concat(lines, "\n")
+    end
+  end
+  if next(fields) then
+    render_tool(chat, block.tool_use_id, fields)
+  end
 end
 
 --- A code fence longer than any run of backticks in `text` (so the text cannot close it).
@@ -232,7 +302,7 @@ end
 
 --- The user's prompt goes in a fenced block: markdown in it is shown as typed, never concealed
 --- ("Add a __str__" stays "Add a __str__").
-local function user_message(chat, text)
+local function user_message(chat, text, entry_id)
   if chat.untitled and text ~= "" then
     -- An unnamed session is titled by its first message (as :AgentSessions shows it).
     chat.untitled = false
@@ -242,8 +312,10 @@ local function user_message(chat, text)
   local lines = { "", "## You", fence .. "text" }
   vim.list_extend(lines, vim.split(text, "\n", { plain = true }))
   lines[#lines + 1] = fence
-  insert_lines(chat, lines)
+  local row = insert_lines(chat, lines)
+  chat.users[vim.api.nvim_buf_set_extmark(chat.buf, ns_users, row + 1, 0, {})] = { entry_id = entry_id, text = text }
   chat.in_agent = false
+  chat.ended = false
   chat.last = "user"
 end
 
@@ -278,6 +350,20 @@ local function note(chat, line)
   end
   insert_lines(chat, { line })
   chat.last = "note"
+end
+
+--- How a turn ended when it did not end normally: its stop reason and error (the same lines
+--- live, from the turn_end update or the prompt's result, and reloaded, from the turn_end item).
+local function end_marker(chat, reason, problem)
+  if chat.last ~= "agent" and chat.last ~= "thought" then
+    note(chat, "") -- after text, note() leaves the blank line itself
+  end
+  note(chat, "_(turn ended: " .. reason:gsub("_", " ") .. ")_")
+  if problem then
+    note(chat, "**error:** " .. util.one_line(util.err_message(problem), 300))
+  end
+  chat.in_agent = false
+  chat.ended = true
 end
 
 --- A checkpoint id for people: the entry part of SESSION:ENTRY, at most 8 characters.
@@ -508,6 +594,8 @@ function M.ensure(client_id)
     in_agent = false,
     tools = {},
     checkpoints = {},
+    users = {},
+    entries = {},
   }
   M.chats[client_id] = chat
   set_keymaps(chat)
@@ -525,9 +613,13 @@ function M.get(client_id)
   return valid(chat) and chat or nil
 end
 
---- Renders one TranscriptItem from agent/session/switch or agent/session/history.
+--- Renders one TranscriptItem from agent/session/switch or agent/session/history; its first
+--- row is marked with its entry id (a search hit opens there).
 local function render_item(chat, item)
   item = util.denull(item) or {}
+  if item.entryId then
+    chat.entries[item.entryId] = vim.api.nvim_buf_set_extmark(chat.buf, ns_entries, sep_row(chat), 0, {})
+  end
   local update = item.update
   if type(update) == "table" and (update.kind or update.sessionUpdate) then
     M.apply_update(chat, update)
@@ -535,7 +627,7 @@ local function render_item(chat, item)
   end
   local role = item.role or item.kind or item.type
   if role == "user" or role == "user_message" then
-    user_message(chat, util.content_text(item.content or item.text))
+    user_message(chat, util.content_text(item.content or item.text), item.entryId)
   elseif role == "assistant" or role == "agent" or role == "agent_message" then
     local content = item.content
     if type(content) == "string" or content == nil then
@@ -573,10 +665,12 @@ local function render_item(chat, item)
       return
     end
     for _, block in ipairs(type(item.content) == "table" and item.content or {}) do
-      if block.type == "tool_result" and block.is_error then
-        render_tool(chat, block.tool_use_id, { status = "failed", content = block.content })
+      if block.type == "tool_result" then
+        tool_result(chat, block)
       end
     end
+  elseif role == "turn_end" then
+    end_marker(chat, item.stopReason or "error", item.error)
   elseif role == "checkpoint" then
     checkpoint_note(chat, item)
   elseif role == "compaction" then
@@ -595,7 +689,7 @@ function M.apply_update(chat, update)
       local parts = vim.split(util.content_text(update.content or update.text), "\n", { plain = true })
       vim.api.nvim_buf_set_text(chat.buf, row, #line, row, #line, parts)
     else
-      user_message(chat, util.content_text(update.content or update.text))
+      user_message(chat, util.content_text(update.content or update.text), util.nn(update.entryId))
     end
   elseif kind == "agent_message_chunk" then
     agent_text(chat, util.content_text(update.content or update.text))
@@ -609,6 +703,8 @@ function M.apply_update(chat, update)
     render_tool(chat, fields.toolCallId or update.toolCallId, fields)
   elseif kind == "checkpoint" then
     checkpoint_note(chat, update.checkpoint or update)
+  elseif kind == "turn_end" then
+    end_marker(chat, update.stopReason or "error", update.error)
   elseif kind == "session_info" then
     local info = update.session or update
     if info.name then
@@ -635,8 +731,9 @@ end
 function M.load(client_id, info, items, has_more)
   local chat = M.ensure(client_id)
   local row = sep_row(chat)
-  vim.api.nvim_buf_clear_namespace(chat.buf, ns_tools, 0, -1)
-  vim.api.nvim_buf_clear_namespace(chat.buf, ns_checkpoints, 0, -1)
+  for _, n in ipairs({ ns_tools, ns_checkpoints, ns_users, ns_entries }) do
+    vim.api.nvim_buf_clear_namespace(chat.buf, n, 0, -1)
+  end
   local lines = header_lines(info, has_more)
   lines[#lines + 1] = ""
   vim.api.nvim_buf_set_lines(chat.buf, 0, row, false, lines)
@@ -646,6 +743,9 @@ function M.load(client_id, info, items, has_more)
   chat.in_agent = false
   chat.tools = {}
   chat.checkpoints = {}
+  chat.users = {}
+  chat.entries = {}
+  chat.ended = false
   chat.last_entry = last_entry(items or {})
   for _, item in ipairs(items or {}) do
     local ok, e = pcall(render_item, chat, item)
@@ -670,6 +770,8 @@ function M.transcript_lines(client_id, info, items, has_more)
     in_agent = false,
     tools = {},
     checkpoints = {},
+    users = {},
+    entries = {},
   }
   for _, item in ipairs(items or {}) do
     if not pcall(render_item, chat, item) then
@@ -728,15 +830,12 @@ function M.turn_end(client_id, session_id, result, err)
   if err then
     note(chat, "")
     note(chat, "**error:** " .. util.err_message(err))
-  else
+  elseif not chat.ended then
+    -- A server that streams turn_end marked it already; an older one says it in the result.
     local reason = util.nn(result and result.stopReason) or "end_turn"
-    if reason ~= "end_turn" then
-      note(chat, "")
-      note(chat, "_(turn ended: " .. reason:gsub("_", " ") .. ")_")
-    end
     local problem = util.nn(result and result.error)
-    if problem then
-      note(chat, "**error:** " .. util.one_line(util.err_message(problem), 300))
+    if reason ~= "end_turn" or problem then
+      end_marker(chat, reason, problem)
     end
   end
   chat.in_agent = false
@@ -886,8 +985,27 @@ local function open_window(buf)
   vim.wo[win].number = false
   vim.wo[win].relativenumber = false
   vim.wo[win].conceallevel = 2
+  -- A command's output under its tool line is a closed fold (zo opens it).
+  vim.wo[win].foldmethod = "expr"
+  vim.wo[win].foldexpr = "v:lua.require'agent_ls.chat'.foldexpr(v:lnum)"
+  vim.wo[win].foldtext = "v:lua.require'agent_ls.chat'.foldtext()"
+  vim.wo[win].foldlevel = 0
+  vim.wo[win].foldenable = true
   vim.wo[win].winbar = "%!v:lua.require'agent_ls.status'.winbar()"
   return win
+end
+
+--- 'foldexpr' of the chat's windows: command output lines fold under their tool line.
+function M.foldexpr(lnum)
+  local line = vim.fn.getline(lnum)
+  return line:sub(1, #M.OUTPUT_PREFIX) == M.OUTPUT_PREFIX and "1" or "0"
+end
+
+--- 'foldtext': how many lines of output the fold holds, and its last line (how it ended).
+function M.foldtext()
+  local n = vim.v.foldend - vim.v.foldstart + 1
+  local last = vim.fn.getline(vim.v.foldend):sub(#M.OUTPUT_PREFIX + 1)
+  return ("%s⋯ %d line%s of output: %s (zo shows them)"):format(M.OUTPUT_PREFIX, n, n == 1 and "" or "s", last)
 end
 
 --- Shows the chat in a window (focusing an existing one) with the cursor on the prompt line.
