@@ -12,6 +12,7 @@ local ns_queue = vim.api.nvim_create_namespace("agent_ls.chat.queue")
 local ns_refs = vim.api.nvim_create_namespace("agent_ls.chat.refs")
 local ns_users = vim.api.nvim_create_namespace("agent_ls.chat.users")
 local ns_entries = vim.api.nvim_create_namespace("agent_ls.chat.entries")
+local ns_edit = vim.api.nvim_create_namespace("agent_ls.chat.edit")
 
 --- Lines of command output under a tool line start with this (folded in the chat's windows).
 M.OUTPUT_PREFIX = "  │ "
@@ -441,6 +442,92 @@ local function jump_message(chat, dir)
   return false
 end
 
+--- The user message at 0-based `row` (its "## You" line or any line of its block):
+--- {entry_id, text, row}, or nil.
+function M.user_at(chat, row)
+  local marks = vim.api.nvim_buf_get_extmarks(chat.buf, ns_users, { row, 0 }, 0, { limit = 1 })
+  local m = marks[1]
+  local msg = m and chat.users[m[1]]
+  if not msg or m[2] >= sep_row(chat) then
+    return nil
+  end
+  -- "## You", the opening fence, the text, the closing fence.
+  if row > m[2] + #vim.split(msg.text, "\n", { plain = true }) + 2 then
+    return nil
+  end
+  return { entry_id = msg.entry_id, text = msg.text, row = m[2] }
+end
+
+--- The entry id of the last user message the chat shows, or nil.
+function M.last_user_entry(client_id)
+  local chat = M.get(client_id)
+  if not chat then
+    return nil
+  end
+  local marks = vim.api.nvim_buf_get_extmarks(chat.buf, ns_users, { sep_row(chat), 0 }, 0, { limit = 1 })
+  local msg = marks[1] and chat.users[marks[1][1]]
+  return msg and msg.entry_id or nil
+end
+
+--- Removes the user message `entry_id` and everything after it from the transcript (the
+--- conversation went back to before it). Returns whether it was shown.
+function M.truncate_from(client_id, entry_id)
+  local chat = M.get(client_id)
+  if not chat then
+    return false
+  end
+  for mark, msg in pairs(chat.users) do
+    if msg.entry_id == entry_id then
+      local pos = vim.api.nvim_buf_get_extmark_by_id(chat.buf, ns_users, mark, {})
+      if pos[1] then
+        -- From the blank line above "## You" to the separator.
+        vim.api.nvim_buf_set_lines(chat.buf, math.max(pos[1] - 1, 0), sep_row(chat), false, {})
+        chat.last = "end"
+        chat.in_agent = false
+        chat.ended = false
+        follow(chat, true)
+        return true
+      end
+    end
+  end
+  return false
+end
+
+--- Shows (or clears) the "editing an earlier message" line on the separator.
+local function show_editing(chat)
+  vim.api.nvim_buf_clear_namespace(chat.buf, ns_edit, 0, -1)
+  if chat.editing then
+    vim.api.nvim_buf_set_extmark(chat.buf, ns_edit, sep_row(chat), 0, {
+      virt_lines = {
+        {
+          {
+            "✎ editing an earlier message: sending replaces it and what followed (kept as a branch; files stay as they are)",
+            "WarningMsg",
+          },
+        },
+      },
+    })
+  end
+end
+
+--- Edit and resend: the user message under the cursor goes to the prompt area; sending it
+--- replaces that message (agent/session/prompt with replaceEntryId).
+function M.edit_message(client_id, row)
+  local chat = M.get(client_id)
+  local msg = chat and M.user_at(chat, row)
+  if not msg or not msg.entry_id then
+    util.warn("no message of yours here: put the cursor on one (## You)")
+    return false
+  end
+  chat.editing = { entry_id = msg.entry_id, text = msg.text }
+  M.set_input(client_id, msg.text)
+  show_editing(chat)
+  for _, win in ipairs(vim.fn.win_findbuf(chat.buf)) do
+    vim.api.nvim_win_set_cursor(win, { vim.api.nvim_buf_line_count(chat.buf), 0 })
+  end
+  return true
+end
+
 --- The fenced code block around the cursor (or the next one below it): its lines, no fences.
 function M.code_block_at(chat, row)
   local lines = vim.api.nvim_buf_get_lines(chat.buf, 0, sep_row(chat), false)
@@ -524,6 +611,17 @@ local function set_keymaps(chat)
   map("n", k.chat_prev, function()
     jump_message(chat, -1)
   end, "agent_ls: previous message")
+  map("n", k.chat_edit, function()
+    M.edit_message(chat.client_id, vim.api.nvim_win_get_cursor(0)[1] - 1)
+  end, "agent_ls: edit the message under the cursor and resend it")
+  map("n", k.chat_rewind, function()
+    local msg = M.user_at(chat, vim.api.nvim_win_get_cursor(0)[1] - 1)
+    if msg and msg.entry_id then
+      require("agent_ls.rewind").rewind(msg.entry_id)
+    else
+      util.warn("no message of yours here: put the cursor on one (## You)")
+    end
+  end, "agent_ls: rewind to before the message under the cursor")
   map("n", k.chat_yank_code, function()
     local block = M.code_block_at(chat, vim.api.nvim_win_get_cursor(0)[1])
     if not block then
@@ -746,6 +844,8 @@ function M.load(client_id, info, items, has_more)
   chat.users = {}
   chat.entries = {}
   chat.ended = false
+  chat.editing = nil
+  vim.api.nvim_buf_clear_namespace(chat.buf, ns_edit, 0, -1)
   chat.last_entry = last_entry(items or {})
   for _, item in ipairs(items or {}) do
     local ok, e = pcall(render_item, chat, item)
@@ -921,6 +1021,10 @@ function M.show_refs(client_id)
   vim.api.nvim_buf_clear_namespace(chat.buf, ns_refs, 0, -1)
   local context_mod = require("agent_ls.context")
   local _, body = context_mod.split(M.input(client_id))
+  if chat.editing and body == "" then
+    chat.editing = nil -- emptied: a new prompt again
+    show_editing(chat)
+  end
   local entries = context_mod.extract(body)
   if #entries == 0 then
     return
@@ -946,9 +1050,15 @@ function M.send(client_id)
     util.warn(table.concat(problems, "; ") .. " (the prompt is kept: fix it and send again)")
     return
   end
+  local chat = M.get(client_id)
+  local editing = chat and chat.editing
+  if chat then
+    chat.editing = nil
+    show_editing(chat)
+  end
   M.set_input(client_id, "")
   M.show_refs(client_id)
-  require("agent_ls.turn").prompt(body, { context = context })
+  require("agent_ls.turn").prompt(body, { context = context, replace_entry_id = editing and editing.entry_id })
 end
 
 local function open_window(buf)

@@ -1,5 +1,6 @@
 -- Checkpoints: the list (vim.ui.select), a diff of one in a new tab (before/after scratch buffers
--- with :diffthis), and revert (agent/checkpoint/restore) with conflicts shown and undo offered.
+-- with :diffthis), and revert (agent/checkpoint/restore, all or nothing: conflicts are asked
+-- about before anything is written) with undo offered.
 local client = require("agent_ls.client")
 local state = require("agent_ls.state")
 local util = require("agent_ls.util")
@@ -200,81 +201,22 @@ function M.diff(checkpoint_id, uri)
   end)
 end
 
-local function conflicts_of(files)
-  local out = {}
-  for _, f in ipairs(files or {}) do
-    if f.result == "conflict" or f.conflict == true then
-      out[#out + 1] = f
-    end
-  end
-  return out
-end
-
---- Conflicts go to the quickfix list so they can be visited.
-local function show_conflicts(conflicts, root)
-  local items = {}
-  for _, f in ipairs(conflicts) do
-    items[#items + 1] = {
-      filename = vim.uri_to_fname(f.uri),
-      lnum = 1,
-      text = "conflict: " .. (f.reason or "changed since the agent's edit"),
-    }
-  end
-  vim.fn.setqflist({}, " ", { title = "agent_ls: revert conflicts", items = items })
-  local names = {}
-  for _, f in ipairs(conflicts) do
-    names[#names + 1] = util.display_path(f.uri, root)
-  end
-  return table.concat(names, ", ")
-end
-
-local function summary(res, root)
-  local counts = { restored = 0, conflict = 0, unchanged = 0, failed = 0 }
-  local failed = {}
-  for _, f in ipairs(res.files or {}) do
-    counts[f.result] = (counts[f.result] or 0) + 1
-    if f.result == "failed" then
-      failed[#failed + 1] = util.display_path(f.uri, root) .. (f.reason and (": " .. f.reason) or "")
-    end
-  end
-  local parts = { string.format("reverted %d file%s", counts.restored, counts.restored == 1 and "" or "s") }
-  if counts.conflict > 0 then
-    parts[#parts + 1] = string.format("%d conflict%s kept", counts.conflict, counts.conflict == 1 and "" or "s")
-  end
-  if counts.unchanged > 0 then
-    parts[#parts + 1] = string.format("%d unchanged", counts.unchanged)
-  end
-  if #failed > 0 then
-    parts[#parts + 1] = "failed: " .. table.concat(failed, "; ")
-  end
-  return table.concat(parts, ", "), counts
-end
-
-local function restore(c, checkpoint_id, scope, force, cb)
-  local params = { checkpointId = checkpoint_id, scope = scope, force = force or false }
-  client.request(c, "agent/checkpoint/restore", params, function(err, res)
-    local s = state.get(c.id)
-    local root = client.client_root(c)
-    if err then
-      util.error("revert: " .. util.err_message(err))
-      state.emit("Reverted", { client_id = c.id, checkpoint_id = checkpoint_id, err = err })
+--- Restores a checkpoint, all or nothing (conflicts are asked about first: agent_ls.rewind).
+local function revert_checked(c, checkpoint_id, scope, cb)
+  local rewind = require("agent_ls.rewind")
+  local params = { checkpointId = checkpoint_id, scope = scope }
+  rewind.resolve(c, "agent/checkpoint/restore", params, "revert", function(res, err)
+    if not res then
+      if not (err and err.cancelled) then
+        state.emit("Reverted", { client_id = c.id, checkpoint_id = checkpoint_id, err = err })
+      end
       if cb then
         cb(nil, err)
       end
       return
     end
-    res = util.denull(res) or {}
-    local text, counts = summary(res, root)
-    if res.undoCheckpointId then
-      s.last_undo = res.undoCheckpointId
-      text = text .. " · undo with :AgentRevert undo"
-    end
-    if counts.conflict > 0 then
-      show_conflicts(conflicts_of(res.files), root)
-      text = text .. " (conflicts in :copen)"
-    end
-    util.notify(text, counts.conflict > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
-    require("agent_ls.chat").add_note(c.id, "- ↺ revert " .. require("agent_ls.chat").short_id(checkpoint_id) .. ": " .. text)
+    rewind.report(c, res, "revert", "revert " .. require("agent_ls.chat").short_id(checkpoint_id))
+    local s = state.get(c.id)
     if scope ~= "files" and s.active then
       require("agent_ls.sessions").switch(s.active.sessionId)
     end
@@ -282,46 +224,6 @@ local function restore(c, checkpoint_id, scope, force, cb)
     if cb then
       cb(res)
     end
-  end)
-end
-
---- Dry run first; with conflicts, they are listed and the user picks: skip them, overwrite them,
---- or cancel. Without conflicts the revert goes ahead.
-local function revert_checked(c, checkpoint_id, scope, cb)
-  local params = { checkpointId = checkpoint_id, scope = scope, dryRun = true }
-  client.request(c, "agent/checkpoint/restore", params, function(err, res)
-    if err then
-      util.error("revert: " .. util.err_message(err))
-      if cb then
-        cb(nil, err)
-      end
-      return
-    end
-    -- Conflicts come in the result (`result: "conflict"` per file), never as an error.
-    local files = util.denull(res and res.files) or {}
-    local conflicts = conflicts_of(files)
-    if #conflicts == 0 then
-      restore(c, checkpoint_id, scope, false, cb)
-      return
-    end
-    local names = show_conflicts(conflicts, client.client_root(c))
-    local options = {
-      "Revert the other files, keep the conflicting ones",
-      "Revert all, overwriting the conflicting files",
-      "Cancel",
-    }
-    vim.ui.select(options, {
-      prompt = "Changed since the agent's edit: " .. names,
-      kind = "agent_ls_conflict",
-    }, function(choice)
-      if choice == options[1] then
-        restore(c, checkpoint_id, scope, false, cb)
-      elseif choice == options[2] then
-        restore(c, checkpoint_id, scope, true, cb)
-      elseif cb then
-        cb(nil, { message = "cancelled" })
-      end
-    end)
   end)
 end
 

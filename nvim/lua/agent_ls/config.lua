@@ -60,6 +60,10 @@ M.defaults = {
     chat_prev = "[[", -- normal mode: previous message
     chat_yank_code = "gy", -- normal mode: yank the fenced code block under (or after) the cursor
     chat_open_file = "gf", -- normal mode: open the file of the tool line under the cursor
+    chat_edit = "ge", -- normal mode: edit the message of yours under the cursor and resend it
+    chat_rewind = "gR", -- normal mode: rewind to before the message of yours under the cursor
+    review_accept = "ga", -- review diff: accept the agent's edit
+    review_reject = "gr", -- review diff: reject it
   },
 }
 

@@ -179,6 +179,17 @@ function M.revert(checkpoint_id, scope, cb)
   checkpoints().revert(checkpoint_id, scope, cb)
 end
 
+--- :AgentRewind [scope]: back to before one of your messages (picked), conversation and/or
+--- files; `entry_id` skips the picker.
+function M.rewind(entry_id, scope, cb)
+  require("agent_ls.rewind").rewind(entry_id, scope, cb)
+end
+
+--- :AgentRetry: the last turn's prompt again, when that turn failed or was cancelled.
+function M.retry()
+  turn().retry()
+end
+
 function M.rename(name, cb)
   sessions().rename(name, cb)
 end
@@ -279,6 +290,20 @@ local function create_commands()
       return require("agent_ls.checkpoints").complete(arglead)
     end,
   })
+  cmd("AgentRewind", function(a)
+    M.rewind(nil, a.args ~= "" and a.args or nil)
+  end, {
+    nargs = "?",
+    desc = "agent_ls: rewind to before one of your messages [both|conversation|files]",
+    complete = function(arglead)
+      return vim.tbl_filter(function(x)
+        return x:sub(1, #arglead) == arglead
+      end, { "both", "conversation", "files" })
+    end,
+  })
+  cmd("AgentRetry", function()
+    M.retry()
+  end, { desc = "agent_ls: send the last prompt again after a failed or cancelled turn" })
   cmd("AgentModel", function(a)
     M.model(a.args)
   end, {
