@@ -906,11 +906,24 @@ function M.refresh(client_id, info, items, has_more)
   return true
 end
 
+--- The next update of session `session_id` first removes the user message `entry_id` and what
+--- followed it (edit and resend, retry: the new turn replaces them).
+function M.truncate_on_update(client_id, session_id, entry_id)
+  local chat = M.get(client_id)
+  if chat and chat.session_id == session_id then
+    chat.pending_truncate = entry_id
+  end
+end
+
 --- An agent/session/update notification for `client_id` (already de-nulled).
 function M.on_update(client_id, params)
   local chat = M.get(client_id)
   if not chat or chat.session_id ~= params.sessionId then
     return
+  end
+  if chat.pending_truncate then
+    M.truncate_from(client_id, chat.pending_truncate)
+    chat.pending_truncate = nil
   end
   local update = params.update or {}
   local entry = util.nn(update.entryId) or (type(update.checkpoint) == "table" and util.nn(update.checkpoint.entryId))
@@ -927,6 +940,7 @@ function M.turn_end(client_id, session_id, result, err)
   if not chat or chat.session_id ~= session_id then
     return
   end
+  chat.pending_truncate = nil
   if err then
     note(chat, "")
     note(chat, "**error:** " .. util.err_message(err))

@@ -121,8 +121,9 @@ local function start(c, s, info, method, params, opts)
   params.workDoneToken = token
   require("agent_ls.edits").flush(c.id)
   if opts.replace_entry_id then
-    -- The conversation goes back to before that message: the chat drops it and what followed.
-    chat.truncate_from(c.id, opts.replace_entry_id)
+    -- The conversation goes back to before that message: with the turn's first update the chat
+    -- drops it and what followed (a refused request leaves the chat as it is).
+    chat.truncate_on_update(c.id, info.sessionId, opts.replace_entry_id)
   end
   run.request_id = client.request(c, method, params, function(err, result)
     if s.running == run then
@@ -136,9 +137,6 @@ local function start(c, s, info, method, params, opts)
       if util.err_kind(err) == "session_not_found" and s.active and s.active.sessionId == info.sessionId then
         -- Deleted elsewhere: the next prompt resumes or creates another session.
         s.active = nil
-      elseif opts.replace_entry_id then
-        -- Refused before it started: the chat shows the session as it still is.
-        require("agent_ls.sessions").switch(info.sessionId)
       end
       util.error(method:match("[^/]+$") .. ": " .. util.err_message(err))
     elseif result and result.stopReason == "error" then
