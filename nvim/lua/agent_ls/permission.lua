@@ -88,6 +88,7 @@ function M.review(tool_call, diffs, options, answer, client_id)
       return
     end
     done = true
+    pcall(vim.api.nvim_del_autocmd, tab.autocmd)
     if vim.api.nvim_tabpage_is_valid(tab.page) and #vim.api.nvim_list_tabpages() > 1 then
       local page = vim.api.nvim_tabpage_get_number(tab.page)
       pcall(vim.cmd.tabclose, page)
@@ -172,16 +173,15 @@ function M.review(tool_call, diffs, options, answer, client_id)
     pcall(vim.api.nvim_buf_delete, empty, { force = true })
   end
   vim.api.nvim_set_current_win(tab.right)
-  -- Closing the tab some other way is a rejection, so the turn never waits forever.
-  vim.api.nvim_create_autocmd("TabClosed", {
+  -- Closing the tab some other way is a rejection, so the turn never waits forever (the tab
+  -- is still valid while TabClosed runs: look again after it).
+  tab.autocmd = vim.api.nvim_create_autocmd("TabClosed", {
     callback = function()
-      if not vim.api.nvim_tabpage_is_valid(tab.page) then
-        vim.schedule(function()
+      vim.schedule(function()
+        if not vim.api.nvim_tabpage_is_valid(tab.page) then
           finish(nil)
-        end)
-        return true
-      end
-      return done
+        end
+      end)
     end,
   })
 end
