@@ -711,13 +711,21 @@ function M.get(client_id)
   return valid(chat) and chat or nil
 end
 
+local render_entry
+
 --- Renders one TranscriptItem from agent/session/switch or agent/session/history; its first
 --- row is marked with its entry id (a search hit opens there).
 local function render_item(chat, item)
   item = util.denull(item) or {}
-  if item.entryId then
-    chat.entries[item.entryId] = vim.api.nvim_buf_set_extmark(chat.buf, ns_entries, sep_row(chat), 0, {})
+  local start = sep_row(chat)
+  render_entry(chat, item)
+  if item.entryId and sep_row(chat) > start then
+    chat.entries[item.entryId] = vim.api.nvim_buf_set_extmark(chat.buf, ns_entries, start, 0, {})
   end
+end
+
+--- What render_item shows of one item.
+function render_entry(chat, item)
   local update = item.update
   if type(update) == "table" and (update.kind or update.sessionUpdate) then
     M.apply_update(chat, update)
@@ -901,6 +909,32 @@ function M.refresh(client_id, info, items, has_more)
   for win, view in pairs(views) do
     vim.api.nvim_win_call(win, function()
       vim.fn.winrestview(view)
+    end)
+  end
+  return true
+end
+
+--- Puts the cursor of the chat's windows on the item `entry_id` (its first non-blank line, at
+--- the top of the window): a search hit. Returns whether the chat shows that entry.
+function M.focus_entry(client_id, entry_id)
+  local chat = M.get(client_id)
+  local mark = chat and chat.entries[entry_id]
+  local pos = mark and vim.api.nvim_buf_get_extmark_by_id(chat.buf, ns_entries, mark, {})
+  if not (pos and pos[1]) then
+    return false
+  end
+  local row = pos[1]
+  local lines = vim.api.nvim_buf_get_lines(chat.buf, row, sep_row(chat), false)
+  for i, line in ipairs(lines) do
+    if line ~= "" then
+      row = row + i - 1
+      break
+    end
+  end
+  for _, win in ipairs(vim.fn.win_findbuf(chat.buf)) do
+    vim.api.nvim_win_set_cursor(win, { row + 1, 0 })
+    vim.api.nvim_win_call(win, function()
+      vim.cmd("normal! zt")
     end)
   end
   return true

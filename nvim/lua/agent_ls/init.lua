@@ -56,13 +56,34 @@ function M.new(name, cb)
   sessions().new(name, cb)
 end
 
---- :AgentSessions (vim.ui.select); :AgentSessions! opens the session list buffer.
+--- :AgentSessions [tag…] (a picker; only sessions with those tags); :AgentSessions! opens the
+--- session list buffer.
 function M.sessions(opts)
   if opts and opts.list then
     sessions().open_list()
   else
-    sessions().pick(opts and opts.on_switch)
+    sessions().pick(opts and opts.on_switch, opts and opts.tags)
   end
+end
+
+--- :AgentSearch[!] [query]: full-text search over the sessions (! every workspace).
+function M.search(query, all, cb)
+  require("agent_ls.search").search(query, all, cb)
+end
+
+--- :AgentExport [format] [path]; :AgentExport! [format] opens it in a buffer.
+function M.export(format, path, to_buffer, cb)
+  require("agent_ls.carry").export(format, path, to_buffer, cb)
+end
+
+--- :AgentImport BUNDLE | --from claude-code|pi|codex [PATH] [--all]
+function M.import(args, cb)
+  require("agent_ls.carry").import(args, cb)
+end
+
+--- :AgentTag[!] [tag…]: add tags to the active session (! removes them; none: edit them).
+function M.tag(tags, remove, cb)
+  sessions().tag(tags, remove, cb)
 end
 
 function M.switch(session_id, cb)
@@ -240,8 +261,49 @@ local function create_commands()
     M.new(a.args)
   end, { nargs = "?", desc = "agent_ls: new session [name]" })
   cmd("AgentSessions", function(a)
-    M.sessions({ list = a.bang })
-  end, { bang = true, desc = "agent_ls: pick a session (! opens the session list)" })
+    local tags = vim.tbl_map(function(t)
+      return (t:gsub("^#", ""))
+    end, a.fargs)
+    M.sessions({ list = a.bang, tags = tags })
+  end, { bang = true, nargs = "*", desc = "agent_ls: pick a session [with these tags] (! opens the session list)" })
+  cmd("AgentSearch", function(a)
+    M.search(a.args, a.bang)
+  end, { bang = true, nargs = "*", desc = "agent_ls: search the sessions' text (! every workspace)" })
+  cmd("AgentExport", function(a)
+    M.export(a.fargs[1], a.fargs[2], a.bang)
+  end, {
+    bang = true,
+    nargs = "*",
+    desc = "agent_ls: export the session [markdown|html|jsonl|bundle] [path] (! into a buffer)",
+    complete = function(arglead, line)
+      if #vim.split(vim.trim(line), "%s+") >= 2 and line:match("%s%S+%s") then
+        return vim.fn.getcompletion(arglead, "file")
+      end
+      return vim.tbl_filter(function(x)
+        return x:sub(1, #arglead) == arglead
+      end, { "markdown", "html", "jsonl", "bundle" })
+    end,
+  })
+  cmd("AgentImport", function(a)
+    M.import(a.fargs)
+  end, {
+    nargs = "+",
+    desc = "agent_ls: import sessions: BUNDLE, or --from claude-code|pi|codex [PATH] [--all]",
+    complete = function(arglead, line)
+      if line:match("%-%-from%s+$") then
+        return require("agent_ls.carry").SOURCES
+      end
+      if arglead:match("^%-") then
+        return vim.tbl_filter(function(x)
+          return x:sub(1, #arglead) == arglead
+        end, { "--from", "--all" })
+      end
+      return vim.fn.getcompletion(arglead, "file")
+    end,
+  })
+  cmd("AgentTag", function(a)
+    M.tag(a.fargs, a.bang)
+  end, { bang = true, nargs = "*", desc = "agent_ls: tag the active session (! removes the tags; none: edit them)" })
   cmd("AgentPrompt", prompt_command, {
     nargs = "*",
     range = true,
