@@ -53,6 +53,12 @@ H.test("setup defines the commands", function()
     "AgentModel",
     "AgentSetKey",
     "AgentAdd",
+    "AgentRewind",
+    "AgentRetry",
+    "AgentSearch",
+    "AgentTag",
+    "AgentExport",
+    "AgentImport",
   }) do
     H.eq(vim.fn.exists(":" .. name), 2, ":" .. name)
   end
