@@ -458,6 +458,16 @@ function M.user_at(chat, row)
   return { entry_id = msg.entry_id, text = msg.text, row = m[2] }
 end
 
+--- The text of the user message `entry_id` the chat shows, or nil.
+function M.user_text(client_id, entry_id)
+  local chat = M.get(client_id)
+  for _, msg in pairs(chat and chat.users or {}) do
+    if msg.entry_id == entry_id then
+      return msg.text
+    end
+  end
+end
+
 --- The entry id of the last user message the chat shows, or nil.
 function M.last_user_entry(client_id)
   local chat = M.get(client_id)

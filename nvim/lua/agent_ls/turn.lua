@@ -120,10 +120,16 @@ local function start(c, s, info, method, params, opts)
   params.sessionId = info.sessionId
   params.workDoneToken = token
   require("agent_ls.edits").flush(c.id)
-  if opts.replace_entry_id then
-    -- The conversation goes back to before that message: with the turn's first update the chat
-    -- drops it and what followed (a refused request leaves the chat as it is).
-    chat.truncate_on_update(c.id, info.sessionId, opts.replace_entry_id)
+  -- A turn after one that failed starts where the failed prompt did (the server keeps the failed
+  -- turn as a branch), as do edit and resend and retry: with the turn's first update the chat
+  -- drops that message and what followed (a refused request leaves the chat as it is).
+  local replaced = opts.replace_entry_id or (s.failed and s.failed.session_id == info.sessionId and s.failed.entry_id)
+  s.failed = nil
+  if replaced then
+    chat.truncate_on_update(c.id, info.sessionId, replaced)
+  end
+  if opts.retry and chat.input(c.id) == opts.retry then
+    chat.set_input(c.id, "") -- the failed prompt put back there is being sent again
   end
   run.request_id = client.request(c, method, params, function(err, result)
     if s.running == run then
@@ -140,10 +146,18 @@ local function start(c, s, info, method, params, opts)
       end
       util.error(method:match("[^/]+$") .. ": " .. util.err_message(err))
     elseif result and result.stopReason == "error" then
+      -- The failed prompt goes back to the prompt area (unless something is typed there or
+      -- queued): to be changed and sent, or sent again as it is with :AgentRetry.
+      local entry = chat.last_user_entry(c.id)
+      local text = entry and chat.user_text(c.id, entry)
+      s.failed = entry and { session_id = info.sessionId, entry_id = entry, text = text } or nil
+      if text and chat.input(c.id) == "" and #(s.queue or {}) == 0 then
+        chat.set_input(c.id, text)
+      end
       util.error(
         "the turn ended with an error: "
           .. util.err_message(util.nn(result.error) or "see the chat")
-          .. " (:AgentRetry sends it again)"
+          .. " (:AgentRetry sends it again; the prompt is back in the chat to change)"
       )
     end
     state.emit("TurnEnd", { client_id = c.id, session_id = info.sessionId, result = result, err = err })
@@ -211,6 +225,7 @@ function M.retry(opts)
       return
     end
     opts.replace_entry_id = require("agent_ls.chat").last_user_entry(c.id) or false
+    opts.retry = s.failed and s.failed.text or false
     start(c, s, s.active, "agent/session/retry", {}, opts)
   end)
 end
