@@ -29,7 +29,16 @@ end
 
 local ids = {}
 
-H.test(":AgentSearch lists hits with snippets; the picked one opens at its entry", function()
+--- Makes session `id` the active one.
+local function switch(id)
+  local n = #changed
+  require("agent_ls").switch(id)
+  H.wait_for(function()
+    return #changed > n
+  end, "the switch")
+end
+
+H.test("two sessions to find", function()
   ids.birds = new_session("birds")
   prompt("the heron stands in the shallow water")
   for i = 1, 12 do
@@ -37,6 +46,10 @@ H.test(":AgentSearch lists hits with snippets; the picked one opens at its entry
   end
   ids.fish = new_session("fish")
   prompt("a pike waits under the reeds")
+end)
+
+H.test(":AgentSearch lists hits with snippets; the picked one opens at its entry", function()
+  H.needs("agent/session/search")
   local results = H.events("SearchResults")
   H.answer_select(function(items)
     for _, hit in ipairs(items) do
@@ -70,6 +83,7 @@ H.test(":AgentSearch lists hits with snippets; the picked one opens at its entry
 end)
 
 H.test(":AgentSearch with no hit says so", function()
+  H.needs("agent/session/search")
   vim.cmd("AgentSearch zebra")
   H.wait_for(function()
     return H.noted("no session mentions “zebra”")
@@ -77,6 +91,8 @@ H.test(":AgentSearch with no hit says so", function()
 end)
 
 H.test(":AgentTag adds and removes tags; :AgentSessions shows them and filters by them", function()
+  H.needs("agent/session/setMetadata")
+  switch(ids.birds)
   local tagged = H.events("Tagged")
   vim.cmd("AgentTag nature #water")
   H.wait_for(function()
@@ -110,6 +126,8 @@ H.test(":AgentTag adds and removes tags; :AgentSessions shows them and filters b
 end)
 
 H.test(":AgentExport writes Markdown to a path; ! opens it in a buffer", function()
+  H.needs("agent/session/export")
+  switch(ids.birds)
   local exported = H.events("Exported")
   local path = H.tmp .. "/out/birds.md"
   vim.fn.mkdir(H.tmp .. "/out", "p")
@@ -131,6 +149,7 @@ H.test(":AgentExport writes Markdown to a path; ! opens it in a buffer", functio
 end)
 
 H.test(":AgentExport bundle asks for the path; importing it here again imports nothing twice", function()
+  H.needs("agent/session/export")
   local exported = H.events("Exported")
   local imported = H.events("Imported")
   local bundle = H.tmp .. "/out/birds.tar"
@@ -151,6 +170,7 @@ H.test(":AgentExport bundle asks for the path; importing it here again imports n
 end)
 
 H.test(":AgentImport --from claude-code PATH imports Claude Code's session", function()
+  H.needs("agent/session/import")
   local imported = H.events("Imported")
   local file = H.tmp .. "/claude/0b5e7c1d-1111-4c55-9a11-3e0d6c1b2a10.jsonl"
   local line = function(t)

@@ -26,6 +26,7 @@ local function edit_turn(n)
 end
 
 H.test("an edit under review opens as a diff; ga accepts and the file is written", function()
+  H.needs("agent/session/retry") -- review diffs came with the turns feature
   local review = edit_turn(1)
   H.eq(vim.fn.fnamemodify(review.path, ":t"), "app.py", "the file")
   H.eq(H.lines(review.before), { "def main():", "    return 1" }, "before")
@@ -46,6 +47,7 @@ H.test("an edit under review opens as a diff; ga accepts and the file is written
 end)
 
 H.test("gr rejects: nothing written, the model gets a tool error", function()
+  H.needs("agent/session/retry") -- review diffs came with the turns feature
   H.write(ws .. "/app.py", "def main():\n    return 1\n")
   edit_turn(2)
   vim.api.nvim_feedkeys("gr", "mx", false)
@@ -59,6 +61,7 @@ H.test("gr rejects: nothing written, the model gets a tool error", function()
 end)
 
 H.test("closing the review tab counts as a rejection", function()
+  H.needs("agent/session/retry") -- review diffs came with the turns feature
   edit_turn(3)
   vim.cmd.tabclose()
   local done = H.wait_turn(3)

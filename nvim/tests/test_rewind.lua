@@ -70,6 +70,7 @@ local function chat_row(text)
 end
 
 H.test(":AgentRetry after a 529 resends the failed prompt once; the failed turn's marker goes", function()
+  H.needs("agent/session/retry") -- turn_end, retry, replaceEntryId, command output: the turns feature
   new_session("retry")
   local overloaded = { error = { status = 529, type = "overloaded_error", message = "Overloaded", retry_after = 0.01 } }
   H.script({ overloaded, overloaded, overloaded })
@@ -102,6 +103,7 @@ H.test(":AgentRetry after a 529 resends the failed prompt once; the failed turn'
 end)
 
 H.test("a failed prompt comes back to the prompt area; a new prompt replaces the failed turn", function()
+  H.needs("agent/session/retry") -- turn_end, retry, replaceEntryId, command output: the turns feature
   new_session("after failure")
   H.script({ { error = { status = 400, message = "bad request for the fake" } } })
   send("first try")
@@ -119,6 +121,7 @@ H.test("a failed prompt comes back to the prompt area; a new prompt replaces the
 end)
 
 H.test("a reload shows the turn_end markers as they were live", function()
+  H.needs("agent/session/retry") -- turn_end, retry, replaceEntryId, command output: the turns feature
   new_session("markers")
   H.script({ { error = { status = 400, message = "bad request for the fake" } } })
   send("this fails")
@@ -143,6 +146,7 @@ H.test("a reload shows the turn_end markers as they were live", function()
 end)
 
 H.test("ge on a message of yours puts it in the prompt area; sending replaces it", function()
+  H.needs("agent/session/retry") -- turn_end, retry, replaceEntryId, command output: the turns feature
   new_session("edit")
   send("first question")
   send("second question")
@@ -176,6 +180,7 @@ H.test("ge on a message of yours puts it in the prompt area; sending replaces it
 end)
 
 H.test(":AgentRewind to the second of four messages restores the files; undo puts them back", function()
+  H.needs("agent/session/rewind")
   new_session("rewind")
   H.write(ws .. "/a.txt", "one\n")
   write_turn("m1", "a.txt", "two\n")
@@ -216,6 +221,7 @@ H.test(":AgentRewind to the second of four messages restores the files; undo put
 end)
 
 H.test("a conflicting rewind writes nothing until the user picks: cancel, then restore the others", function()
+  H.needs("agent/session/rewind")
   new_session("conflict")
   H.write(ws .. "/a.txt", "one\n")
   write_turn("c1", "a.txt", "agent a\n")
@@ -265,6 +271,7 @@ H.test("a conflicting rewind writes nothing until the user picks: cancel, then r
 end)
 
 H.test("a rewind merges a user's edit that does not overlap the agent's", function()
+  H.needs("agent/session/rewind")
   new_session("merge")
   local lines = "alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\neta\ntheta\n"
   H.write(ws .. "/b.txt", lines)
@@ -286,6 +293,7 @@ H.test("a rewind merges a user's edit that does not overlap the agent's", functi
 end)
 
 H.test("command output shows folded under the tool line, live and after a reload", function()
+  H.needs("agent/session/retry") -- turn_end, retry, replaceEntryId, command output: the turns feature
   new_session("output")
   H.script({
     { content = { { type = "tool_use", name = "run_command", input = { command = "printf 'out one\\nout two\\n'; exit 3" } } } },
