@@ -46,8 +46,11 @@ CHECKPOINT_DIFF = "agent/checkpoint/diff"
 CHECKPOINT_RESTORE = "agent/checkpoint/restore"
 PERMISSIONS_LIST = "agent/permissions/list"
 PERMISSIONS_REVOKE = "agent/permissions/revoke"
+SESSION_RETRY = "agent/session/retry"
 SESSION_EXPORT = "agent/session/export"
 SESSION_IMPORT = "agent/session/import"
+SESSION_REWIND = "agent/session/rewind"
+CHECKPOINT_REVERT_HUNKS = "agent/checkpoint/revertHunks"
 
 # Notifications.
 SESSION_CANCEL = "agent/session/cancel"  # client → server
@@ -66,6 +69,7 @@ UPDATE_KINDS = (
     "agent_message_end",
     "usage",
     "checkpoint",
+    "turn_end",
 )
 """The `update.kind` values of `agent/session/update`, one per turn event."""
 
@@ -230,6 +234,7 @@ class PromptParams:
     session_id: str | None = attrs.field(default=None, validator=_session_id)
     context: list[ContextRef] | None = None
     work_done_token: str | int | None = None
+    replace_entry_id: str | None = attrs.field(default=None, validator=_entry_id)
 
 
 @attrs.define
@@ -238,18 +243,31 @@ class CheckpointDiffParams:
     uri: str | None = None
 
 
+def _files(_: Any, attribute: attrs.Attribute[Any], value: list[str] | None) -> None:
+    if value is not None and not value:
+        raise ValueError(f"{_wire(attribute)}: name at least one file uri, or leave it out")
+
+
 @attrs.define
 class CheckpointRestoreParams:
     checkpoint_id: str = attrs.field(validator=_checkpoint_id)
     scope: Literal["files", "conversation", "both"] = "files"
     dry_run: bool = False
     force: bool = False
+    partial: bool = False
+    files: list[str] | None = attrs.field(default=None, validator=_files)
 
 
 @attrs.define
 class RevokeParams:
     session_id: str = attrs.field(validator=_session_id)
     rule_id: str = attrs.field(validator=_rule_id)
+
+
+@attrs.define
+class RetryParams:
+    session_id: str = attrs.field(validator=_session_id)
+    work_done_token: str | int | None = None
 
 
 @attrs.define
@@ -281,6 +299,32 @@ class ImportParams:
             raise ValueError("path: required to import a bundle (or give from)")
 
 
+@attrs.define
+class RewindParams:
+    session_id: str = attrs.field(validator=_session_id)
+    entry_id: str = attrs.field(validator=_entry_id)
+    scope: Literal["files", "conversation", "both"] = "both"
+    dry_run: bool = False
+    force: bool = False
+    partial: bool = False
+    files: list[str] | None = attrs.field(default=None, validator=_files)
+
+
+def _hunks(_: Any, attribute: attrs.Attribute[Any], value: list[int]) -> None:
+    if not value:
+        raise ValueError(f"{_wire(attribute)}: name at least one hunk index")
+    if any(i < 0 for i in value):
+        raise ValueError(f"{_wire(attribute)}: hunk indexes start at 0")
+
+
+@attrs.define
+class RevertHunksParams:
+    checkpoint_id: str = attrs.field(validator=_checkpoint_id)
+    uri: str
+    hunks: list[int] = attrs.field(validator=_hunks)
+    dry_run: bool = False
+
+
 PARAMS: dict[str, type[Any]] = {
     SESSION_LIST: ListParams,
     SESSION_NEW: NewParams,
@@ -297,8 +341,11 @@ PARAMS: dict[str, type[Any]] = {
     CHECKPOINT_RESTORE: CheckpointRestoreParams,
     PERMISSIONS_LIST: SessionParams,
     PERMISSIONS_REVOKE: RevokeParams,
+    SESSION_RETRY: RetryParams,
     SESSION_EXPORT: ExportParams,
     SESSION_IMPORT: ImportParams,
+    SESSION_REWIND: RewindParams,
+    CHECKPOINT_REVERT_HUNKS: RevertHunksParams,
 }
 
 
@@ -413,7 +460,7 @@ def tool_call_to_wire(call: ev.ToolCallStarted) -> dict[str, Any]:
 def transcript_item_to_wire(item: TranscriptItem, session_id: str) -> dict[str, Any]:
     """A `TranscriptItem`. Messages keep Anthropic content blocks as they are stored, so a
     client renders streamed and reloaded turns alike; `toolCalls` titles their tool_use blocks."""
-    from agent_ls.core.transcript import CheckpointItem, CompactionItem, MessageItem
+    from agent_ls.core.transcript import CheckpointItem, CompactionItem, MessageItem, TurnEndItem
 
     base: dict[str, Any] = {"entryId": item.entry_id, "ts": item.ts}
     match item:
@@ -441,6 +488,22 @@ def transcript_item_to_wire(item: TranscriptItem, session_id: str) -> dict[str, 
             }
         case CompactionItem():
             return {**base, "kind": "compaction", "summary": item.summary}
+        case TurnEndItem():
+            return turn_end_to_wire(item.entry_id, item.ts, item.stop_reason, item.error)
+
+
+def turn_end_to_wire(entry_id: str, ts: str, stop_reason: str, error: str | None) -> dict[str, Any]:
+    """A failed or cancelled turn's marker: the transcript item and the live `turn_end` update
+    are this one shape, so a reload shows it as it streamed."""
+    out: dict[str, Any] = {
+        "kind": "turn_end",
+        "entryId": entry_id,
+        "ts": ts,
+        "stopReason": stop_reason,
+    }
+    if error:
+        out["error"] = error
+    return out
 
 
 MAX_DEPTH = 100
@@ -475,6 +538,17 @@ def diff_to_wire(diffs: list[FileDiff]) -> dict[str, Any]:
                 "before": d.before,
                 "after": d.after,
                 "diff": d.diff,
+                "hunks": [
+                    {
+                        "index": h.index,
+                        "oldStart": h.old_start,
+                        "oldLines": h.old_lines,
+                        "newStart": h.new_start,
+                        "newLines": h.new_lines,
+                        "header": h.header,
+                    }
+                    for h in d.hunks
+                ],
             }
             for d in diffs
         ]
@@ -482,7 +556,8 @@ def diff_to_wire(diffs: list[FileDiff]) -> dict[str, Any]:
 
 
 def restore_to_wire(report: RestoreReport) -> dict[str, Any]:
-    """The `agent/checkpoint/restore` result."""
+    """A `RestoreResult`: the answer of `agent/checkpoint/restore`, `agent/session/rewind` and
+    `agent/checkpoint/revertHunks`."""
     out: dict[str, Any] = {
         "applied": report.applied,
         "files": [
@@ -498,6 +573,8 @@ def restore_to_wire(report: RestoreReport) -> dict[str, Any]:
     }
     if report.undo_entry_id:
         out["undoCheckpointId"] = checkpoint_id(report.session_id, report.undo_entry_id)
+    if report.moved_conversation:
+        out["leafEntryId"] = report.leaf_entry_id
     return out
 
 
@@ -529,6 +606,8 @@ def permission_request(session_id: str, call: ev.ToolCallStarted) -> dict[str, A
     """The params of `agent/session/requestPermission`."""
     call_fields = tool_call_to_wire(call)
     del call_fields["locations"]
+    if call.content:  # an edit under review: its diff, not yet written
+        call_fields["content"] = [_tool_content(c) for c in call.content]
     return {"sessionId": session_id, "toolCall": call_fields, "options": prompt_options(call)}
 
 
@@ -548,7 +627,13 @@ def agent_capabilities(providers: list[str]) -> dict[str, Any]:
     return {
         "version": PROTOCOL_VERSION,
         "sessions": {"fork": True, "rewind": True, "delete": True, "rename": True, "search": True},
-        "checkpoints": {"restoreScopes": ["files", "conversation", "both"], "undo": True},
+        "checkpoints": {
+            "restoreScopes": ["files", "conversation", "both"],
+            "undo": True,
+            "allOrNothing": True,
+            "merge": True,
+            "revertHunks": True,
+        },
         "permissions": {"list": True, "revoke": True},
         "providers": providers,
         "carry": {
@@ -620,6 +705,7 @@ def event_to_update(session_id: str, event: ev.AgentEvent) -> dict[str, Any] | N
                 "status": event.status,
                 "content": [_tool_content(c) for c in event.content],
                 "locations": [{"path": p} for p in event.locations],
+                **({} if event.raw_output is None else {"rawOutput": raw_output(event.raw_output)}),
             }
         case ev.UsageReported(usage=usage, model=model):
             return {"kind": "usage", "usage": usage_to_wire(usage), "model": model}
@@ -627,7 +713,17 @@ def event_to_update(session_id: str, event: ev.AgentEvent) -> dict[str, Any] | N
             return {"kind": "agent_message_end", "entryId": entry_id}
         case ev.CheckpointCreated(checkpoint=checkpoint):
             return {"kind": "checkpoint", "checkpoint": checkpoint_to_wire(session_id, checkpoint)}
+        case ev.TurnEnded(entry_id=entry_id, ts=ts, stop_reason=stop_reason, error=error):
+            return turn_end_to_wire(entry_id, ts, stop_reason, error)
     return None
+
+
+def raw_output(output: ev.CommandOutput) -> dict[str, Any]:
+    """A command's `rawOutput`: how it ended, and whether the shown tail left output out."""
+    out: dict[str, Any] = {"exitCode": output.exit_code, "truncated": output.truncated}
+    if output.signal is not None:
+        out["signal"] = output.signal
+    return out
 
 
 def import_to_wire(

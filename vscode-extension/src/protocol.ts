@@ -20,8 +20,11 @@ export const Method = {
   checkpointRestore: 'agent/checkpoint/restore',
   permissionsList: 'agent/permissions/list',
   permissionsRevoke: 'agent/permissions/revoke',
+  sessionRetry: 'agent/session/retry',
   sessionExport: 'agent/session/export',
   sessionImport: 'agent/session/import',
+  sessionRewind: 'agent/session/rewind',
+  checkpointRevertHunks: 'agent/checkpoint/revertHunks',
   /** client → server notification */
   sessionCancel: 'agent/session/cancel',
   /** server → client notifications */
@@ -139,6 +142,8 @@ export interface TranscriptItem {
   userEntryId?: string;
   files?: CheckpointFile[];
   summary?: string;
+  /** turn_end items: the failed turn's message */
+  error?: string;
   /** assistant items: the server's title and kind for each tool_use block */
   toolCalls?: ToolCallTitle[];
 }
@@ -214,6 +219,7 @@ export const UPDATE_KINDS = [
   'checkpoint',
   'usage',
   'session_info',
+  'turn_end',
 ] as const;
 export type UpdateKind = (typeof UPDATE_KINDS)[number];
 
@@ -260,6 +266,17 @@ export interface DiffFile {
   before?: string | null;
   after?: string | null;
   diff?: string;
+  hunks?: DiffHunk[];
+}
+
+/** One hunk of the agent's change, numbered from 0 (agent/checkpoint/revertHunks names them). */
+export interface DiffHunk {
+  index: number;
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  header: string;
 }
 
 export interface DiffResult {
@@ -267,12 +284,13 @@ export interface DiffResult {
 }
 
 export type RestoreScope = 'files' | 'conversation' | 'both';
-export type RestoreFileResult = 'restored' | 'conflict' | 'unchanged' | 'failed' | string;
+export type RestoreFileResult = 'restored' | 'merged' | 'conflict' | 'unchanged' | 'failed' | 'skipped' | string;
 
 export interface RestoreResult {
   applied: boolean;
   files: Array<{ uri?: string; path?: string; operation?: CheckpointOperation; result: RestoreFileResult; reason?: string }>;
   undoCheckpointId?: string;
+  leafEntryId?: string | null;
 }
 
 export type PermissionOptionKind = 'allow_once' | 'allow_always' | 'reject_once' | 'reject_always';
