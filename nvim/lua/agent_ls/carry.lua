@@ -70,7 +70,11 @@ function M.export(format, path, to_buffer, cb)
     if path and path ~= "" then
       write(path)
     else
-      vim.ui.input({ prompt = "Export " .. format .. " to: ", default = M.default_path(info, format), completion = "file" }, write)
+      vim.ui.input({
+        prompt = "Export " .. format .. " to: ",
+        default = M.default_path(info, format),
+        completion = "file",
+      }, write)
     end
   end)
 end
@@ -120,7 +124,8 @@ function M.import(args, cb)
       end
       local problems = res.problems or {}
       if #problems > 0 then
-        text = text .. "; " .. #problems .. " problem" .. (#problems == 1 and "" or "s") .. ": " .. table.concat(problems, "; ")
+        local label = #problems == 1 and "problem" or "problems"
+        text = ("%s; %d %s: %s"):format(text, #problems, label, table.concat(problems, "; "))
       end
       if #imported > 0 then
         text = text .. " (:AgentSessions opens them)"

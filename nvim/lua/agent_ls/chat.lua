@@ -511,7 +511,8 @@ local function show_editing(chat)
       virt_lines = {
         {
           {
-            "✎ editing an earlier message: sending replaces it and what followed (kept as a branch; files stay as they are)",
+            "✎ editing an earlier message: sending replaces it and what followed"
+              .. " (kept as a branch; files stay as they are)",
             "WarningMsg",
           },
         },

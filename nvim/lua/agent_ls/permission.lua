@@ -68,7 +68,9 @@ end
 --- "+3 -1" lines of a change.
 local function counts(diff)
   local added, removed = 0, 0
-  local hunks = vim.diff(table.concat(lines_of(diff.oldText), "\n") .. "\n", table.concat(lines_of(diff.newText), "\n") .. "\n", { result_type = "indices" })
+  local old = table.concat(lines_of(diff.oldText), "\n") .. "\n"
+  local new = table.concat(lines_of(diff.newText), "\n") .. "\n"
+  local hunks = vim.diff(old, new, { result_type = "indices" })
   for _, h in ipairs(hunks or {}) do
     removed, added = removed + h[2], added + h[4]
   end
@@ -217,7 +219,10 @@ function M.handle(params, ctx)
     end, diffs)
     require("agent_ls.chat").add_note(
       ctx.client_id,
-      "- ⚠ review: " .. table.concat(names, ", ") .. " → " .. (choice and (choice.name or choice.optionId) or "closed (rejected)")
+      ("- ⚠ review: %s → %s"):format(
+        table.concat(names, ", "),
+        choice and (choice.name or choice.optionId) or "closed (rejected)"
+      )
     )
     require("agent_ls.state").emit("Permission", { client_id = ctx.client_id, params = params, choice = choice })
     return outcome(choice)

@@ -128,7 +128,8 @@ function M.pick(cb, tags)
       end
       local active_id = state.get(c.id).active and state.get(c.id).active.sessionId
       require("agent_ls.picker").select(sessions, {
-        prompt = (tags and #tags > 0) and ("Agent sessions tagged " .. M.tags_text({ tags = tags })) or "Agent sessions",
+        prompt = (tags and #tags > 0) and ("Agent sessions tagged " .. M.tags_text({ tags = tags }))
+          or "Agent sessions",
         kind = "agent_ls_session",
         format_item = function(info)
           return M.format(info, active_id)
