@@ -70,4 +70,23 @@ H.test("closing the review tab counts as a rejection", function()
   H.eq(H.read(ws .. "/app.py"), "def main():\n    return 1\n", "nothing written")
 end)
 
+H.test("a new file under review: nothing before it, all of it after", function()
+  H.needs("agent/session/retry")
+  H.script({
+    { content = { { type = "tool_use", name = "write_file", input = { path = "new.py", content = "x = 1\ny = 2\n" } } } },
+    { content = { { type = "text", text = "Done." } } },
+  })
+  vim.cmd("AgentPrompt add new.py")
+  H.wait_for(function()
+    return #shown >= 4
+  end, "the review tab")
+  local review = shown[4]
+  H.eq(H.lines(review.before), { "" }, "nothing before")
+  H.eq(H.lines(review.after), { "x = 1", "y = 2" }, "the new file")
+  H.contains(vim.wo[vim.fn.win_getid(1)].winbar, "new.py (+2 -0 (new file))", "the winbar says it is new")
+  vim.api.nvim_feedkeys("ga", "mx", false)
+  H.wait_turn(4)
+  H.eq(H.read(ws .. "/new.py"), "x = 1\ny = 2\n", "written")
+end)
+
 H.run()

@@ -68,9 +68,11 @@ end
 --- "+3 -1" lines of a change.
 local function counts(diff)
   local added, removed = 0, 0
-  local old = table.concat(lines_of(diff.oldText), "\n") .. "\n"
-  local new = table.concat(lines_of(diff.newText), "\n") .. "\n"
-  local hunks = vim.diff(old, new, { result_type = "indices" })
+  local function joined(text)
+    local lines = lines_of(text)
+    return #lines == 0 and "" or table.concat(lines, "\n") .. "\n"
+  end
+  local hunks = vim.diff(joined(diff.oldText), joined(diff.newText), { result_type = "indices" })
   for _, h in ipairs(hunks or {}) do
     removed, added = removed + h[2], added + h[4]
   end
@@ -107,7 +109,9 @@ function M.review(tool_call, diffs, options, answer, client_id)
     tab.idx = idx
     local d = diffs[idx]
     local ft = vim.filetype.match({ filename = d.path }) or ""
-    for side, text in pairs({ before = d.oldText, after = d.newText }) do
+    -- oldText is nil for a new file: its "before" is empty.
+    for _, pair in ipairs({ { "before", d.oldText }, { "after", d.newText } }) do
+      local side, text = pair[1], pair[2]
       local buf = vim.api.nvim_create_buf(false, true)
       vim.bo[buf].bufhidden = "wipe"
       vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines_of(text))
