@@ -132,16 +132,19 @@ local function show_file(tab, idx)
       vim.cmd("diffthis")
     end)
   end
+  tab.sides = { [before] = "before", [after] = "after" }
   for _, buf in ipairs({ before, after }) do
     vim.b[buf].agent_ls_client = tab.client_id
     M.tab_keymaps(tab, buf)
   end
+  local hunk_key = (require("agent_ls.config").options.keymaps or {}).hunk_revert
   vim.wo[tab.left].winbar = string.format(
-    "before · %s (%s) · file %d/%d · ]f [f files · R revert · q close",
+    "before · %s (%s) · file %d/%d · ]f [f files · %sR revert · q close",
     path,
     file.operation or "modified",
     idx,
-    #tab.files
+    #tab.files,
+    hunk_key and (hunk_key .. " revert the hunk · ") or ""
   )
   vim.wo[tab.right].winbar = "after · " .. path
   state.emit("DiffShown", { checkpoint_id = tab.checkpoint_id, uri = file.uri, before = before, after = after })
@@ -165,6 +168,60 @@ function M.tab_keymaps(tab, buf)
   map("R", function()
     M.revert(tab.checkpoint_id)
   end, "revert this checkpoint")
+  local hunk_key = (require("agent_ls.config").options.keymaps or {}).hunk_revert
+  if hunk_key then
+    map(hunk_key, function()
+      M.revert_hunk(tab, tab.sides[buf], vim.api.nvim_win_get_cursor(0)[1])
+    end, "revert the hunk under the cursor (in the file as it is now)")
+  end
+end
+
+--- The hunk of `file` (its `hunks` from agent/checkpoint/diff) that holds 1-based line `lnum` of
+--- the `side` ("before" or "after") buffer, or nil.
+function M.hunk_at(file, side, lnum)
+  for _, h in ipairs(file.hunks or {}) do
+    local start, count = h.newStart, h.newLines
+    if side == "before" then
+      start, count = h.oldStart, h.oldLines
+    end
+    if lnum >= start and lnum < start + math.max(count, 1) then
+      return h
+    end
+  end
+end
+
+--- Reverts the hunk under the cursor of a diff tab in the file as it is now
+--- (agent/checkpoint/revertHunks): the agent's change there is undone, the rest stays.
+function M.revert_hunk(tab, side, lnum)
+  local file = tab.files[tab.idx]
+  local hunk = file and M.hunk_at(file, side, lnum)
+  if not hunk then
+    util.warn("no change of the agent's on this line")
+    return
+  end
+  local c = vim.lsp.get_client_by_id(tab.client_id)
+  if not c then
+    return
+  end
+  local params = { checkpointId = tab.checkpoint_id, uri = file.uri, hunks = { hunk.index } }
+  client.call(c, "agent/checkpoint/revertHunks", params, function(res)
+    res = util.denull(res) or {}
+    local f = (res.files or {})[1] or {}
+    local path = util.display_path(file.uri, tab.root)
+    local where = ("%s, lines %d-%d"):format(path, hunk.newStart, hunk.newStart + math.max(hunk.newLines, 1) - 1)
+    if res.applied == false or f.result == "conflict" or f.result == "failed" then
+      util.warn(("could not revert the change at %s: %s"):format(where, f.reason or f.result or "not applied"))
+    else
+      local text = "reverted the change at " .. where
+      if res.undoCheckpointId then
+        state.get(c.id).last_undo = res.undoCheckpointId
+        text = text .. " · undo with :AgentRevert undo"
+      end
+      util.notify(text)
+      require("agent_ls.chat").add_note(c.id, "- ↺ " .. text)
+    end
+    state.emit("HunkReverted", { client_id = c.id, checkpoint_id = tab.checkpoint_id, hunk = hunk.index, result = res })
+  end)
 end
 
 --- Opens a new tab with the before/after diff of a checkpoint (`uri` picks one file).

@@ -64,6 +64,7 @@ M.defaults = {
     chat_rewind = "gR", -- normal mode: rewind to before the message of yours under the cursor
     review_accept = "ga", -- review diff: accept the agent's edit
     review_reject = "gr", -- review diff: reject it
+    hunk_revert = "gr", -- checkpoint diff tab: revert the hunk under the cursor
   },
 }
 
