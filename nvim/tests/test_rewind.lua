@@ -220,6 +220,33 @@ H.test(":AgentRewind to the second of four messages restores the files; undo put
   require("agent_ls.chat").set_input(c.id, "")
 end)
 
+H.test("gR on a message of yours rewinds the conversation only to before it", function()
+  H.needs("agent/session/rewind")
+  new_session("conversation")
+  send("keep this")
+  send("drop this")
+  require("agent_ls").chat()
+  vim.api.nvim_win_set_cursor(0, { chat_row("drop this"), 0 })
+  H.answer_select(function(items, _, shown)
+    H.contains(shown[2], "Conversation only", "the scopes")
+    return items[2]
+  end)
+  local n = #rewound
+  vim.api.nvim_feedkeys("gR", "mx", false)
+  H.wait_for(function()
+    return #rewound > n
+  end, "the rewind")
+  H.eq(rewound[#rewound].scope, "conversation", "scope")
+  H.contains(H.selects[#H.selects].prompt, "drop this", "the message named")
+  local text = H.chat_text()
+  H.contains(text, "Echo: keep this", "the earlier turn stays")
+  H.not_contains(text, "Echo: drop this", "the later one left")
+  H.contains(text, "no file to restore", "the note")
+  H.eq(require("agent_ls.chat").input(H.client().id), "drop this", "the message in the prompt area")
+  require("agent_ls.chat").set_input(H.client().id, "")
+  vim.cmd.wincmd("p")
+end)
+
 H.test("a conflicting rewind writes nothing until the user picks: cancel, then restore the others", function()
   H.needs("agent/session/rewind")
   new_session("conflict")

@@ -73,6 +73,9 @@ function M.summary(res, root)
       failed[#failed + 1] = util.display_path(f.uri, root) .. (f.reason and (": " .. f.reason) or "")
     end
   end
+  if #(res.files or {}) == 0 then
+    return "no file to restore", counts
+  end
   local n = counts.restored or 0
   local parts = { string.format("reverted %d file%s", n, n == 1 and "" or "s") }
   if counts.merged then
