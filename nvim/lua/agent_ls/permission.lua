@@ -72,7 +72,8 @@ local function counts(diff)
     local lines = lines_of(text)
     return #lines == 0 and "" or table.concat(lines, "\n") .. "\n"
   end
-  local hunks = vim.diff(joined(diff.oldText), joined(diff.newText), { result_type = "indices" })
+  local diff_fn = (vim.text and vim.text.diff) or vim.diff -- vim.diff before 0.12
+  local hunks = diff_fn(joined(diff.oldText), joined(diff.newText), { result_type = "indices" })
   for _, h in ipairs(hunks or {}) do
     removed, added = removed + h[2], added + h[4]
   end
