@@ -496,6 +496,12 @@ H.test("turn_end: a failed or cancelled turn is marked live once, and the same a
   local _, count = live:gsub("turn ended", "")
   H.eq(count, 1, "one marker, though the result says it too")
   H.contains(live, "Start\n\n_(turn ended: error)_\n**error:** overloaded (529)", "the marker and the error")
+  -- The result first, then the update: still one marker.
+  u({ kind = "user_message", entryId = "u3", content = { { type = "text", text = "stop" } } })
+  chat.turn_end(CID, "t1", { stopReason = "cancelled" }, nil)
+  u({ kind = "turn_end", entryId = "e3", stopReason = "cancelled" })
+  local _, cancelled = transcript():gsub("turn ended: cancelled", "")
+  H.eq(cancelled, 1, "one marker either way")
   chat.load(CID, { sessionId = "t1" }, {
     { entryId = "u1", kind = "user", content = { { type = "text", text = "go" } } },
     { entryId = "a1", kind = "assistant", content = { { type = "text", text = "Start" } } },

@@ -820,7 +820,8 @@ function M.apply_update(chat, update)
     render_tool(chat, fields.toolCallId or update.toolCallId, fields)
   elseif kind == "checkpoint" then
     checkpoint_note(chat, update.checkpoint or update)
-  elseif kind == "turn_end" then
+  elseif kind == "turn_end" and not chat.ended then
+    -- (not again when the prompt's result came first and marked it)
     end_marker(chat, update.stopReason or "error", update.error)
   elseif kind == "session_info" then
     local info = update.session or update
