@@ -134,6 +134,9 @@ export function rewindView(r: RewindState, post: Post): HTMLElement {
     );
   } else if (r.status === 'undone') {
     el.append(title('Rewind undone: the files and the conversation are back.'));
+  } else if (r.result && !r.result.applied && r.scope === 'files') {
+    el.append(title(`Nothing to rewind: the files are as they were before “${r.label}”.`));
+    if (r.result.files.length) el.append(resultList(r.result));
   } else if (r.result) {
     el.append(title(`Rewound ${what}.`));
     if (r.result.files.length) el.append(resultList(r.result));

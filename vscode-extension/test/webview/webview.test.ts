@@ -978,6 +978,10 @@ describe('chat webview: turn controls', () => {
     expect(await page.locator('.rewind.rewind-done li').allTextContents()).toEqual(['a.py — restored', 'b.py — skipped: changed since, left as it is']);
     await page.locator('.rewind button.undo-rewind').click();
     expect(await lastPosted('rewindUndo')).toEqual({ type: 'rewindUndo' });
+    // Files already as they were: said so, not "Rewound".
+    await host({ type: 'rewind', rewind: { entryId: 'u2', scope: 'files', label: 'second', status: 'done', result: { applied: false, files: [{ path: '/w/a.py', result: 'unchanged' }] } } });
+    expect(await page.locator('.rewind .summary').textContent()).toBe('Nothing to rewind: the files are as they were before “second”.');
+    expect(await page.locator('.rewind button.undo-rewind').count()).toBe(0);
   });
 
   it('edits a message in the prompt box and sends it as a replacement, files too when asked', async () => {
