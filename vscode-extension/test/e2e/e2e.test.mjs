@@ -750,6 +750,35 @@ async function turnControls({ page, chat, palette, queue, workspace }) {
   await waitFor('the hit’s session', async () => (await chat.locator('#session-select').inputValue()) === sessionId);
   await chat.locator('.msg.user.focused', { hasText: 'zebra' }).waitFor();
   log('a search hit opened its session at the message');
+
+  // Export Session… as Markdown to the file the save dialog proposes.
+  await palette('Agent: Export Session…');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Markdown' }).first().click();
+  const saveInput = page.locator('.quick-input-widget input.input');
+  await waitFor('the save dialog', async () => (await saveInput.inputValue()).endsWith('.md'));
+  const exported = path.join(workspace, path.basename(await saveInput.inputValue()));
+  await page.keyboard.press('Enter');
+  await waitFor('the exported Markdown', () => existsSync(exported) && readFileSync(exported, 'utf8').includes('zebra'));
+  log(`exported the session as Markdown (${path.basename(exported)})`);
+
+  // Delete the second session, then bring it back with Restore from Trash.
+  const secondId = await chat.locator('#session-select').inputValue();
+  await palette('Agent: Switch Session');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'alpha: c' }).first().click();
+  await waitFor('the second session', async () => (await chat.locator('#session-select').inputValue()) !== secondId);
+  await palette('Agent: Delete Session');
+  await page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Delete$/ }).click();
+  await waitFor('the session gone from the tree', async () =>
+    (await page.locator('.pane-body .monaco-list-row', { hasText: 'alpha: c' }).count()) === 0,
+  );
+  await palette('Agent: Restore from Trash');
+  const trashed = page.locator('.quick-input-list .monaco-list-row', { hasText: 'alpha: c' }).first();
+  await trashed.waitFor();
+  await trashed.click();
+  await page.locator('.quick-input-widget', { hasText: '1 Selected' }).waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.pane-body .monaco-list-row', { hasText: 'alpha: c' }).first().waitFor();
+  log('a deleted session came back with Restore from Trash');
 }
 
 /** The agent-ls servers of this test (by their AGENT_LS_HOME), to kill one by its pid. */
