@@ -779,6 +779,28 @@ async function turnControls({ page, chat, palette, queue, workspace }) {
   await page.keyboard.press('Enter');
   await page.locator('.pane-body .monaco-list-row', { hasText: 'alpha: c' }).first().waitFor();
   log('a deleted session came back with Restore from Trash');
+
+  // Tags: Edit Tags… on the active session shows them on its row; the tag filter lists only it.
+  await palette('Agent: Edit Tags…');
+  const tagInput = page.locator('.quick-input-widget input.input');
+  await tagInput.waitFor({ state: 'visible' });
+  await tagInput.fill('zoo');
+  await page.keyboard.press('Enter');
+  const tagged = page.locator('.pane-body .monaco-list-row', { hasText: '#zoo' });
+  await tagged.first().waitFor();
+  await palette('Agent: Filter Sessions by Tag…');
+  const tagRow = page.locator('.quick-input-list .monaco-list-row', { hasText: '#zoo' }).first();
+  await tagRow.click();
+  await page.locator('.quick-input-widget', { hasText: '1 Selected' }).waitFor();
+  await page.keyboard.press('Enter');
+  await waitFor('only the tagged session listed', async () =>
+    (await page.locator('.pane-body .monaco-list-row', { hasText: 'seeded session' }).count()) === 0 && (await tagged.count()) === 1,
+  );
+  await palette('Agent: Filter Sessions by Tag…');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show all sessions' }).first().click();
+  await page.keyboard.press('Enter');
+  await page.locator('.pane-body .monaco-list-row', { hasText: 'seeded session' }).first().waitFor();
+  log('a session tagged, the list filtered by its tag and shown whole again');
 }
 
 /** The agent-ls servers of this test (by their AGENT_LS_HOME), to kill one by its pid. */
