@@ -26,6 +26,7 @@ from agent_ls import __version__
 from agent_ls.agent import secrets
 from agent_ls.cli.chat.files import mentioned, workspace_files
 from agent_ls.cli.chat.keyboard import ChatCompleter, Interrupted, Keyboard, history_file
+from agent_ls.cli.chat.prices import request_cost
 from agent_ls.cli.chat.render import TurnView, color_diff, diff_text, usage_line
 from agent_ls.lsp import protocol
 from agent_ls.lsp.params import plain
@@ -49,6 +50,7 @@ COMMANDS: dict[str, str] = {
     "model": "/model [NAME]     show the model, or restart the server on another",
     "permissions": "/permissions [revoke N] the remembered 'always' answers; revoke forgets one",
     "copy": "/copy [print]     copy the last reply (raw markdown), or print it",
+    "thinking": "/thinking [on|off] the last reply's thinking in full; on/off: unfold it always",
     "help": "/help             this text",
     "quit": "/quit             leave (also /exit, Ctrl-D, or Ctrl-C twice)",
 }
@@ -133,6 +135,9 @@ class Chat:
         self.turn: asyncio.Task[Any] | None = None
         self.view: TurnView | None = None
         self.last_reply = ""
+        self.last_thoughts: list[str] = []
+        self.expand_thinking = False
+        self.costs: list[float | None] = []  # per API request of the running turn
         self.last_undo: str | None = None
         self.reasons: list[str] = []
         self.model = ""
@@ -187,8 +192,11 @@ class Chat:
                 int(usage.get(k) or 0)
                 for k in ("inputTokens", "cacheReadInputTokens", "cacheCreationInputTokens")
             )
+            self.costs.append(request_cost(usage, self.model))
         if view is None:
             return
+        if kind == "usage":
+            view.status.reported(int((update.get("usage") or {}).get("outputTokens") or 0))
         if kind == "agent_message_chunk":
             view.text(update["content"]["text"])
         elif kind == "agent_thought_chunk":
@@ -302,15 +310,17 @@ class Chat:
         self.say(f"── {title} ── {self.session['sessionId']}", "bold")
         if page.get("hasMore"):
             self.say("… earlier messages not shown", "dim")
-        view = TurnView(self.console, self.workspace)
+        view = TurnView(self.console, self.workspace, self.expand_thinking)
         for item in page["items"]:
             self.show_item(item, view)
         view.flush()
+        self.last_thoughts = view.thoughts
 
     def show_item(self, item: dict[str, Any], view: TurnView) -> None:
         kind = item["kind"]
         if kind == "user":
             view.flush()
+            view.thoughts = []  # /thinking shows the last reply's
             texts = [b.get("text", "") for b in item["content"] if b.get("type") == "text"]
             self.say(Text.assemble(("you> ", "bold blue"), "\n".join(texts)))
         elif kind == "assistant":
@@ -318,6 +328,8 @@ class Chat:
             for block in item["content"]:
                 if block.get("type") == "text":
                     view.text(block["text"] + "\n\n")
+                elif block.get("type") == "thinking":
+                    view.think(block.get("thinking", ""))
                 elif block.get("type") == "tool_use":
                     view.flush()
                     self.say(f"⚙ {titles.get(block.get('id'), block.get('name'))}", "cyan")
@@ -334,7 +346,8 @@ class Chat:
             names = ", ".join(str(p.relative_to(self.workspace)) for p in attached)
             self.say(f"attached: {names}", "dim")
         loop = asyncio.get_running_loop()
-        self.view = view = TurnView(self.console, self.workspace)
+        self.view = view = TurnView(self.console, self.workspace, self.expand_thinking)
+        self.costs = []
         self.turn = asyncio.ensure_future(self.request(protocol.SESSION_PROMPT, params))
         loop.add_signal_handler(signal.SIGINT, self.cancel)
         view.start()
@@ -351,6 +364,7 @@ class Chat:
             self.view = None
         if view.reply:
             self.last_reply = view.reply
+        self.last_thoughts = view.thoughts
         self.session = {**(self.session or {}), "sessionId": result.get("sessionId")}
         reason = result.get("stopReason")
         if reason == "error":
@@ -361,7 +375,9 @@ class Chat:
             self.say("(stopped: the reply reached max tokens)", "yellow")
         usage = result.get("usage") or {}
         if usage:
-            self.say(usage_line(usage, self.context, CONTEXT_WINDOW, self.model))
+            priced = self.costs and None not in self.costs
+            cost = sum(c for c in self.costs if c is not None) if priced else None
+            self.say(usage_line(usage, self.context, CONTEXT_WINDOW, self.model, cost))
         if self.reasons and reason != "cancelled":
             said = "; ".join(self.reasons)
             self.reasons = []
@@ -597,6 +613,18 @@ class Chat:
                 f"Copied {len(self.last_reply)} characters to the clipboard (OSC 52); "
                 "/copy print shows them if your terminal does not allow that."
             )
+
+    async def cmd_thinking(self, arg: str) -> None:
+        """Thinking is folded to one line; this unfolds the last reply's, or all from now on."""
+        if arg in ("on", "off"):
+            self.expand_thinking = arg == "on"
+            self.say(f"Thinking is {'shown in full' if self.expand_thinking else 'folded'}.")
+        elif arg:
+            raise LookupError("/thinking, /thinking on or /thinking off")
+        elif not self.last_thoughts:
+            self.say("The last reply had no thinking.")
+        else:
+            self.say(Text("\n\n".join(self.last_thoughts), style="dim italic"))
 
     # -- the loop --------------------------------------------------------------------------------
 
