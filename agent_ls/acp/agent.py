@@ -148,8 +148,8 @@ class AcpAgent:
             protocol_version=PROTOCOL_VERSION,
             agent_capabilities=AgentCapabilities(
                 load_session=True,
-                prompt_capabilities=PromptCapabilities(embedded_context=True, image=False),
-                mcp_capabilities=McpCapabilities(http=False, sse=False),
+                prompt_capabilities=PromptCapabilities(embedded_context=True, image=True),
+                mcp_capabilities=McpCapabilities(http=True, sse=True),
                 session_capabilities=SessionCapabilities(
                     list=SessionListCapabilities(),
                     delete=SessionDeleteCapabilities(),

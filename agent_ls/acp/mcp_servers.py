@@ -1,7 +1,8 @@
-"""The MCP servers an ACP client passes with a session: connected over stdio with the `mcp` SDK,
-their tools offered to the model beside the built-in ones, through the same permission flow.
+"""The MCP servers an ACP client passes with a session: connected with the `mcp` SDK over stdio,
+streamable HTTP or SSE, their tools offered to the model beside the built-in ones, through the
+same permission flow.
 
-Each server lives in its own task (the SDK's stdio client must be entered and left in one task)
+Each server lives in its own task (the SDK's transports must be entered and left in one task)
 from the session's opening to its closing. A turn waits for the connections to be made; a server
 that cannot start is reported once and its tools are left out.
 """
@@ -9,15 +10,16 @@ that cannot start is reported once and its tools are left out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from acp.schema import McpServerStdio
+from acp.schema import HttpMcpServer, McpServerStdio, SseMcpServer
 
 from agent_ls.agent.host import HostTool
 from agent_ls.core.tasks import spawn
@@ -25,6 +27,7 @@ from agent_ls.core.tasks import spawn
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 30.0
 _NOT_A_NAME = re.compile(r"[^A-Za-z0-9_-]")
+Spec = McpServerStdio | HttpMcpServer | SseMcpServer
 
 
 def tool_name(server: str, tool: str) -> str:
@@ -34,7 +37,7 @@ def tool_name(server: str, tool: str) -> str:
 
 @dataclass
 class _Server:
-    spec: McpServerStdio
+    spec: Spec
     ready: asyncio.Future[tuple[Any, list[Any]]]
     task: asyncio.Task[None] | None = None
     tools: list[HostTool] = field(default_factory=list)
@@ -42,7 +45,7 @@ class _Server:
 
 
 class McpServers:
-    """The stdio MCP servers of one session."""
+    """The MCP servers of one session."""
 
     def __init__(self, specs: Sequence[Any], cwd: Path) -> None:
         self.cwd = cwd
@@ -50,28 +53,24 @@ class McpServers:
         self._closing = asyncio.Event()
         self._servers = []
         for spec in specs:
-            if isinstance(spec, McpServerStdio):
+            if isinstance(spec, McpServerStdio | HttpMcpServer | SseMcpServer):
                 future = asyncio.get_running_loop().create_future()
                 self._servers.append(_Server(spec, future))
             else:
-                kind = type(spec).__name__
-                self.problems.append(f"MCP server {spec.name}: {kind} is not supported, only stdio")
+                kind = getattr(spec, "type", type(spec).__name__)
+                self.problems.append(
+                    f"MCP server {spec.name}: the {kind} transport is not supported; "
+                    "use stdio, http or sse"
+                )
         for server in self._servers:
             server.task = spawn(self._run(server), f"mcp {server.spec.name}")
 
     async def _run(self, server: _Server) -> None:
         spec = server.spec
         try:
-            stdio = await asyncio.to_thread(importlib.import_module, "mcp.client.stdio")
-            sdk = importlib.import_module("mcp")
-            params = sdk.StdioServerParameters(
-                command=spec.command,
-                args=list(spec.args),
-                env={v.name: v.value for v in spec.env} or None,
-                cwd=self.cwd,
-            )
+            sdk = await asyncio.to_thread(importlib.import_module, "mcp")
             async with (
-                stdio.stdio_client(params) as (read, write),
+                self._streams(spec) as (read, write),
                 sdk.ClientSession(read, write) as session,
             ):
                 await session.initialize()
@@ -82,6 +81,35 @@ class McpServers:
             if not server.ready.done():
                 server.ready.set_exception(exc)
             log.warning("MCP server %s: %s", spec.name, exc)
+
+    @contextlib.asynccontextmanager
+    async def _streams(self, spec: Spec) -> AsyncIterator[tuple[Any, Any]]:
+        """The SDK's read and write streams for one server, by its transport."""
+        if isinstance(spec, McpServerStdio):
+            stdio = await asyncio.to_thread(importlib.import_module, "mcp.client.stdio")
+            sdk = importlib.import_module("mcp")
+            params = sdk.StdioServerParameters(
+                command=spec.command,
+                args=list(spec.args),
+                env={v.name: v.value for v in spec.env} or None,
+                cwd=self.cwd,
+            )
+            async with stdio.stdio_client(params) as (read, write):
+                yield read, write
+            return
+        headers = {h.name: h.value for h in spec.headers}
+        if isinstance(spec, SseMcpServer):
+            sse = await asyncio.to_thread(importlib.import_module, "mcp.client.sse")
+            async with sse.sse_client(spec.url, headers=headers) as (read, write):
+                yield read, write
+            return
+        http = await asyncio.to_thread(importlib.import_module, "mcp.client.streamable_http")
+        httpx_utils = importlib.import_module("mcp.shared._httpx_utils")
+        async with (
+            httpx_utils.create_mcp_http_client(headers=headers) as client,
+            http.streamable_http_client(spec.url, http_client=client) as (read, write, _),
+        ):
+            yield read, write
 
     async def ready(self) -> list[str]:
         """Wait for every server; what went wrong, once, as sentences for the user."""
@@ -96,7 +124,7 @@ class McpServers:
             except Exception as exc:
                 self.problems.append(
                     f"MCP server {server.spec.name} could not start ({exc or type(exc).__name__}):"
-                    f" check its command `{server.spec.command}`; its tools are not available"
+                    f" check {_where(server.spec)}; its tools are not available"
                 )
                 continue
             server.tools = [self._tool(server.spec.name, session, t) for t in tools]
@@ -126,3 +154,10 @@ class McpServers:
         tasks = [s.task for s in self._servers if s.task is not None]
         if tasks:
             await asyncio.wait(tasks, timeout=10)
+
+
+def _where(spec: Spec) -> str:
+    """What the user should check when a server does not start."""
+    if isinstance(spec, McpServerStdio):
+        return f"its command `{spec.command}`"
+    return f"that {spec.url} is up and answers MCP over {spec.type}"

@@ -1,7 +1,8 @@
 """An ACP prompt as the core's user message blocks.
 
-Text stays text; a resource link names the file (the agent reads it with its tools); an embedded
-resource (the editor's selection or file, with its text) is inlined with where it came from.
+Text stays text; an image becomes the API's image block (type and size checked first); a resource
+link names the file (the agent reads it with its tools); an embedded resource (the editor's
+selection or file, with its text) is inlined with where it came from.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from typing import Any
 from acp.schema import (
     BlobResourceContents,
     EmbeddedResourceContentBlock,
+    ImageContentBlock,
     ResourceContentBlock,
     TextContentBlock,
 )
 
 from agent_ls.acp.errors import invalid_params
+from agent_ls.core.images import BadImage, image_block
 
 
 def user_blocks(prompt: list[Any]) -> list[dict[str, Any]]:
@@ -29,11 +32,16 @@ def user_blocks(prompt: list[Any]) -> list[dict[str, Any]]:
             blocks.append({"type": "resource_link", "uri": block.uri})
         elif isinstance(block, EmbeddedResourceContentBlock):
             blocks.append({"type": "text", "text": _embedded(block)})
+        elif isinstance(block, ImageContentBlock):
+            try:
+                blocks.append(image_block(block.mime_type, block.data))
+            except BadImage as exc:
+                raise invalid_params(f"prompt[{i}]: {exc}") from None
         else:
             kind = getattr(block, "type", type(block).__name__)
             raise invalid_params(
                 f"prompt[{i}]: {kind} content is not supported (promptCapabilities says so); "
-                "send text, resource links or embedded text resources"
+                "send text, images, resource links or embedded text resources"
             )
     if not any(b["type"] != "text" or b["text"].strip() for b in blocks):
         raise invalid_params("prompt: must not be empty")

@@ -24,6 +24,7 @@ from agent_ls.checkpoints.history import prompt_text
 from agent_ls.checkpoints.listing import CheckpointSummary, summarize
 from agent_ls.checkpoints.recorder import TurnRecorder
 from agent_ls.core.attachments import attachment_text
+from agent_ls.core.images import wire_image
 from agent_ls.core.pending_provider import PendingProvider
 from agent_ls.core.port import EditorPort
 from agent_ls.core.sessions import Folder, Sessions
@@ -80,6 +81,8 @@ class Prompting:
         for block in [] if isinstance(prompt, str) else prompt:
             if block["type"] == "text":
                 blocks.append({"type": "text", "text": block["text"]})
+            elif block["type"] == "image":
+                blocks.append(wire_image(block))
             else:  # resource_link: name the file; the agent reads it with its tools
                 blocks.append({"type": "text", "text": f"Attached file: {block['uri']}"})
         for attachment in attachments:

@@ -18,6 +18,7 @@ import attrs
 
 from agent_ls.agent import events as ev
 from agent_ls.agent.permissions import Rule, prompt_options
+from agent_ls.core.images import BadImage, wire_image
 
 if TYPE_CHECKING:
     from agent_ls.agent.loop import TurnResult
@@ -212,7 +213,13 @@ def _prompt(_: Any, attribute: attrs.Attribute[Any], value: str | list[dict[str,
             continue
         if kind == "resource_link" and isinstance(block.get("uri"), str):
             continue
-        raise ValueError(f"prompt[{i}]: expected a text or resource_link content block")
+        if kind == "image":
+            try:
+                wire_image(block)
+            except BadImage as exc:
+                raise ValueError(f"prompt[{i}]: {exc}") from None
+            continue
+        raise ValueError(f"prompt[{i}]: expected a text, resource_link or image content block")
 
 
 @attrs.define

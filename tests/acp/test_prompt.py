@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from acp import RequestError, resource_link_block, text_block
-from acp.schema import EmbeddedResourceContentBlock, McpServerStdio, TextResourceContents
+from acp.schema import (
+    EmbeddedResourceContentBlock,
+    HttpHeader,
+    HttpMcpServer,
+    McpServerStdio,
+    SseMcpServer,
+    TextResourceContents,
+)
 
 from tests.acp.harness import Client, connect
 from tests.fakes.anthropic_server import FakeAnthropic
@@ -251,3 +263,56 @@ async def test_mcp_server_tools_are_offered_and_go_through_the_permission_flow(
     assert results[0]["content"] == "HELLO!"
     refused = api.requests[2]["body"]["messages"][-1]["content"][0]
     assert refused.get("is_error") and "declined" in refused["content"]
+
+
+@contextlib.contextmanager
+def mcp_over(transport: str) -> Iterator[int]:
+    """The demo MCP server on a free 127.0.0.1 port over `transport` (http or sse)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, str(MCP_SERVER), f"--{transport}", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "MCP server down"
+                time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def test_mcp_servers_over_http_and_sse_are_used_with_their_headers(
+    api: FakeAnthropic, workspace: Path, home: Path, env: dict[str, str]
+) -> None:
+    client = Client(answers=["allow_once", "allow_once"])
+    api.enqueue(
+        tool("mcp__web__shout", text="over http"),
+        tool("mcp__events__shout", text="over sse"),
+        say("done"),
+    )
+    header = [HttpHeader(name="X-Demo", value="1")]
+    with mcp_over("http") as http_port, mcp_over("sse") as sse_port:
+        web = HttpMcpServer(
+            type="http", name="web", url=f"http://127.0.0.1:{http_port}/mcp", headers=header
+        )
+        events = SseMcpServer(
+            type="sse", name="events", url=f"http://127.0.0.1:{sse_port}/sse", headers=header
+        )
+        gone = HttpMcpServer(type="http", name="gone", url="http://127.0.0.1:9/mcp", headers=[])
+        async with connect(home, env=env, client=client) as agent:
+            new = await agent.conn.new_session(cwd=str(workspace), mcp_servers=[web, events, gone])
+            await agent.say(new.session_id, "use both")
+            assert "gone could not start" in client.text(new.session_id)
+            assert "http://127.0.0.1:9/mcp is up" in client.text(new.session_id)
+    results = [r["body"]["messages"][-1]["content"][0]["content"] for r in api.requests[1:]]
+    assert results == ["OVER HTTP!", "OVER SSE!"]

@@ -4,6 +4,7 @@ $/cancel_request, and a client without an API key."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 
 from tests.acp.harness import raw
@@ -19,7 +20,8 @@ async def test_initialize_advertises_sessions_extensions_and_the_key_method(home
         assert result["protocolVersion"] == 1
         caps = result["agentCapabilities"]
         assert caps["loadSession"] is True
-        assert caps["promptCapabilities"]["embeddedContext"] is True
+        assert caps["promptCapabilities"] == {"embeddedContext": True, "image": True}
+        assert caps["mcpCapabilities"] == {"http": True, "sse": True}
         assert set(caps["sessionCapabilities"]) == {"list", "delete", "fork", "resume", "close"}
         assert "_agent-ls/checkpoint/restore" in caps["_meta"]["agent-ls"]["methods"]
         assert result["agentInfo"]["name"] == "agent-ls"
@@ -74,12 +76,35 @@ async def test_every_bad_message_is_answered_and_nothing_is_lost(
         sid = new["result"]["sessionId"]
         empty = await agent.call("session/prompt", {"sessionId": sid, "prompt": []})
         assert empty["error"]["code"] == -32602
-        image = {"type": "image", "data": "AAAA", "mimeType": "image/png"}
-        refused = await agent.call("session/prompt", {"sessionId": sid, "prompt": [image]})
+        bmp = {"type": "image", "data": "AAAA", "mimeType": "image/bmp"}
+        refused = await agent.call("session/prompt", {"sessionId": sid, "prompt": [bmp]})
         assert refused["error"]["code"] == -32602
+        assert "image/png" in refused["error"]["message"]
         text = {"type": "text", "text": "still here?"}
         reply = await agent.call("session/prompt", {"sessionId": sid, "prompt": [text]})
         assert reply["result"]["stopReason"] == "end_turn"
+
+
+async def test_a_pasted_image_reaches_the_model_as_an_image_block(
+    api: FakeAnthropic, workspace: Path, home: Path, env: dict[str, str]
+) -> None:
+    api.enqueue({"content": [{"type": "text", "text": "a red square"}]})
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 32).decode()
+    async with raw(home, env=env) as agent:
+        await agent.call("initialize", INIT)
+        sid = (await agent.call("session/new", {"cwd": str(workspace), "mcpServers": []}))[
+            "result"
+        ]["sessionId"]
+        prompt = [
+            {"type": "text", "text": "what is this?"},
+            {"type": "image", "data": png, "mimeType": "image/png"},
+        ]
+        reply = await agent.call("session/prompt", {"sessionId": sid, "prompt": prompt})
+        assert reply["result"]["stopReason"] == "end_turn", reply
+    (request,) = api.requests
+    blocks = request["body"]["messages"][0]["content"]
+    image = {"type": "base64", "media_type": "image/png", "data": png}
+    assert [b["source"] for b in blocks if b["type"] == "image"] == [image]
 
 
 async def test_cancel_request_ends_a_prompt_as_cancelled(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,26 @@ async def test_text_turn_streams_and_is_stored(
     assert api.requests[0]["body"]["messages"][0]["content"][0]["text"] == "hi"
     store_text = "".join(p.read_text() for p in (tmp_path / "home").rglob("*.jsonl"))
     assert "sk-test-secret" not in store_text
+
+
+async def test_an_image_is_stored_sent_and_reloaded(
+    api: FakeAnthropic, workspace: Path, tmp_path: Path
+) -> None:
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(64)).decode()
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": png}}
+    async with connect([workspace], tmp_path / "home", env=env_for(api)) as agent:
+        session = await agent.request("agent/session/new", {})
+        prompt = [{"type": "text", "text": "what is in this screenshot?"}, image]
+        result = await agent.request(
+            "agent/session/prompt", {"sessionId": session["sessionId"], "prompt": prompt}
+        )
+        assert result["stopReason"] == "end_turn"
+        assert agent.updates[0]["update"]["content"] == prompt
+        page = await agent.request("agent/session/switch", {"sessionId": session["sessionId"]})
+        assert page["items"][0]["content"] == prompt
+        assert page["session"]["firstMessage"] == "what is in this screenshot?"
+    sent = api.requests[0]["body"]["messages"][0]["content"]
+    assert [b["source"] for b in sent if b["type"] == "image"] == [image["source"]]
 
 
 async def test_second_turn_carries_history(

@@ -130,6 +130,10 @@ def test_each_update_kind_has_an_event() -> None:
     assert {type(e) for e in events} == set(ev.AgentEvent.__args__)  # type: ignore[attr-defined]
 
 
+def _image(media_type: str, data: str) -> dict[str, Any]:
+    return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
+
+
 @pytest.mark.parametrize(
     ("method", "params", "message"),
     [
@@ -151,6 +155,26 @@ def test_each_update_kind_has_an_event() -> None:
         ),
         (protocol.CHECKPOINT_DIFF, {"checkpointId": "nocolon"}, "checkpointId: not a checkpoint"),
         (protocol.SESSION_NEW, [], "params: expected an object, got an array"),
+        (
+            protocol.SESSION_PROMPT,
+            {"prompt": [{"type": "image", "source": {"type": "url", "url": "http://x"}}]},
+            'prompt[0]: an image block needs source: {type: "base64"',
+        ),
+        (
+            protocol.SESSION_PROMPT,
+            {"prompt": [_image("image/tiff", "AAAA")]},
+            "prompt[0]: an image of type 'image/tiff' cannot be sent; use one of image/png",
+        ),
+        (
+            protocol.SESSION_PROMPT,
+            {"prompt": [_image("image/png", "not base64!")]},
+            "prompt[0]: an image's data is not valid base64",
+        ),
+        (
+            protocol.SESSION_PROMPT,
+            {"prompt": [_image("image/png", "A" * (8 * 1024 * 1024))]},
+            "prompt[0]: an image of 6.0 MB is over the API's 5 MB limit",
+        ),
         (protocol.SESSION_NEW, {"name": "\udcff"}, "lone surrogate"),
     ],
 )
@@ -163,6 +187,9 @@ def test_bad_params_name_the_camel_case_field(method: str, params: Any, message:
 def test_good_params_structure_with_defaults() -> None:
     p = structure({"checkpointId": "s:e", "dryRun": True}, protocol.CheckpointRestoreParams)
     assert (p.checkpoint_id, p.scope, p.dry_run, p.force) == ("s:e", "files", True, False)
+    image = _image("image/webp", "UklGRg==")
+    prompt = structure({"prompt": [image]}, protocol.PromptParams)
+    assert prompt.prompt == [image]
     listed = structure({"allWorkspaces": True, "unknown": 1}, protocol.ListParams)
     assert listed.all_workspaces and listed.limit == 50
 
