@@ -27,7 +27,23 @@ from agent_ls.agent import secrets
 from agent_ls.cli.chat.files import mentioned, workspace_files
 from agent_ls.cli.chat.keyboard import ChatCompleter, Interrupted, Keyboard, history_file
 from agent_ls.cli.chat.prices import request_cost
-from agent_ls.cli.chat.render import TurnView, color_diff, diff_text, usage_line
+from agent_ls.cli.chat.render import (
+    TurnView,
+    color_diff,
+    diff_text,
+    prompt_text,
+    result_update,
+    turn_end_marker,
+    usage_line,
+)
+from agent_ls.cli.chat.restoring import (
+    CHOICE_QUESTION,
+    SCOPE_QUESTION,
+    conflicts,
+    file_lines,
+    parse_choice,
+    parse_scope,
+)
 from agent_ls.lsp import protocol
 from agent_ls.lsp.params import plain
 from agent_ls.sessions import layout
@@ -45,7 +61,10 @@ COMMANDS: dict[str, str] = {
     "checkpoints": "/checkpoints      this session's checkpoints",
     "diff": "/diff [N]         what turn N changed (default: the last)",
     "revert": "/revert [N]       put back the files turn N changed (default: the last)",
-    "undo": "/undo             undo the last revert",
+    "undo": "/undo             undo the last revert or rewind",
+    "rewind": "/rewind [N [both|conversation|files]] back to just before prompt N",
+    "retry": "/retry            send the last prompt again after it failed or was cancelled",
+    "review": "/review on|off    show each edit's diff and ask before it is written",
     "compact": "/compact          summarise older turns",
     "model": "/model [NAME]     show the model, or restart the server on another",
     "permissions": "/permissions [revoke N] the remembered 'always' answers; revoke forgets one",
@@ -130,15 +149,17 @@ class Chat:
         self.console = console or Console(markup=False, highlight=False)
         self.client = self._client()
         self.model_option: str | None = None
+        self.review = False  # edits ask first, with their diff
         self.session: dict[str, Any] | None = None
         self.listed: list[dict[str, Any]] = []
         self.turn: asyncio.Task[Any] | None = None
         self.view: TurnView | None = None
         self.last_reply = ""
         self.last_thoughts: list[str] = []
+        self.last_prompt = ("", "")  # (entry id, text) of the last prompt, for Esc-Esc
         self.expand_thinking = False
         self.costs: list[float | None] = []  # per API request of the running turn
-        self.last_undo: str | None = None
+        self.last_undo: tuple[str, str] | None = None  # (undo checkpoint id, scope)
         self.reasons: list[str] = []
         self.model = ""
         self.context = 0
@@ -147,7 +168,7 @@ class Chat:
             layout.workspace_dir(layout.store_root(), workspace), below=layout.store_root()
         )
         completer = ChatCompleter([*COMMANDS, *ALIASES], self.files)
-        self.keyboard = Keyboard(history_file(store_dir), completer)
+        self.keyboard = Keyboard(history_file(store_dir), completer, lambda: self.last_prompt[1])
 
     def files(self) -> list[str]:
         if self._files is None:
@@ -193,6 +214,9 @@ class Chat:
                 for k in ("inputTokens", "cacheReadInputTokens", "cacheCreationInputTokens")
             )
             self.costs.append(request_cost(usage, self.model))
+        if kind == "user_message":
+            typed = self.last_prompt[1] or prompt_text(update.get("content") or [])
+            self.last_prompt = (str(update.get("entryId")), typed)
         if view is None:
             return
         if kind == "usage":
@@ -217,9 +241,14 @@ class Chat:
         if self.view is not None:
             self.view.pause()
         command = (call.get("rawInput") or {}).get("command")
+        diffs = [c for c in call.get("content") or [] if c.get("type") == "diff"]
         if isinstance(command, str):  # the whole command, never the title's shortened one
             self.say("The agent wants to run this command:", "yellow")
             self.say(command)
+        elif diffs:  # an edit under review: nothing is written before a yes
+            self.say(f"The agent wants to: {call.get('title')} (nothing written yet)", "yellow")
+            for d in diffs:
+                self.say(diff_text(self.rel(d["path"]), d.get("oldText"), d.get("newText")))
         else:
             self.say(f"The agent wants to: {call.get('title')}", "yellow")
         words = {"allow_once": "yes", "allow_always": "always", "reject_once": "no"}
@@ -273,6 +302,8 @@ class Chat:
         options: dict[str, Any] = {"permissionUi": True}
         if self.model_option:
             options["model"] = self.model_option
+        if self.review:
+            options["permissionPolicy"] = {"edit": "ask"}
         await self.client.initialize_async(
             lsp.InitializeParams(
                 process_id=os.getpid(),
@@ -317,38 +348,54 @@ class Chat:
         self.last_thoughts = view.thoughts
 
     def show_item(self, item: dict[str, Any], view: TurnView) -> None:
+        """A stored item drawn as it was live: tool lines with their marks and command tails,
+        thinking folded, a failed or cancelled turn's marker."""
         kind = item["kind"]
         if kind == "user":
             view.flush()
             view.thoughts = []  # /thinking shows the last reply's
-            texts = [b.get("text", "") for b in item["content"] if b.get("type") == "text"]
-            self.say(Text.assemble(("you> ", "bold blue"), "\n".join(texts)))
+            text = prompt_text(item["content"])
+            self.last_prompt = (str(item["entryId"]), text)
+            self.say(Text.assemble(("you> ", "bold blue"), text))
         elif kind == "assistant":
-            titles = {c["toolCallId"]: c["title"] for c in item.get("toolCalls", [])}
+            for call in item.get("toolCalls", []):
+                view.tool_call(call)  # its line is drawn with its result
             for block in item["content"]:
                 if block.get("type") == "text":
                     view.text(block["text"] + "\n\n")
                 elif block.get("type") == "thinking":
                     view.think(block.get("thinking", ""))
-                elif block.get("type") == "tool_use":
-                    view.flush()
-                    self.say(f"⚙ {titles.get(block.get('id'), block.get('name'))}", "cyan")
+        elif kind == "tool":
+            for block in item["content"]:
+                if block.get("type") == "tool_result":
+                    view.tool_update(result_update(block))
         elif kind == "checkpoint":
             view.checkpoint(item)
+        elif kind == "turn_end":
+            view.flush()
+            self.say(turn_end_marker(item["stopReason"], item.get("error")))
 
-    async def prompt(self, text: str) -> None:
+    async def prompt(self, text: str, replace_entry_id: str | None = None) -> None:
+        """Send a prompt; with ``replace_entry_id`` it takes that earlier prompt's place."""
         params: dict[str, Any] = {"prompt": text}
         if self.session:
             params["sessionId"] = self.session["sessionId"]
+        if replace_entry_id:
+            params["replaceEntryId"] = replace_entry_id
         attached = mentioned(self.workspace, text)
         if attached:
             params["context"] = [{"uri": p.as_uri()} for p in attached]
             names = ", ".join(str(p.relative_to(self.workspace)) for p in attached)
             self.say(f"attached: {names}", "dim")
+        self.last_prompt = ("", text)  # its entry id arrives with the user_message update
+        await self.run_turn(protocol.SESSION_PROMPT, params)
+
+    async def run_turn(self, method: str, params: dict[str, Any]) -> None:
+        """One turn, streamed: a prompt or a retry (they answer alike)."""
         loop = asyncio.get_running_loop()
         self.view = view = TurnView(self.console, self.workspace, self.expand_thinking)
         self.costs = []
-        self.turn = asyncio.ensure_future(self.request(protocol.SESSION_PROMPT, params))
+        self.turn = asyncio.ensure_future(self.request(method, params))
         loop.add_signal_handler(signal.SIGINT, self.cancel)
         view.start()
         try:
@@ -367,10 +414,8 @@ class Chat:
         self.last_thoughts = view.thoughts
         self.session = {**(self.session or {}), "sessionId": result.get("sessionId")}
         reason = result.get("stopReason")
-        if reason == "error":
-            self.say(result.get("error") or "the turn failed", "red")
-        elif reason == "cancelled":
-            self.say("(cancelled)", "yellow")
+        if reason in ("error", "cancelled"):
+            self.say(turn_end_marker(reason, result.get("error")))
         elif reason == "max_tokens":
             self.say("(stopped: the reply reached max tokens)", "yellow")
         usage = result.get("usage") or {}
@@ -526,36 +571,120 @@ class Chat:
 
     async def cmd_revert(self, arg: str) -> None:
         checkpoint = await self._checkpoint(arg)
-        if checkpoint is not None:
-            await self.restore(checkpoint["checkpointId"])
-
-    async def restore(self, checkpoint_id: str, force: bool = False) -> None:
-        result = await self.request(
-            protocol.CHECKPOINT_RESTORE,
-            {"checkpointId": checkpoint_id, "scope": "files", "force": force},
-        )
-        for f in result["files"]:
-            reason = f" ({f['reason']})" if f.get("reason") else ""
-            self.say(f"  {f['result']:9} {f['path']}{reason}")
-        self.last_undo = result.get("undoCheckpointId")
-        conflicts = [f for f in result["files"] if f["result"] == "conflict"]
-        if conflicts:
-            try:
-                answer = await self.keyboard.ask("Some files changed since; overwrite them? [y/N] ")
-            except Interrupted:
-                answer = ""
-            if answer.strip().lower() in ("y", "yes"):
-                await self.restore(checkpoint_id, force=True)
-                return
-        if self.last_undo:
+        if checkpoint is None:
+            return
+        params = {"checkpointId": checkpoint["checkpointId"], "scope": "files"}
+        if await self.all_or_nothing(protocol.CHECKPOINT_RESTORE, params, "files"):
             self.say("Reverted. /undo puts the files back.")
+
+    async def all_or_nothing(self, method: str, params: dict[str, Any], scope: str) -> bool:
+        """A restore or rewind: when a file conflicts the server changed nothing, so show the
+        plan and let the user choose. True when something was applied."""
+        result = await self.request(method, params)
+        if conflicts(result):
+            self.say("Nothing was changed: a file was edited since, in the lines to put back.")
+            self.say(file_lines(result, self.rel))
+            choice = None
+            while choice is None:
+                try:
+                    choice = parse_choice(await self.keyboard.ask(CHOICE_QUESTION))
+                except Interrupted:
+                    choice = ""
+            if not choice:
+                self.say("Cancelled: nothing was changed.")
+                return False
+            result = await self.request(method, {**params, choice: True})
+        self.say(file_lines(result, self.rel))
+        if result.get("undoCheckpointId"):
+            self.last_undo = (str(result["undoCheckpointId"]), scope)
+        return bool(result.get("applied"))
+
+    def rel(self, path: str) -> str:
+        with contextlib.suppress(ValueError):
+            return str(Path(path).relative_to(self.workspace))
+        return path
 
     async def cmd_undo(self, arg: str) -> None:
         if not self.last_undo:
             self.say("nothing to undo")
             return
-        undo, self.last_undo = self.last_undo, None
-        await self.restore(undo)
+        (undo, scope), self.last_undo = self.last_undo, None
+        params = {"checkpointId": undo, "scope": scope}
+        if await self.all_or_nothing(protocol.CHECKPOINT_RESTORE, params, scope):
+            self.say("Undone. /undo again redoes it.")
+            if scope != "files":
+                await self.resume(self._sid())
+
+    async def prompts(self) -> list[tuple[str, str]]:
+        """(entry id, text) of every prompt on the conversation's path, oldest first."""
+        sid = self._sid()
+        items: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"sessionId": sid, "limit": 200}
+        while True:
+            page = await self.request(protocol.SESSION_HISTORY, params)
+            items[:0] = page["items"]
+            if not page.get("hasMore") or not page["items"]:
+                break
+            params["before"] = page["items"][0]["entryId"]
+        return [
+            (str(i["entryId"]), prompt_text(i["content"])) for i in items if i["kind"] == "user"
+        ]
+
+    async def cmd_rewind(self, arg: str) -> None:
+        """/rewind [N [scope]]: back to just before prompt N, files and/or conversation."""
+        words = arg.split()
+        prompts = await self.prompts()
+        if not prompts:
+            self.say("Nothing to rewind: this conversation has no prompts yet.")
+            return
+        choices = [f"{n}. {' '.join(text.split())[:70]}" for n, (_, text) in enumerate(prompts, 1)]
+        if words and words[0].isdigit():
+            number = pick_number(words[0], choices)
+            if number is None:
+                raise LookupError(f"no prompt {words[0]}: /rewind lists them 1-{len(prompts)}")
+        else:
+            for choice in choices:
+                self.say(choice)
+            question = "rewind to just before which prompt (type to search, Enter cancels) > "
+            number = pick_number(await self.keyboard.pick(question, choices), choices)
+        if number is None:
+            self.say("Cancelled.")
+            return
+        scope = parse_scope(words[1]) if len(words) > 1 else None
+        if scope is None:
+            try:
+                scope = parse_scope(await self.keyboard.ask(SCOPE_QUESTION))
+            except Interrupted:
+                scope = None
+        if scope is None:
+            self.say("Cancelled.")
+            return
+        entry_id, text = prompts[number - 1]
+        params = {"sessionId": self._sid(), "entryId": entry_id, "scope": scope}
+        if not await self.all_or_nothing(protocol.SESSION_REWIND, params, scope):
+            return
+        undo = " /undo puts it all back." if self.last_undo else ""
+        if scope == "files":
+            self.say(f"The files are as they were before prompt {number}.{undo}")
+            return
+        self.last_prompt = prompts[number - 2] if number > 1 else ("", "")
+        self.say(f"Rewound to just before prompt {number}; its text is in the input to edit.{undo}")
+        self.keyboard.prefill = text
+
+    async def cmd_retry(self, arg: str) -> None:
+        """Send the last turn's prompt again when it failed or was cancelled."""
+        self.last_prompt = ("", "")  # the resent prompt arrives with the user_message update
+        await self.run_turn(protocol.SESSION_RETRY, {"sessionId": self._sid()})
+
+    async def cmd_review(self, arg: str) -> None:
+        """/review on|off: ask before each edit, showing its diff (restarts the server)."""
+        if arg not in ("on", "off"):
+            state = "on" if self.review else "off"
+            self.say(f"review is {state}: /review on shows each edit's diff and asks first")
+            return
+        self.review = arg == "on"
+        await self.restart()
+        self.say("Edits wait for your yes, with their diff." if self.review else "Edits apply.")
 
     async def cmd_compact(self, arg: str) -> None:
         self.say(
@@ -568,15 +697,19 @@ class Chat:
             shown = self.model or self.model_option or os.environ.get("AGENT_LS_MODEL")
             self.say(f"model: {shown or 'the server default'} (/model NAME switches)")
             return
+        self.model_option = arg
+        await self.restart()
+        self.model = arg
+        self.say(f"Now using {arg}.")
+
+    async def restart(self) -> None:
+        """A new server with the chat's options, on the same session."""
         sid = self.session.get("sessionId") if self.session else None
         await self.stop()
-        self.model_option = arg
         self.client = self._client()
         await self.connect()
-        self.model = arg
         if sid:
             await self.resume(str(sid))
-        self.say(f"Now using {arg}.")
 
     async def cmd_permissions(self, arg: str) -> None:
         """/permissions lists the remembered answers; /permissions revoke N forgets one."""
@@ -640,6 +773,8 @@ class Chat:
                 if line.startswith("/"):
                     if not await self.command(line.strip()):
                         return
+                elif self.keyboard.editing and self.last_prompt[0]:
+                    await self.prompt(line.strip("\n"), replace_entry_id=self.last_prompt[0])
                 else:
                     await self.prompt(line.strip("\n"))
             except LookupError as exc:

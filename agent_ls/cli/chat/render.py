@@ -255,3 +255,29 @@ def usage_line(
     if model:
         parts.append(model)
     return Text("[" + " · ".join(parts) + "]", style="dim")
+
+
+def turn_end_marker(stop_reason: str, error: str | None) -> Text:
+    """How a cancelled or failed turn ends on screen, live and after a reload alike."""
+    if stop_reason == "cancelled":
+        return Text("(cancelled)", style="yellow")
+    return Text(f"✗ {error or 'the turn failed'} (/retry sends it again)", style="red")
+
+
+def prompt_text(content: list[dict[str, Any]] | str) -> str:
+    """The text of a stored prompt."""
+    if isinstance(content, str):
+        return content
+    return "\n".join(b.get("text", "") for b in content if b.get("type") == "text")
+
+
+def result_update(block: dict[str, Any]) -> dict[str, Any]:
+    """A stored tool_result as the tool_call_update that reported it live, so a reloaded tool
+    line has the same mark and command tail."""
+    content = block.get("content")
+    text = content if isinstance(content, str) else prompt_text(content or [])
+    return {
+        "toolCallId": block.get("tool_use_id"),
+        "status": "failed" if block.get("is_error") else "completed",
+        "content": [{"type": "content", "content": {"type": "text", "text": text}}],
+    }
