@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from rich.text import Text
 from agent_ls.cli.chat.prices import dollars
 
 TAIL_LINES = 6
+_HOW_IT_ENDED = re.compile(r"Exit code -?\d+|Killed by \w+")
 
 
 def complete_blocks(text: str) -> int:
@@ -276,6 +278,9 @@ def result_update(block: dict[str, Any]) -> dict[str, Any]:
     line has the same mark and command tail."""
     content = block.get("content")
     text = content if isinstance(content, str) else prompt_text(content or [])
+    head, _, rest = text.partition("\n")
+    if _HOW_IT_ENDED.fullmatch(head):  # stored first for the model, shown last as live
+        text = f"{rest.rstrip()}\n{head}"
     return {
         "toolCallId": block.get("tool_use_id"),
         "status": "failed" if block.get("is_error") else "completed",
