@@ -25,6 +25,7 @@ from rich.text import Text
 from agent_ls import __version__
 from agent_ls.agent import secrets
 from agent_ls.cli.chat.files import mentioned, workspace_files
+from agent_ls.cli.chat.finding import export_target, highlighted, hit_title, tag_change
 from agent_ls.cli.chat.keyboard import ChatCompleter, Interrupted, Keyboard, history_file
 from agent_ls.cli.chat.prices import request_cost
 from agent_ls.cli.chat.render import (
@@ -52,8 +53,11 @@ CONTEXT_WINDOW = 200_000  # the server's default; the chat does not change it
 
 COMMANDS: dict[str, str] = {
     "new": "/new [name]       start a new session",
-    "clear": "/clear            a fresh conversation (a new session; the old one is kept)",
-    "sessions": "/sessions [text]  list sessions (and pick one on a terminal)",
+    "clear": "/clear            a fresh conversation in this session (the old one is kept)",
+    "sessions": "/sessions [text] [#tag] list sessions (and pick one on a terminal)",
+    "search": "/search TEXT      search every session's messages; pick a hit to go there",
+    "tag": "/tag [NAME…] [-NAME…] this session's tags: add some, remove some",
+    "export": "/export [markdown|html|jsonl|bundle] [PATH] write this session to a file",
     "resume": "/resume N|ID|NAME continue a session (N from /sessions; an id prefix works)",
     "rename": "/rename NAME      name this session",
     "fork": "/fork             continue in a copy of this session",
@@ -336,6 +340,7 @@ class Chat:
         self.say(f"New session {self.session['sessionId']}", "bold")
 
     async def show_transcript(self, page: dict[str, Any]) -> None:
+        """A session's last page; a search hit's entry (``focusEntryId``) marked."""
         self.session = page["session"]
         title = self.session.get("name") or self.session.get("firstMessage") or "(new session)"
         self.say(f"── {title} ── {self.session['sessionId']}", "bold")
@@ -343,6 +348,9 @@ class Chat:
             self.say("… earlier messages not shown", "dim")
         view = TurnView(self.console, self.workspace, self.expand_thinking)
         for item in page["items"]:
+            if item["entryId"] == page.get("focusEntryId"):
+                view.flush()
+                self.say("▶ the search hit:", "bold magenta")
             self.show_item(item, view)
         view.flush()
         self.last_thoughts = view.thoughts
@@ -464,13 +472,24 @@ class Chat:
         await self.new_session(arg)
 
     async def cmd_clear(self, arg: str) -> None:
-        await self.new_session("")
-        self.say("The old conversation is kept: /sessions lists it.", "dim")
+        if not self.session or not self.session.get("sessionId"):
+            await self.new_session("")
+            return
+        await self.show_transcript(
+            await self.request(protocol.SESSION_RESET, {"sessionId": self._sid()})
+        )
+        self.last_prompt = ("", "")
+        self.say("The old conversation is kept as a branch of this session: /search finds it.")
 
     async def cmd_sessions(self, arg: str) -> None:
         params: dict[str, Any] = {"limit": 30}
-        if arg:
-            params["query"] = arg
+        words = arg.split()
+        tags = [w[1:] for w in words if w.startswith("#") and len(w) > 1]
+        query = " ".join(w for w in words if not w.startswith("#"))
+        if query:
+            params["query"] = query
+        if tags:
+            params["tags"] = tags
         self.listed = (await self.request(protocol.SESSION_LIST, params))["sessions"]
         if not self.listed:
             self.say("no sessions match" if arg else "no sessions yet")
@@ -480,6 +499,7 @@ class Chat:
             title = " ".join((info.get("name") or info.get("firstMessage") or "(empty)").split())
             mark = "*" if info.get("active") else " "
             meta = f"{info['messageCount']} msgs, {age(info['modifiedAt'])}"
+            meta += "".join(f" #{tag}" for tag in info.get("tags") or [])
             self.say(Text.assemble(f"{mark}{n:3}. {title[:60]:60} ", (meta, "dim")))
             choices.append(f"{n}. {title[:60]}")
         picked = await self.keyboard.pick(
@@ -758,6 +778,52 @@ class Chat:
             self.say("The last reply had no thinking.")
         else:
             self.say(Text("\n\n".join(self.last_thoughts), style="dim italic"))
+
+    async def cmd_search(self, arg: str) -> None:
+        """Hits over every session's text; picking one switches to its session at that entry."""
+        if not arg:
+            raise LookupError('/search TEXT (words, "a phrase")')
+        hits = (await self.request(protocol.SESSION_SEARCH, {"query": arg, "limit": 20}))["hits"]
+        if not hits:
+            self.say(f"Nothing matches {arg}.")
+            return
+        choices = []
+        for n, hit in enumerate(hits, 1):
+            head = f"{n:3}. {hit_title(hit)[:40]} · {hit['role']} · {age(hit['ts'])}"
+            self.say(
+                Text.assemble(
+                    (head, "bold"), "\n     ", highlighted(hit["snippet"], hit["highlights"])
+                )
+            )
+            choices.append(f"{n}. {hit_title(hit)[:40]} {' '.join(hit['snippet'].split())[:60]}")
+        question = "go to (type to search, Enter stays here) > "
+        number = pick_number(await self.keyboard.pick(question, choices), choices)
+        if number:
+            hit = hits[number - 1]
+            params = {"sessionId": hit["sessionId"], "focusEntryId": hit["entryId"]}
+            await self.show_transcript(await self.request(protocol.SESSION_SWITCH, params))
+
+    async def cmd_tag(self, arg: str) -> None:
+        sid = self._sid()
+        current = (self.session or {}).get("tags")
+        if current is None:
+            listed = (await self.request(protocol.SESSION_LIST, {"limit": 1000}))["sessions"]
+            current = next((s.get("tags") or [] for s in listed if s["sessionId"] == sid), [])
+        if arg:
+            tags = tag_change(current, arg.split())
+            params = {"sessionId": sid, "tags": tags}
+            self.session = await self.request(protocol.SESSION_SET_METADATA, params)
+            current = self.session.get("tags") or []
+        shown = " ".join(f"#{tag}" for tag in current) or "none"
+        self.say(f"tags: {shown} (/tag NAME adds one, /tag -NAME removes it; /sessions #NAME)")
+
+    async def cmd_export(self, arg: str) -> None:
+        fmt, path = export_target(
+            arg, self.workspace, {**(self.session or {}), "sessionId": self._sid()}
+        )
+        params = {"sessionId": self._sid(), "format": fmt, "path": str(path)}
+        result = await self.request(protocol.SESSION_EXPORT, params)
+        self.say(f"Wrote {result['path']} ({fmt}, {result['bytes']:,} bytes).")
 
     # -- the loop --------------------------------------------------------------------------------
 
