@@ -10,9 +10,11 @@ from prompt_toolkit.document import Document
 
 from agent_ls.cli.chat.app import COMMANDS, parse_answer, pick_number
 from agent_ls.cli.chat.files import mentioned, workspace_files
+from agent_ls.cli.chat.finding import export_target, highlighted, python_offset, tag_change
 from agent_ls.cli.chat.keyboard import ChatCompleter, history_file
 from agent_ls.cli.chat.prices import dollars, price_of, request_cost
 from agent_ls.cli.chat.render import collapsed, complete_blocks, usage_line
+from agent_ls.cli.chat.restoring import parse_choice, parse_scope
 
 
 def test_permission_answers_are_words_or_letters_and_a_no_may_carry_a_reason() -> None:
@@ -64,7 +66,7 @@ def test_completion_of_commands_and_paths() -> None:
         document = Document(text, len(text))
         return [c.text for c in completer.get_completions(document, CompleteEvent())]
 
-    assert complete("/re") == ["/rename", "/resume", "/revert"]
+    assert complete("/re") == ["/rename", "/resume", "/retry", "/revert", "/review", "/rewind"]
     assert complete("explain @mai") == ["@src/main.py"]
     assert complete("explain") == []
     assert complete("/resume x") == []
@@ -134,3 +136,46 @@ def test_thinking_folds_to_one_line() -> None:
     )
     folded = collapsed("x" * 100 + "\nsecond\nthird")
     assert folded.startswith("▸ thinking: " + "x" * 79 + "…") and "3 lines" in folded
+
+
+def test_highlights_count_utf16_units_as_the_wire_does() -> None:
+    snippet = "😀 meson build"  # the emoji is two UTF-16 units
+    assert python_offset(snippet, 3) == 2
+    shown = highlighted(snippet, [[3, 8]])
+    assert [snippet[s.start : s.end] for s in shown.spans if s.style == "bold yellow"] == ["meson"]
+
+
+def test_export_targets_take_a_format_a_path_or_both(tmp_path: Path) -> None:
+    session = {"sessionId": "01ABC", "name": "login bug: part 2"}
+    assert export_target("", tmp_path, session) == ("markdown", tmp_path / "login-bug-part-2.md")
+    assert export_target("bundle", tmp_path, {"sessionId": "01ABC"}) == (
+        "bundle",
+        tmp_path / "01ABC.tar",
+    )
+    assert export_target("out/s.html", tmp_path, session) == ("html", tmp_path / "out/s.html")
+    assert export_target("jsonl /x/y.txt", tmp_path, session) == ("jsonl", Path("/x/y.txt"))
+
+
+def test_tags_are_added_and_removed_in_order() -> None:
+    assert tag_change([], ["bug", "#urgent", "bug"]) == ["bug", "urgent"]
+    assert tag_change(["bug", "urgent"], ["-bug", "later"]) == ["urgent", "later"]
+    assert tag_change(["bug"], ["-nothing"]) == ["bug"]
+
+
+def test_restore_choices_and_rewind_scopes_are_words_or_letters() -> None:
+    assert [parse_choice(a) for a in ("o", "Others", "a", "overwrite all", "c", "", "maybe")] == [
+        "partial",
+        "partial",
+        "force",
+        "force",
+        "",
+        "",
+        None,
+    ]
+    assert [parse_scope(a) for a in ("b", "conversation", "F", "x", "")] == [
+        "both",
+        "conversation",
+        "files",
+        None,
+        None,
+    ]

@@ -81,6 +81,7 @@ ALIASES = {"exit": "quit", "q": "quit", "switch": "resume"}
 
 HELP_KEYS = """keys: Enter sends · Alt-Enter or Esc-Enter adds a line · Up/Down history
       Tab completes /commands and @path (the file goes to the agent as context)
+      Esc Esc puts your last prompt back to edit: Enter sends it in its place
       Ctrl-C cancels a reply or clears the line · Ctrl-D quits
 permission questions take yes, no, always (y/n/a) or "no, because …" (the reason goes to
 the agent)"""
