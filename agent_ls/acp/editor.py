@@ -38,7 +38,7 @@ from agent_ls.agent import events as ev
 from agent_ls.agent.host import CommandRun, HostTool
 from agent_ls.agent.permissions import prompt_options, prompt_text
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
-from agent_ls.core.port import PermissionAnswer
+from agent_ls.core.port import PermissionAnswer, as_buffer_text
 from agent_ls.core.tasks import spawn
 from agent_ls.core.turn_host import EditRefused
 
@@ -315,7 +315,7 @@ class ClientApplier:
     async def apply(self, changes: Sequence[FileChange], label: str) -> list[bool | str]:
         results: list[bool | str] = []
         for change in changes:
-            text = _text(change.new_bytes)
+            text = as_buffer_text(change.new_bytes)
             try:
                 if text is not None and await self.editor.apply_text(change.path, text):
                     results.append(True)
@@ -325,12 +325,3 @@ class ClientApplier:
                 continue
             results.extend(await DirectApplier(self.editor.roots).apply([change], label))
         return results
-
-
-def _text(data: bytes | None) -> str | None:
-    if data is None:
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None

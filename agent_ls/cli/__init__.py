@@ -28,8 +28,8 @@ EPILOG = """commands:
   acp        serve the Agent Client Protocol on stdio, for Zed, JetBrains and other ACP
              clients (agent-ls acp --help)
   chat       a terminal chat with the agent on a folder (agent-ls chat --help)
-  sessions   list, show, rename, delete, purge, fork sessions; checkpoints and restore
-             (agent-ls sessions --help)
+  sessions   list, show, rename, delete, purge, fork, export and import sessions;
+             checkpoints and restore (agent-ls sessions --help)
 """
 
 

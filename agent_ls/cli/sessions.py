@@ -106,6 +106,10 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     fork.add_argument("session_id", metavar="ID")
     fork.add_argument("--at", metavar="ENTRY", help="entry id (default: the current leaf)")
 
+    from agent_ls.cli import carry as cli_carry
+
+    cli_carry.add_parsers(command)
+
     from agent_ls.cli import checkpoints as cli_checkpoints
 
     cli_checkpoints.add_parsers(subparsers)

@@ -75,3 +75,14 @@ def editor_bytes(editor: EditorPort, path: Path) -> bytes | None:
     if buffer is not None:
         return buffer.encode("utf-8")
     return read_disk(path)
+
+
+def as_buffer_text(data: bytes | None) -> str | None:
+    """A restore's new content as a buffer's text; None (write it to disk instead) for a delete
+    or for binary content, which an editor buffer cannot hold."""
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None

@@ -22,7 +22,7 @@ from agent_ls.agent.events import AgentEvent, TextChunk, ThoughtChunk, ToolCallS
 from agent_ls.agent.host import CommandRun, HostTool
 from agent_ls.agent.permissions import prompt_options, prompt_text
 from agent_ls.checkpoints.restore import DirectApplier, FileChange
-from agent_ls.core.port import PermissionAnswer
+from agent_ls.core.port import PermissionAnswer, as_buffer_text
 from agent_ls.core.turn_host import EditRefused
 from agent_ls.lsp import protocol
 from agent_ls.lsp.params import plain
@@ -294,7 +294,7 @@ class EditorApplier:
         on_disk: list[int] = []
         for i, change in enumerate(changes):
             doc = self.editor.document(change.path)
-            text = _text(change.new_bytes)
+            text = as_buffer_text(change.new_bytes)
             if doc is not None and text is not None:
                 edits.append(self.editor._replace_all(doc, text))
                 in_editor.append(i)
@@ -314,7 +314,9 @@ class EditorApplier:
             for i in in_editor:
                 results[i] = applied
                 if applied is True:
-                    await self.editor._synced(changes[i].path, _text(changes[i].new_bytes) or "")
+                    await self.editor._synced(
+                        changes[i].path, as_buffer_text(changes[i].new_bytes) or ""
+                    )
         if on_disk:
             direct = DirectApplier(self.editor.roots)
             for i, outcome in zip(
@@ -322,13 +324,3 @@ class EditorApplier:
             ):
                 results[i] = outcome
         return results
-
-
-def _text(data: bytes | None) -> str | None:
-    """Buffers hold text: binary content (or a delete) goes to disk instead."""
-    if data is None:
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None

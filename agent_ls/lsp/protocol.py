@@ -46,6 +46,8 @@ CHECKPOINT_DIFF = "agent/checkpoint/diff"
 CHECKPOINT_RESTORE = "agent/checkpoint/restore"
 PERMISSIONS_LIST = "agent/permissions/list"
 PERMISSIONS_REVOKE = "agent/permissions/revoke"
+SESSION_EXPORT = "agent/session/export"
+SESSION_IMPORT = "agent/session/import"
 
 # Notifications.
 SESSION_CANCEL = "agent/session/cancel"  # client → server
@@ -250,6 +252,35 @@ class RevokeParams:
     rule_id: str = attrs.field(validator=_rule_id)
 
 
+@attrs.define
+class ExportParams:
+    """`path` (a path or file URI, absolute) is where the server writes; without it the text
+    comes back in the answer (bundles always need a path)."""
+
+    session_id: str = attrs.field(validator=_session_id)
+    format: Literal["markdown", "html", "jsonl", "bundle"] = "markdown"
+    path: str | None = None
+    active_only: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if self.format == "bundle" and self.path is None:
+            raise ValueError("path: required for a bundle (it is binary)")
+
+
+@attrs.define
+class ImportParams:
+    """A bundle (`path`), or another agent's sessions (`from`, with an optional `path`)."""
+
+    path: str | None = None
+    from_: Literal["claude-code", "pi", "codex"] | None = None
+    all: bool = False
+    workspace: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.from_ is None and self.path is None:
+            raise ValueError("path: required to import a bundle (or give from)")
+
+
 PARAMS: dict[str, type[Any]] = {
     SESSION_LIST: ListParams,
     SESSION_NEW: NewParams,
@@ -266,6 +297,8 @@ PARAMS: dict[str, type[Any]] = {
     CHECKPOINT_RESTORE: CheckpointRestoreParams,
     PERMISSIONS_LIST: SessionParams,
     PERMISSIONS_REVOKE: RevokeParams,
+    SESSION_EXPORT: ExportParams,
+    SESSION_IMPORT: ImportParams,
 }
 
 
@@ -518,6 +551,10 @@ def agent_capabilities(providers: list[str]) -> dict[str, Any]:
         "checkpoints": {"restoreScopes": ["files", "conversation", "both"], "undo": True},
         "permissions": {"list": True, "revoke": True},
         "providers": providers,
+        "carry": {
+            "export": ["markdown", "html", "jsonl", "bundle"],
+            "import": ["bundle", "claude-code", "pi", "codex"],
+        },
     }
 
 
@@ -591,3 +628,10 @@ def event_to_update(session_id: str, event: ev.AgentEvent) -> dict[str, Any] | N
         case ev.CheckpointCreated(checkpoint=checkpoint):
             return {"kind": "checkpoint", "checkpoint": checkpoint_to_wire(session_id, checkpoint)}
     return None
+
+
+def import_to_wire(
+    imported: list[dict[str, Any]], skipped: int, problems: list[str]
+) -> dict[str, Any]:
+    """The `agent/session/import` result (`imported` are `SessionInfo`s, already shaped)."""
+    return {"imported": imported, "skipped": skipped, "problems": problems}

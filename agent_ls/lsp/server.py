@@ -306,7 +306,35 @@ def create_server() -> AgentServer:
     def permissions_revoke(p: protocol.RevokeParams) -> dict[str, Any]:
         return {"revoked": server.service.prompting.revoke_permission(p.session_id, p.rule_id)}
 
+    @handle(server, protocol.SESSION_EXPORT)
+    async def session_export(p: protocol.ExportParams) -> dict[str, Any]:
+        from agent_ls.carry import requests as carry
+
+        sessions = server.service.sessions
+        args = (sessions, p.session_id, p.format, p.path, p.active_only)
+        return await _carry(asyncio.to_thread(carry.export, *args))
+
+    @handle(server, protocol.SESSION_IMPORT)
+    async def session_import(p: protocol.ImportParams) -> dict[str, Any]:
+        from agent_ls.carry import requests as carry
+
+        args = (server.service.sessions, p.path, p.from_, p.all, p.workspace)
+        report = await _carry(asyncio.to_thread(carry.import_sessions, *args))
+        imported = [session_info(server, info) for info in report.imported]
+        return protocol.import_to_wire(imported, report.skipped, report.problems)
+
     return server
+
+
+async def _carry(work: Awaitable[T]) -> T:
+    """An export or import whose failure is the request's fault (a bad bundle, a missing
+    file) answers -32602 with the sentence; anything else maps as usual."""
+    from agent_ls.carry.errors import CarryError
+
+    try:
+        return await work
+    except CarryError as exc:
+        raise ParamsError(str(exc)) from exc
 
 
 def session_info(server: AgentServer, info: SessionInfo) -> dict[str, Any]:

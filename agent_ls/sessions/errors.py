@@ -74,3 +74,11 @@ class IndexUnavailable(StoreError):
 
 class NoStoreRoot(StoreError):
     """No directory to keep sessions in: no usable home directory and no override."""
+
+
+class SessionExists(StoreError):
+    """A session with this id is already in the workspace's store (live or in the trash)."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session {session_id} already exists in this workspace")
+        self.session_id = session_id

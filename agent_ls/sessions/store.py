@@ -23,6 +23,7 @@ from .errors import (
     EntryNotFound,
     IndexUnavailable,
     InvalidCursor,
+    SessionExists,
     SessionNotFound,
     StoreError,
 )
@@ -564,6 +565,41 @@ class SessionStore:
         if isinstance(source.header.get("cwd"), str):
             header["cwd"] = source.header["cwd"]
         return self._create_file(header, [dict(e) for e in entries], None)
+
+    def adopt(self, header: Entry, entries: list[Entry]) -> SessionInfo:
+        """Write a whole session as given, ids, parents and times kept (an import).
+
+        The id must be free here, live or in the trash (else ``SessionExists``); entries must
+        have unique string ids and name only earlier entries as parents (readers rely on it),
+        else ``StoreError``. The file appears complete at once, under the session's lock, and
+        is indexed.
+        """
+        session_id = validate_session_id(header.get("id"))
+        if header.get("type") != "session" or not isinstance(header.get("createdAt"), str):
+            raise StoreError(f"session {session_id}: not a session header")
+        seen: set[str] = set()
+        ordered: list[Entry] = []
+        for entry in entries:
+            entry_id, parent = entry.get("id"), entry.get("parentId")
+            kind = entry.get("type")
+            if not isinstance(entry_id, str) or entry_id in seen or not isinstance(kind, str):
+                raise StoreError(f"session {session_id}: entry ids must be unique strings")
+            if kind == "session" or (parent is not None and parent not in seen):
+                raise StoreError(f"session {session_id}: entry {entry_id} has no earlier parent")
+            seen.add(entry_id)
+            head = {key: entry.get(key) for key in ENTRY_KEYS}
+            ordered.append({**head, **{k: v for k, v in entry.items() if k not in ENTRY_KEYS}})
+        self._ensure_dirs()
+        lock = SessionLock(self.locks_dir / f"{session_id}.lock", session_id)
+        lock.acquire()
+        try:
+            for folder in (self.sessions_dir, self.trash_dir):
+                with contextlib.suppress(FileNotFoundError), os.scandir(folder) as it:
+                    if any(id_from_file_name(i.name) == session_id for i in it):
+                        raise SessionExists(session_id)
+            return self._create_file(dict(header), ordered, None)
+        finally:
+            lock.release()
 
     def fingerprint(self, exclude: Collection[str] = ()) -> str:
         """Changes whenever a session file is created, appended to, renamed or removed.

@@ -20,6 +20,8 @@ export const Method = {
   checkpointRestore: 'agent/checkpoint/restore',
   permissionsList: 'agent/permissions/list',
   permissionsRevoke: 'agent/permissions/revoke',
+  sessionExport: 'agent/session/export',
+  sessionImport: 'agent/session/import',
   /** client → server notification */
   sessionCancel: 'agent/session/cancel',
   /** server → client notifications */

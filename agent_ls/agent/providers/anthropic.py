@@ -20,7 +20,7 @@ from agent_ls.agent.providers.base import (
     StreamAssembler,
     status_failure,
 )
-from agent_ls.agent.providers.warmup import warm_up_sdk
+from agent_ls.agent.providers.warmup import collections_paused, warm_up_sdk
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -62,10 +62,11 @@ class AnthropicProvider:
         self._client: AsyncAnthropic | None = None
         # Import the SDK and build the client now: the service makes providers in a worker
         # thread, and importing `anthropic` on the event loop would stall it for seconds.
-        client = self._get_client()
-        if not isinstance(client, ProviderFailure):
-            _ = client.messages  # a lazily imported resource, loaded here rather than mid-turn
-            warm_up_sdk()
+        with collections_paused():
+            client = self._get_client()
+            if not isinstance(client, ProviderFailure):
+                _ = client.messages  # a lazily imported resource, loaded here, not mid-turn
+                warm_up_sdk()
 
     @property
     def base_url(self) -> str:
