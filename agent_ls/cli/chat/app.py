@@ -13,7 +13,6 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,16 @@ from rich.text import Text
 
 from agent_ls import __version__
 from agent_ls.agent import secrets
+from agent_ls.cli.chat import finding, restoring
 from agent_ls.cli.chat.files import mentioned, workspace_files
-from agent_ls.cli.chat.finding import export_target, highlighted, hit_title, tag_change
-from agent_ls.cli.chat.keyboard import ChatCompleter, Interrupted, Keyboard, history_file
+from agent_ls.cli.chat.finding import age
+from agent_ls.cli.chat.keyboard import (
+    ChatCompleter,
+    Interrupted,
+    Keyboard,
+    history_file,
+    pick_number,
+)
 from agent_ls.cli.chat.prices import request_cost
 from agent_ls.cli.chat.render import (
     TurnView,
@@ -36,14 +42,6 @@ from agent_ls.cli.chat.render import (
     result_update,
     turn_end_marker,
     usage_line,
-)
-from agent_ls.cli.chat.restoring import (
-    CHOICE_QUESTION,
-    SCOPE_QUESTION,
-    conflicts,
-    file_lines,
-    parse_choice,
-    parse_scope,
 )
 from agent_ls.lsp import protocol
 from agent_ls.lsp.params import plain
@@ -104,19 +102,6 @@ ANSWERS = {
 }
 
 
-def age(iso: str) -> str:
-    """'3m ago' style relative time for the session list."""
-    try:
-        then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return iso
-    seconds = int((datetime.now(UTC) - then).total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return "just now"
-
-
 def parse_answer(text: str) -> tuple[str | None, str]:
     """A permission answer as (option kind, reason); kind None when it is not an answer."""
     text = text.strip()
@@ -131,19 +116,6 @@ def parse_answer(text: str) -> tuple[str | None, str]:
     if reason.lower().startswith("because"):
         reason = reason[len("because") :].strip(" ,:")
     return kind, reason
-
-
-def pick_number(typed: str, choices: list[str]) -> int | None:
-    """The 1-based number of the choice ``typed`` names: a number, a choice, or part of one."""
-    typed = typed.strip()
-    if not typed:
-        return None
-    if typed.isdigit():
-        return int(typed) if 0 < int(typed) <= len(choices) else None
-    for number, choice in enumerate(choices, 1):
-        if typed == choice or typed.lower() in choice.lower():
-            return number
-    return None
 
 
 class Chat:
@@ -460,7 +432,7 @@ class Chat:
         await handler(arg)
         return True
 
-    def _sid(self) -> str:
+    def sid(self) -> str:
         if not self.session or not self.session.get("sessionId"):
             raise LookupError("no session yet: send a prompt or /resume one first")
         return str(self.session["sessionId"])
@@ -477,7 +449,7 @@ class Chat:
             await self.new_session("")
             return
         await self.show_transcript(
-            await self.request(protocol.SESSION_RESET, {"sessionId": self._sid()})
+            await self.request(protocol.SESSION_RESET, {"sessionId": self.sid()})
         )
         self.last_prompt = ("", "")
         self.say("The old conversation is kept as a branch of this session: /search finds it.")
@@ -538,24 +510,24 @@ class Chat:
         if not arg:
             raise LookupError("/rename NAME")
         self.session = await self.request(
-            protocol.SESSION_RENAME, {"sessionId": self._sid(), "name": arg}
+            protocol.SESSION_RENAME, {"sessionId": self.sid(), "name": arg}
         )
         self.say(f"Renamed to {arg}")
 
     async def cmd_fork(self, arg: str) -> None:
-        fork = await self.request(protocol.SESSION_FORK, {"sessionId": self._sid()})
+        fork = await self.request(protocol.SESSION_FORK, {"sessionId": self.sid()})
         await self.resume(fork["sessionId"])
 
     async def cmd_delete(self, arg: str) -> None:
-        await self.request(protocol.SESSION_DELETE, {"sessionId": self._sid()})
+        await self.request(protocol.SESSION_DELETE, {"sessionId": self.sid()})
         self.say("Moved to the trash (agent-ls sessions undelete ID brings it back).")
         await self.new_session("")
 
     async def _checkpoints(self) -> list[dict[str, Any]]:
-        result = await self.request(protocol.CHECKPOINT_LIST, {"sessionId": self._sid()})
+        result = await self.request(protocol.CHECKPOINT_LIST, {"sessionId": self.sid()})
         return [c for c in result["checkpoints"] if c.get("kind", "turn") == "turn"]
 
-    async def _checkpoint(self, arg: str) -> dict[str, Any] | None:
+    async def checkpoint_at(self, arg: str) -> dict[str, Any] | None:
         checkpoints = await self._checkpoints()
         if not checkpoints:
             self.say("no checkpoints in this session")
@@ -576,7 +548,7 @@ class Chat:
             self.say("no checkpoints in this session")
 
     async def cmd_diff(self, arg: str) -> None:
-        checkpoint = await self._checkpoint(arg)
+        checkpoint = await self.checkpoint_at(arg)
         if checkpoint is None:
             return
         result = await self.request(
@@ -590,112 +562,19 @@ class Chat:
             else:
                 self.say(f"  {f['operation']} {f['path']} (binary)")
 
-    async def cmd_revert(self, arg: str) -> None:
-        checkpoint = await self._checkpoint(arg)
-        if checkpoint is None:
-            return
-        params = {"checkpointId": checkpoint["checkpointId"], "scope": "files"}
-        if await self.all_or_nothing(protocol.CHECKPOINT_RESTORE, params, "files"):
-            self.say("Reverted. /undo puts the files back.")
-
-    async def all_or_nothing(self, method: str, params: dict[str, Any], scope: str) -> bool:
-        """A restore or rewind: when a file conflicts the server changed nothing, so show the
-        plan and let the user choose. True when something was applied."""
-        result = await self.request(method, params)
-        if conflicts(result):
-            self.say("Nothing was changed: a file was edited since, in the lines to put back.")
-            self.say(file_lines(result, self.rel))
-            choice = None
-            while choice is None:
-                try:
-                    choice = parse_choice(await self.keyboard.ask(CHOICE_QUESTION))
-                except Interrupted:
-                    choice = ""
-            if not choice:
-                self.say("Cancelled: nothing was changed.")
-                return False
-            result = await self.request(method, {**params, choice: True})
-        self.say(file_lines(result, self.rel))
-        if result.get("undoCheckpointId"):
-            self.last_undo = (str(result["undoCheckpointId"]), scope)
-        return bool(result.get("applied"))
+    cmd_revert = restoring.revert
+    cmd_undo = restoring.undo
+    cmd_rewind = restoring.rewind
 
     def rel(self, path: str) -> str:
         with contextlib.suppress(ValueError):
             return str(Path(path).relative_to(self.workspace))
         return path
 
-    async def cmd_undo(self, arg: str) -> None:
-        if not self.last_undo:
-            self.say("nothing to undo")
-            return
-        (undo, scope), self.last_undo = self.last_undo, None
-        params = {"checkpointId": undo, "scope": scope}
-        if await self.all_or_nothing(protocol.CHECKPOINT_RESTORE, params, scope):
-            self.say("Undone. /undo again redoes it.")
-            if scope != "files":
-                await self.resume(self._sid())
-
-    async def prompts(self) -> list[tuple[str, str]]:
-        """(entry id, text) of every prompt on the conversation's path, oldest first."""
-        sid = self._sid()
-        items: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"sessionId": sid, "limit": 200}
-        while True:
-            page = await self.request(protocol.SESSION_HISTORY, params)
-            items[:0] = page["items"]
-            if not page.get("hasMore") or not page["items"]:
-                break
-            params["before"] = page["items"][0]["entryId"]
-        return [
-            (str(i["entryId"]), prompt_text(i["content"])) for i in items if i["kind"] == "user"
-        ]
-
-    async def cmd_rewind(self, arg: str) -> None:
-        """/rewind [N [scope]]: back to just before prompt N, files and/or conversation."""
-        words = arg.split()
-        prompts = await self.prompts()
-        if not prompts:
-            self.say("Nothing to rewind: this conversation has no prompts yet.")
-            return
-        choices = [f"{n}. {' '.join(text.split())[:70]}" for n, (_, text) in enumerate(prompts, 1)]
-        if words and words[0].isdigit():
-            number = pick_number(words[0], choices)
-            if number is None:
-                raise LookupError(f"no prompt {words[0]}: /rewind lists them 1-{len(prompts)}")
-        else:
-            for choice in choices:
-                self.say(choice)
-            question = "rewind to just before which prompt (type to search, Enter cancels) > "
-            number = pick_number(await self.keyboard.pick(question, choices), choices)
-        if number is None:
-            self.say("Cancelled.")
-            return
-        scope = parse_scope(words[1]) if len(words) > 1 else None
-        if scope is None:
-            try:
-                scope = parse_scope(await self.keyboard.ask(SCOPE_QUESTION))
-            except Interrupted:
-                scope = None
-        if scope is None:
-            self.say("Cancelled.")
-            return
-        entry_id, text = prompts[number - 1]
-        params = {"sessionId": self._sid(), "entryId": entry_id, "scope": scope}
-        if not await self.all_or_nothing(protocol.SESSION_REWIND, params, scope):
-            return
-        undo = " /undo puts it all back." if self.last_undo else ""
-        if scope == "files":
-            self.say(f"The files are as they were before prompt {number}.{undo}")
-            return
-        self.last_prompt = prompts[number - 2] if number > 1 else ("", "")
-        self.say(f"Rewound to just before prompt {number}; its text is in the input to edit.{undo}")
-        self.keyboard.prefill = text
-
     async def cmd_retry(self, arg: str) -> None:
         """Send the last turn's prompt again when it failed or was cancelled."""
         self.last_prompt = ("", "")  # the resent prompt arrives with the user_message update
-        await self.run_turn(protocol.SESSION_RETRY, {"sessionId": self._sid()})
+        await self.run_turn(protocol.SESSION_RETRY, {"sessionId": self.sid()})
 
     async def cmd_review(self, arg: str) -> None:
         """/review on|off: ask before each edit, showing its diff (restarts the server)."""
@@ -734,7 +613,7 @@ class Chat:
 
     async def cmd_permissions(self, arg: str) -> None:
         """/permissions lists the remembered answers; /permissions revoke N forgets one."""
-        sid = self._sid()
+        sid = self.sid()
         rules = (await self.request(protocol.PERMISSIONS_LIST, {"sessionId": sid}))["rules"]
         words = arg.split()
         if words[:1] == ["revoke"]:
@@ -780,51 +659,9 @@ class Chat:
         else:
             self.say(Text("\n\n".join(self.last_thoughts), style="dim italic"))
 
-    async def cmd_search(self, arg: str) -> None:
-        """Hits over every session's text; picking one switches to its session at that entry."""
-        if not arg:
-            raise LookupError('/search TEXT (words, "a phrase")')
-        hits = (await self.request(protocol.SESSION_SEARCH, {"query": arg, "limit": 20}))["hits"]
-        if not hits:
-            self.say(f"Nothing matches {arg}.")
-            return
-        choices = []
-        for n, hit in enumerate(hits, 1):
-            head = f"{n:3}. {hit_title(hit)[:40]} · {hit['role']} · {age(hit['ts'])}"
-            self.say(
-                Text.assemble(
-                    (head, "bold"), "\n     ", highlighted(hit["snippet"], hit["highlights"])
-                )
-            )
-            choices.append(f"{n}. {hit_title(hit)[:40]} {' '.join(hit['snippet'].split())[:60]}")
-        question = "go to (type to search, Enter stays here) > "
-        number = pick_number(await self.keyboard.pick(question, choices), choices)
-        if number:
-            hit = hits[number - 1]
-            params = {"sessionId": hit["sessionId"], "focusEntryId": hit["entryId"]}
-            await self.show_transcript(await self.request(protocol.SESSION_SWITCH, params))
-
-    async def cmd_tag(self, arg: str) -> None:
-        sid = self._sid()
-        current = (self.session or {}).get("tags")
-        if current is None:
-            listed = (await self.request(protocol.SESSION_LIST, {"limit": 1000}))["sessions"]
-            current = next((s.get("tags") or [] for s in listed if s["sessionId"] == sid), [])
-        if arg:
-            tags = tag_change(current, arg.split())
-            params = {"sessionId": sid, "tags": tags}
-            self.session = await self.request(protocol.SESSION_SET_METADATA, params)
-            current = self.session.get("tags") or []
-        shown = " ".join(f"#{tag}" for tag in current) or "none"
-        self.say(f"tags: {shown} (/tag NAME adds one, /tag -NAME removes it; /sessions #NAME)")
-
-    async def cmd_export(self, arg: str) -> None:
-        fmt, path = export_target(
-            arg, self.workspace, {**(self.session or {}), "sessionId": self._sid()}
-        )
-        params = {"sessionId": self._sid(), "format": fmt, "path": str(path)}
-        result = await self.request(protocol.SESSION_EXPORT, params)
-        self.say(f"Wrote {result['path']} ({fmt}, {result['bytes']:,} bytes).")
+    cmd_search = finding.search
+    cmd_tag = finding.tag
+    cmd_export = finding.export
 
     # -- the loop --------------------------------------------------------------------------------
 

@@ -166,6 +166,19 @@ class Keyboard:
             return ""
 
 
+def pick_number(typed: str, choices: list[str]) -> int | None:
+    """The 1-based number of the choice ``typed`` names: a number, a choice, or part of one."""
+    typed = typed.strip()
+    if not typed:
+        return None
+    if typed.isdigit():
+        return int(typed) if 0 < int(typed) <= len(choices) else None
+    for number, choice in enumerate(choices, 1):
+        if typed == choice or typed.lower() in choice.lower():
+            return number
+    return None
+
+
 async def _read_stdin(prompt: str) -> str | None:
     sys.stdout.write(prompt)
     sys.stdout.flush()
