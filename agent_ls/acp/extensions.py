@@ -74,7 +74,13 @@ async def _call(agent: AcpAgent, method: str, params: dict[str, Any]) -> dict[st
         r = structure(body, protocol.CheckpointRestoreParams)
         session_id, entry_id = _split(open_session.session_id, r.checkpoint_id)
         report = await checkpoints.restore(
-            session_id, entry_id, scope=r.scope, dry_run=r.dry_run, force=r.force
+            session_id,
+            entry_id,
+            scope=r.scope,
+            dry_run=r.dry_run,
+            force=r.force,
+            partial=r.partial,
+            uris=r.files,
         )
         return protocol.restore_to_wire(report)
     w = structure(body, RewindParams)

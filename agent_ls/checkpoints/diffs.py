@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agent_ls.checkpoints.blobs import BlobStore
 from agent_ls.checkpoints.entries import UNKNOWN, Operation, file_records, operation_of
 from agent_ls.checkpoints.errors import BlobCorrupt, BlobMissing
+from agent_ls.checkpoints.hunks import Hunk, hunks
 
 
 @dataclass
 class FileDiff:
     """One file of a checkpoint for a diff view; `before`/`after` are None when absent,
-    binary or unavailable, and `diff` then says why."""
+    binary or unavailable, and `diff` then says why. `hunks` number the text change's hunks
+    for `agent/checkpoint/revertHunks` (none for binary or unavailable content)."""
 
     path: str
     uri: str
@@ -25,6 +27,7 @@ class FileDiff:
     before: str | None = None
     after: str | None = None
     diff: str = ""
+    hunks: list[Hunk] = field(default_factory=list)
 
 
 def path_uri(path: str) -> str:
@@ -63,6 +66,7 @@ def file_diffs(
             item.diff = f"Binary file {path} changed\n"
         else:
             item.diff = _unified(path, item.before, item.after, before is None, after is None)
+            item.hunks = hunks(old or b"", new or b"")
     return items
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agent_ls.files.confine import OutsideWorkspace
+from agent_ls.sessions.errors import EntryNotFound
 
 __all__ = [
     "AmbiguousCheckpoint",
@@ -10,6 +11,8 @@ __all__ = [
     "BlobMissing",
     "CheckpointError",
     "CheckpointNotFound",
+    "NotARewindPoint",
+    "NotInCheckpoint",
     "OutsideWorkspace",
 ]
 
@@ -39,3 +42,17 @@ class BlobMissing(CheckpointError):
 
 class BlobCorrupt(CheckpointError):
     """A snapshot's content no longer hashes to its name."""
+
+
+class NotARewindPoint(EntryNotFound):
+    """A rewind names an entry that is not a user prompt on the session's active path."""
+
+    def __init__(self, session_id: str, entry_id: str, why: str) -> None:
+        super().__init__(session_id, entry_id)
+        self.args = (
+            f"entryId: {entry_id} {why} in session {session_id}; rewind to a user message",
+        )
+
+
+class NotInCheckpoint(CheckpointError, LookupError):
+    """A request names a file or hunk the checkpoint does not hold (the server answers -32602)."""

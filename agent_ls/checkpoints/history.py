@@ -6,7 +6,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from agent_ls.checkpoints.entries import file_records, is_checkpoint
-from agent_ls.checkpoints.errors import AmbiguousCheckpoint, CheckpointError, CheckpointNotFound
+from agent_ls.checkpoints.errors import (
+    AmbiguousCheckpoint,
+    CheckpointError,
+    CheckpointNotFound,
+    NotARewindPoint,
+)
 
 Entry = Mapping[str, Any]
 
@@ -110,6 +115,25 @@ def conversation_target(session: SessionView, checkpoint: Entry) -> str | None:
         raise CheckpointError(f"checkpoint {checkpoint['id']}: the turn's prompt is not found")
     parent = prompt.get("parentId")
     return parent if isinstance(parent, str) else None
+
+
+def rewind_point(session: SessionView, entry_id: str) -> tuple[list[Entry], str | None]:
+    """What rewinding to the user message `entry_id` reverts, and where the conversation goes.
+
+    The checkpoints are those after the message on the active path, earliest first; the
+    conversation moves to the message's parent (None: before the first message).
+    """
+    path = session.path()
+    index = next((i for i, e in enumerate(path) if e.get("id") == entry_id), None)
+    if index is None:
+        why = "is not on the active path" if entry_id in session.entries else "is not an entry"
+        raise NotARewindPoint(session.session_id, entry_id, why)
+    message = path[index]
+    if message.get("type") != "message" or message.get("role") != "user":
+        raise NotARewindPoint(session.session_id, entry_id, "is not a user message")
+    parent = message.get("parentId")
+    later = [e for e in path[index + 1 :] if is_checkpoint(e)]
+    return later, parent if isinstance(parent, str) else None
 
 
 def prompt_text(entry: Entry | None) -> str:

@@ -1,37 +1,51 @@
-"""Restore: plan per-file actions and conflicts, record an undo checkpoint, then apply."""
+"""Restore and rewind: plan per-file actions, merges and conflicts; then, all or nothing,
+record one undo checkpoint and apply."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from agent_ls.checkpoints.blobs import BlobStore, sha256_hex
-from agent_ls.checkpoints.entries import UNKNOWN, Operation, checkpoint_entry, operation_of
+from agent_ls.checkpoints.entries import (
+    UNKNOWN,
+    Operation,
+    checkpoint_entry,
+    file_records,
+    operation_of,
+)
 from agent_ls.checkpoints.errors import (
     BlobCorrupt,
     BlobMissing,
     CheckpointError,
+    NotInCheckpoint,
     OutsideWorkspace,
 )
 from agent_ls.checkpoints.history import (
+    Entry,
     SessionView,
     chain,
     conversation_target,
     find_checkpoint,
+    rewind_point,
     touched,
 )
+from agent_ls.checkpoints.hunks import hunks, revert_hunks
+from agent_ls.checkpoints.merge import MergeUnavailable, is_text, merge3
 from agent_ls.checkpoints.recorder import ReadBytes, read_disk
 from agent_ls.files.atomic import write_atomic
 from agent_ls.files.confine import Confinement
 
 Scope = Literal["files", "conversation", "both"]
-Result = Literal["restored", "conflict", "unchanged", "failed"]
+Result = Literal["restored", "merged", "conflict", "unchanged", "failed", "skipped"]
 SCOPES: tuple[Scope, ...] = ("files", "conversation", "both")
+CONFLICT = "changed since the checkpoint"
+OVERLAP = "changed since the checkpoint, and those edits overlap the agent's"
 
 
 @dataclass
@@ -39,7 +53,8 @@ class FilePlan:
     """One path of a restore: what it will do and why.
 
     `target` is the content to write back (None: delete the file), `expected` the content the
-    reverted turns left (anything else is a conflict), `current` what is there now.
+    reverted turns left, `current` what is there now. When the user changed the file since,
+    `write` holds the three-way merge that keeps those edits (result "merged").
     """
 
     path: str
@@ -49,11 +64,15 @@ class FilePlan:
     target: str | None = None
     expected: str | None = None
     current: str | None = None
+    write: bytes | None = None
 
 
 @dataclass
 class RestorePlan:
-    """A restore computed but not applied (a dry run returns just this)."""
+    """A restore computed but not applied (a dry run, or a refused plan, returns just this).
+
+    `undo_turn_id` names the undo checkpoint's turn: `restore-<checkpoint>`, `rewind-<entry>`.
+    """
 
     session_id: str
     checkpoint_id: str
@@ -63,6 +82,13 @@ class RestorePlan:
     files: list[FilePlan] = field(default_factory=list)
     moves_conversation: bool = False
     leaf_target: str | None = None
+    partial: bool = False
+    undo_turn_id: str = ""
+
+    @property
+    def refused(self) -> bool:
+        """All or nothing: a conflict the caller did not settle (force, partial) stops it."""
+        return any(f.result == "conflict" for f in self.files)
 
 
 @dataclass(frozen=True)
@@ -124,34 +150,123 @@ def plan(
     read_bytes: ReadBytes = read_disk,
     scope: Scope = "files",
     force: bool = False,
+    partial: bool = False,
+    paths: Collection[str] | None = None,
 ) -> RestorePlan:
     """Compute a restore of `checkpoint_id` and every later checkpoint on the active path.
 
     Per path, the target is the before-content of the earliest reverted checkpoint that
     touched it and the expected current content the after-content of the latest one. Current
-    content that matches neither was changed by someone else: a conflict unless `force`.
+    content that matches neither was changed by someone else: merged when those edits do not
+    overlap the agent's, else a conflict (overwritten with `force`, skipped with `partial`).
+    `paths` limits the files to those recorded paths.
     """
+    _check_scope(scope)
+    session, checkpoint = find_checkpoint(sessions, checkpoint_id)
+    leaf = conversation_target(session, checkpoint) if scope != "files" else None
+    return plan_reverts(
+        session,
+        chain(session, checkpoint),
+        str(checkpoint["id"]),
+        f"restore-{checkpoint['id']}",
+        leaf,
+        blobs=blobs,
+        roots=roots,
+        read_bytes=read_bytes,
+        scope=scope,
+        force=force,
+        partial=partial,
+        paths=paths,
+    )
+
+
+def plan_rewind(
+    session: SessionView,
+    entry_id: str,
+    *,
+    blobs: BlobStore,
+    roots: Sequence[Path | str],
+    read_bytes: ReadBytes = read_disk,
+    scope: Scope = "both",
+    force: bool = False,
+    partial: bool = False,
+    paths: Collection[str] | None = None,
+) -> RestorePlan:
+    """A rewind to just before the user message `entry_id`: every checkpoint after it on the
+    active path is reverted (same rules as `plan`), the conversation moves to its parent."""
+    _check_scope(scope)
+    reverted, leaf = rewind_point(session, entry_id)
+    return plan_reverts(
+        session,
+        reverted,
+        entry_id,
+        f"rewind-{entry_id}",
+        leaf,
+        blobs=blobs,
+        roots=roots,
+        read_bytes=read_bytes,
+        scope=scope,
+        force=force,
+        partial=partial,
+        paths=paths,
+    )
+
+
+def _check_scope(scope: str) -> None:
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
-    session, checkpoint = find_checkpoint(sessions, checkpoint_id)
-    reverted = chain(session, checkpoint)
+
+
+def plan_reverts(
+    session: SessionView,
+    reverted: Sequence[Entry],
+    checkpoint_id: str,
+    undo_turn_id: str,
+    leaf_target: str | None,
+    *,
+    blobs: BlobStore,
+    roots: Sequence[Path | str],
+    read_bytes: ReadBytes,
+    scope: Scope,
+    force: bool,
+    partial: bool,
+    paths: Collection[str] | None,
+) -> RestorePlan:
+    """The plan reverting `reverted` (earliest first): the one rule behind restore and rewind."""
     result = RestorePlan(
         session_id=session.session_id,
-        checkpoint_id=str(checkpoint["id"]),
+        checkpoint_id=checkpoint_id,
         reverted=[str(e["id"]) for e in reversed(reverted)],
         scope=scope,
         force=force,
+        partial=partial,
+        undo_turn_id=undo_turn_id,
     )
     if scope != "files":
         result.moves_conversation = True
-        result.leaf_target = conversation_target(session, checkpoint)
+        result.leaf_target = leaf_target
     if scope != "conversation":
         confine = Confinement(roots)
+        to_merge: list[tuple[FilePlan, bytes]] = []
         for path, (target, expected) in touched(reverted).items():
-            result.files.append(
-                _plan_file(path, target, expected, blobs, confine, read_bytes, force)
-            )
+            if paths is None or path in paths:
+                item, current = _plan_file(
+                    path, target, expected, blobs, confine, read_bytes, force
+                )
+                result.files.append(item)
+                if current is not None:
+                    to_merge.append((item, current))
+        if to_merge:
+            with ThreadPoolExecutor(min(MERGERS, len(to_merge))) as pool:
+                list(pool.map(lambda pending: _merge(*pending, blobs), to_merge))
+        for item in result.files:
+            if item.result == "conflict" and partial:
+                item.result = "skipped"
     return result
+
+
+MERGERS = 8
+"""Merges at once: each waits on a `git merge-file` process, so they overlap well."""
 
 
 def _plan_file(
@@ -162,7 +277,9 @@ def _plan_file(
     confine: Confinement,
     read_bytes: ReadBytes,
     force: bool,
-) -> FilePlan:
+) -> tuple[FilePlan, bytes | None]:
+    """The plan for one path, and its current content when it is to be merged (then the
+    item says "conflict" until `_merge` has run)."""
     known = target != UNKNOWN
     item = FilePlan(
         path=path,
@@ -172,13 +289,13 @@ def _plan_file(
         expected=expected,
     )
     if not known:
-        return _fail(item, "not restorable: changed by a shell command with no prior copy")
+        return _fail(item, "not restorable: changed by a shell command with no prior copy"), None
     if not os.path.isabs(path):
-        return _fail(item, "not an absolute path")
+        return _fail(item, "not an absolute path"), None
     try:
         resolved = confine(path, for_write=True).as_posix()
     except OutsideWorkspace as exc:
-        return _fail(item, str(exc))
+        return _fail(item, str(exc)), None
     if resolved != path:  # swapped for a symlink since: the write lands there, say so
         item.path = resolved
         item.reason = f"{path} is now a symlink to this file"
@@ -186,18 +303,125 @@ def _plan_file(
     item.current = None if data is None else sha256_hex(data)
     if item.current == target:
         item.result = "unchanged"
-    elif item.current != expected and not force:
-        item.result = "conflict"
-        item.reason = "changed since the checkpoint"
     elif target is not None and not blobs.has(target):
-        return _fail(item, "snapshot missing")
-    return item
+        return _fail(item, "snapshot missing"), None
+    elif item.current != expected and not force:
+        item.result, item.reason = "conflict", CONFLICT
+        return item, data
+    return item, None
+
+
+def _merge(item: FilePlan, current: bytes, blobs: BlobStore) -> None:
+    """Keep the user's edits when they do not overlap the agent's, else leave the conflict.
+
+    Only text that exists on all three sides merges; a deleted, created, binary or
+    undecodable file keeps the plain rule: any change since is a conflict.
+    """
+    if item.target is None or item.expected is None:
+        return
+    try:
+        base, theirs = blobs.get(item.expected), blobs.get(item.target)
+    except (BlobMissing, BlobCorrupt):
+        return
+    if not (is_text(base) and is_text(current) and is_text(theirs)):
+        return
+    try:
+        merged = merge3(base, current, theirs)
+    except MergeUnavailable as exc:
+        item.reason = f"{CONFLICT} ({exc})"
+        return
+    if merged is None:
+        item.reason = OVERLAP
+    elif merged == current:
+        item.result, item.reason = "unchanged", None
+    else:
+        item.result, item.write = "merged", merged
+        item.reason = "your later edits were kept"
+
+
+def plan_hunks(
+    sessions: SessionView | Iterable[SessionView],
+    checkpoint_id: str,
+    path: str,
+    indices: Collection[int],
+    *,
+    blobs: BlobStore,
+    roots: Sequence[Path | str],
+    read_bytes: ReadBytes = read_disk,
+) -> RestorePlan:
+    """A restore of some hunks of one file of one checkpoint (no later checkpoint is touched).
+
+    The hunks are undone in the current content by a three-way merge, so they revert only
+    where they still apply; elsewhere the file keeps every later change.
+    """
+    session, checkpoint = find_checkpoint(sessions, checkpoint_id)
+    record = next((f for f in file_records(checkpoint) if f["path"] == path), None)
+    if record is None:
+        raise NotInCheckpoint(f"uri: {path} is not a file of checkpoint {checkpoint_id}")
+    if not indices:
+        raise NotInCheckpoint("hunks: name at least one hunk (agent/checkpoint/diff lists them)")
+    restore = RestorePlan(
+        session_id=session.session_id,
+        checkpoint_id=str(checkpoint["id"]),
+        reverted=[str(checkpoint["id"])],
+        scope="files",
+        force=False,
+        undo_turn_id=f"restore-{checkpoint['id']}",
+    )
+    before, after = record.get("before"), record.get("after")
+    item = FilePlan(path, operation_of(before, after), "restored", expected=after)
+    restore.files.append(item)
+    if before == UNKNOWN:
+        _fail(item, "not restorable: changed by a shell command with no prior copy")
+        return restore
+    try:
+        item.path = Confinement(roots)(path, for_write=True).as_posix()
+        old = b"" if before is None else blobs.get(before)
+        new = b"" if after is None else blobs.get(after)
+    except (OutsideWorkspace, BlobMissing, BlobCorrupt) as exc:
+        _fail(item, str(exc))
+        return restore
+    data = read_bytes(Path(item.path))
+    item.current = None if data is None else sha256_hex(data)
+    if data is None and after is not None:
+        item.result, item.reason = "conflict", "deleted since the checkpoint"
+        return restore
+    if not (is_text(old) and is_text(new) and is_text(data)):
+        _fail(item, "binary file: it has no hunks; restore the whole file instead")
+        return restore
+    try:
+        reverted = revert_hunks(old, new, data or b"", indices)
+    except ValueError as exc:
+        raise NotInCheckpoint(str(exc)) from None
+    except MergeUnavailable as exc:
+        item.result, item.reason = "conflict", f"{CONFLICT} ({exc})"
+        return restore
+    if reverted is None:
+        item.result, item.reason = "conflict", f"{CONFLICT}, on the lines of those hunks"
+    elif reverted == (data or b"") and data is not None:
+        item.result = "unchanged"
+    elif before is None and not reverted and len(set(indices)) == len(hunks(old, new)):
+        item.target = None  # every hunk of a created file: the file goes
+        item.result = "restored" if item.current == after else "merged"
+    else:
+        item.target, item.write = sha256_hex(reverted), reverted
+        item.result = "restored" if item.current == after else "merged"
+    return restore
 
 
 def _fail(item: FilePlan, reason: str) -> FilePlan:
     item.result = "failed"
     item.reason = reason
     return item
+
+
+def unapplied(restore: RestorePlan) -> RestoreResult:
+    """The plan as a result with nothing written (a dry run, or a plan with a conflict)."""
+    return RestoreResult(applied=False, files=_results(restore))
+
+
+def _results(restore: RestorePlan) -> list[FileResult]:
+    return [FileResult(p.path, p.operation, p.result, p.reason) for p in restore.files]
 
 
 async def apply(
@@ -209,34 +433,29 @@ async def apply(
     *,
     read_bytes: ReadBytes = read_disk,
 ) -> RestoreResult:
-    """Carry out a plan: record the undo checkpoint, write the files, move the branch point.
+    """Carry out a plan: record one undo checkpoint, write the files, move the branch point.
 
-    Files are re-read just before writing; one that changed since planning is checked again.
-    The undo checkpoint (`kind: "undo"`) holds each overwritten content as `before` and the
-    restored content as `after`, so restoring it is a redo. `writer` must be the plan's session.
+    All or nothing: a plan with a conflict writes nothing and comes back as it is. Files are
+    re-read (in a worker thread) just before writing; one that changed since planning is a
+    conflict again. The undo checkpoint (`kind: "undo"`) holds each overwritten content as
+    `before` and the written content as `after`, so restoring it puts back every file this
+    restore wrote. `writer` must be the plan's session.
     """
     if writer.session_id != restore.session_id:
         raise CheckpointError(
             f"the plan is for session {restore.session_id}, the writer for {writer.session_id}"
         )
-    outcomes = {p.path: FileResult(p.path, p.operation, p.result, p.reason) for p in restore.files}
-    changes: list[FileChange] = []
-    changed: list[FileResult] = []
-    undo_files: list[dict[str, Any]] = []
-    for item in restore.files:
-        if item.result != "restored":
-            continue
-        change = _prepare(item, blobs, read_bytes, restore.force, outcomes[item.path])
-        if change is not None:
-            changes.append(change)
-            changed.append(outcomes[item.path])
-            old_sha = None if change.old_bytes is None else blobs.put(change.old_bytes)
-            undo_files.append({"path": item.path, "before": old_sha, "after": item.target})
+    if restore.refused:
+        return unapplied(restore)
+    outcomes = _results(restore)
+    prepared = await asyncio.to_thread(_prepare_all, restore, outcomes, blobs, read_bytes)
+    if prepared is None:
+        return RestoreResult(applied=False, files=outcomes)
+    changes, changed, undo_files = prepared
     if not changes and not restore.moves_conversation:
-        return RestoreResult(applied=False, files=list(outcomes.values()))
-    blobs.sync()
-    undo = writer.append(
-        checkpoint_entry(f"restore-{restore.checkpoint_id}", undo_files, kind="undo")
+        return RestoreResult(applied=False, files=outcomes)
+    undo = await asyncio.to_thread(
+        writer.append, checkpoint_entry(restore.undo_turn_id, undo_files, kind="undo")
     )
     if changes:
         try:
@@ -249,29 +468,69 @@ async def apply(
                 outcome.result = "failed"
                 outcome.reason = str(ok) if ok else "the editor refused the edit"
     if restore.moves_conversation:
-        writer.set_leaf(restore.leaf_target)
-    writer.sync()
+        await asyncio.to_thread(writer.set_leaf, restore.leaf_target)
+    await asyncio.to_thread(writer.sync)
     return RestoreResult(
         applied=True,
-        files=list(outcomes.values()),
+        files=outcomes,
         undo_checkpoint_id=str(undo["id"]),
         leaf_id=restore.leaf_target if restore.moves_conversation else None,
     )
 
 
+Prepared = tuple[list[FileChange], list[FileResult], list[dict[str, Any]]]
+
+
+def _prepare_all(
+    restore: RestorePlan, outcomes: list[FileResult], blobs: BlobStore, read_bytes: ReadBytes
+) -> Prepared | None:
+    """The writes and the undo checkpoint's files; None when a file changed into a conflict
+    since planning (then nothing is written, and its outcome says so)."""
+    changes: list[FileChange] = []
+    changed: list[FileResult] = []
+    undo_files: list[dict[str, Any]] = []
+    late_conflict = False
+    for item, outcome in zip(restore.files, outcomes, strict=True):
+        if item.result not in ("restored", "merged"):
+            continue
+        change = _prepare(item, blobs, read_bytes, restore, outcome)
+        if outcome.result == "conflict":
+            late_conflict = True
+        if change is None:
+            continue
+        changes.append(change)
+        changed.append(outcome)
+        old_sha = None if change.old_bytes is None else blobs.put(change.old_bytes)
+        new_sha = blobs.put(item.write) if item.write is not None else item.target
+        undo_files.append({"path": item.path, "before": old_sha, "after": new_sha})
+    if late_conflict:
+        return None
+    blobs.sync()
+    return changes, changed, undo_files
+
+
 def _prepare(
-    item: FilePlan, blobs: BlobStore, read_bytes: ReadBytes, force: bool, outcome: FileResult
+    item: FilePlan,
+    blobs: BlobStore,
+    read_bytes: ReadBytes,
+    restore: RestorePlan,
+    outcome: FileResult,
 ) -> FileChange | None:
     """The change for one planned path, or None (with the outcome updated) if not to write."""
     path = Path(item.path)
     old = read_bytes(path)
     now = None if old is None else sha256_hex(old)
+    if now != item.current and not restore.force:
+        if now == item.target:
+            outcome.result, outcome.reason = "unchanged", None
+            return None
+        outcome.result = "skipped" if restore.partial else "conflict"
+        outcome.reason = "changed while restoring"
+        return None
+    if item.write is not None:
+        return FileChange(path, item.write, old)
     if now == item.target:
         outcome.result = "unchanged"
-        return None
-    if now != item.current and now != item.expected and not force:
-        outcome.result = "conflict"
-        outcome.reason = "changed while restoring"
         return None
     try:
         new = None if item.target is None else blobs.get(item.target)

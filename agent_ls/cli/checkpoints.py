@@ -1,4 +1,5 @@
-"""`agent-ls sessions checkpoints ID` and `agent-ls sessions restore CHECKPOINT`.
+"""`agent-ls sessions checkpoints ID`, `agent-ls sessions restore CHECKPOINT` (and, from
+`cli/rewind.py`, `agent-ls sessions rewind ID ENTRY`).
 
 They read the store directly and write files directly (no editor), so they work with no server
 running; a session a server is writing to is busy, and restoring it fails with a message.
@@ -36,18 +37,39 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         "restore",
         help="revert a checkpoint's turn and every later one",
         description=(
-            "Revert the turn of CHECKPOINT and every later turn, latest first. Files changed "
-            "since are conflicts and stay as they are unless --force. The restore first records "
-            "an undo checkpoint: restoring that one puts the files back. Exit status: 0 done, "
-            "1 error, 3 some files were left alone (conflict or failure)."
+            "Revert the turn of CHECKPOINT and every later turn, latest first. "
+            + ALL_OR_NOTHING
+            + " The restore first records an undo checkpoint: restoring that one puts the files "
+            "back. Exit status: 0 done, 1 error, 3 some files were left alone (conflict or "
+            "failure)."
         ),
     )
     restore.add_argument("checkpoint", metavar="CHECKPOINT", help="checkpoint id or SESSION:ID")
     restore.add_argument("--scope", default="files", help="files (default), conversation or both")
-    restore.add_argument("--dry-run", action="store_true", help="report, change nothing")
-    restore.add_argument("--force", action="store_true", help="overwrite conflicting files too")
-    _common(restore)
+    revert_options(restore)
     restore.set_defaults(checkpoints_command="restore")
+
+    from agent_ls.cli import rewind
+
+    rewind.add_parser(subparsers)
+
+
+ALL_OR_NOTHING = (
+    "Files the user changed since are merged when those edits do not overlap the agent's; "
+    "any other change is a conflict, and then nothing is written unless --partial (restore "
+    "the others) or --force (overwrite them too)."
+)
+
+
+def revert_options(parser: argparse.ArgumentParser) -> None:
+    """The options restore and rewind share."""
+    parser.add_argument("--dry-run", action="store_true", help="report, change nothing")
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument("--force", action="store_true", help="overwrite conflicting files too")
+    choice.add_argument(
+        "--partial", action="store_true", help="restore the others, leave conflicting files"
+    )
+    _common(parser)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.checkpoints_command == "checkpoints":
             return _list(store, args)
+        if args.checkpoints_command == "rewind":
+            from agent_ls.cli.rewind import run_rewind
+
+            return run_rewind(store, args)
         return _restore(store, args)
     except (CheckpointError, StoreError, OSError, sqlite3.Error, ValueError) as exc:
         return fail(exc, "agent-ls", EXIT_ERROR, as_json=args.json)
@@ -135,18 +161,25 @@ def _restore(store: SessionStore, args: argparse.Namespace) -> int:
     owner, _ = find_checkpoint(pool, args.checkpoint)
     blobs = BlobStore(store.dir / BLOBS)
     roots = [args.workspace]
-    options: dict[str, Any] = {"blobs": blobs, "roots": roots, "scope": args.scope}
+    options: dict[str, Any] = {
+        "blobs": blobs,
+        "roots": roots,
+        "scope": args.scope,
+        "force": args.force,
+        "partial": args.partial,
+    }
     if args.dry_run:
-        planned = plan(owner, args.checkpoint, force=args.force, **options)
-        return _report(planned, None, args.json)
+        planned = plan(owner, args.checkpoint, **options)
+        return report(planned, None, args.json)
     with store.writer(owner.session_id) as writer:
-        planned = plan(writer.session, args.checkpoint, force=args.force, **options)
+        planned = plan(writer.session, args.checkpoint, **options)
         label = f"Restore checkpoint {planned.checkpoint_id}"
         result = asyncio.run(apply(planned, DirectApplier(roots), blobs, writer, label))
-    return _report(planned, result, args.json)
+    return report(planned, result, args.json)
 
 
-def _report(planned: RestorePlan, result: RestoreResult | None, as_json: bool) -> int:
+def report(planned: RestorePlan, result: RestoreResult | None, as_json: bool) -> int:
+    """Print what a restore or rewind did (`result`) or would do (None: a dry run)."""
     files = (
         [asdict(f) for f in result.files]
         if result is not None
@@ -155,7 +188,7 @@ def _report(planned: RestorePlan, result: RestoreResult | None, as_json: bool) -
             for f in planned.files
         ]
     )
-    partial = any(f["result"] in ("conflict", "failed") for f in files)
+    partial = any(f["result"] in ("conflict", "failed", "skipped") for f in files)
     if as_json:
         out: dict[str, Any] = {
             "applied": result is not None and result.applied,
@@ -169,14 +202,22 @@ def _report(planned: RestorePlan, result: RestoreResult | None, as_json: bool) -
             out["leafId"] = planned.leaf_target
         print(json.dumps(out, indent=2))
         return EXIT_PARTIAL if partial else EXIT_OK
-    verb = "would revert" if result is None else "reverted"
-    print(f"{verb} checkpoint(s) {', '.join(planned.reverted)} of session {planned.session_id}")
+    refused = result is not None and planned.refused
+    done = result is not None and not refused
+    verb = "reverted" if done else "would revert"
+    which = ", ".join(planned.reverted) or "none"
+    print(f"{verb} checkpoint(s) {which} of session {planned.session_id}")
     for f in files:
         reason = f" ({f['reason']})" if f["reason"] else ""
         print(f"  {f['result']:<9} {f['operation']:<8} {f['path']}{reason}")
     if planned.moves_conversation:
         where = planned.leaf_target or "the start"
-        print(f"conversation {'would move' if result is None else 'moved'} back to {where}")
+        print(f"conversation {'moved' if done else 'would move'} back to {where}")
+    if refused:
+        print(
+            "nothing was changed: files conflict with later edits; run again with --partial "
+            "to restore the others, or --force to overwrite them too"
+        )
     if result is not None and result.undo_checkpoint_id:
         print(
             f"undo with: agent-ls sessions restore {planned.session_id}:{result.undo_checkpoint_id}"

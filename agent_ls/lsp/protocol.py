@@ -48,6 +48,8 @@ PERMISSIONS_LIST = "agent/permissions/list"
 PERMISSIONS_REVOKE = "agent/permissions/revoke"
 SESSION_EXPORT = "agent/session/export"
 SESSION_IMPORT = "agent/session/import"
+SESSION_REWIND = "agent/session/rewind"
+CHECKPOINT_REVERT_HUNKS = "agent/checkpoint/revertHunks"
 
 # Notifications.
 SESSION_CANCEL = "agent/session/cancel"  # client → server
@@ -238,12 +240,19 @@ class CheckpointDiffParams:
     uri: str | None = None
 
 
+def _files(_: Any, attribute: attrs.Attribute[Any], value: list[str] | None) -> None:
+    if value is not None and not value:
+        raise ValueError(f"{_wire(attribute)}: name at least one file uri, or leave it out")
+
+
 @attrs.define
 class CheckpointRestoreParams:
     checkpoint_id: str = attrs.field(validator=_checkpoint_id)
     scope: Literal["files", "conversation", "both"] = "files"
     dry_run: bool = False
     force: bool = False
+    partial: bool = False
+    files: list[str] | None = attrs.field(default=None, validator=_files)
 
 
 @attrs.define
@@ -281,6 +290,32 @@ class ImportParams:
             raise ValueError("path: required to import a bundle (or give from)")
 
 
+@attrs.define
+class RewindParams:
+    session_id: str = attrs.field(validator=_session_id)
+    entry_id: str = attrs.field(validator=_entry_id)
+    scope: Literal["files", "conversation", "both"] = "both"
+    dry_run: bool = False
+    force: bool = False
+    partial: bool = False
+    files: list[str] | None = attrs.field(default=None, validator=_files)
+
+
+def _hunks(_: Any, attribute: attrs.Attribute[Any], value: list[int]) -> None:
+    if not value:
+        raise ValueError(f"{_wire(attribute)}: name at least one hunk index")
+    if any(i < 0 for i in value):
+        raise ValueError(f"{_wire(attribute)}: hunk indexes start at 0")
+
+
+@attrs.define
+class RevertHunksParams:
+    checkpoint_id: str = attrs.field(validator=_checkpoint_id)
+    uri: str
+    hunks: list[int] = attrs.field(validator=_hunks)
+    dry_run: bool = False
+
+
 PARAMS: dict[str, type[Any]] = {
     SESSION_LIST: ListParams,
     SESSION_NEW: NewParams,
@@ -299,6 +334,8 @@ PARAMS: dict[str, type[Any]] = {
     PERMISSIONS_REVOKE: RevokeParams,
     SESSION_EXPORT: ExportParams,
     SESSION_IMPORT: ImportParams,
+    SESSION_REWIND: RewindParams,
+    CHECKPOINT_REVERT_HUNKS: RevertHunksParams,
 }
 
 
@@ -475,6 +512,17 @@ def diff_to_wire(diffs: list[FileDiff]) -> dict[str, Any]:
                 "before": d.before,
                 "after": d.after,
                 "diff": d.diff,
+                "hunks": [
+                    {
+                        "index": h.index,
+                        "oldStart": h.old_start,
+                        "oldLines": h.old_lines,
+                        "newStart": h.new_start,
+                        "newLines": h.new_lines,
+                        "header": h.header,
+                    }
+                    for h in d.hunks
+                ],
             }
             for d in diffs
         ]
@@ -482,7 +530,8 @@ def diff_to_wire(diffs: list[FileDiff]) -> dict[str, Any]:
 
 
 def restore_to_wire(report: RestoreReport) -> dict[str, Any]:
-    """The `agent/checkpoint/restore` result."""
+    """A `RestoreResult`: the answer of `agent/checkpoint/restore`, `agent/session/rewind` and
+    `agent/checkpoint/revertHunks`."""
     out: dict[str, Any] = {
         "applied": report.applied,
         "files": [
@@ -498,6 +547,8 @@ def restore_to_wire(report: RestoreReport) -> dict[str, Any]:
     }
     if report.undo_entry_id:
         out["undoCheckpointId"] = checkpoint_id(report.session_id, report.undo_entry_id)
+    if report.moved_conversation:
+        out["leafEntryId"] = report.leaf_entry_id
     return out
 
 
@@ -548,7 +599,13 @@ def agent_capabilities(providers: list[str]) -> dict[str, Any]:
     return {
         "version": PROTOCOL_VERSION,
         "sessions": {"fork": True, "rewind": True, "delete": True, "rename": True, "search": True},
-        "checkpoints": {"restoreScopes": ["files", "conversation", "both"], "undo": True},
+        "checkpoints": {
+            "restoreScopes": ["files", "conversation", "both"],
+            "undo": True,
+            "allOrNothing": True,
+            "merge": True,
+            "revertHunks": True,
+        },
         "permissions": {"list": True, "revoke": True},
         "providers": providers,
         "carry": {

@@ -18,7 +18,8 @@ from pygls.protocol import LanguageServerProtocol, default_converter, lsp_method
 from pygls.protocol.json_rpc import MsgId
 
 from agent_ls import __version__
-from agent_ls.checkpoints.errors import CheckpointError, CheckpointNotFound
+from agent_ls.checkpoints.errors import CheckpointError, CheckpointNotFound, NotInCheckpoint
+from agent_ls.core.rewind import rewind
 from agent_ls.core.service import AgentService
 from agent_ls.core.sessions import Transcript, UnknownWorkspace, uri_to_path
 from agent_ls.lsp import protocol
@@ -127,7 +128,13 @@ def _error(kind: str, message: str, **data: Any) -> JsonRpcException:
 def domain_error(exc: Exception) -> JsonRpcException:
     """Map a domain failure to its stable code and `data.kind` (docs/protocol.md, Errors)."""
     if isinstance(
-        exc, ParamsError | UnknownWorkspace | InvalidSessionId | InvalidCursor | EntryNotFound
+        exc,
+        ParamsError
+        | UnknownWorkspace
+        | InvalidSessionId
+        | InvalidCursor
+        | EntryNotFound
+        | NotInCheckpoint,
     ):
         return _error("invalid_params", str(exc))
     if isinstance(exc, SessionNotFound):
@@ -293,7 +300,13 @@ def create_server() -> AgentServer:
     async def checkpoint_restore(p: protocol.CheckpointRestoreParams) -> dict[str, Any]:
         session_id, entry_id = protocol.split_checkpoint_id(p.checkpoint_id)
         report = await server.service.checkpoints.restore(
-            session_id, entry_id, scope=p.scope, dry_run=p.dry_run, force=p.force
+            session_id,
+            entry_id,
+            scope=p.scope,
+            dry_run=p.dry_run,
+            force=p.force,
+            partial=p.partial,
+            uris=p.files,
         )
         return protocol.restore_to_wire(report)
 
@@ -322,6 +335,28 @@ def create_server() -> AgentServer:
         report = await _carry(asyncio.to_thread(carry.import_sessions, *args))
         imported = [session_info(server, info) for info in report.imported]
         return protocol.import_to_wire(imported, report.skipped, report.problems)
+
+    @handle(server, protocol.SESSION_REWIND)
+    async def session_rewind(p: protocol.RewindParams) -> dict[str, Any]:
+        report = await rewind(
+            server.service.checkpoints,
+            p.session_id,
+            p.entry_id,
+            scope=p.scope,
+            dry_run=p.dry_run,
+            force=p.force,
+            partial=p.partial,
+            uris=p.files,
+        )
+        return protocol.restore_to_wire(report)
+
+    @handle(server, protocol.CHECKPOINT_REVERT_HUNKS)
+    async def checkpoint_revert_hunks(p: protocol.RevertHunksParams) -> dict[str, Any]:
+        session_id, entry_id = protocol.split_checkpoint_id(p.checkpoint_id)
+        report = await server.service.checkpoints.revert_hunks(
+            session_id, entry_id, p.uri, p.hunks, dry_run=p.dry_run
+        )
+        return protocol.restore_to_wire(report)
 
     return server
 

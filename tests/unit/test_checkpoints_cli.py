@@ -72,7 +72,12 @@ def test_conflicts_exit_3_and_force_overrides(project, capsys):
     root, _, cp = project
     (root / "a.txt").write_bytes(b"mine")
     assert run("restore", cp, "--workspace", str(root)) == 3
-    assert "conflict" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "conflict" in out and "nothing was changed" in out and "--partial" in out
+    assert (root / "a.txt").read_bytes() == b"mine"
+    assert run("restore", cp, "--workspace", str(root), "--partial", "--json") == 3
+    skipped = json.loads(capsys.readouterr().out)
+    assert skipped["files"][0]["result"] == "skipped" and not skipped["applied"]  # nothing to write
     assert (root / "a.txt").read_bytes() == b"mine"
     assert run("restore", cp, "--workspace", str(root), "--force") == 0
     assert (root / "a.txt").read_bytes() == b"v0"

@@ -136,22 +136,56 @@ async def test_restoring_a_middle_turn_keeps_earlier_ones(ws):
     assert ws.read("a.txt") == b"v1"
 
 
-async def test_conflict_is_left_alone_then_forced(ws):
+async def test_a_conflict_writes_nothing_until_forced(ws):
+    (ws.root / "a.txt").write_bytes(b"agent before")
+    cp = ws.turn("t", [("a.txt", b"agent after"), ("b.txt", b"created")])
+    (ws.root / "a.txt").write_bytes(b"user edit")
+    size = ws.store.load(ws.session_id).file.stat().st_size
+
+    result = await ws.restore(cp)
+    assert not result.applied and result.undo_checkpoint_id is None
+    assert results(result) == {"a.txt": "conflict", "b.txt": "restored"}
+    assert [f.reason for f in result.files if f.result == "conflict"] == [
+        "changed since the checkpoint, and those edits overlap the agent's"
+    ]
+    assert ws.read("a.txt") == b"user edit"
+    assert ws.read("b.txt") == b"created"  # all or nothing: the other file stays too
+    assert ws.store.load(ws.session_id).file.stat().st_size == size  # no undo checkpoint
+
+    forced = await ws.restore(cp, force=True)
+    assert results(forced) == {"a.txt": "restored", "b.txt": "restored"}
+    assert ws.read("a.txt") == b"agent before" and ws.read("b.txt") is None
+
+
+async def test_undo_after_revert_anyway_puts_back_every_file(ws):
+    """The issue's "Revert anyway, then Undo undoes only the second step": the first,
+    refused attempt wrote nothing, so the forced one's undo holds every file."""
+    (ws.root / "a.txt").write_bytes(b"agent before")
+    cp = ws.turn("t", [("a.txt", b"agent after"), ("b.txt", b"created")])
+    (ws.root / "a.txt").write_bytes(b"user edit")
+    assert not (await ws.restore(cp)).applied
+
+    forced = await ws.restore(cp, force=True)
+    undo = await ws.restore(forced.undo_checkpoint_id)
+
+    assert results(undo) == {"a.txt": "restored", "b.txt": "restored"}
+    assert ws.read("a.txt") == b"user edit" and ws.read("b.txt") == b"created"
+
+
+async def test_partial_restores_the_others_and_skips_conflicts(ws):
     (ws.root / "a.txt").write_bytes(b"agent before")
     cp = ws.turn("t", [("a.txt", b"agent after"), ("b.txt", b"created")])
     (ws.root / "a.txt").write_bytes(b"user edit")
 
-    result = await ws.restore(cp)
-    assert results(result) == {"a.txt": "conflict", "b.txt": "restored"}
-    assert [f.reason for f in result.files if f.result == "conflict"] == [
-        "changed since the checkpoint"
-    ]
-    assert ws.read("a.txt") == b"user edit"
-    assert ws.read("b.txt") is None
+    result = await ws.restore(cp, partial=True)
 
-    forced = await ws.restore(cp, force=True)
-    assert results(forced) == {"a.txt": "restored", "b.txt": "unchanged"}
-    assert ws.read("a.txt") == b"agent before"
+    assert result.applied
+    assert results(result) == {"a.txt": "skipped", "b.txt": "restored"}
+    assert ws.read("a.txt") == b"user edit" and ws.read("b.txt") is None
+    undo = ws.store.load(ws.session_id).entries[result.undo_checkpoint_id]
+    assert [Path(f["path"]).name for f in undo["files"]] == ["b.txt"]
+    await ws.restore(result.undo_checkpoint_id)
+    assert ws.read("b.txt") == b"created"
 
 
 async def test_undo_of_a_restore_is_a_redo(ws):

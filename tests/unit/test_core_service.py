@@ -34,6 +34,9 @@ class RecordingEditor:
     def buffer_text(self, path: Path) -> str | None:
         return None
 
+    def open_buffers(self) -> dict[Path, str]:
+        return {}
+
     async def before_tool(self, session_id: str, paths: Sequence[str]) -> None:
         pass
 

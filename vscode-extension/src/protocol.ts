@@ -22,6 +22,8 @@ export const Method = {
   permissionsRevoke: 'agent/permissions/revoke',
   sessionExport: 'agent/session/export',
   sessionImport: 'agent/session/import',
+  sessionRewind: 'agent/session/rewind',
+  checkpointRevertHunks: 'agent/checkpoint/revertHunks',
   /** client → server notification */
   sessionCancel: 'agent/session/cancel',
   /** server → client notifications */
@@ -260,6 +262,17 @@ export interface DiffFile {
   before?: string | null;
   after?: string | null;
   diff?: string;
+  hunks?: DiffHunk[];
+}
+
+/** One hunk of the agent's change, numbered from 0 (agent/checkpoint/revertHunks names them). */
+export interface DiffHunk {
+  index: number;
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  header: string;
 }
 
 export interface DiffResult {
@@ -267,12 +280,13 @@ export interface DiffResult {
 }
 
 export type RestoreScope = 'files' | 'conversation' | 'both';
-export type RestoreFileResult = 'restored' | 'conflict' | 'unchanged' | 'failed' | string;
+export type RestoreFileResult = 'restored' | 'merged' | 'conflict' | 'unchanged' | 'failed' | 'skipped' | string;
 
 export interface RestoreResult {
   applied: boolean;
   files: Array<{ uri?: string; path?: string; operation?: CheckpointOperation; result: RestoreFileResult; reason?: string }>;
   undoCheckpointId?: string;
+  leafEntryId?: string | null;
 }
 
 export type PermissionOptionKind = 'allow_once' | 'allow_always' | 'reject_once' | 'reject_always';
