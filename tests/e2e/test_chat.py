@@ -184,3 +184,19 @@ def test_chat_turn_line_costs_known_models_and_thinking_folds(tmp_path: Path) ->
     line = next(x for x in local.splitlines() if "context 103,200" in x)
     assert "$" not in line and "qwen3" in line  # an unknown model: no cost, never a wrong one
     assert local.count("▸ thinking: The user wants a plan.") == 2  # live, then reloaded
+
+
+def test_chat_rewind_takes_a_number_and_scope_from_a_script(tmp_path: Path) -> None:
+    workspace = tmp_path / "project"
+    workspace.mkdir()
+    with FakeAnthropic() as api:
+        out = chat(
+            workspace,
+            tmp_path / "home",
+            ["one", "two", "three", "/rewind 9 both", "/rewind 2 conversation", "four", "/quit"],
+            {"ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": "k"},
+        )
+        histories = [len(r["body"]["messages"]) for r in api.requests]
+    assert "no prompt 9: /rewind lists them 1-3" in out
+    assert "Rewound to just before prompt 2" in out
+    assert histories == [1, 3, 5, 3]  # "four" follows "one" and its answer
