@@ -49,13 +49,14 @@ from agent_ls.sessions import layout
 
 CONTEXT_WINDOW = 200_000  # the server's default; the chat does not change it
 
+NEXT = "\n" + " " * 18  # a long usage: its meaning on the next line, aligned
 COMMANDS: dict[str, str] = {
     "new": "/new [name]       start a new session",
     "clear": "/clear            a fresh conversation in this session (the old one is kept)",
-    "sessions": "/sessions [text] [#tag] list sessions (and pick one on a terminal)",
+    "sessions": f"/sessions [text] [#tag]{NEXT}list sessions (and pick one on a terminal)",
     "search": "/search TEXT      search every session's messages; pick a hit to go there",
-    "tag": "/tag [NAME…] [-NAME…] this session's tags: add some, remove some",
-    "export": "/export [markdown|html|jsonl|bundle] [PATH] write this session to a file",
+    "tag": f"/tag [NAME…] [-NAME…]{NEXT}this session's tags: add some, remove some",
+    "export": f"/export [markdown|html|jsonl|bundle] [PATH]{NEXT}write this session to a file",
     "resume": "/resume N|ID|NAME continue a session (N from /sessions; an id prefix works)",
     "rename": "/rename NAME      name this session",
     "fork": "/fork             continue in a copy of this session",
@@ -64,14 +65,16 @@ COMMANDS: dict[str, str] = {
     "diff": "/diff [N]         what turn N changed (default: the last)",
     "revert": "/revert [N]       put back the files turn N changed (default: the last)",
     "undo": "/undo             undo the last revert or rewind",
-    "rewind": "/rewind [N [both|conversation|files]] back to just before prompt N",
+    "rewind": f"/rewind [N [both|conversation|files]]{NEXT}back to just before prompt N",
     "retry": "/retry            send the last prompt again after it failed or was cancelled",
     "review": "/review on|off    show each edit's diff and ask before it is written",
-    "compact": "/compact          summarise older turns",
+    "compact": "/compact          how older turns get summarised (by the server, when full)",
     "model": "/model [NAME]     show the model, or restart the server on another",
-    "permissions": "/permissions [revoke N] the remembered 'always' answers; revoke forgets one",
+    "permissions": "/permissions [revoke N]"
+    f"{NEXT}the remembered 'always' answers; revoke N forgets one",
     "copy": "/copy [print]     copy the last reply (raw markdown), or print it",
-    "thinking": "/thinking [on|off] the last reply's thinking in full; on/off: unfold it always",
+    "thinking": "/thinking [on|off]"
+    f"{NEXT}the last reply's thinking in full; on or off: unfold it always or not",
     "help": "/help             this text",
     "quit": "/quit             leave (also /exit, Ctrl-D, or Ctrl-C twice)",
 }
