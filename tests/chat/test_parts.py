@@ -13,7 +13,7 @@ from agent_ls.cli.chat.files import mentioned, workspace_files
 from agent_ls.cli.chat.finding import export_target, highlighted, python_offset, tag_change
 from agent_ls.cli.chat.keyboard import ChatCompleter, history_file
 from agent_ls.cli.chat.prices import dollars, price_of, request_cost
-from agent_ls.cli.chat.render import collapsed, complete_blocks, usage_line
+from agent_ls.cli.chat.render import collapsed, complete_blocks, turn_end_marker, usage_line
 from agent_ls.cli.chat.restoring import parse_choice, parse_scope
 
 
@@ -179,3 +179,11 @@ def test_restore_choices_and_rewind_scopes_are_words_or_letters() -> None:
         None,
         None,
     ]
+
+
+def test_turn_end_markers_say_how_the_turn_ended() -> None:
+    assert turn_end_marker("cancelled", None).plain == "(cancelled)"
+    failed = turn_end_marker("error", "The API is overloaded.")
+    assert failed.plain == "✗ The API is overloaded. (/retry sends it again)"
+    limit = turn_end_marker("max_turn_requests", 'Send "continue" to let it go on.')
+    assert limit.plain == '(stopped: Send "continue" to let it go on.)'

@@ -35,6 +35,7 @@ from agent_ls.cli.chat.keyboard import (
 )
 from agent_ls.cli.chat.prices import request_cost
 from agent_ls.cli.chat.render import (
+    TURN_ENDS,
     TurnView,
     color_diff,
     diff_text,
@@ -398,7 +399,7 @@ class Chat:
         self.last_thoughts = view.thoughts
         self.session = {**(self.session or {}), "sessionId": result.get("sessionId")}
         reason = result.get("stopReason")
-        if reason in ("error", "cancelled"):
+        if reason in TURN_ENDS:
             self.say(turn_end_marker(reason, result.get("error")))
         elif reason == "max_tokens":
             self.say("(stopped: the reply reached max tokens)", "yellow")

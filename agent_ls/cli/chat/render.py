@@ -259,11 +259,16 @@ def usage_line(
     return Text("[" + " · ".join(parts) + "]", style="dim")
 
 
+TURN_ENDS = ("error", "cancelled", "max_turn_requests")  # the stop reasons a marker shows
+
+
 def turn_end_marker(stop_reason: str, error: str | None) -> Text:
-    """How a cancelled or failed turn ends on screen, live and after a reload alike."""
+    """How a cancelled, failed or cut-short turn ends on screen, live and after a reload alike."""
     if stop_reason == "cancelled":
         return Text("(cancelled)", style="yellow")
-    return Text(f"✗ {error or 'the turn failed'} (/retry sends it again)", style="red")
+    if stop_reason == "error":
+        return Text(f"✗ {error or 'the turn failed'} (/retry sends it again)", style="red")
+    return Text(f"(stopped: {error or stop_reason})", style="yellow")
 
 
 def prompt_text(content: list[dict[str, Any]] | str) -> str:
