@@ -204,3 +204,24 @@ def test_command_output_shows_under_the_tool_line_live_and_reloaded(tmp_path: Pa
         child.expect("[✓✗] ")
         child.expect(shown("first out", "last out", "Exit code 3"))
         child.expect_exact("ran> ")
+
+
+def test_a_conflicting_rewind_shows_the_plan_then_restores_the_others(tmp_path: Path) -> None:
+    turns = [write(("a.txt", "agent a\n")), DONE, write(("b.txt", "agent b\n")), DONE]
+    with terminal_chat(tmp_path, *turns) as (child, _api):
+        project = tmp_path / "project"
+        for name in "ab":
+            child.send(f"write {name}\r")
+            turn_ends(child)
+        (project / "b.txt").write_text("my own b\n")
+        child.send("/rewind 1 both\r")
+        child.expect("Nothing was changed")
+        child.expect(shown("conflict", "b.txt"))
+        child.expect_exact(CHOICE)
+        assert (project / "a.txt").exists()  # nothing yet, not even the conversation
+        child.send("others\r")
+        child.expect(shown("skipped", "b.txt"))
+        child.expect("Rewound to just before prompt 1")
+        child.expect_exact("write a")  # back in the input
+    assert not (project / "a.txt").exists()
+    assert (project / "b.txt").read_text() == "my own b\n"
