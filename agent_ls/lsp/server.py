@@ -437,6 +437,10 @@ def create_server() -> AgentServer:
     def session_undelete(p: protocol.SessionParams) -> dict[str, Any]:
         return session_info(server, server.service.sessions.undelete(p.session_id))
 
+    @handle(server, protocol.SESSION_COMPACT)
+    async def session_compact(p: protocol.SessionParams) -> dict[str, Any]:
+        return protocol.compact_to_wire(await server.service.prompting.compact(p.session_id))
+
     return server
 
 

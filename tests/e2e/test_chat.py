@@ -94,7 +94,7 @@ def test_chat_commands_clear_diff_resume_and_unknown(tmp_path: Path) -> None:
     assert out.count("+x") == 2  # the edit's diff as it happened, then /diff's
     assert "no checkpoint 7" in out
     assert "/nosuch is not a command; /help lists them." in out
-    assert "no compaction request" in out
+    assert "Nothing to compact: the conversation is short enough already." in out
     assert "The old conversation is kept" in out
     assert any("clear" in str(p) for p in prompts)  # `clear` alone is a prompt
     assert "── first ──" in out  # resumed by name

@@ -69,7 +69,7 @@ COMMANDS: dict[str, str] = {
     "rewind": f"/rewind [N [both|conversation|files]]{NEXT}back to just before prompt N",
     "retry": "/retry            send the last prompt again after it failed or was cancelled",
     "review": "/review on|off    show each edit's diff and ask before it is written",
-    "compact": "/compact          how older turns get summarised (by the server, when full)",
+    "compact": "/compact          summarise the older turns now, to free context",
     "model": "/model [NAME]     show the model, or restart the server on another",
     "permissions": "/permissions [revoke N]"
     f"{NEXT}the remembered 'always' answers; revoke N forgets one",
@@ -591,10 +591,15 @@ class Chat:
         self.say("Edits wait for your yes, with their diff." if self.review else "Edits apply.")
 
     async def cmd_compact(self, arg: str) -> None:
-        self.say(
-            "The server has no compaction request yet: it summarises older turns by itself "
-            "when the context is 80% full."
-        )
+        """Summarise the older turns now (the server also does it when the context is 80% full)."""
+        self.say("Summarising the older turns…", "dim")
+        done = await self.request(protocol.SESSION_COMPACT, {"sessionId": self.sid()})
+        if not done["compacted"]:
+            self.say("Nothing to compact: the conversation is short enough already.")
+            return
+        tokens = done.get("tokensBefore")
+        was = f" (it was about {tokens:,} tokens)" if tokens else ""
+        self.say(f"Compacted: the older turns are now a summary{was}; the latest ones are kept.")
 
     async def cmd_model(self, arg: str) -> None:
         if not arg:
