@@ -114,7 +114,7 @@ class AgentServer(LanguageServer):
         self.editor = LspAdapter(self)
         self._service: AgentService | None = None
         self._watcher: asyncio.Task[None] | None = None
-        self._retention: asyncio.Future[Any] | None = None  # the start-up retention run
+        self._start_up: asyncio.Future[Any] | None = None  # retention, then the search index
 
     @property
     def service(self) -> AgentService:
@@ -221,7 +221,7 @@ def create_server() -> AgentServer:
         server.service.prompting.provider()  # warm up: import the SDK in a thread now
         sessions = server.service.sessions
         sessions.retention = server.options.retention
-        server._retention = asyncio.ensure_future(asyncio.to_thread(sessions.collect))
+        server._start_up = asyncio.ensure_future(asyncio.to_thread(sessions.start_up))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(_: lsp.DidChangeWorkspaceFoldersParams) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agent_ls.core.sessions import RunningTurns, Sessions
 from agent_ls.sessions import InvalidCursor, SessionStore
 from agent_ls.sessions.fulltext import match_expression, plain_snippet
 from agent_ls.sessions.search import SearchHit, all_stores, search
@@ -224,3 +225,16 @@ def test_plain_snippet_caps_length_and_clips_highlights() -> None:
     assert len(snippet) == 160 and snippet.endswith("…") and spans == []
     snippet, spans = plain_snippet("a \x02b\x03 c")
     assert (snippet, spans) == ("a b c", [[2, 3]])
+
+
+def test_the_servers_start_up_brings_the_index_up_to_date_before_any_search(
+    store: SessionStore, generated: dict[str, str], home: Path
+) -> None:
+    db = store._index._conn()
+    sessions = Sessions([store.workspace], None, RunningTurns())
+    sessions.start_up()
+    pending = db.execute("SELECT count(*) FROM sessions WHERE fts_offset < offset").fetchone()
+    assert pending == (0,) and db.execute("SELECT count(*) FROM docs").fetchone()[0] > 200
+    assert store.index_text() == 0  # the first search reads nothing
+    (hit, *_) = search([store], "zanzibar")[0]
+    assert hit.session_id == generated["often"]
