@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -335,17 +334,6 @@ class Sessions:
             plans.append(plan)
             self.touched(folder)
         return plans
-
-    def start_up(self) -> None:
-        """The server's first chores, in a worker thread: retention, then the full-text index
-        brought up to date, so the first search does not read every session the store holds
-        (10,000 sessions: most of a minute) while the user waits."""
-        self.collect()
-        for folder in self.folders:
-            try:
-                folder.store.index_text()
-            except (StoreError, OSError, sqlite3.Error) as exc:  # a search will try again
-                log.warning("%s: search index not brought up to date (%s)", folder.path, exc)
 
     def switch(self, session_id: str) -> Transcript:
         """Make `session_id` active and return the last page of its transcript."""
