@@ -105,10 +105,13 @@ def conversation_target(session: SessionView, checkpoint: Entry) -> str | None:
     """Where a conversation restore moves the branch point (None: before the first message).
 
     For a turn: the parent of its user message, so the turn and all later ones leave the
-    active path. For an undo checkpoint: the undo entry itself, the conversation as it was
-    when that restore ran.
+    active path. For an undo checkpoint: where the conversation was when that restore ran,
+    its `conversationTarget` (a restore that moved the conversation), else the entry itself.
     """
     if checkpoint.get("kind") == "undo":
+        if "conversationTarget" in checkpoint:
+            target = checkpoint["conversationTarget"]
+            return target if isinstance(target, str) else None
         return str(checkpoint["id"])
     prompt = user_message(session, checkpoint)
     if prompt is None:

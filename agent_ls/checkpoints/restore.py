@@ -109,14 +109,20 @@ class Applier(Protocol):
         ...
 
 
+class LeafView(Protocol):
+    """Where the session's conversation is now."""
+
+    @property
+    def leaf_id(self) -> str | None: ...
+
+
 class SessionWriterView(Protocol):
     """What a restore needs of `sessions.SessionWriter`."""
 
     session_id: str
+    session: LeafView
 
     def append(self, entry: dict[str, Any], parent_id: str | None = ...) -> dict[str, Any]: ...
-
-    def set_leaf(self, entry_id: str | None) -> Any: ...
 
     def sync(self) -> None: ...
 
@@ -433,7 +439,8 @@ async def apply(
     *,
     read_bytes: ReadBytes = read_disk,
 ) -> RestoreResult:
-    """Carry out a plan: record one undo checkpoint, write the files, move the branch point.
+    """Carry out a plan: record one undo checkpoint, write the files, move the branch point
+    (the undo checkpoint, appended there, is the new leaf).
 
     All or nothing: a plan with a conflict writes nothing and comes back as it is. Files are
     re-read (in a worker thread) just before writing; one that changed since planning is a
@@ -454,9 +461,14 @@ async def apply(
     changes, changed, undo_files = prepared
     if not changes and not restore.moves_conversation:
         return RestoreResult(applied=False, files=outcomes)
-    undo = await asyncio.to_thread(
-        writer.append, checkpoint_entry(restore.undo_turn_id, undo_files, kind="undo")
-    )
+    undo_entry = checkpoint_entry(restore.undo_turn_id, undo_files, kind="undo")
+    if restore.moves_conversation:
+        # the undo entry goes where the conversation moves (so the active path's checkpoints
+        # still add up to the files on disk) and records where the conversation was
+        undo_entry["conversationTarget"] = writer.session.leaf_id
+        undo = await asyncio.to_thread(writer.append, undo_entry, restore.leaf_target)
+    else:
+        undo = await asyncio.to_thread(writer.append, undo_entry)
     if changes:
         try:
             results: list[bool | str] = list(await applier.apply(changes, label))
@@ -467,8 +479,6 @@ async def apply(
             if ok is not True:
                 outcome.result = "failed"
                 outcome.reason = str(ok) if ok else "the editor refused the edit"
-    if restore.moves_conversation:
-        await asyncio.to_thread(writer.set_leaf, restore.leaf_target)
     await asyncio.to_thread(writer.sync)
     return RestoreResult(
         applied=True,

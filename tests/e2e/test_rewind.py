@@ -199,3 +199,35 @@ async def test_the_rewind_command(api: FakeAnthropic, workspace: Path, tmp_path:
     missing = cli("ffffffff")
     assert missing.returncode == 1 and "entryId: ffffffff is not an entry" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+async def test_a_second_rewind_after_an_undone_one_sees_the_files_as_they_are(
+    api: FakeAnthropic, workspace: Path, tmp_path: Path
+) -> None:
+    """Undoing a rewind puts files and conversation back; the undo's own record sits on the
+    active path, so rewinding again plans from what is on disk (found by the VS Code e2e)."""
+    (workspace / "a.py").write_text("a = 0\n")
+    (workspace / "b.py").write_text("b = 0\n")
+    api.enqueue(
+        write("a.py", "a = 1\n"), done(), write("b.py", "b = 1\n"), done(), write("a.py", "a = 2\n")
+    )
+    api.enqueue(done())
+    async with connect([workspace], tmp_path / "home", env=env(api)) as agent:
+        for prompt in ("first", "second", "third"):
+            result = await agent.request("agent/session/prompt", {"prompt": prompt})
+        sid = result["sessionId"]
+        second = (await user_entries(agent, sid))[1][0]
+        rewound = await agent.request("agent/session/rewind", {"sessionId": sid, "entryId": second})
+        assert (workspace / "a.py").read_text() == "a = 1\n"
+        undo = {"checkpointId": rewound["undoCheckpointId"], "scope": "both"}
+        assert (await agent.request("agent/checkpoint/restore", undo))["applied"]
+        assert [t for _, t in await user_entries(agent, sid)] == ["first", "second", "third"]
+        assert (workspace / "a.py").read_text() == "a = 2\n"
+        (workspace / "b.py").write_text('b = "mine"\n')
+        again = {"sessionId": sid, "entryId": second, "scope": "files"}
+        plan = await agent.request("agent/session/rewind", again)
+        assert not plan["applied"] and by_name(plan) == {"a.py": "restored", "b.py": "conflict"}
+        done_again = await agent.request("agent/session/rewind", {**again, "partial": True})
+        assert by_name(done_again) == {"a.py": "restored", "b.py": "skipped"}
+        assert (workspace / "a.py").read_text() == "a = 1\n"
+        assert (workspace / "b.py").read_text() == 'b = "mine"\n'

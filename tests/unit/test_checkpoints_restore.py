@@ -279,29 +279,36 @@ async def test_conversation_scope_moves_the_branch_point_before_the_turn(ws):
     t2 = ws.turn("two", [("a.txt", b"v2")])
     session = ws.store.load(ws.session_id)
     prompt_two = next(e for e in session.entries.values() if e.get("content") == "two")
+    leaf_before = session.leaf_id
 
     result = await ws.restore(t2, scope="conversation")
 
     assert result.files == [] and ws.read("a.txt") == b"v2"
     session = ws.store.load(ws.session_id)
-    assert session.leaf_id == prompt_two["parentId"] == result.leaf_id
+    undo = session.entries[result.undo_checkpoint_id]
+    assert session.leaf_id == result.undo_checkpoint_id  # the undo record is where we are now
+    assert undo["parentId"] == prompt_two["parentId"] == result.leaf_id
+    assert undo["conversationTarget"] == leaf_before
     assert [e.get("content") for e in session.path() if e["type"] == "message"] == ["one", "done"]
 
     redo = await ws.restore(result.undo_checkpoint_id, scope="conversation")
     session = ws.store.load(ws.session_id)
-    assert session.leaf_id == result.undo_checkpoint_id
+    assert session.leaf_id == redo.undo_checkpoint_id
+    assert session.entries[redo.undo_checkpoint_id]["parentId"] == leaf_before == redo.leaf_id
     assert "two" in [e.get("content") for e in session.path()]
-    assert redo.undo_checkpoint_id
 
 
 async def test_both_scopes_and_the_first_turn(ws):
     t1 = ws.turn("one", [("a.txt", b"v1")])
+    leaf_before = ws.store.load(ws.session_id).leaf_id
     result = await ws.restore(t1, scope="both")
     assert ws.read("a.txt") is None
-    assert ws.store.load(ws.session_id).path() == []
+    path = ws.store.load(ws.session_id).path()
+    assert [e["id"] for e in path] == [result.undo_checkpoint_id]  # a root: no message left
     back = await ws.restore(result.undo_checkpoint_id, scope="both")
     assert ws.read("a.txt") == b"v1"
-    assert back.leaf_id == result.undo_checkpoint_id
+    assert back.leaf_id == leaf_before
+    assert "one" in [e.get("content") for e in ws.store.load(ws.session_id).path()]
 
 
 async def test_unsaved_buffer_counts_as_current_content(ws):
