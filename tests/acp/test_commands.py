@@ -47,7 +47,9 @@ async def test_every_slash_command_answers_in_the_transcript(
             "checkpoints",
             "diff",
             "rewind",
+            "revert",
             "undo",
+            "export",
             "fork",
             "rename",
             "compact",
@@ -61,10 +63,10 @@ async def test_every_slash_command_answers_in_the_transcript(
         diff = await reply_to(agent, sid, "/diff 2")
         assert "-v0" in diff and "+v1" in diff
         assert "not a checkpoint number" in await reply_to(agent, sid, "/diff 9")
-        rewound = await reply_to(agent, sid, "/rewind 2 both")
-        assert "Rewound to before checkpoint 2 (both)" in rewound
+        reverted = await reply_to(agent, sid, "/revert 2 both")
+        assert "Reverted checkpoint 2 and later (both)" in reverted
         assert notes.read_text() == "v0\n"
-        assert "Undid the last change" in await reply_to(agent, sid, "/undo")
+        assert "Undid the last rewind or revert" in await reply_to(agent, sid, "/undo")
         assert notes.read_text() == "v2\n"
         renamed = await reply_to(agent, sid, "/rename Greeting work")
         assert "Greeting work" in renamed
@@ -102,10 +104,10 @@ async def test_extension_methods_list_diff_restore_and_rewind(
             "agent-ls/checkpoint/restore", {"sessionId": sid, "checkpointId": cid, "dryRun": True}
         )
         assert dry["applied"] is False and notes.read_text() == "v1\n"
-        rewound = await agent.conn.ext_method(
-            "agent-ls/session/rewind", {"sessionId": sid, "checkpointId": cid}
+        restored = await agent.conn.ext_method(
+            "agent-ls/checkpoint/restore", {"sessionId": sid, "checkpointId": cid}
         )
-        assert rewound["applied"] is True and notes.read_text() == "v0\n"
+        assert restored["applied"] is True and notes.read_text() == "v0\n"
         with pytest.raises(RequestError) as other:
             await agent.conn.ext_method(
                 "agent-ls/checkpoint/diff", {"sessionId": sid, "checkpointId": "X:Y"}
