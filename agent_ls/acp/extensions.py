@@ -75,6 +75,11 @@ async def _call(agent: AcpAgent, method: str, params: dict[str, Any]) -> dict[st
         found = checkpoints.list(p.session_id)
         return {"checkpoints": [protocol.checkpoint_to_wire(p.session_id, s) for s in found]}
     if method == SESSION_REWIND:
+        if "checkpointId" in params and "entryId" not in params:
+            raise invalid_params(
+                "entryId: required, the user message to rewind to (the messageId of a replayed "
+                "user_message_chunk); to revert a checkpoint call _agent-ls/checkpoint/restore"
+            )
         w = structure(params, protocol.RewindParams)
         report = await rewind(
             checkpoints,

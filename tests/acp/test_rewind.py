@@ -221,4 +221,6 @@ async def test_bad_params_of_each_extension_method_answer_invalid_params(
             with pytest.raises(RequestError) as bad:
                 await agent.conn.ext_method(f"agent-ls/{method}", body)
             assert bad.value.code == -32602, (method, params, bad.value)
+            if "checkpointId" in params and method == "session/rewind":
+                assert "_agent-ls/checkpoint/restore" in str(bad.value)
             assert isinstance(bad.value.data, dict) and bad.value.data["kind"] == "invalid_params"
