@@ -26,6 +26,7 @@ from agent_ls.agent.compaction import maybe_compact
 from agent_ls.carry import requests as carry
 from agent_ls.carry.errors import CarryError
 from agent_ls.carry.export import FORMATS, Format
+from agent_ls.checkpoints.entries import file_records, is_checkpoint
 from agent_ls.checkpoints.history import Entry, prompt_text
 from agent_ls.checkpoints.listing import CheckpointSummary
 from agent_ls.checkpoints.restore import SCOPES, Scope
@@ -175,11 +176,32 @@ async def diff(agent: AcpAgent, session: OpenSession, command: Command) -> str:
     return "\n\n".join(parts)
 
 
-def _user_messages(session: OpenSession) -> list[Entry]:
+@dataclass(frozen=True)
+class Message:
+    """A user message on the active path, and how many files the turns after it changed."""
+
+    entry: Entry
+    files_after: int
+
+
+def _user_messages(session: OpenSession) -> list[Message]:
     """The user messages (prompts) on the active path, newest first. Blocking: a thread's."""
     path = session.store.load(session.session_id).path()
-    prompts = [e for e in path if e.get("type") == "message" and e.get("role") == "user"]
-    return list(reversed(prompts))
+    messages: list[Message] = []
+    changed: set[str] = set()
+    for entry in reversed(path):
+        if is_checkpoint(entry):
+            changed.update(f["path"] for f in file_records(entry))
+        elif entry.get("type") == "message" and entry.get("role") == "user":
+            messages.append(Message(entry, len(changed)))
+    return messages
+
+
+def _listed(number: int, message: Message) -> str:
+    files = message.files_after
+    changes = f" — files changed since: {files}" if files else ""
+    text = _first_line(prompt_text(message.entry))
+    return f"{number}. {message.entry.get('ts', '')} “{text}”{changes}"
 
 
 async def rewind(agent: AcpAgent, session: OpenSession, command: Command) -> str:
@@ -194,8 +216,7 @@ async def rewind(agent: AcpAgent, session: OpenSession, command: Command) -> str
         if request.scope or request.choice:
             return f"Usage: {REWIND_USAGE} (name the message: `/rewind` lists them)"
         lines = ["Your messages, newest first (`/rewind N` goes back to just before N):"]
-        for number, entry in enumerate(messages, start=1):
-            lines.append(f"{number}. {entry.get('ts', '')} “{_first_line(prompt_text(entry))}”")
+        lines += [_listed(n, m) for n, m in enumerate(messages, start=1)]
         return "\n".join(lines)
     number = _number(request.number, len(messages), "message", "/rewind")
     if isinstance(number, str):
@@ -204,7 +225,7 @@ async def rewind(agent: AcpAgent, session: OpenSession, command: Command) -> str
     report = await rewind_to(
         session.service.checkpoints,
         session.session_id,
-        str(messages[number - 1]["id"]),
+        str(messages[number - 1].entry["id"]),
         scope=scope,
         force=request.choice == "force",
         partial=request.choice == "partial",

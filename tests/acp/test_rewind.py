@@ -56,6 +56,8 @@ async def test_rewind_to_the_second_of_four_messages_and_undo_it(
         assert "1. " in listing and "“fourth”" in listing
         assert listing.index("“fourth”") < listing.index("“third”") < listing.index("“first”")
         assert "3. " in listing and "“second”" in listing and "more lines" not in listing
+        assert "“second” — files changed since: 2" in listing
+        assert "“fourth” — files changed since: 1" in listing
 
         rewound = await reply_to(agent, sid, "/rewind 3")
         assert "Rewound to just before message 3 (both)" in rewound and "/undo" in rewound
