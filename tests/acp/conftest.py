@@ -1,26 +1,13 @@
-"""Fixtures of the ACP suite: the fake Anthropic API, a workspace and a store home."""
+"""Fixtures of the ACP suite: a store home and the environment that points at the fake API
+(the API and the workspace come from tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as fake:
-        yield fake
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    path = tmp_path / "project"
-    path.mkdir()
-    return path.resolve()
 
 
 @pytest.fixture

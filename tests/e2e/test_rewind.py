@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.e2e.harness import Agent, connect, server_env
 from tests.e2e.test_checkpoints import done, write
@@ -25,19 +22,6 @@ def lines(*changes: tuple[int, str]) -> str:
     for number, text in changes:
         out[number - 1] = text
     return "".join(out)
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as fake:
-        yield fake
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    return root
 
 
 def env(api: FakeAnthropic) -> dict[str, str]:
