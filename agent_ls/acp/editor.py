@@ -255,6 +255,7 @@ class AcpEditor:
 
     async def ask_permission(self, session_id: str, call: ev.ToolCallStarted) -> PermissionAnswer:
         await self.outbox.flush()  # the client knows the tool call before it is asked about it
+        shown = await asyncio.to_thread(prompt_text, call)  # an edit's line counts: a diff
         tool_call = ToolCallUpdate(
             tool_call_id=call.tool_call_id,
             title=call.title,
@@ -263,8 +264,9 @@ class AcpEditor:
             raw_input=call.raw_input,
             content=[
                 ContentToolCallContent(
-                    type="content", content=TextContentBlock(type="text", text=prompt_text(call))
-                )
+                    type="content", content=TextContentBlock(type="text", text=shown)
+                ),
+                *updates.review_content(call),
             ],
         )
         options = [

@@ -25,6 +25,7 @@ from acp.schema import (
 
 from agent_ls.agent import events as ev
 from agent_ls.core.transcript import MessageItem, TranscriptItem
+from agent_ls.lsp.protocol import raw_output
 
 Update = (
     UserMessageChunk
@@ -70,6 +71,13 @@ def _tool_content(item: ev.ToolCallContent) -> FileEditToolCallContent | Content
     return ContentToolCallContent(type="content", content=_text(item.text))
 
 
+def review_content(
+    call: ev.ToolCallStarted,
+) -> list[FileEditToolCallContent | ContentToolCallContent]:
+    """What a call under review would change (an edit's diff), for the permission request."""
+    return [_tool_content(c) for c in call.content]
+
+
 def tool_call_progress(event: ev.ToolCallUpdated) -> ToolCallProgress:
     return ToolCallProgress(
         session_update="tool_call_update",
@@ -77,6 +85,7 @@ def tool_call_progress(event: ev.ToolCallUpdated) -> ToolCallProgress:
         status=event.status,
         content=[_tool_content(c) for c in event.content] or None,
         locations=_locations(event.locations) or None,
+        raw_output=None if event.raw_output is None else raw_output(event.raw_output),
     )
 
 

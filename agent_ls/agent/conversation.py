@@ -21,8 +21,8 @@ def summary_text(summary: str) -> str:
     )
 
 
-def active_entries(path: Sequence[Mapping[str, Any]]) -> tuple[str | None, list[Mapping[str, Any]]]:
-    """The latest compaction summary on the path (if any) and the message entries it keeps."""
+def _compacted(path: Sequence[Mapping[str, Any]]) -> tuple[str | None, int]:
+    """The latest compaction summary on the path (if any) and where the entries it keeps start."""
     summary: str | None = None
     start = 0
     for entry in path:
@@ -32,20 +32,41 @@ def active_entries(path: Sequence[Mapping[str, Any]]) -> tuple[str | None, list[
         position = next((i for i, e in enumerate(path) if e.get("id") == kept), None)
         if position is not None and isinstance(entry.get("summary"), str):
             summary, start = entry["summary"], position
-    messages = [e for e in path[start:] if e.get("type") == "message"]
-    return summary, messages
+    return summary, start
+
+
+def active_entries(path: Sequence[Mapping[str, Any]]) -> tuple[str | None, list[Mapping[str, Any]]]:
+    """The latest compaction summary on the path (if any) and the message entries it keeps."""
+    summary, start = _compacted(path)
+    return summary, [e for e in path[start:] if e.get("type") == "message"]
 
 
 def build_messages(path: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The API conversation for a session path (root → leaf)."""
-    summary, entries = active_entries(path)
+    """The API conversation for a session path (root → leaf).
+
+    A `turn_end` entry is not sent; a turn it closes on the user's side (a prompt cancelled
+    before any reply, or after its tool results) gets a short assistant note, so the next
+    prompt is never merged into the cancelled one: two user messages never follow each other.
+    """
+    summary, start = _compacted(path)
     raw: list[tuple[str, list[dict[str, Any]]]] = []
     if summary is not None:
         raw.append(("user", [{"type": "text", "text": summary_text(summary)}]))
-    for entry in entries:
-        role = "assistant" if entry.get("role") == "assistant" else "user"
-        raw.append((role, _clean(entry.get("content"))))
+    for entry in path[start:]:
+        kind = entry.get("type")
+        if kind == "turn_end":
+            if raw and raw[-1][0] == "user":
+                raw.append(("assistant", [{"type": "text", "text": _ended(entry)}]))
+        elif kind == "message":
+            role = "assistant" if entry.get("role") == "assistant" else "user"
+            raw.append((role, _clean(entry.get("content"))))
     return _merge(_pair_tool_calls(raw))
+
+
+def _ended(turn_end: Mapping[str, Any]) -> str:
+    if turn_end.get("stopReason") == "cancelled":
+        return "(The user cancelled the turn here.)"
+    return "(The turn stopped here on an error.)"
 
 
 def _clean(content: Any) -> list[dict[str, Any]]:

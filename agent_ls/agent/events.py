@@ -58,6 +58,15 @@ ToolCallContent = TextContent | DiffContent
 
 
 @dataclass(frozen=True)
+class CommandOutput:
+    """How a shell command ended, beside the tail of its output shown in the tool call."""
+
+    exit_code: int | None
+    signal: str | None
+    truncated: bool
+
+
+@dataclass(frozen=True)
 class ToolCallStarted:
     """The model asked for a tool; its input is complete and it has not run yet."""
 
@@ -67,6 +76,8 @@ class ToolCallStarted:
     raw_input: dict[str, Any]
     locations: list[str] = field(default_factory=list)
     status: ToolStatus = "pending"
+    content: list[ToolCallContent] = field(default_factory=list)
+    """What the call will do, when the user is asked first (an edit's diff, not yet written)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,7 @@ class ToolCallUpdated:
     status: ToolStatus
     content: list[ToolCallContent] = field(default_factory=list)
     locations: list[str] = field(default_factory=list)
+    raw_output: CommandOutput | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,16 @@ class CheckpointCreated:
     checkpoint: CheckpointSummary
 
 
+@dataclass(frozen=True)
+class TurnEnded:
+    """A turn that ended in an error or was cancelled, once its `turn_end` entry is stored."""
+
+    entry_id: str
+    ts: str
+    stop_reason: str
+    error: str | None = None
+
+
 AgentEvent = (
     UserMessage
     | TextChunk
@@ -110,4 +132,5 @@ AgentEvent = (
     | UsageReported
     | AssistantMessage
     | CheckpointCreated
+    | TurnEnded
 )

@@ -145,7 +145,7 @@ class _Turn:
         return self.result(
             "error",
             f"The agent stopped after {self.config.max_iterations} model calls in one turn; "
-            "prompt again to let it continue.",
+            "its changes are kept. Retry to run the prompt again, or send a new one.",
         )
 
     async def respond(self, system: str) -> MessageDone | ProviderFailure:
@@ -235,7 +235,7 @@ class _Turn:
 
     async def run_tools(self) -> None:
         for call in list(self.open_calls):
-            event = call.event
+            event = self.reviewed(call)
             refusal = await authorize(event, call.name, self.permissions, self.host)
             if refusal is not None:
                 outcome = tools.ToolOutcome(refusal, [TextContent(refusal)], is_error=True)
@@ -247,6 +247,14 @@ class _Turn:
             await self.finish_call(call, outcome)
         self.append({"type": "message", "role": "tool_result", "content": self.results})
         self.results = []
+
+    def reviewed(self, call: _Call) -> ToolCallStarted:
+        """The call as the user is asked about it: with what it would change, when it asks."""
+        event = call.event
+        if self.permissions.decide(call.name, event.kind, event.raw_input) != "ask":
+            return event
+        shown = tools.preview(call.name, event.raw_input, self.ctx)
+        return dataclasses.replace(event, content=shown) if shown else event
 
     async def execute(self, name: str, tool_input: dict[str, Any]) -> tools.ToolOutcome:
         """A built-in tool, or one the host brings; a failing host tool is an error result."""
@@ -272,7 +280,13 @@ class _Turn:
         self.open_calls.remove(call)
         status = "failed" if outcome.is_error else "completed"
         await self.host.emit(
-            ToolCallUpdated(event.tool_call_id, status, list(outcome.content), event.locations)
+            ToolCallUpdated(
+                event.tool_call_id,
+                status,
+                list(outcome.content),
+                event.locations,
+                outcome.raw_output,
+            )
         )
 
     async def close_calls(self, reason: str) -> None:

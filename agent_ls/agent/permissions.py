@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from agent_ls.agent.config import DEFAULT_PERMISSIONS, Decision
-from agent_ls.agent.events import ToolCallStarted, ToolKind
+from agent_ls.agent.events import DiffContent, ToolCallStarted, ToolKind
 from agent_ls.agent.host import ToolHost
 
 COMMAND_KIND = "execute"
@@ -95,7 +97,24 @@ def prompt_text(call: ToolCallStarted) -> str:
     command = call.raw_input.get("command")
     if call.kind == COMMAND_KIND and isinstance(command, str):
         return f"The agent wants to run this command:\n\n{command}"
+    diffs = [c for c in call.content if isinstance(c, DiffContent)]
+    if diffs:
+        changes = "\n".join(f"{d.path}: {diff_counts(d)}" for d in diffs)
+        return f"The agent wants to: {call.title}\n\n{changes}"
     return f"The agent wants to: {call.title}"
+
+
+def diff_counts(diff: DiffContent) -> str:
+    """`+added -removed` lines of a change, as a review prompt names it."""
+    old = (diff.old_text or "").splitlines()
+    new = (diff.new_text or "").splitlines()
+    added = removed = 0
+    for line in itertools.islice(difflib.unified_diff(old, new, n=0, lineterm=""), 2, None):
+        if line.startswith("+"):
+            added += 1
+        elif line.startswith("-"):
+            removed += 1
+    return f"+{added} -{removed}" + (" (new file)" if diff.old_text is None else "")
 
 
 def prompt_options(call: ToolCallStarted) -> list[dict[str, str]]:
@@ -127,4 +146,6 @@ async def authorize(
         return f"{tool_name} is not allowed by the permission policy of this workspace"
     if await host.request_permission(call):
         return None
+    if any(isinstance(c, DiffContent) for c in call.content):
+        return "The user rejected this edit; nothing was written. Ask them how to proceed."
     return "the user declined this tool call; ask them how to proceed or try another approach"

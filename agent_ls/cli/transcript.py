@@ -82,4 +82,7 @@ def describe(entry: dict[str, Any]) -> str:
         return f"{head} checkpoint: {names or 'no files'}"
     if kind == "compaction":
         return f"{head} compaction:\n{_indent(str(entry.get('summary', '')))}"
+    if kind == "turn_end":
+        error = entry.get("error")
+        return f"{head} turn ended: {entry.get('stopReason')}" + (f" — {error}" if error else "")
     return f"{head} {kind}"

@@ -7,14 +7,16 @@ still ends cleanly (`stopReason: "cancelled"`) and records what it changed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agent_ls.agent.config import AgentConfig
-from agent_ls.agent.events import CheckpointCreated
+from agent_ls.agent.events import CheckpointCreated, TurnEnded
 from agent_ls.agent.loop import TurnResult, run_turn
 from agent_ls.agent.permissions import Permissions, Rule
 from agent_ls.agent.providers import make_provider
@@ -23,6 +25,7 @@ from agent_ls.checkpoints.entries import checkpoint_entry
 from agent_ls.checkpoints.history import prompt_text
 from agent_ls.checkpoints.listing import CheckpointSummary, summarize
 from agent_ls.checkpoints.recorder import TurnRecorder
+from agent_ls.core import branch_point
 from agent_ls.core.attachments import attachment_text
 from agent_ls.core.images import wire_image
 from agent_ls.core.pending_provider import PendingProvider
@@ -98,15 +101,44 @@ class Prompting:
         session_id: str,
         prompt: str | list[dict[str, Any]],
         attachments: list[Attachment] | None = None,
+        *,
+        replace_entry_id: str | None = None,
     ) -> PromptOutcome:
-        """Run one turn in `session_id` and answer when it ends (cancelled or not)."""
+        """Run one turn in `session_id` and answer when it ends (cancelled or not).
+
+        After a turn that failed, and in place of `replace_entry_id` (edit and resend), the
+        prompt attaches where that turn's prompt did: the old turn stays as a branch.
+        """
+        self.sessions.locate(session_id)
+        self.sessions.turns.ensure_idle(session_id)
+        blocks = await self.user_blocks(prompt, attachments or [])
+        if replace_entry_id is None:
+            return await self._start(session_id, branch_point.after_failure, blocks)
+        entry_id = replace_entry_id
+        return await self._start(session_id, lambda s: branch_point.replacing(s, entry_id), blocks)
+
+    async def retry(self, session_id: str) -> PromptOutcome:
+        """Send the prompt of the last turn again, when it failed or was cancelled, as a new turn
+        where it was (the failed one stays as a branch); TurnRequestError when there is none."""
+        return await self._start(session_id, branch_point.retrying, [])
+
+    async def _start(
+        self,
+        session_id: str,
+        choose: Callable[[Any], branch_point.Start | None],
+        blocks: list[dict[str, Any]],
+    ) -> PromptOutcome:
         sessions = self.sessions
         folder = sessions.locate(session_id)
         sessions.turns.ensure_idle(session_id)
-        blocks = await self.user_blocks(prompt, attachments or [])
         # opening reads what the store has not parsed yet (a big session: seconds): off the loop;
         # a second prompt meanwhile finds the session locked (SessionBusy), as it should
         writer = await asyncio.to_thread(folder.store.writer, session_id)
+        try:
+            blocks = await asyncio.to_thread(_attach, writer, choose, blocks)
+        except BaseException:
+            writer.close()
+            raise
         sessions.active = session_id
         task = spawn(self._turn(folder, writer, blocks), f"turn {session_id}")
         # a cancel can reach the task before its first step, when its own clean-up cannot run:
@@ -152,6 +184,7 @@ class Prompting:
                 )
             finally:  # whatever ended the turn, the files it changed get their checkpoint
                 checkpoint = await self._record_checkpoint(writer, host, recorder, blocks)
+            await self._mark_end(writer, host, result)
             await asyncio.to_thread(writer.sync)  # fsync off the loop: other requests go on
             return PromptOutcome(session_id, result, checkpoint)
         except (OSError, sqlite3.Error, StoreError) as exc:
@@ -164,7 +197,11 @@ class Prompting:
             log.exception("session %s: the turn failed", session_id)
             message = f"The turn stopped on an internal error ({type(exc).__name__}: {exc}). "
             message += "Any files it changed are in its checkpoint; the server log has details."
-            return PromptOutcome(session_id, TurnResult("error", None, {}, message), checkpoint)
+            result = TurnResult("error", None, {}, message)
+            if host.turn_id:
+                with contextlib.suppress(OSError, sqlite3.Error, StoreError):
+                    await self._mark_end(writer, host, result)
+            return PromptOutcome(session_id, result, checkpoint)
         finally:
             writer.close()
             recorder.release()
@@ -182,6 +219,17 @@ class Prompting:
         checkpoint = summarize(entry, prompt=prompt_text({"content": blocks}))
         await host.emit(CheckpointCreated(checkpoint))
         return checkpoint
+
+    async def _mark_end(self, writer: Any, host: TurnHost, result: TurnResult) -> None:
+        """A turn that failed or was cancelled is marked in the file, and told to the client in
+        the shape a reloaded transcript shows it."""
+        if result.stop_reason not in branch_point.RETRYABLE:
+            return
+        entry: dict[str, Any] = {"type": "turn_end", "stopReason": result.stop_reason}
+        if result.error:
+            entry["error"] = result.error
+        stored = writer.append(entry)
+        await host.emit(TurnEnded(stored["id"], stored["ts"], result.stop_reason, result.error))
 
     def permission_rules(self, session_id: str) -> list[Rule]:
         """The "always" answers remembered for a session (in this server, until it exits)."""
@@ -201,3 +249,16 @@ class Prompting:
             return False
         task.cancel()
         return True
+
+
+def _attach(
+    writer: Any, choose: Callable[[Any], branch_point.Start | None], blocks: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Move the leaf to where the new prompt attaches (a `leaf` entry, when it moves); the
+    prompt to send (a retry's comes from the file)."""
+    start = choose(writer.session)
+    if start is None:
+        return blocks
+    if writer.session.leaf_id != start.parent:
+        writer.set_leaf(start.parent)
+    return start.blocks if start.blocks is not None else blocks

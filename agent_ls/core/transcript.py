@@ -51,7 +51,17 @@ class CompactionItem:
     summary: str
 
 
-TranscriptItem = MessageItem | CheckpointItem | CompactionItem
+@dataclass(frozen=True)
+class TurnEndItem:
+    """A turn that ended in an error or was cancelled, as its `turn_end` entry recorded it."""
+
+    entry_id: str
+    ts: str
+    stop_reason: str
+    error: str | None = None
+
+
+TranscriptItem = MessageItem | CheckpointItem | CompactionItem | TurnEndItem
 
 
 def transcript_items(
@@ -81,6 +91,12 @@ def transcript_items(
             items.append(CheckpointItem(entry_id, ts, summarize(entry)))
         elif kind == "compaction":
             items.append(CompactionItem(entry_id, ts, str(entry.get("summary", ""))))
+        elif kind == "turn_end":
+            error = entry.get("error")
+            reason = str(entry.get("stopReason", "error"))
+            items.append(
+                TurnEndItem(entry_id, ts, reason, error if isinstance(error, str) else None)
+            )
     return items
 
 

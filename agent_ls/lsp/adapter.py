@@ -181,7 +181,7 @@ class LspAdapter:
         options = prompt_options(call)
         params = lsp.ShowMessageRequestParams(
             type=lsp.MessageType.Warning,
-            message=prompt_text(call),
+            message=await asyncio.to_thread(prompt_text, call),  # an edit's line counts: a diff
             actions=[lsp.MessageActionItem(title=o["name"]) for o in options],
         )
         chosen = await asyncio.shield(self.server.window_show_message_request_async(params))

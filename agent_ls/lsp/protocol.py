@@ -46,6 +46,7 @@ CHECKPOINT_DIFF = "agent/checkpoint/diff"
 CHECKPOINT_RESTORE = "agent/checkpoint/restore"
 PERMISSIONS_LIST = "agent/permissions/list"
 PERMISSIONS_REVOKE = "agent/permissions/revoke"
+SESSION_RETRY = "agent/session/retry"
 SESSION_EXPORT = "agent/session/export"
 SESSION_IMPORT = "agent/session/import"
 SESSION_REWIND = "agent/session/rewind"
@@ -68,6 +69,7 @@ UPDATE_KINDS = (
     "agent_message_end",
     "usage",
     "checkpoint",
+    "turn_end",
 )
 """The `update.kind` values of `agent/session/update`, one per turn event."""
 
@@ -232,6 +234,7 @@ class PromptParams:
     session_id: str | None = attrs.field(default=None, validator=_session_id)
     context: list[ContextRef] | None = None
     work_done_token: str | int | None = None
+    replace_entry_id: str | None = attrs.field(default=None, validator=_entry_id)
 
 
 @attrs.define
@@ -259,6 +262,12 @@ class CheckpointRestoreParams:
 class RevokeParams:
     session_id: str = attrs.field(validator=_session_id)
     rule_id: str = attrs.field(validator=_rule_id)
+
+
+@attrs.define
+class RetryParams:
+    session_id: str = attrs.field(validator=_session_id)
+    work_done_token: str | int | None = None
 
 
 @attrs.define
@@ -332,6 +341,7 @@ PARAMS: dict[str, type[Any]] = {
     CHECKPOINT_RESTORE: CheckpointRestoreParams,
     PERMISSIONS_LIST: SessionParams,
     PERMISSIONS_REVOKE: RevokeParams,
+    SESSION_RETRY: RetryParams,
     SESSION_EXPORT: ExportParams,
     SESSION_IMPORT: ImportParams,
     SESSION_REWIND: RewindParams,
@@ -450,7 +460,7 @@ def tool_call_to_wire(call: ev.ToolCallStarted) -> dict[str, Any]:
 def transcript_item_to_wire(item: TranscriptItem, session_id: str) -> dict[str, Any]:
     """A `TranscriptItem`. Messages keep Anthropic content blocks as they are stored, so a
     client renders streamed and reloaded turns alike; `toolCalls` titles their tool_use blocks."""
-    from agent_ls.core.transcript import CheckpointItem, CompactionItem, MessageItem
+    from agent_ls.core.transcript import CheckpointItem, CompactionItem, MessageItem, TurnEndItem
 
     base: dict[str, Any] = {"entryId": item.entry_id, "ts": item.ts}
     match item:
@@ -478,6 +488,22 @@ def transcript_item_to_wire(item: TranscriptItem, session_id: str) -> dict[str, 
             }
         case CompactionItem():
             return {**base, "kind": "compaction", "summary": item.summary}
+        case TurnEndItem():
+            return turn_end_to_wire(item.entry_id, item.ts, item.stop_reason, item.error)
+
+
+def turn_end_to_wire(entry_id: str, ts: str, stop_reason: str, error: str | None) -> dict[str, Any]:
+    """A failed or cancelled turn's marker: the transcript item and the live `turn_end` update
+    are this one shape, so a reload shows it as it streamed."""
+    out: dict[str, Any] = {
+        "kind": "turn_end",
+        "entryId": entry_id,
+        "ts": ts,
+        "stopReason": stop_reason,
+    }
+    if error:
+        out["error"] = error
+    return out
 
 
 MAX_DEPTH = 100
@@ -580,6 +606,8 @@ def permission_request(session_id: str, call: ev.ToolCallStarted) -> dict[str, A
     """The params of `agent/session/requestPermission`."""
     call_fields = tool_call_to_wire(call)
     del call_fields["locations"]
+    if call.content:  # an edit under review: its diff, not yet written
+        call_fields["content"] = [_tool_content(c) for c in call.content]
     return {"sessionId": session_id, "toolCall": call_fields, "options": prompt_options(call)}
 
 
@@ -677,6 +705,7 @@ def event_to_update(session_id: str, event: ev.AgentEvent) -> dict[str, Any] | N
                 "status": event.status,
                 "content": [_tool_content(c) for c in event.content],
                 "locations": [{"path": p} for p in event.locations],
+                **({} if event.raw_output is None else {"rawOutput": raw_output(event.raw_output)}),
             }
         case ev.UsageReported(usage=usage, model=model):
             return {"kind": "usage", "usage": usage_to_wire(usage), "model": model}
@@ -684,7 +713,17 @@ def event_to_update(session_id: str, event: ev.AgentEvent) -> dict[str, Any] | N
             return {"kind": "agent_message_end", "entryId": entry_id}
         case ev.CheckpointCreated(checkpoint=checkpoint):
             return {"kind": "checkpoint", "checkpoint": checkpoint_to_wire(session_id, checkpoint)}
+        case ev.TurnEnded(entry_id=entry_id, ts=ts, stop_reason=stop_reason, error=error):
+            return turn_end_to_wire(entry_id, ts, stop_reason, error)
     return None
+
+
+def raw_output(output: ev.CommandOutput) -> dict[str, Any]:
+    """A command's `rawOutput`: how it ended, and whether the shown tail left output out."""
+    out: dict[str, Any] = {"exitCode": output.exit_code, "truncated": output.truncated}
+    if output.signal is not None:
+        out["signal"] = output.signal
+    return out
 
 
 def import_to_wire(

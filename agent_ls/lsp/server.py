@@ -19,6 +19,7 @@ from pygls.protocol.json_rpc import MsgId
 
 from agent_ls import __version__
 from agent_ls.checkpoints.errors import CheckpointError, CheckpointNotFound, NotInCheckpoint
+from agent_ls.core.branch_point import TurnRequestError
 from agent_ls.core.rewind import rewind
 from agent_ls.core.service import AgentService
 from agent_ls.core.sessions import Transcript, UnknownWorkspace, uri_to_path
@@ -134,6 +135,7 @@ def domain_error(exc: Exception) -> JsonRpcException:
         | InvalidSessionId
         | InvalidCursor
         | EntryNotFound
+        | TurnRequestError
         | NotInCheckpoint,
     ):
         return _error("invalid_params", str(exc))
@@ -166,7 +168,14 @@ def handle(
                 result = fn(params)
                 if asyncio.iscoroutine(result):
                     result = await result
-            except (StoreError, CheckpointError, ParamsError, UnknownWorkspace, OSError) as exc:
+            except (
+                StoreError,
+                CheckpointError,
+                ParamsError,
+                UnknownWorkspace,
+                OSError,
+                TurnRequestError,
+            ) as exc:
                 raise domain_error(exc) from exc
             return result
 
@@ -274,7 +283,9 @@ def create_server() -> AgentServer:
         attachments = [protocol.attachment(ref) for ref in p.context or []]
         editor.begin_progress(session_id, p.work_done_token)
         try:
-            outcome = await service.prompting.prompt(session_id, p.prompt, attachments)
+            outcome = await service.prompting.prompt(
+                session_id, p.prompt, attachments, replace_entry_id=p.replace_entry_id
+            )
         finally:
             editor.end_progress(session_id, "done")
         return protocol.prompt_result_to_wire(outcome)
@@ -318,6 +329,17 @@ def create_server() -> AgentServer:
     @handle(server, protocol.PERMISSIONS_REVOKE)
     def permissions_revoke(p: protocol.RevokeParams) -> dict[str, Any]:
         return {"revoked": server.service.prompting.revoke_permission(p.session_id, p.rule_id)}
+
+    @handle(server, protocol.SESSION_RETRY)
+    async def session_retry(p: protocol.RetryParams) -> dict[str, Any]:
+        service, editor = server.service, server.editor
+        service.sessions.locate(p.session_id)
+        editor.begin_progress(p.session_id, p.work_done_token)
+        try:
+            outcome = await service.prompting.retry(p.session_id)
+        finally:
+            editor.end_progress(p.session_id, "done")
+        return protocol.prompt_result_to_wire(outcome)
 
     @handle(server, protocol.SESSION_EXPORT)
     async def session_export(p: protocol.ExportParams) -> dict[str, Any]:

@@ -217,7 +217,7 @@ async def test_commands_run_in_the_clients_terminal_when_it_offers_one(
     assert first == "Exit code 0\ncat from the terminal"
 
 
-async def test_a_failed_turn_answers_an_error_and_keeps_the_prompt(
+async def test_a_failed_turn_answers_an_error_and_stays_in_the_file_as_a_branch(
     api: FakeAnthropic, workspace: Path, home: Path, env: dict[str, str]
 ) -> None:
     api.enqueue({"error": {"status": 400, "message": "the fake API refuses"}})
@@ -229,12 +229,20 @@ async def test_a_failed_turn_answers_an_error_and_keeps_the_prompt(
         assert failed.value.data["kind"] == "turn_failed"
         assert "refuses" in failed.value.data["message"]
         assert (await agent.say(sid, "again")).stop_reason == "end_turn"
-        assert agent.client.text(sid) == "Echo: doomed\nagain"  # the failed prompt is kept
+        # the next prompt attaches before the failed one: it is never merged into it
+        assert agent.client.text(sid) == "Echo: again"
     from agent_ls.sessions.store import SessionStore
 
-    path = SessionStore(workspace, root=home).load(sid).path()
-    users = [e["content"][0]["text"] for e in path if e.get("role") == "user"]
-    assert users == ["doomed", "again"]
+    session = SessionStore(workspace, root=home).load(sid)
+    users = [e["content"][0]["text"] for e in session.path() if e.get("role") == "user"]
+    assert users == ["again"]
+    stored = [e for e in session.entries.values() if e.get("type") != "leaf"]
+    assert [e["content"][0]["text"] for e in stored if e.get("role") == "user"] == [
+        "doomed",
+        "again",
+    ]  # the failed prompt is kept in the file, as a branch
+    [ended] = [e for e in stored if e["type"] == "turn_end"]
+    assert ended["stopReason"] == "error" and "refuses" in ended["error"]
 
 
 async def test_mcp_server_tools_are_offered_and_go_through_the_permission_flow(
@@ -263,6 +271,28 @@ async def test_mcp_server_tools_are_offered_and_go_through_the_permission_flow(
     assert results[0]["content"] == "HELLO!"
     refused = api.requests[2]["body"]["messages"][-1]["content"][0]
     assert refused.get("is_error") and "declined" in refused["content"]
+
+
+async def test_an_edit_under_review_asks_with_its_diff_and_a_command_reports_how_it_ended(
+    api: FakeAnthropic, workspace: Path, home: Path, env: dict[str, str]
+) -> None:
+    (workspace / "app.py").write_text("x = 1\n")
+    client = Client(answers=["reject_once", "allow_once"])
+    api.enqueue(
+        tool("edit_file", path="app.py", old_string="x = 1", new_string="x = 2"),
+        tool("run_command", command="echo out; exit 5"),
+        say("done"),
+    )
+    async with connect(home, env=env, client=client) as agent:
+        sid = await agent.new(workspace)
+        await agent.conn.set_session_mode(session_id=sid, mode_id="ask")
+        await agent.say(sid, "change it")
+        diff = client.asked[0].content[1]
+        assert (diff.type, diff.old_text, diff.new_text) == ("diff", "x = 1\n", "x = 2\n")
+        assert (workspace / "app.py").read_text() == "x = 1\n"  # rejected: nothing written
+        [ran] = [u for u in client.of("tool_call_update", sid) if u.raw_output]
+        assert ran.raw_output == {"exitCode": 5, "truncated": False}
+        assert ran.content[0].content.text == "out\nExit code 5"
 
 
 @contextlib.contextmanager

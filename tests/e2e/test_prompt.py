@@ -274,8 +274,9 @@ async def test_cancel_keeps_what_streamed_and_session_continues(
         result = await running
         assert result["stopReason"] == "cancelled"
         page = await agent.request("agent/session/switch", {"sessionId": sid})
-        stored = page["items"][-1]
+        stored, ended = page["items"][-2:]
         assert stored["kind"] == "assistant" and stored["content"][0]["text"].startswith("slow")
+        assert ended["kind"] == "turn_end" and ended["stopReason"] == "cancelled"
         again = await agent.request("agent/session/prompt", {"sessionId": sid, "prompt": "next"})
         assert again["stopReason"] == "end_turn"
 
@@ -381,8 +382,11 @@ async def test_provider_error_keeps_streamed_text(
         result = await agent.request("agent/session/prompt", {"prompt": "go"})
         assert result["stopReason"] == "error"
         page = await agent.request("agent/session/switch", {"sessionId": result["sessionId"]})
-        assert page["items"][-1]["kind"] == "assistant"
-        assert streamed_text(agent).startswith(page["items"][-1]["content"][0]["text"][:4])
+        stored, ended = page["items"][-2:]
+        assert stored["kind"] == "assistant"
+        assert streamed_text(agent).startswith(stored["content"][0]["text"][:4])
+        assert ended == {**ended, "kind": "turn_end", "stopReason": "error"}
+        assert ended["error"] == result["error"]
 
 
 async def test_own_turn_is_not_announced_as_a_foreign_change(

@@ -12,7 +12,7 @@ from agent_ls.checkpoints.diffs import FileDiff
 from agent_ls.checkpoints.listing import CheckpointSummary, FileSummary
 from agent_ls.checkpoints.restore import FileResult
 from agent_ls.core.checkpoints import RestoreReport
-from agent_ls.core.transcript import CheckpointItem, CompactionItem, MessageItem
+from agent_ls.core.transcript import CheckpointItem, CompactionItem, MessageItem, TurnEndItem
 from agent_ls.lsp import protocol
 from agent_ls.lsp.options import OPTIONS
 
@@ -108,6 +108,7 @@ def test_protocol_ts_types_have_every_field_the_server_sends() -> None:
             MessageItem("e1", "t", "assistant", [], "m", {"input_tokens": 1}, "end_turn", [CALL]),
             CheckpointItem("e9", "t", SUMMARY),
             CompactionItem("e3", "t", "summary"),
+            TurnEndItem("e4", "t", "error", "Overloaded."),
         )
     ]
     assert keys(items) <= ts_fields("TranscriptItem")

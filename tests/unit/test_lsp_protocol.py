@@ -10,6 +10,7 @@ import pytest
 from agent_ls.agent import events as ev
 from agent_ls.checkpoints.errors import AmbiguousCheckpoint, CheckpointNotFound
 from agent_ls.checkpoints.listing import CheckpointSummary, FileSummary
+from agent_ls.core.branch_point import TurnRequestError
 from agent_ls.lsp import protocol
 from agent_ls.lsp.options import OPTIONS, parse_options
 from agent_ls.lsp.params import ParamsError, structure
@@ -83,6 +84,16 @@ EVENTS: list[tuple[ev.AgentEvent, dict[str, Any]]] = [
         {"kind": "usage", "usage": {"inputTokens": 3, "cacheReadInputTokens": 1}, "model": "m"},
     ),
     (ev.AssistantMessage("e5"), {"kind": "agent_message_end", "entryId": "e5"}),
+    (
+        ev.TurnEnded("e7", "2026-11-30T00:00:01.000Z", "error", "Overloaded."),
+        {
+            "kind": "turn_end",
+            "entryId": "e7",
+            "ts": "2026-11-30T00:00:01.000Z",
+            "stopReason": "error",
+            "error": "Overloaded.",
+        },
+    ),
     (
         ev.CheckpointCreated(SUMMARY),
         {
@@ -214,6 +225,7 @@ RESERVED = [range(-32700, -32599), range(-32803, -32799), [-32002, -32001]]
     [
         (InvalidSessionId("x"), "invalid_params"),
         (EntryNotFound("s", "e"), "invalid_params"),
+        (TurnRequestError("nothing to retry"), "invalid_params"),
         (SessionNotFound("x"), "session_not_found"),
         (SessionBusy("x", 42), "session_busy"),
         (CheckpointNotFound("x"), "checkpoint_not_found"),
@@ -293,3 +305,45 @@ def test_stored_content_nested_too_deep_is_shown_as_a_note() -> None:
         protocol.transcript_item_to_wire(MessageItem("m2", "t", "user", fine), "S")["content"]
         == fine
     )
+
+
+def test_a_command_update_carries_its_tail_and_how_it_ended() -> None:
+    event = ev.ToolCallUpdated(
+        "c2", "failed", [ev.TextContent("boom\nExit code 2")], [], ev.CommandOutput(2, None, True)
+    )
+    update = protocol.event_to_update("S", event)
+    assert update is not None
+    assert update["rawOutput"] == {"exitCode": 2, "truncated": True}
+    assert update["content"] == [
+        {"type": "content", "content": {"type": "text", "text": "boom\nExit code 2"}}
+    ]
+    killed = ev.ToolCallUpdated("c3", "failed", [], [], ev.CommandOutput(None, "SIGKILL", False))
+    assert protocol.event_to_update("S", killed)["rawOutput"] == {  # type: ignore[index]
+        "exitCode": None,
+        "signal": "SIGKILL",
+        "truncated": False,
+    }
+
+
+def test_a_permission_request_for_an_edit_under_review_carries_its_diff() -> None:
+    call = ev.ToolCallStarted(
+        "c4", "Edit a.py", "edit", {"path": "a.py"}, ["/w/a.py"],
+        content=[ev.DiffContent("/w/a.py", "x = 1\n", "x = 2\n")],
+    )  # fmt: skip
+    params = protocol.permission_request("S", call)
+    assert params["toolCall"]["content"] == [
+        {"type": "diff", "path": "/w/a.py", "oldText": "x = 1\n", "newText": "x = 2\n"}
+    ]
+    plain_call = ev.ToolCallStarted("c5", "Read a.py", "read", {"path": "a.py"})
+    assert "content" not in protocol.permission_request("S", plain_call)["toolCall"]
+
+
+def test_retry_and_replace_params_are_checked() -> None:
+    p = structure({"sessionId": "s1", "workDoneToken": 3}, protocol.RetryParams)
+    assert (p.session_id, p.work_done_token) == ("s1", 3)
+    with pytest.raises(ParamsError, match="sessionId: required"):
+        structure({}, protocol.RetryParams)
+    prompt = structure({"prompt": "again", "replaceEntryId": "e1"}, protocol.PromptParams)
+    assert prompt.replace_entry_id == "e1"
+    with pytest.raises(ParamsError, match="replaceEntryId: not an entry id"):
+        structure({"prompt": "again", "replaceEntryId": "a b"}, protocol.PromptParams)

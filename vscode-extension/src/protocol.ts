@@ -20,6 +20,7 @@ export const Method = {
   checkpointRestore: 'agent/checkpoint/restore',
   permissionsList: 'agent/permissions/list',
   permissionsRevoke: 'agent/permissions/revoke',
+  sessionRetry: 'agent/session/retry',
   sessionExport: 'agent/session/export',
   sessionImport: 'agent/session/import',
   sessionRewind: 'agent/session/rewind',
@@ -141,6 +142,8 @@ export interface TranscriptItem {
   userEntryId?: string;
   files?: CheckpointFile[];
   summary?: string;
+  /** turn_end items: the failed turn's message */
+  error?: string;
   /** assistant items: the server's title and kind for each tool_use block */
   toolCalls?: ToolCallTitle[];
 }
@@ -216,6 +219,7 @@ export const UPDATE_KINDS = [
   'checkpoint',
   'usage',
   'session_info',
+  'turn_end',
 ] as const;
 export type UpdateKind = (typeof UPDATE_KINDS)[number];
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from agent_ls.agent.events import ToolCallStarted, ToolKind
+from agent_ls.agent.events import ToolCallContent, ToolCallStarted, ToolKind
 from agent_ls.agent.host import ToolHost
 from agent_ls.agent.tools import edit_file, grep, list_files, read_file, run_command, write_file
 from agent_ls.agent.tools.base import Tool, ToolContext, ToolError, ToolOutcome, error
@@ -79,6 +79,18 @@ async def execute(name: str, tool_input: Mapping[str, Any], ctx: ToolContext) ->
         return error(f"{name} failed: {type(exc).__name__}: {exc}")
 
 
+def preview(name: str, tool_input: Mapping[str, Any], ctx: ToolContext) -> list[ToolCallContent]:
+    """What the call would change, without changing it; nothing when the tool has no preview or
+    the call would fail (it says why when it runs)."""
+    tool = TOOLS.get(name)
+    if tool is None or tool.preview is None:
+        return []
+    try:
+        return tool.preview(ctx, tool_input)
+    except (ToolError, OutsideWorkspace, OSError, UnicodeDecodeError):
+        return []
+
+
 def _shown(ctx: ToolContext, exc: OSError) -> str:
     return ctx.show(Path(exc.filename)) if exc.filename else str(exc)
 
@@ -91,5 +103,6 @@ __all__ = [
     "ToolOutcome",
     "describe_call",
     "execute",
+    "preview",
     "tool_definitions",
 ]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent_ls.agent.events import TextContent, ToolCallContent, ToolKind
+from agent_ls.agent.events import CommandOutput, TextContent, ToolCallContent, ToolKind
 from agent_ls.agent.host import ToolHost
 from agent_ls.files.confine import confine
 
@@ -25,6 +25,7 @@ class ToolOutcome:
     text: str
     content: list[ToolCallContent] = field(default_factory=list)
     is_error: bool = False
+    raw_output: CommandOutput | None = None
 
 
 def error(text: str) -> ToolOutcome:
@@ -64,6 +65,8 @@ def display_path(roots: Sequence[Path], path: Path) -> str:
 
 Run = Callable[[ToolContext, Mapping[str, Any]], Awaitable[ToolOutcome]]
 Title = Callable[[Mapping[str, Any]], str]
+Preview = Callable[[ToolContext, Mapping[str, Any]], list[ToolCallContent]]
+"""What a tool would change, computed without writing (shown when the user reviews the call)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class Tool:
     schema: dict[str, Any]
     run: Run
     title: Title
+    preview: Preview | None = None
 
     def definition(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "input_schema": self.schema}

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from agent_ls.agent.events import DiffContent
+from agent_ls.agent.events import DiffContent, ToolCallContent
 from agent_ls.agent.tools.base import PATH_SCHEMA, Tool, ToolContext, ToolError, ToolOutcome, string
 from agent_ls.agent.tools.files import read_text
 
 
-async def edit_file(ctx: ToolContext, tool_input: Mapping[str, Any]) -> ToolOutcome:
+def _edited(ctx: ToolContext, tool_input: Mapping[str, Any]) -> tuple[Path, str, str, int]:
+    """The file, its text, its text after the edit, and how many occurrences were replaced."""
     path = ctx.path(string(tool_input, "path"), for_write=True)
     old = string(tool_input, "old_string")
     new = tool_input.get("new_string")
@@ -36,11 +38,22 @@ async def edit_file(ctx: ToolContext, tool_input: Mapping[str, Any]) -> ToolOutc
             "it unique, or set replace_all to change every occurrence"
         )
     updated = text.replace(old, new) if replace_all else text.replace(old, new, 1)
+    return path, text, updated, count if replace_all else 1
+
+
+async def edit_file(ctx: ToolContext, tool_input: Mapping[str, Any]) -> ToolOutcome:
+    path, text, updated, count = _edited(ctx, tool_input)
     await ctx.host.write_text(path, updated)
-    done = f"{count} occurrences" if replace_all and count > 1 else "1 occurrence"
+    done = f"{count} occurrences" if count > 1 else "1 occurrence"
     return ToolOutcome(
-        text=f"Edited {shown}: replaced {done}.", content=[DiffContent(str(path), text, updated)]
+        text=f"Edited {ctx.show(path)}: replaced {done}.",
+        content=[DiffContent(str(path), text, updated)],
     )
+
+
+def preview(ctx: ToolContext, tool_input: Mapping[str, Any]) -> list[ToolCallContent]:
+    path, text, updated, _ = _edited(ctx, tool_input)
+    return [DiffContent(str(path), text, updated)]
 
 
 TOOL = Tool(
@@ -61,4 +74,5 @@ TOOL = Tool(
     },
     edit_file,
     lambda tool_input: f"Edit {tool_input.get('path') or '?'}",
+    preview,
 )

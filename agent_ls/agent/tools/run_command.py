@@ -13,10 +13,10 @@ import signal
 from collections.abc import Mapping
 from typing import Any
 
-from agent_ls.agent.events import TextContent
+from agent_ls.agent.events import CommandOutput, TextContent
 from agent_ls.agent.host import CommandRun
 from agent_ls.agent.tools.base import Tool, ToolContext, ToolError, ToolOutcome, string
-from agent_ls.agent.tools.truncate import CappedOutput, one_line
+from agent_ls.agent.tools.truncate import CappedOutput, one_line, shown_tail
 
 MAX_COMMAND_TIMEOUT = 600.0
 _SECRET_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
@@ -50,32 +50,51 @@ async def run_command(ctx: ToolContext, tool_input: Mapping[str, Any]) -> ToolOu
             await asyncio.wait_for(_drain(proc, output), timeout)
         except TimeoutError:
             await _kill_group(proc)
-            text = output.text()
-            return ToolOutcome(
-                text=f"Timed out after {timeout:g} s; the command was killed.\n{text}",
-                content=[TextContent(text)],
-                is_error=True,
-            )
+            return _outcome(output.text(), None, "SIGKILL", timeout)
         except BaseException:
             await _kill_group(proc)
             raise
-    text = output.text()
-    summary = f"Exit code {proc.returncode}" + ("" if text else " (no output)")
-    return ToolOutcome(
-        text=f"{summary}\n{text}".rstrip("\n"), content=[TextContent(text or summary)]
-    )
+    code = proc.returncode
+    if code is not None and code < 0:  # killed by a signal (the shell's child got it)
+        return _outcome(output.text(), None, _signal_name(-code), None)
+    return _outcome(output.text(), code, None, None)
 
 
 def _ran_outcome(ran: CommandRun, timeout: float) -> ToolOutcome:
     """What a command run in the editor's terminal tells the model."""
     if ran.timed_out:
-        text = f"Timed out after {timeout:g} s; the command was killed.\n{ran.output}"
-        return ToolOutcome(text=text, content=[TextContent(ran.output)], is_error=True)
-    end = f"Exit code {ran.exit_code}" if ran.signal is None else f"Killed by {ran.signal}"
-    summary = end + ("" if ran.output else " (no output)")
+        return _outcome(ran.output, None, ran.signal or "SIGKILL", timeout)
+    return _outcome(ran.output, ran.exit_code, ran.signal, None)
+
+
+def _outcome(
+    output: str, exit_code: int | None, signal_name: str | None, timed_out: float | None
+) -> ToolOutcome:
+    """The whole capped output for the model; its tail and how it ended for the user."""
+    if timed_out is not None:
+        end = f"Timed out after {timed_out:g} s; the command was killed."
+        tail, truncated = shown_tail(output, end)
+        return ToolOutcome(
+            text=f"{end}\n{output}",
+            content=[TextContent(tail)],
+            is_error=True,
+            raw_output=CommandOutput(exit_code, signal_name, truncated),
+        )
+    end = f"Exit code {exit_code}" if signal_name is None else f"Killed by {signal_name}"
+    summary = end + ("" if output else " (no output)")
+    tail, truncated = shown_tail(output, end)
     return ToolOutcome(
-        text=f"{summary}\n{ran.output}".rstrip("\n"), content=[TextContent(ran.output or summary)]
+        text=f"{summary}\n{output}".rstrip("\n"),
+        content=[TextContent(tail)],
+        raw_output=CommandOutput(exit_code, signal_name, truncated),
     )
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 async def _drain(proc: asyncio.subprocess.Process, output: CappedOutput) -> None:

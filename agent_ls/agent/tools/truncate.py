@@ -7,6 +7,8 @@ MAX_LINE_CHARS = 2000
 MATCH_LINE_CHARS = 300
 COMMAND_OUTPUT_HEAD = 15_000
 COMMAND_OUTPUT_TAIL = 15_000
+SHOWN_TAIL_BYTES = 4096
+SHOWN_TAIL_LINES = 40
 
 
 def one_line(text: str, limit: int) -> str:
@@ -46,3 +48,18 @@ class CappedOutput:
         if self.dropped:
             return f"{head}\n[… {self.dropped} bytes of output left out …]\n{tail}"
         return head + tail
+
+
+def shown_tail(output: str, last_line: str) -> tuple[str, bool]:
+    """What a tool call shows of a command's output: its last lines, then `last_line` (how it
+    ended), in at most `SHOWN_TAIL_LINES` lines and `SHOWN_TAIL_BYTES` bytes; and whether
+    anything was left out (the model still gets the whole capped output)."""
+    budget = SHOWN_TAIL_BYTES - len(last_line.encode("utf-8")) - 1
+    lines = output.rstrip("\n").split("\n") if output.strip("\n") else []
+    kept = lines[-(SHOWN_TAIL_LINES - 1) :]
+    truncated = len(kept) < len(lines)
+    data = "\n".join(kept).encode("utf-8")
+    if len(data) > budget:
+        data, truncated = data[len(data) - budget :], True
+    text = data.decode("utf-8", errors="ignore")
+    return (f"{text}\n{last_line}" if text else last_line), truncated

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from agent_ls.agent.events import DiffContent, TextContent, ToolCallContent
@@ -10,23 +11,32 @@ from agent_ls.agent.tools.base import PATH_SCHEMA, Tool, ToolContext, ToolError,
 from agent_ls.agent.tools.files import NotText, existing, read_text
 
 
-async def write_file(ctx: ToolContext, tool_input: Mapping[str, Any]) -> ToolOutcome:
+def _planned(
+    ctx: ToolContext, tool_input: Mapping[str, Any]
+) -> tuple[Path, str, bool, str | None, str]:
+    """The file, the new content, whether the file exists, its text (None: not shown as text),
+    and why it is not shown."""
     path = ctx.path(string(tool_input, "path"), for_write=True)
     content = tool_input.get("content")
     if not isinstance(content, str):
         raise ToolError("content must be a string")
-    shown = ctx.show(path)
-    before = existing(path)
+    exists = existing(path) is not None
     old: str | None = None
     hidden = ""
-    if before is not None:
+    if exists:
         try:
             old = read_text(ctx, path)
         except NotText as exc:
             hidden = exc.reason
+    return path, content, exists, old, hidden
+
+
+async def write_file(ctx: ToolContext, tool_input: Mapping[str, Any]) -> ToolOutcome:
+    path, content, exists, old, hidden = _planned(ctx, tool_input)
+    shown = ctx.show(path)
     await ctx.host.write_text(path, content)
     lines = content.count("\n") + (1 if content and not content.endswith("\n") else 0)
-    if before is None:
+    if not exists:
         text = f"Created {shown} ({lines} lines)."
         shown_content: list[ToolCallContent] = [DiffContent(str(path), None, content)]
     elif old is None:
@@ -36,6 +46,13 @@ async def write_file(ctx: ToolContext, tool_input: Mapping[str, Any]) -> ToolOut
         text = f"Wrote {shown} ({lines} lines)."
         shown_content = [DiffContent(str(path), old, content)]
     return ToolOutcome(text=text, content=shown_content)
+
+
+def preview(ctx: ToolContext, tool_input: Mapping[str, Any]) -> list[ToolCallContent]:
+    path, content, exists, old, hidden = _planned(ctx, tool_input)
+    if exists and old is None:
+        return [TextContent(f"Overwrite {ctx.show(path)}; the old file {hidden}.")]
+    return [DiffContent(str(path), old, content)]
 
 
 TOOL = Tool(
@@ -53,4 +70,5 @@ TOOL = Tool(
     },
     write_file,
     lambda tool_input: f"Write {tool_input.get('path') or '?'}",
+    preview,
 )
