@@ -48,6 +48,7 @@ class Command:
     name: str
     args: list[str]
     text: str  # everything after the name, as typed
+    turn: bool = False  # a turn for the model (retry): the agent runs it as a prompt
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,13 @@ def parse(prompt: list[Any]) -> Command | None:
     if not text.startswith("/"):
         return None
     name, _, rest = text[1:].partition(" ")
-    if name not in COMMANDS:
+    if name not in COMMANDS and name not in TURNS:
         return None
-    return Command(name, rest.split(), rest.strip())
+    return Command(name, rest.split(), rest.strip(), turn=name in TURNS)
 
 
 def available() -> list[AvailableCommand]:
-    return [
+    answered = [
         AvailableCommand(
             name=name,
             description=spec.description,
@@ -81,6 +82,8 @@ def available() -> list[AvailableCommand]:
         )
         for name, spec in COMMANDS.items()
     ]
+    turns = [AvailableCommand(name=name, description=d) for name, d in TURNS.items()]
+    return answered + turns
 
 
 async def run(agent: AcpAgent, session: OpenSession, command: Command) -> str:
@@ -409,3 +412,8 @@ COMMANDS: dict[str, Spec] = {
     "compact": Spec("Summarize the older conversation to free context", None, compact),
     "sessions": Spec("List the sessions of this folder", None, sessions),
 }
+
+TURNS: dict[str, str] = {
+    "retry": "Send the last prompt again, after its turn failed or was cancelled",
+}
+"""Commands that are a turn for the model: the agent runs them as a prompt, streaming."""

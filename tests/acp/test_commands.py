@@ -54,6 +54,7 @@ async def test_every_slash_command_answers_in_the_transcript(
             "rename",
             "compact",
             "sessions",
+            "retry",
         }
         assert "No checkpoints yet" in await reply_to(agent, sid, "/checkpoints")
         await agent.say(sid, "first")
@@ -141,3 +142,22 @@ async def test_model_and_permission_mode_apply_to_the_next_turn(
         with pytest.raises(RequestError) as bad:
             await agent.conn.set_config_option(config_id="mode", session_id=sid, value="turbo")
         assert bad.value.code == -32602
+
+
+async def test_retry_resends_the_failed_prompt_as_a_turn(
+    api: FakeAnthropic, workspace: Path, home: Path, env: dict[str, str]
+) -> None:
+    api.enqueue(say("fine"), {"error": {"status": 400, "message": "the fake API refuses"}})
+    async with connect(home, env=env, fs=False) as agent:
+        sid = await agent.new(workspace)
+        assert "nothing to retry" in await reply_to(agent, sid, "/retry")
+        await agent.say(sid, "hello")
+        with pytest.raises(RequestError):
+            await agent.say(sid, "doomed")
+        assert "Usage: /retry" in await reply_to(agent, sid, "/retry now")
+        retried = await agent.say(sid, "/retry")
+        assert retried.stop_reason == "end_turn"
+        assert agent.client.text(sid).endswith("Echo: doomed")
+        prompts = [m for m in api.requests[-1]["body"]["messages"] if m["role"] == "user"]
+        assert [m["content"][0]["text"] for m in prompts] == ["hello", "doomed"]  # once
+        assert "nothing to retry" in await reply_to(agent, sid, "/retry")
