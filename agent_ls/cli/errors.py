@@ -13,6 +13,7 @@ import sys
 from agent_ls.sessions.errors import (
     InvalidSessionId,
     SessionBusy,
+    SessionExists,
     SessionNotFound,
     StoreError,
 )
@@ -49,6 +50,7 @@ def kind(exc: BaseException) -> str:
         (SessionNotFound, "not_found"),
         (InvalidSessionId, "invalid_id"),
         (SessionBusy, "busy"),
+        (SessionExists, "exists"),
         (sqlite3.Error, "index"),
         (OSError, "os"),
         (StoreError, "store"),

@@ -32,7 +32,8 @@ EPILOG = """sessions are named by id, a unique start of an id, or an exact name.
 exit status:
   0    done
   1    failed: a sentence on stderr, or {"error": {"kind", "message"}} on stdout with --json
-       (kinds: not_found, ambiguous, invalid_id, busy, needs_confirmation, index, os, store)
+       (kinds: not_found, ambiguous, invalid_id, busy, exists, needs_confirmation, index, os,
+       store)
   2    the command line is wrong (usage)
   3    restore left some files alone (a conflict or a failure)
   130  interrupted (Ctrl-C)"""
@@ -109,6 +110,10 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     from agent_ls.cli import carry as cli_carry
 
     cli_carry.add_parsers(command)
+
+    from agent_ls.cli import sessions_find
+
+    sessions_find.add_parsers(command, _positive)
 
     from agent_ls.cli import checkpoints as cli_checkpoints
 

@@ -7,6 +7,7 @@ it changes a session (switching away from a running turn, deleting or restoring 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,8 +19,15 @@ from agent_ls.checkpoints.blobs import BlobStore
 from agent_ls.checkpoints.gc import BLOBS
 from agent_ls.checkpoints.scan import Scanner
 from agent_ls.core.transcript import TranscriptItem, transcript_items
-from agent_ls.sessions.errors import SessionBusy, SessionNotFound
+from agent_ls.sessions import retention
+from agent_ls.sessions.errors import SessionBusy, SessionNotFound, StoreError
+from agent_ls.sessions.index import Filters
+from agent_ls.sessions.search import SearchHit, all_stores, search
 from agent_ls.sessions.store import SessionInfo, SessionStore, list_all_workspaces
+
+log = logging.getLogger(__name__)
+
+FOCUS_CONTEXT = 10  # entries shown before a focused one
 
 
 class UnknownWorkspace(ValueError):
@@ -31,6 +39,14 @@ def uri_to_path(value: str) -> Path:
     if value.startswith("file:"):
         return Path(unquote(urlparse(value).path))
     return Path(value)
+
+
+def touched_key(value: str) -> str:
+    """A file as checkpoints record it: absolute, symlinks resolved, POSIX form."""
+    try:
+        return Path(os.path.realpath(uri_to_path(value))).as_posix()
+    except ValueError:  # a NUL byte: no checkpoint names it
+        raise UnknownWorkspace(f"touchedPath: {value!r} is not a path") from None
 
 
 @dataclass
@@ -65,6 +81,7 @@ class Transcript:
     info: SessionInfo
     items: list[TranscriptItem]
     has_more: bool
+    focus_entry_id: str | None = None
 
 
 @dataclass
@@ -95,6 +112,7 @@ class Sessions:
     ) -> None:
         self.store_root = store_root
         self.turns = turns
+        self.retention: dict[str, Any] = {}  # initializationOptions' policy; settings.json wins
         self.active: str | None = None
         self.folders: list[Folder] = []
         self.set_folders(folder_paths)
@@ -166,17 +184,23 @@ class Sessions:
         query: str | None,
         all_workspaces: bool,
         workspace: str | None,
+        filters: Filters | None = None,
     ) -> tuple[list[SessionInfo], str | None]:
         if all_workspaces:
-            return list_all_workspaces(self.store_root, cursor=cursor, limit=limit, query=query)
-        return self.folder(workspace).store.list(cursor=cursor, limit=limit, query=query)
+            return list_all_workspaces(
+                self.store_root, cursor=cursor, limit=limit, query=query, filters=filters
+            )
+        store = self.folder(workspace).store
+        return store.list(cursor=cursor, limit=limit, query=query, filters=filters)
 
-    def new(self, *, name: str | None, workspace: str | None) -> SessionInfo:
+    def new(
+        self, *, name: str | None, workspace: str | None, session_id: str | None = None
+    ) -> SessionInfo:
         """Create a session and make it active (refused, like a switch, mid-turn)."""
         if self.active:
             self.turns.ensure_idle(self.active)
         folder = self.folder(workspace)
-        info = folder.store.create(name=name.strip() if name else None)
+        info = folder.store.create(name=name.strip() if name else None, session_id=session_id)
         self.touched(folder)
         self.active = info.session_id
         return info
@@ -192,15 +216,124 @@ class Sessions:
         self.locate(session_id)
         self.active = session_id
 
-    def page(self, session_id: str, *, before: str | None = None, limit: int = 50) -> Transcript:
+    def page(
+        self,
+        session_id: str,
+        *,
+        before: str | None = None,
+        limit: int = 50,
+        focus: str | None = None,
+    ) -> Transcript:
         """A page of the session's active path (the last one by default); changes nothing, so
         a front door may build it in a worker thread: titling a page of tool calls and reading
-        the file are not cheap."""
+        the file are not cheap. With ``focus`` the page reaches back to that entry and
+        ``FOCUS_CONTEXT`` entries before it."""
         folder = self.locate(session_id)
-        entries, has_more = folder.store.load(session_id).history(before=before, limit=limit)
+        session = folder.store.load(session_id)
+        if focus is not None:
+            ids = [e["id"] for e in session.path()]
+            if focus in ids:
+                limit = max(limit, len(ids) - ids.index(focus) + FOCUS_CONTEXT)
+        entries, has_more = session.history(before=before, limit=limit)
         return Transcript(
-            folder.store.info(session_id), transcript_items(entries, self.roots), has_more
+            folder.store.info(session_id),
+            transcript_items(entries, self.roots),
+            has_more,
+            focus,
         )
+
+    def focus(self, session_id: str, entry_id: str) -> None:
+        """Make the branch holding ``entry_id`` the active one (a search hit on another branch
+        moves the leaf to that branch's newest entry; nothing moves for one on the path)."""
+        folder = self.locate(session_id)
+        tip = folder.store.branch_tip(session_id, entry_id)
+        if tip is not None:
+            self.turns.ensure_idle(session_id)
+            folder.store.move_leaf(session_id, tip)
+            self.touched(folder)
+
+    def reset(self, session_id: str) -> None:
+        """Make `session_id` active on a new, empty branch from its root; the old one stays."""
+        self.select(session_id)
+        self.turns.ensure_idle(session_id)
+        folder = self.locate(session_id)
+        folder.store.reset(session_id)
+        self.touched(folder)
+
+    def set_metadata(
+        self, session_id: str, tags: list[str] | None, metadata: dict[str, str | None] | None
+    ) -> SessionInfo:
+        folder = self.locate(session_id)
+        info = folder.store.set_metadata(session_id, tags, metadata)
+        self.touched(folder)
+        return info
+
+    def search(
+        self,
+        query: str,
+        *,
+        workspace: str | None,
+        all_workspaces: bool,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[SearchHit], str | None]:
+        """Full-text search of one folder's sessions or every workspace's; reads files and
+        sqlite, so a front door runs it in a worker thread."""
+        if not all_workspaces:
+            return search([self.folder(workspace).store], query, limit, cursor)
+        stores = all_stores(self.store_root)
+        try:
+            return search(stores, query, limit, cursor)
+        finally:
+            for store in stores:
+                store.close()
+
+    def trash(
+        self, *, workspace: str | None, all_workspaces: bool
+    ) -> list[tuple[SessionInfo, str]]:
+        """Trashed sessions with when each was deleted, most recent first; the listing is
+        recorded, so retention may purge them later (never before they were shown)."""
+        stores = all_stores(self.store_root) if all_workspaces else [self.folder(workspace).store]
+        out: list[tuple[SessionInfo, str]] = []
+        try:
+            for store in stores:
+                found = store.trash()
+                retention.record_listed(store, found)
+                out.extend(found)
+        finally:
+            if all_workspaces:
+                for store in stores:
+                    store.close()
+        out.sort(key=lambda pair: pair[1], reverse=True)
+        return out
+
+    def undelete(self, session_id: str) -> SessionInfo:
+        """Bring a session back from the trash of whichever folder holds it."""
+        for folder in self.folders:
+            try:
+                info = folder.store.restore(session_id)
+            except SessionNotFound:
+                continue
+            self.touched(folder)
+            return info
+        raise SessionNotFound(f"{session_id} in the trash")
+
+    def collect(self) -> list[retention.Plan]:
+        """Apply each folder's retention policy (off unless configured); sessions with a
+        running turn are left alone."""
+        plans = []
+        for folder in self.folders:
+            policy = retention.policy_for(folder.store, self.retention)
+            if not policy.active:
+                continue
+            try:
+                plan = retention.run(folder.store, policy, dry_run=False, busy=self.turns.writing())
+            except (StoreError, OSError) as exc:  # the store stays as it was; say so, go on
+                log.warning("%s: retention not applied (%s)", folder.path, exc)
+                continue
+            plans.append(plan)
+            self.touched(folder)
+        return plans
 
     def switch(self, session_id: str) -> Transcript:
         """Make `session_id` active and return the last page of its transcript."""

@@ -14,9 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from agent_ls.agent.config import AGENT_OPTIONS, AgentConfig, OptionReader, read_config
+from agent_ls.sessions.retention import read_policy
 
 WATCH_INTERVAL = 1.0
-SERVER_OPTIONS = ("client", "sessionDir", "permissionUi", "watchInterval")
+SERVER_OPTIONS = (
+    "client",
+    "sessionDir",
+    "permissionUi",
+    "watchInterval",
+    "trashAfterDays",
+    "purgeTrashAfterDays",
+    "maxStoreBytes",
+)
 OPTIONS = (*AGENT_OPTIONS, *SERVER_OPTIONS)
 """Every option the server reads."""
 
@@ -30,6 +39,7 @@ class Options:
     watch_interval: float = WATCH_INTERVAL
     client: str | None = None
     agent: AgentConfig = field(default_factory=AgentConfig)
+    retention: dict[str, Any] = field(default_factory=dict)  # camelCase keys, as given
 
 
 def parse_options(raw: Any, env: Mapping[str, str] | None = None) -> tuple[Options, list[str]]:
@@ -49,4 +59,5 @@ def parse_options(raw: Any, env: Mapping[str, str] | None = None) -> tuple[Optio
         watch_interval=reader.number("watchInterval", WATCH_INTERVAL, 0.05, 3600),
         client=reader.text("client", None),
         agent=read_config(reader, environ),
+        retention=read_policy(reader.options, warnings, "initializationOptions"),
     ), warnings

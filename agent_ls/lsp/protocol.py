@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from agent_ls.core.checkpoints import RestoreReport
     from agent_ls.core.prompting import Attachment, PromptOutcome
     from agent_ls.core.transcript import TranscriptItem
+    from agent_ls.sessions.search import SearchHit
     from agent_ls.sessions.store import SessionInfo
 
 PROTOCOL_VERSION = 1
@@ -51,6 +52,11 @@ SESSION_EXPORT = "agent/session/export"
 SESSION_IMPORT = "agent/session/import"
 SESSION_REWIND = "agent/session/rewind"
 CHECKPOINT_REVERT_HUNKS = "agent/checkpoint/revertHunks"
+SESSION_SEARCH = "agent/session/search"
+SESSION_SET_METADATA = "agent/session/setMetadata"
+SESSION_RESET = "agent/session/reset"
+SESSION_TRASH = "agent/session/trash"
+SESSION_UNDELETE = "agent/session/undelete"
 
 # Notifications.
 SESSION_CANCEL = "agent/session/cancel"  # client → server
@@ -83,6 +89,7 @@ ERRORS: dict[str, int] = {
     "session_busy": -32011,
     "checkpoint_failed": -32012,  # ambiguous id, unreadable blob: a restore's conflicts are results
     "checkpoint_not_found": -32013,
+    "session_exists": -32014,  # new {sessionId} names a session the workspace (or its trash) has
 }
 
 
@@ -94,15 +101,17 @@ def error_data(kind: str, **fields: Any) -> dict[str, Any]:
 
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_CHECKPOINT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_-]{1,64}$")
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
+_CUSTOM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_CHECKPOINT_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}:[A-Za-z0-9_-]{1,64}$")
 _RULE_ID = re.compile(r"^[0-9a-f]{16}$")
 MAX_LIMIT = 1000
 MAX_NAME = 200
 
 
 def _session_id(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
-    if value is not None and not _ID.match(value):
-        raise ValueError(f"{_wire(attribute)}: not a session id (letters, digits, _ and -)")
+    if value is not None and not _SESSION_ID.match(value):
+        raise ValueError(f"{_wire(attribute)}: not a session id (letters, digits, ., _ and -)")
 
 
 def _entry_id(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
@@ -138,6 +147,51 @@ def _wire(attribute: attrs.Attribute[Any]) -> str:
     return camel(attribute.name)
 
 
+def _custom_id(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and not _CUSTOM_ID.match(value):
+        raise ValueError(
+            f"{_wire(attribute)}: a session id is 1 to 128 letters, digits, '.', '_' or '-',"
+            " starting with a letter or digit"
+        )
+
+
+MAX_TAGS = 64
+MAX_TAG = 64
+MAX_METADATA_VALUE = 1000
+MAX_QUERY = 1000
+
+
+def _tags(_: Any, attribute: attrs.Attribute[Any], value: list[str] | None) -> None:
+    if value is None:
+        return
+    if len(value) > MAX_TAGS:
+        raise ValueError(f"{_wire(attribute)}: at most {MAX_TAGS} tags")
+    for i, tag in enumerate(value):
+        if not (0 < len(tag) <= MAX_TAG) or tag != tag.strip() or not tag.isprintable():
+            raise ValueError(
+                f"{_wire(attribute)}[{i}]: a tag is 1 to {MAX_TAG} printable characters,"
+                " without spaces at either end"
+            )
+
+
+def _metadata(_: Any, attribute: attrs.Attribute[Any], value: dict[str, Any] | None) -> None:
+    if value is None:
+        return
+    for key, item in value.items():
+        if not (0 < len(key) <= MAX_TAG) or not key.isprintable():
+            raise ValueError(f"{_wire(attribute)}: a key is 1 to {MAX_TAG} printable characters")
+        if item is not None and not (isinstance(item, str) and len(item) <= MAX_METADATA_VALUE):
+            raise ValueError(
+                f"{_wire(attribute)}.{key}: a value is a string of at most"
+                f" {MAX_METADATA_VALUE} characters, or null to remove the key"
+            )
+
+
+def _query(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if len(value) > MAX_QUERY:
+        raise ValueError(f"{_wire(attribute)}: at most {MAX_QUERY} characters")
+
+
 @attrs.define
 class WorkspaceParams:
     """Requests that act on one folder name it by URI or path; default: the first folder."""
@@ -152,12 +206,16 @@ class ListParams:
     query: str | None = None
     all_workspaces: bool = False
     workspace: str | None = None
+    touched_path: str | None = None
+    tags: list[str] | None = attrs.field(default=None, validator=_tags)
+    metadata: dict[str, Any] | None = attrs.field(default=None, validator=_metadata)
 
 
 @attrs.define
 class NewParams:
     name: str | None = attrs.field(default=None, validator=_name)
     workspace: str | None = None
+    session_id: str | None = attrs.field(default=None, validator=_custom_id)
 
 
 @attrs.define
@@ -325,10 +383,38 @@ class RevertHunksParams:
     dry_run: bool = False
 
 
+@attrs.define
+class SwitchParams:
+    session_id: str = attrs.field(validator=_session_id)
+    focus_entry_id: str | None = attrs.field(default=None, validator=_entry_id)
+
+
+@attrs.define
+class SearchParams:
+    query: str = attrs.field(validator=_query)
+    workspace: str | None = None
+    all_workspaces: bool = False
+    limit: int = attrs.field(default=20, validator=_limit)
+    cursor: str | None = None
+
+
+@attrs.define
+class SetMetadataParams:
+    session_id: str = attrs.field(validator=_session_id)
+    tags: list[str] | None = attrs.field(default=None, validator=_tags)
+    metadata: dict[str, Any] | None = attrs.field(default=None, validator=_metadata)
+
+
+@attrs.define
+class TrashParams:
+    workspace: str | None = None
+    all_workspaces: bool = False
+
+
 PARAMS: dict[str, type[Any]] = {
     SESSION_LIST: ListParams,
     SESSION_NEW: NewParams,
-    SESSION_SWITCH: SessionParams,
+    SESSION_SWITCH: SwitchParams,
     SESSION_RESUME_RECENT: WorkspaceParams,
     SESSION_HISTORY: HistoryParams,
     SESSION_RENAME: RenameParams,
@@ -346,6 +432,11 @@ PARAMS: dict[str, type[Any]] = {
     SESSION_IMPORT: ImportParams,
     SESSION_REWIND: RewindParams,
     CHECKPOINT_REVERT_HUNKS: RevertHunksParams,
+    SESSION_SEARCH: SearchParams,
+    SESSION_SET_METADATA: SetMetadataParams,
+    SESSION_RESET: SessionParams,
+    SESSION_TRASH: TrashParams,
+    SESSION_UNDELETE: SessionParams,
 }
 
 
@@ -385,6 +476,8 @@ def session_info_to_wire(info: SessionInfo, *, active: bool, live: bool) -> dict
         "firstMessage": info.first_message or "",
         "active": active,
         "live": live,
+        "tags": info.tags,
+        "metadata": info.metadata,
     }
     if info.name:
         out["name"] = info.name
@@ -402,12 +495,19 @@ def list_to_wire(sessions: list[dict[str, Any]], next_cursor: str | None) -> dic
 
 
 def transcript_to_wire(
-    session_id: str, session: dict[str, Any] | None, items: list[TranscriptItem], has_more: bool
+    session_id: str,
+    session: dict[str, Any] | None,
+    items: list[TranscriptItem],
+    has_more: bool,
+    focus_entry_id: str | None = None,
 ) -> dict[str, Any]:
-    """A transcript page: `switch` and `resumeRecent` name the session, `history` does not."""
+    """A transcript page: `switch` and `resumeRecent` name the session, `history` does not;
+    a switch to a search hit echoes the entry to scroll to."""
     out: dict[str, Any] = {} if session is None else {"session": session}
     out["items"] = [transcript_item_to_wire(item, session_id) for item in items]
     out["hasMore"] = has_more
+    if focus_entry_id is not None:
+        out["focusEntryId"] = focus_entry_id
     return out
 
 
@@ -731,3 +831,30 @@ def import_to_wire(
 ) -> dict[str, Any]:
     """The `agent/session/import` result (`imported` are `SessionInfo`s, already shaped)."""
     return {"imported": imported, "skipped": skipped, "problems": problems}
+
+
+def search_to_wire(hits: list[SearchHit], next_cursor: str | None) -> dict[str, Any]:
+    """The `agent/session/search` result."""
+    out: dict[str, Any] = {
+        "hits": [
+            {
+                "sessionId": h.session_id,
+                **({"sessionName": h.session_name} if h.session_name else {}),
+                "workspace": h.workspace,
+                "entryId": h.entry_id,
+                "role": h.role,
+                "snippet": h.snippet,
+                "highlights": h.highlights,
+                "ts": h.ts,
+            }
+            for h in hits
+        ]
+    }
+    if next_cursor:
+        out["nextCursor"] = next_cursor
+    return out
+
+
+def trashed_to_wire(session: dict[str, Any], deleted_at: str) -> dict[str, Any]:
+    """A trashed session in the `agent/session/trash` result: a SessionInfo + `deletedAt`."""
+    return {**session, "deletedAt": deleted_at}

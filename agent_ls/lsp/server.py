@@ -22,7 +22,7 @@ from agent_ls.checkpoints.errors import CheckpointError, CheckpointNotFound, Not
 from agent_ls.core.branch_point import TurnRequestError
 from agent_ls.core.rewind import rewind
 from agent_ls.core.service import AgentService
-from agent_ls.core.sessions import Transcript, UnknownWorkspace, uri_to_path
+from agent_ls.core.sessions import Transcript, UnknownWorkspace, touched_key, uri_to_path
 from agent_ls.lsp import protocol
 from agent_ls.lsp.adapter import LspAdapter
 from agent_ls.lsp.options import Options, parse_options
@@ -32,9 +32,11 @@ from agent_ls.sessions.errors import (
     InvalidCursor,
     InvalidSessionId,
     SessionBusy,
+    SessionExists,
     SessionNotFound,
     StoreError,
 )
+from agent_ls.sessions.index import Filters
 from agent_ls.sessions.store import SessionInfo
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,7 @@ class AgentServer(LanguageServer):
         self.editor = LspAdapter(self)
         self._service: AgentService | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._retention: asyncio.Future[Any] | None = None  # the start-up retention run
 
     @property
     def service(self) -> AgentService:
@@ -141,6 +144,8 @@ def domain_error(exc: Exception) -> JsonRpcException:
         return _error("invalid_params", str(exc))
     if isinstance(exc, SessionNotFound):
         return _error("session_not_found", str(exc))
+    if isinstance(exc, SessionExists):
+        return _error("session_exists", str(exc), session_id=exc.session_id)
     if isinstance(exc, SessionBusy):
         message = f"{exc} (fork it to continue in parallel)"
         return _error("session_busy", message, owner_pid=exc.owner_pid)
@@ -214,6 +219,9 @@ def create_server() -> AgentServer:
     def initialized(_: lsp.InitializedParams) -> None:
         server._watcher = server.service.watch(server.options.watch_interval)
         server.service.prompting.provider()  # warm up: import the SDK in a thread now
+        sessions = server.service.sessions
+        sessions.retention = server.options.retention
+        server._retention = asyncio.ensure_future(asyncio.to_thread(sessions.collect))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(_: lsp.DidChangeWorkspaceFoldersParams) -> None:
@@ -229,26 +237,34 @@ def create_server() -> AgentServer:
 
     @handle(server, protocol.SESSION_LIST)
     def session_list(p: protocol.ListParams) -> dict[str, Any]:
+        filters = None
+        if p.tags or p.metadata or p.touched_path is not None:
+            touched = None if p.touched_path is None else touched_key(p.touched_path)
+            filters = Filters(tuple(p.tags or ()), dict(p.metadata or {}), touched)
         infos, next_cursor = server.service.sessions.list(
             cursor=p.cursor,
             limit=p.limit,
             query=p.query,
             all_workspaces=p.all_workspaces,
             workspace=p.workspace,
+            filters=filters,
         )
         return protocol.list_to_wire([session_info(server, i) for i in infos], next_cursor)
 
     @handle(server, protocol.SESSION_NEW)
     def session_new(p: protocol.NewParams) -> dict[str, Any]:
-        info = server.service.sessions.new(name=p.name, workspace=p.workspace)
+        sessions = server.service.sessions
+        info = sessions.new(name=p.name, workspace=p.workspace, session_id=p.session_id)
         return session_info(server, info)
 
     # The active session changes on the loop, in request order; the page is read in a thread.
     @handle(server, protocol.SESSION_SWITCH)
-    async def session_switch(p: protocol.SessionParams) -> dict[str, Any]:
+    async def session_switch(p: protocol.SwitchParams) -> dict[str, Any]:
         sessions = server.service.sessions
         sessions.select(p.session_id)
-        page = await asyncio.to_thread(sessions.page, p.session_id)
+        if p.focus_entry_id is not None:
+            await asyncio.to_thread(sessions.focus, p.session_id, p.focus_entry_id)
+        page = await asyncio.to_thread(sessions.page, p.session_id, focus=p.focus_entry_id)
         return transcript(server, page, with_info=True)
 
     @handle(server, protocol.SESSION_RESUME_RECENT)
@@ -380,6 +396,47 @@ def create_server() -> AgentServer:
         )
         return protocol.restore_to_wire(report)
 
+    @handle(server, protocol.SESSION_SEARCH)
+    async def session_search(p: protocol.SearchParams) -> dict[str, Any]:
+        hits, next_cursor = await asyncio.to_thread(
+            server.service.sessions.search,
+            p.query,
+            workspace=p.workspace,
+            all_workspaces=p.all_workspaces,
+            limit=p.limit,
+            cursor=p.cursor,
+        )
+        return protocol.search_to_wire(hits, next_cursor)
+
+    @handle(server, protocol.SESSION_SET_METADATA)
+    def session_set_metadata(p: protocol.SetMetadataParams) -> dict[str, Any]:
+        info = server.service.sessions.set_metadata(p.session_id, p.tags, p.metadata)
+        return session_info(server, info)
+
+    @handle(server, protocol.SESSION_RESET)
+    async def session_reset(p: protocol.SessionParams) -> dict[str, Any]:
+        sessions = server.service.sessions
+        sessions.reset(p.session_id)
+        page = await asyncio.to_thread(sessions.page, p.session_id)
+        return transcript(server, page, with_info=True)
+
+    @handle(server, protocol.SESSION_TRASH)
+    async def session_trash(p: protocol.TrashParams) -> dict[str, Any]:
+        sessions = server.service.sessions
+        found = await asyncio.to_thread(
+            sessions.trash, workspace=p.workspace, all_workspaces=p.all_workspaces
+        )
+        return {
+            "sessions": [
+                protocol.trashed_to_wire(session_info(server, info), deleted_at)
+                for info, deleted_at in found
+            ]
+        }
+
+    @handle(server, protocol.SESSION_UNDELETE)
+    def session_undelete(p: protocol.SessionParams) -> dict[str, Any]:
+        return session_info(server, server.service.sessions.undelete(p.session_id))
+
     return server
 
 
@@ -405,7 +462,9 @@ def session_info(server: AgentServer, info: SessionInfo) -> dict[str, Any]:
 
 def transcript(server: AgentServer, page: Transcript, *, with_info: bool) -> dict[str, Any]:
     info = session_info(server, page.info) if with_info else None
-    return protocol.transcript_to_wire(page.info.session_id, info, page.items, page.has_more)
+    return protocol.transcript_to_wire(
+        page.info.session_id, info, page.items, page.has_more, page.focus_entry_id
+    )
 
 
 class _PipeReader(asyncio.StreamReader):

@@ -8,10 +8,28 @@ class StoreError(Exception):
 
 
 class InvalidSessionId(StoreError, ValueError):
-    """A session id from outside does not match ``[A-Za-z0-9_-]{1,64}``; it never names a path."""
+    """A session id from outside that is not letters, digits, ``.``, ``_`` and ``-`` (at most
+    128, not starting with a dot); it never names a path."""
 
-    def __init__(self, session_id: object) -> None:
-        super().__init__(f"invalid session id: {session_id!r}")
+    def __init__(self, session_id: object, *, custom: bool = False) -> None:
+        rule = (
+            "; a session id is 1 to 128 letters, digits, '.', '_' or '-', starting with a"
+            " letter or digit"
+            if custom
+            else ""
+        )
+        super().__init__(f"invalid session id: {session_id!r}{rule}")
+        self.session_id = session_id
+
+
+class SessionExists(StoreError):
+    """A caller's chosen session id that a session of the workspace (or its trash) has."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(
+            f"session {session_id} already exists (in the workspace or its trash); choose"
+            " another id, or undelete or switch to that session"
+        )
         self.session_id = session_id
 
 
@@ -74,11 +92,3 @@ class IndexUnavailable(StoreError):
 
 class NoStoreRoot(StoreError):
     """No directory to keep sessions in: no usable home directory and no override."""
-
-
-class SessionExists(StoreError):
-    """A session with this id is already in the workspace's store (live or in the trash)."""
-
-    def __init__(self, session_id: str) -> None:
-        super().__init__(f"session {session_id} already exists in this workspace")
-        self.session_id = session_id

@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 Entry = dict[str, Any]
 
 VERSION = 1
-SESSION_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-FILE_RE = re.compile(r"([0-9TZ-]+)_([A-Za-z0-9_-]{1,64})\.jsonl")
+SESSION_ID_RE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
+CUSTOM_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+FILE_RE = re.compile(r"([0-9TZ-]+)_([A-Za-z0-9_-][A-Za-z0-9._-]{0,127})\.jsonl")
 FIRST_MESSAGE_CHARS = 200
 # Keys every entry starts with, in this order, so that the index can scan lines as bytes.
 ENTRY_KEYS = ("type", "id", "parentId", "ts")
@@ -38,6 +39,19 @@ def validate_session_id(session_id: object) -> str:
     if not isinstance(session_id, str) or not SESSION_ID_RE.fullmatch(session_id):
         raise InvalidSessionId(session_id)
     return session_id
+
+
+def validate_custom_id(session_id: str) -> str:
+    """A caller's own id: a letter or digit, then up to 127 letters, digits, ``.``, ``_``, ``-``."""
+    if not CUSTOM_ID_RE.fullmatch(session_id):
+        raise InvalidSessionId(session_id, custom=True)
+    return session_id
+
+
+def iso_time(ns: int) -> str:
+    """A file time (ns since the epoch) in the entries' ``ts`` format."""
+    stamp = datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
 
 
 def _base32(value: int, length: int) -> str:

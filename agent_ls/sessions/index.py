@@ -4,6 +4,11 @@ Rows are keyed by file name and remember the size, mtime and byte offset they we
 from; a file whose size or mtime changed is brought up to date by reading only its new tail
 (session files are append-only). Scanning works on bytes: the writer puts ``type`` first on
 every line, so counting messages and finding the name needs no JSON parsing of every line.
+
+The same database holds the full-text index (``docs`` + the FTS5 table ``fts``). It is filled
+apart from the listing: each row's ``fts_offset`` says how far the file is indexed for search,
+and a search first indexes what any file gained since, reading only those bytes (so listing
+and appending never pay for search, and nothing is ever rebuilt but a file that was replaced).
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import NamedTuple
 
+from . import fulltext
 from .errors import CorruptHeader, IndexUnavailable, NotRegularFile, StoreError
 from .files import kind_of, open_regular
 from .format import (
@@ -35,7 +42,7 @@ from .format import (
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RESCAN_NS = 2_000_000_000
 RACY_NS = 1_000_000_000
 _SCAN_BLOCK = 4 << 20
@@ -55,15 +62,34 @@ CREATE TABLE IF NOT EXISTS sessions (
     name TEXT,
     first_message TEXT,
     message_count INTEGER NOT NULL,
-    parent_session_id TEXT
+    parent_session_id TEXT,
+    tags TEXT,
+    metadata TEXT,
+    touched TEXT NOT NULL,
+    fts_offset INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_order ON sessions (modified_at DESC, session_id DESC);
 CREATE INDEX IF NOT EXISTS sessions_id ON sessions (session_id);
+CREATE TABLE IF NOT EXISTS docs (
+    rowid INTEGER PRIMARY KEY,
+    file TEXT NOT NULL,
+    entry_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    ts TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS docs_file ON docs (file);
+CREATE INDEX IF NOT EXISTS sessions_unsearched ON sessions (file) WHERE fts_offset < offset;
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
 """
+_DROP = "DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS fts;"
+_FTS_BATCH = 20_000  # documents written per transaction while catching up
+RANK_WINDOW = 2_000  # a query matching this many documents or more lists the newest first
+PREFIX_BELOW = 100  # the last word is also a prefix when it matches fewer documents whole
 
 _LINE_START = b'{"type":"'
 _MESSAGE = b'{"type":"message"'
 _SESSION_INFO = b'{"type":"session_info"'
+_CHECKPOINT = b'{"type":"checkpoint"'
 _USER = b'"role":"user"'
 _TS = re.compile(rb'"ts":"([^"\\]*)"')
 
@@ -84,13 +110,17 @@ class Row:
     first_message: str | None
     message_count: int
     parent_session_id: str | None
+    tags: str | None = None  # JSON array, the last ``session_info`` that set tags
+    metadata: str | None = None  # JSON object, every ``session_info``'s metadata merged
+    touched: str = ""  # "\n"-separated paths the checkpoints name, with a "\n" at each end
+    fts_offset: int = 0  # the file is in the full-text index up to this byte
 
 
 _COLUMNS = tuple(f.name for f in fields(Row))
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM sessions"
 _LISTED = (
     "SELECT session_id, name, cwd, created_at, modified_at, message_count,"
-    " coalesce(first_message, ''), parent_session_id, ? || file FROM sessions"
+    " coalesce(first_message, ''), parent_session_id, ? || file, tags, metadata FROM sessions"
 )
 _INSERT = (
     f"INSERT OR REPLACE INTO sessions ({', '.join(_COLUMNS)}) "
@@ -122,13 +152,6 @@ def _line_starts(buf: bytes, prefix: bytes, lo: int, hi: int) -> Iterator[int]:
         pos = buf.find(needle, pos + 1, hi)
 
 
-def _last_line_start(buf: bytes, prefix: bytes, lo: int, hi: int) -> int:
-    pos = buf.rfind(b"\n" + prefix, lo, hi)
-    if pos >= 0:
-        return pos + 1
-    return lo if buf.startswith(prefix, lo, hi) else -1
-
-
 def _loads_entry(line: bytes) -> Entry | None:
     try:
         obj = json.loads(line)
@@ -158,28 +181,59 @@ def scan_region(row: Row, buf: bytes, lo: int, hi: int, origin: str) -> None:
                 if found is not None and found.get("role") == "user":
                     row.first_message = first_message_preview(found)
                     break
-    start = _last_line_start(buf, _SESSION_INFO, lo, hi)
-    if start >= 0:
-        found = _loads_entry(_line_at(buf, start, hi))
-        if found is not None and isinstance(found.get("name"), str):
-            row.name = readable(found["name"])
+    for prefix in (_SESSION_INFO, _CHECKPOINT):  # rare lines: parsed, in file order
+        for start in _line_starts(buf, prefix, lo, hi):
+            found = _loads_entry(_line_at(buf, start, hi))
+            if found is not None:
+                fold_details(row, found)
     match = _TS.search(buf, buf.rfind(b"\n", lo, hi - 1) + 1 if hi - 1 > lo else lo, hi)
     if match:
         row.modified_at = max(row.modified_at, match.group(1).decode("utf-8", "replace"))
 
 
+def fold_details(row: Row, entry: Entry) -> None:
+    """Fold a ``session_info`` (name, tags, metadata) or ``checkpoint`` (paths) into ``row``."""
+    kind = entry.get("type")
+    if kind == "checkpoint" and isinstance(entry.get("files"), list):
+        touched = row.touched or "\n"
+        for item in entry["files"]:
+            path = item.get("path") if isinstance(item, dict) else None
+            if isinstance(path, str) and "\n" not in path and f"\n{path}\n" not in touched:
+                touched += readable(path) + "\n"
+        row.touched = touched if touched != "\n" else ""
+    if kind != "session_info":
+        return
+    if isinstance(entry.get("name"), str):
+        row.name = readable(entry["name"])
+    tags = entry.get("tags")
+    if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
+        row.tags = json.dumps(sorted({readable(t) for t in tags})) if tags else None
+    metadata = entry.get("metadata")
+    if isinstance(metadata, dict):
+        merged = json.loads(row.metadata) if row.metadata else {}
+        for key, value in metadata.items():
+            if value is None:
+                merged.pop(key, None)
+            elif isinstance(value, str):
+                merged[readable(key)] = readable(value)
+        row.metadata = json.dumps(merged, sort_keys=True, ensure_ascii=False) if merged else None
+
+
+def fold_entry(row: Row, entry: Entry) -> None:
+    """Fold one parsed entry into ``row`` (the slow path, and one append)."""
+    if entry.get("type") == "message":
+        row.message_count += 1
+        if row.first_message is None and entry.get("role") == "user":
+            row.first_message = first_message_preview(entry) or None
+    fold_details(row, entry)
+    if isinstance(entry.get("ts"), str):
+        row.modified_at = max(row.modified_at, readable(entry["ts"]))
+
+
 def _scan_region_parsed(row: Row, buf: bytes, origin: str) -> None:
     """The slow path for lines not written by this store: parse every line."""
     for entry in parse_lines(buf, origin):
-        kind = entry.get("type")
-        if kind == "message":
-            row.message_count += 1
-            if row.first_message is None and entry.get("role") == "user":
-                row.first_message = first_message_preview(entry)
-        elif kind == "session_info" and isinstance(entry.get("name"), str):
-            row.name = readable(entry["name"])
-        if isinstance(entry.get("ts"), str):
-            row.modified_at = max(row.modified_at, readable(entry["ts"]))
+        fold_entry(row, entry)
 
 
 def _same_header(fd: int, previous: Row) -> bool:
@@ -298,7 +352,7 @@ class SessionIndex:
             db.execute("PRAGMA synchronous = OFF")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version != SCHEMA_VERSION:
-                db.execute("DROP TABLE IF EXISTS sessions")
+                db.executescript(_DROP)
                 db.executescript(_SCHEMA)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("SELECT count(*) FROM sessions").fetchone()
@@ -439,6 +493,8 @@ class SessionIndex:
             gone = [n for n in known if n not in current] + [n for n, _ in corrupt]
             db.executemany("DELETE FROM sessions WHERE file = ?", [(n,) for n in gone])
             for name in gone:
+                _drop_docs(db, name)
+            for name in gone:
                 known.pop(name, None)
             db.executemany(_INSERT, map(_astuple, rows))
             for row in rows:
@@ -540,43 +596,53 @@ class SessionIndex:
     # -- writes from the store --------------------------------------------------------------
 
     def record_append(
-        self,
-        name: str,
-        old_offset: int,
-        new_offset: int,
-        mtime_ns: int,
-        modified_at: str,
-        messages: int,
-        first_message: str | None,
-        new_name: str | None,
+        self, name: str, old_offset: int, new_offset: int, mtime_ns: int, entry: Entry
     ) -> None:
-        """Fold one appended line into the row, if the row was in step before it.
+        """Fold one appended entry into the row, if the row was in step before it.
 
         Best effort: the line is already on disk, so a failing index (locked past the busy
         timeout, disk full) must not fail the append; the next refresh reads the line instead.
+        The full-text index is left to the next search, which reads only what was appended:
+        an append costs one short write whatever the size of the search index.
         """
+        kind = entry.get("type")
+        is_message = kind == "message"
+        first = first_message_preview(entry) if is_message and entry.get("role") == "user" else ""
 
-        def work(db: sqlite3.Connection) -> None:
+        def fold(db: sqlite3.Connection) -> bool:
+            """``session_info`` and ``checkpoint`` lines (rare) go through the whole row."""
+            row = self._get(db, name)
+            if row is None or row.offset != old_offset:
+                return False
+            fold_entry(row, entry)
+            row.size = row.offset = new_offset
+            row.mtime_ns = mtime_ns
+            db.execute(_INSERT, _astuple(row))
+            return True
+
+        def update(db: sqlite3.Connection) -> bool:
             cursor = db.execute(
                 "UPDATE sessions SET size = ?, mtime_ns = ?, offset = ?,"
                 " modified_at = max(modified_at, ?),"
                 " message_count = message_count + ?,"
-                " first_message = coalesce(first_message, ?), name = coalesce(?, name)"
+                " first_message = coalesce(first_message, ?)"
                 " WHERE file = ? AND offset = ?",
                 (
                     new_offset,
                     mtime_ns,
                     new_offset,
-                    modified_at,
-                    messages,
-                    first_message,
-                    new_name,
+                    readable(entry["ts"]),
+                    int(is_message),
+                    first or None,
                     name,
                     old_offset,
                 ),
             )
+            return cursor.rowcount > 0
+
+        def work(db: sqlite3.Connection) -> None:
             known = self._load_known(db)
-            if cursor.rowcount:
+            if (fold if kind in ("session_info", "checkpoint") else update)(db):
                 known[name] = (new_offset, mtime_ns)
             else:
                 known.pop(name, None)
@@ -593,6 +659,7 @@ class SessionIndex:
 
         def work(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM sessions WHERE file = ?", (name,))
+            _drop_docs(db, name)
             self._load_known(db).pop(name, None)
 
         self._run(work)
@@ -611,11 +678,17 @@ class SessionIndex:
         return self._run(work, write=False)  # type: ignore[return-value]
 
     def query(
-        self, after: tuple[str, str] | None, limit: int | None, query: str | None
+        self,
+        after: tuple[str, str] | None,
+        limit: int | None,
+        query: str | None,
+        filters: Filters | None = None,
     ) -> list[tuple[object, ...]]:
         """Rows newest first, strictly after the ``(modified_at, session_id)`` key ``after``.
 
-        Each is a tuple in the field order of ``SessionInfo``, ending with the file's path.
+        Each is a tuple in the field order of ``SessionInfo`` (the file's path, then tags and
+        metadata as JSON). ``filters`` keeps only sessions with every tag, every metadata
+        value, and a checkpoint naming the path.
         """
         sql = [_LISTED, "WHERE 1"]
         params: list[object] = [str(self.sessions_dir) + os.sep]
@@ -625,6 +698,16 @@ class SessionIndex:
         if query:
             sql.append("AND (icontains(name, ?) OR icontains(first_message, ?))")
             params.extend([query.casefold()] * 2)
+        if filters is not None:
+            for tag in filters.tags:
+                sql.append("AND EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)")
+                params.append(tag)
+            for key, value in filters.metadata.items():
+                sql.append("AND metadata IS NOT NULL AND json_extract(metadata, ?) = ?")
+                params.extend([_json_path(key), value])
+            if filters.touched is not None:
+                sql.append("AND instr(touched, ?) > 0")
+                params.append(f"\n{filters.touched}\n")
         sql.append("ORDER BY modified_at DESC, session_id DESC")
         if limit is not None:
             sql.append("LIMIT ?")
@@ -635,3 +718,179 @@ class SessionIndex:
             return db.execute(statement, params).fetchall()
 
         return self._run(work, write=False)  # type: ignore[return-value]
+
+    # -- full-text search -------------------------------------------------------------------
+
+    def index_text(self) -> int:
+        """Add to the full-text index what the files gained since it last looked; returns
+        how many files were read. Files are read outside any transaction, a batch of
+        documents is written in each short one."""
+
+        def pending(db: sqlite3.Connection) -> list[tuple[str, int, int]]:
+            return db.execute(
+                "SELECT file, fts_offset, offset FROM sessions WHERE fts_offset < offset"
+            ).fetchall()
+
+        todo: list[tuple[str, int, int]] = self._run(pending, write=False)  # type: ignore[assignment]
+        batch: list[tuple[str, int, int, list[Doc]]] = []
+        size = 0
+        for name, start, end in todo:
+            try:
+                docs = read_docs(self.sessions_dir, name, start, end)
+            except (OSError, StoreError) as exc:  # gone, or unreadable: the next list says
+                log.warning("%s: not searchable (%s)", name, exc)
+                continue
+            batch.append((name, start, end, docs))
+            size += len(docs)
+            if size >= _FTS_BATCH:
+                self._write_best_effort(_store_docs(batch))
+                batch, size = [], 0
+        if batch:
+            self._write_best_effort(_store_docs(batch))
+        return len(todo)
+
+    def search(self, query: fulltext.Expression, limit: int, offset: int) -> list[Hit]:
+        """The best ``limit`` matches of a query after the first ``offset``.
+
+        The last word is a prefix only when, as a whole word, it matches fewer than
+        ``PREFIX_BELOW`` documents (FTS5 reads a prefix's every document first: a common word
+        would cost a scan of them all). A query matching ``RANK_WINDOW`` documents or more is
+        answered newest first (the most recently indexed; rank 0): bm25 would count every
+        document of its common words, and so many matches say little about which are wanted.
+        Neither choice depends on the page, so paging is stable.
+        """
+
+        def newest(db: sqlite3.Connection, expression: str) -> int:
+            return db.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)",
+                (expression, RANK_WINDOW),
+            ).fetchone()[0]
+
+        def work(db: sqlite3.Connection) -> list[Hit]:
+            expression = query.exact
+            matches = newest(db, expression)
+            if query.prefix is not None and matches < PREFIX_BELOW:
+                expression = query.prefix
+                matches = newest(db, expression)
+            order = "rank" if matches < RANK_WINDOW else "rowid DESC"
+            score = "rank" if matches < RANK_WINDOW else "0.0"
+            ranked = db.execute(
+                f"SELECT rowid, {score}, snippet(fts, 0, ?, ?, '…', ?) FROM fts"
+                f" WHERE fts MATCH ? ORDER BY {order} LIMIT ? OFFSET ?",
+                (
+                    fulltext.OPEN,
+                    fulltext.CLOSE,
+                    fulltext.SNIPPET_TOKENS,
+                    expression,
+                    limit,
+                    offset,
+                ),
+            ).fetchall()
+            hits = []
+            for rowid, rank, snippet in ranked:
+                found = db.execute(
+                    "SELECT s.session_id, s.name, s.cwd, d.entry_id, d.role, d.ts"
+                    " FROM docs d JOIN sessions s ON s.file = d.file WHERE d.rowid = ?",
+                    (rowid,),
+                ).fetchone()
+                if found is not None:
+                    hits.append(Hit(rank, *found, snippet))
+            return hits
+
+        return self._run(work, write=False)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What a list keeps: sessions with all these tags and metadata values, and (if set) a
+    checkpoint naming this absolute path."""
+
+    tags: tuple[str, ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)
+    touched: str | None = None
+
+
+class Hit(NamedTuple):
+    """One full-text match, as the index holds it (``snippet`` still carries FTS5's marks)."""
+
+    rank: float
+    session_id: str
+    name: str | None
+    cwd: str
+    entry_id: str
+    role: str
+    ts: str
+    snippet: str
+
+
+Doc = tuple[str, str, str, str]  # entry id, role, ts, text
+
+
+def _json_path(key: str) -> str:
+    return '$."' + key.replace('"', '""') + '"'
+
+
+def read_docs(directory: Path, name: str, start: int, end: int) -> list[Doc]:
+    """The search documents of the complete lines in ``[start, end)`` of a session file, read
+    4 MB at a time."""
+    docs: list[Doc] = []
+    fd = open_regular(os.path.join(directory, name))
+    try:
+        if start == 0:
+            _, start = read_header(fd, id_from_file_name(name) or "")
+        pos = start
+        while pos < end:
+            block = os.pread(fd, min(_SCAN_BLOCK, end - pos), pos)
+            if not block:
+                break
+            cut = block.rfind(b"\n") + 1 if pos + len(block) < end else len(block)
+            if cut == 0:  # one line longer than a block: read it whole
+                cut = len(block := os.pread(fd, end - pos, pos))
+            for entry in parse_lines(block[:cut], name):
+                entry_id, ts = entry.get("id"), entry.get("ts")
+                if not isinstance(ts, str):
+                    ts = ""
+                docs.extend((entry_id, role, ts, text) for role, text in fulltext.entry_docs(entry))
+            pos += cut
+    finally:
+        os.close(fd)
+    return docs
+
+
+def _drop_docs(db: sqlite3.Connection, name: str) -> None:
+    db.execute("DELETE FROM fts WHERE rowid IN (SELECT rowid FROM docs WHERE file = ?)", (name,))
+    db.execute("DELETE FROM docs WHERE file = ?", (name,))
+
+
+def _insert_docs(db: sqlite3.Connection, name: str, docs: list[Doc]) -> None:
+    if not docs:
+        return
+    first = db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM docs").fetchone()[0]
+    rowids = range(first, first + len(docs))
+    db.executemany(
+        "INSERT INTO docs (rowid, file, entry_id, role, ts) VALUES (?, ?, ?, ?, ?)",
+        [(r, name, d[0], d[1], d[2]) for r, d in zip(rowids, docs, strict=True)],
+    )
+    db.executemany(
+        "INSERT INTO fts (rowid, body) VALUES (?, ?)",
+        [(r, d[3]) for r, d in zip(rowids, docs, strict=True)],
+    )
+
+
+def _store_docs(
+    batch: list[tuple[str, int, int, list[Doc]]],
+) -> Callable[[sqlite3.Connection], None]:
+    """The write of a batch of files' documents; a file whose row moved meanwhile (another
+    process indexed it, or it was rebuilt) is left for the next search."""
+
+    def work(db: sqlite3.Connection) -> None:
+        for name, start, end, docs in batch:
+            found = db.execute("SELECT fts_offset FROM sessions WHERE file = ?", (name,)).fetchone()
+            if found is None or found[0] != start:
+                continue
+            if start == 0:
+                _drop_docs(db, name)
+            _insert_docs(db, name, docs)
+            db.execute("UPDATE sessions SET fts_offset = ? WHERE file = ?", (end, name))
+
+    return work

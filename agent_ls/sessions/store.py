@@ -33,17 +33,17 @@ from .format import (
     Entry,
     encode,
     file_name,
-    first_message_preview,
     id_from_file_name,
+    iso_time,
     make_header,
     new_entry_id,
     new_session_id,
     now_iso,
-    readable,
+    validate_custom_id,
     validate_session_id,
     write_new_file,
 )
-from .index import Row, SessionIndex, scan_file
+from .index import Filters, Row, SessionIndex, scan_file
 from .lock import SessionLock
 from .session import Session, read_bounds
 
@@ -68,6 +68,8 @@ class SessionInfo(NamedTuple):
     first_message: str
     parent_session_id: str | None
     file: str  # absolute path of the session file
+    tags_json: str | None = None  # as the index keeps them; `tags` and `metadata` parse them
+    metadata_json: str | None = None
 
     @classmethod
     def from_row(cls, row: Row, directory: Path) -> SessionInfo:
@@ -82,7 +84,19 @@ class SessionInfo(NamedTuple):
             row.first_message or "",
             row.parent_session_id,
             os.path.join(directory, row.file),
+            row.tags,
+            row.metadata,
         )
+
+    @property
+    def tags(self) -> list[str]:
+        """The session's tags, sorted."""
+        return json.loads(self.tags_json) if self.tags_json else []
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The session's metadata, key → value."""
+        return json.loads(self.metadata_json) if self.metadata_json else {}
 
     @property
     def path(self) -> Path:
@@ -99,6 +113,8 @@ class SessionInfo(NamedTuple):
             "messageCount": self.message_count,
             "firstMessage": self.first_message,
             "path": self.file,
+            "tags": self.tags,
+            "metadata": self.metadata,
         }
         if self.name is not None:
             out["name"] = self.name
@@ -220,19 +236,8 @@ class SessionWriter:
         new_end = old_end + written
         session._added(out, new_end)
         self._ids.add(out["id"], new_end)
-        is_message = kind == "message"
-        first = first_message_preview(out) if is_message and out.get("role") == "user" else None
-        name = out.get("name") if kind == "session_info" else None
-        name = readable(name) if isinstance(name, str) else None
         self._store._index.record_append(
-            self._path.name,
-            old_end,
-            new_end,
-            os.fstat(self._fd).st_mtime_ns,
-            out["ts"],
-            int(is_message),
-            first or None,
-            name,
+            self._path.name, old_end, new_end, os.fstat(self._fd).st_mtime_ns, out
         )
         return out
 
@@ -396,11 +401,31 @@ class SessionStore:
 
     # -- sessions ---------------------------------------------------------------------------
 
-    def create(self, name: str | None = None) -> SessionInfo:
-        """A new session, its file and header written at once (listed from now on)."""
-        return self._create_file(
-            make_header(new_session_id(), str(self.workspace), now_iso()), [], name
-        )
+    def create(self, name: str | None = None, session_id: str | None = None) -> SessionInfo:
+        """A new session, its file and header written at once (listed from now on).
+
+        ``session_id`` is the caller's choice (``validate_custom_id``); ``SessionExists`` if a
+        session of the workspace, live or in the trash, has it already.
+        """
+        if session_id is None:
+            session_id = new_session_id()
+        else:
+            validate_custom_id(session_id)
+            if self.exists(session_id):
+                raise SessionExists(session_id)
+        return self._create_file(make_header(session_id, str(self.workspace), now_iso()), [], name)
+
+    def exists(self, session_id: str) -> bool:
+        """Whether a session with this id is in the store or its trash."""
+        try:
+            self._locate(session_id)
+            return True
+        except SessionNotFound:
+            pass
+        suffix = f"_{session_id}.jsonl"
+        with contextlib.suppress(FileNotFoundError), os.scandir(self.trash_dir) as it:
+            return any(i.name.endswith(suffix) for i in it)
+        return False
 
     def _create_file(self, header: Entry, entries: list[Entry], name: str | None) -> SessionInfo:
         self._ensure_dirs()
@@ -450,14 +475,18 @@ class SessionStore:
         return CheckpointView(self._open_session(session_id))
 
     def list(
-        self, cursor: str | None = None, limit: int | None = 50, query: str | None = None
+        self,
+        cursor: str | None = None,
+        limit: int | None = 50,
+        query: str | None = None,
+        filters: Filters | None = None,
     ) -> tuple[list[SessionInfo], str | None]:
         """A page of sessions, newest first, and the cursor of the next page (None at the end)."""
         after = decode_cursor(cursor) if cursor else None
         if not self.sessions_dir.is_dir():
             return [], None
         self._index.refresh(self._move_aside)
-        rows = self._index.query(after, None if limit is None else limit + 1, query)
+        rows = self._index.query(after, None if limit is None else limit + 1, query, filters)
         return _page(list(map(SessionInfo._make, rows)), limit)
 
     def most_recent(self) -> SessionInfo | None:
@@ -501,6 +530,55 @@ class SessionStore:
                 writer.close()
         return self.info(session_id)
 
+    def set_metadata(
+        self, session_id: str, tags: list[str] | None, metadata: dict[str, str | None] | None
+    ) -> SessionInfo:
+        """Tag a session (the tags replace the old ones) and set metadata (merged by key; a
+        None value removes the key), as one ``session_info`` entry."""
+        entry: Entry = {"type": "session_info"}
+        if tags is not None:
+            entry["tags"] = sorted(set(tags))
+        if metadata is not None:
+            entry["metadata"] = metadata
+        writer, temporary = self._with_writer(session_id)
+        try:
+            writer.append(entry)
+        finally:
+            if temporary:
+                writer.close()
+        return self.info(session_id)
+
+    def reset(self, session_id: str) -> None:
+        """Start a new branch from the root (a ``leaf`` entry to null); the old one stays."""
+        self.move_leaf(session_id, None)
+
+    def branch_tip(self, session_id: str, entry_id: str) -> str | None:
+        """Where the leaf must go for ``entry_id`` to be on the active path: None when it is
+        already; otherwise its newest descendant (the end of the latest branch through it),
+        so the conversation continues from there and no branch is lost."""
+        session = self._open_session(session_id)
+        session.get(entry_id)
+        if any(e["id"] == entry_id for e in session.path()):
+            return None
+        children: dict[str, list[str]] = {}
+        for entry in session.entries.values():
+            parent = entry.get("parentId")
+            if isinstance(parent, str) and entry.get("type") != "leaf":
+                children.setdefault(parent, []).append(entry["id"])
+        tip = entry_id
+        while children.get(tip):
+            tip = children[tip][-1]  # file order: the newest child
+        return tip
+
+    def move_leaf(self, session_id: str, entry_id: str | None) -> None:
+        """Continue the session after ``entry_id`` (a ``leaf`` entry; None: from the root)."""
+        writer, temporary = self._with_writer(session_id)
+        try:
+            writer.set_leaf(entry_id)
+        finally:
+            if temporary:
+                writer.close()
+
     def delete(self, session_id: str) -> None:
         """Move the session to the trash; closes this store's own writer of it first."""
         own = self._writers.get(session_id)
@@ -511,6 +589,7 @@ class SessionStore:
             path = writer._path
             layout.ensure_dir(self.trash_dir, below=self.root)
             os.rename(path, self.trash_dir / path.name)
+            os.utime(self.trash_dir / path.name)  # the mtime in the trash is when it was deleted
             self._index.forget(path.name)
             self._names.pop(session_id, None)
             with contextlib.suppress(FileNotFoundError):
@@ -519,8 +598,13 @@ class SessionStore:
             writer.close()
 
     def trashed(self) -> list[SessionInfo]:
-        """Sessions in the trash, newest first."""
-        out = []
+        """Sessions in the trash, newest first (by their last entry)."""
+        return [info for info, _ in self.trash()]
+
+    def trash(self) -> list[tuple[SessionInfo, str]]:
+        """Sessions in the trash with when each was deleted (the file's mtime there), most
+        recently deleted first."""
+        out: list[tuple[int, tuple[str, str], SessionInfo, str]] = []
         with contextlib.suppress(FileNotFoundError), os.scandir(self.trash_dir) as it:
             for item in it:
                 if id_from_file_name(item.name) is None:
@@ -529,14 +613,15 @@ class SessionStore:
                     row = scan_file(str(self.trash_dir), item.name, None)
                 except (StoreError, OSError):  # a bad header, a FIFO, …: not restorable
                     continue
-                out.append(SessionInfo.from_row(row, self.trash_dir))
-        out.sort(key=lambda info: info.sort_key, reverse=True)
-        return out
+                info = SessionInfo.from_row(row, self.trash_dir)
+                out.append((row.mtime_ns, info.sort_key, info, iso_time(row.mtime_ns)))
+        out.sort(reverse=True)
+        return [(info, deleted_at) for _, _, info, deleted_at in out]
 
     def restore(self, session_id: str) -> SessionInfo:
         """Bring a session back from the trash."""
         validate_session_id(session_id)
-        for info in self.trashed():
+        for info, _ in self.trash():
             if info.session_id == session_id:
                 self._ensure_dirs()
                 target = self.sessions_dir / info.path.name
@@ -640,6 +725,7 @@ def list_all_workspaces(
     cursor: str | None = None,
     limit: int | None = 50,
     query: str | None = None,
+    filters: Filters | None = None,
 ) -> tuple[list[SessionInfo], str | None]:
     """Sessions of every workspace under ``root``, newest first, paged like ``list``."""
     base = layout.workspaces_dir(Path(root) if root is not None else layout.store_root())
@@ -652,7 +738,9 @@ def list_all_workspaces(
             store = SessionStore.at(Path(item.path), root=base.parent)
             try:
                 store._index.refresh(store._move_aside)
-                rows = store._index.query(after, None if limit is None else limit + 1, query)
+                rows = store._index.query(
+                    after, None if limit is None else limit + 1, query, filters
+                )
                 pages.append(list(map(SessionInfo._make, rows)))
             finally:
                 store.close()

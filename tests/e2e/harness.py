@@ -14,6 +14,7 @@ from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from agent_ls.lsp.params import plain
+from tests.fakes.anthropic_server import FakeAnthropic
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,6 +48,11 @@ class Agent:
         except Exception as exc:  # pygls raises JsonRpcException subclasses
             return exc
         raise AssertionError(f"{method} {params!r} succeeded with {result!r}")
+
+
+def api_env(api: FakeAnthropic) -> dict[str, str]:
+    """The environment that points a server at the fake API, with a key it must never leak."""
+    return {"ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": "sk-test-secret"}
 
 
 def server_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:

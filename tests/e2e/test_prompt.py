@@ -10,14 +10,10 @@ from typing import Any
 import pytest
 from lsprotocol import types as lsp
 
-from tests.e2e.harness import Agent, connect
+from tests.e2e.harness import Agent, api_env, connect
 from tests.fakes.anthropic_server import FakeAnthropic
 
 BUSY = -32011  # session_busy
-
-
-def env_for(api: FakeAnthropic) -> dict[str, str]:
-    return {"ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": "sk-test-secret"}
 
 
 def kinds(agent: Agent) -> list[str]:
@@ -48,7 +44,7 @@ async def test_text_turn_streams_and_is_stored(
     api: FakeAnthropic, workspace: Path, tmp_path: Path
 ) -> None:
     api.enqueue(text("Hello from the fake model, streamed in small pieces.", chunk_size=5))
-    async with connect([workspace], tmp_path / "home", env=env_for(api)) as agent:
+    async with connect([workspace], tmp_path / "home", env=api_env(api)) as agent:
         session = await agent.request("agent/session/new", {})
         result = await agent.request(
             "agent/session/prompt",
@@ -78,7 +74,7 @@ async def test_an_image_is_stored_sent_and_reloaded(
 ) -> None:
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(64)).decode()
     image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": png}}
-    async with connect([workspace], tmp_path / "home", env=env_for(api)) as agent:
+    async with connect([workspace], tmp_path / "home", env=api_env(api)) as agent:
         session = await agent.request("agent/session/new", {})
         prompt = [{"type": "text", "text": "what is in this screenshot?"}, image]
         result = await agent.request(
@@ -96,7 +92,7 @@ async def test_an_image_is_stored_sent_and_reloaded(
 async def test_second_turn_carries_history(
     api: FakeAnthropic, workspace: Path, tmp_path: Path
 ) -> None:
-    async with connect([workspace], tmp_path / "home", env=env_for(api)) as agent:
+    async with connect([workspace], tmp_path / "home", env=api_env(api)) as agent:
         first = await agent.request("agent/session/prompt", {"prompt": "one"})
         assert first["stopReason"] == "end_turn"
         await agent.request("agent/session/prompt", {"prompt": "two"})
@@ -130,7 +126,7 @@ async def test_edit_checkpoint_diff_restore_and_undo(
         },
         text("Done."),
     )
-    async with connect([workspace], tmp_path / "home", env=env_for(api)) as agent:
+    async with connect([workspace], tmp_path / "home", env=api_env(api)) as agent:
         result = await agent.request("agent/session/prompt", {"prompt": "make changes"})
         assert result["stopReason"] == "end_turn"
         assert (workspace / "new.txt").read_text() == "made by the agent\n"
@@ -173,7 +169,7 @@ async def test_conflict_left_alone_then_forced(
     api: FakeAnthropic, workspace: Path, tmp_path: Path
 ) -> None:
     api.enqueue(write_file("a.txt", "agent\n"), text("ok"))
-    async with connect([workspace], tmp_path / "home", env=env_for(api)) as agent:
+    async with connect([workspace], tmp_path / "home", env=api_env(api)) as agent:
         result = await agent.request("agent/session/prompt", {"prompt": "write"})
         (workspace / "a.txt").write_text("the user's own edit\n")
         kept = await agent.request(
@@ -210,7 +206,7 @@ async def test_open_buffer_read_and_edited_through_apply_edit(
         },
         text("edited"),
     )
-    async with connect([workspace], tmp_path / "home", env=env_for(api)) as agent:
+    async with connect([workspace], tmp_path / "home", env=api_env(api)) as agent:
         edits: list[Any] = []
 
         @agent.client.feature(lsp.WORKSPACE_APPLY_EDIT)
@@ -255,7 +251,7 @@ async def test_cancel_keeps_what_streamed_and_session_continues(
     api: FakeAnthropic, workspace: Path, tmp_path: Path
 ) -> None:
     api.enqueue(text("slow " * 200, chunk_size=5, delay_ms=20))
-    async with connect([workspace], tmp_path / "home", env=env_for(api)) as agent:
+    async with connect([workspace], tmp_path / "home", env=api_env(api)) as agent:
         other = await agent.request("agent/session/new", {})
         session = await agent.request("agent/session/new", {})
         sid = session["sessionId"]
@@ -285,7 +281,7 @@ async def test_cancel_request_ends_turn_as_cancelled(
     api: FakeAnthropic, workspace: Path, tmp_path: Path
 ) -> None:
     api.enqueue(text("slow " * 200, chunk_size=5, delay_ms=20))
-    async with connect([workspace], tmp_path / "home", env=env_for(api)) as agent:
+    async with connect([workspace], tmp_path / "home", env=api_env(api)) as agent:
         future = agent.client.protocol.send_request("agent/session/prompt", {"prompt": "go"})
         while "agent_message_chunk" not in kinds(agent):
             await asyncio.sleep(0.02)
@@ -308,7 +304,7 @@ async def test_permission_denied_command_does_not_run(
         text("understood"),
     )
     async with connect(
-        [workspace], tmp_path / "home", env=env_for(api), options={"permissionUi": permission_ui}
+        [workspace], tmp_path / "home", env=api_env(api), options={"permissionUi": permission_ui}
     ) as agent:
         asked: list[Any] = []
         if permission_ui:
@@ -354,7 +350,7 @@ async def test_permission_allowed_command_runs(
         text("ran"),
     )
     async with connect(
-        [workspace], tmp_path / "home", env=env_for(api), options={"permissionUi": True}
+        [workspace], tmp_path / "home", env=api_env(api), options={"permissionUi": True}
     ) as agent:
 
         @agent.client.feature("agent/session/requestPermission")
@@ -378,7 +374,7 @@ async def test_provider_error_keeps_streamed_text(
     api: FakeAnthropic, workspace: Path, tmp_path: Path
 ) -> None:
     api.enqueue({**text("partial answer that gets cut", chunk_size=4), "cut_after": 3})
-    async with connect([workspace], tmp_path / "home", env=env_for(api)) as agent:
+    async with connect([workspace], tmp_path / "home", env=api_env(api)) as agent:
         result = await agent.request("agent/session/prompt", {"prompt": "go"})
         assert result["stopReason"] == "error"
         page = await agent.request("agent/session/switch", {"sessionId": result["sessionId"]})
@@ -396,7 +392,7 @@ async def test_own_turn_is_not_announced_as_a_foreign_change(
     home = tmp_path / "home"
     fast = {"watchInterval": 0.05}  # the store is polled every 50 ms instead of every second
     async with (
-        connect([workspace], home, env=env_for(api), options=fast) as mine,
+        connect([workspace], home, env=api_env(api), options=fast) as mine,
         connect([workspace], home, options=fast) as other,
     ):
         session = await mine.request("agent/session/new", {})

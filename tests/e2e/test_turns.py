@@ -3,36 +3,18 @@ LSP with the real SDK against the local fake API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from lsprotocol import types as lsp
 
-from tests.e2e.harness import Agent, connect
+from tests.e2e.harness import Agent, api_env, connect
 from tests.fakes.anthropic_server import FakeAnthropic
 
 INVALID_PARAMS = -32602
 OVERLOADED = {"error": {"status": 529, "message": "Overloaded"}}
 NO_RETRIES = {"maxRetries": 0}
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as fake:
-        yield fake
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    path = tmp_path / "project"
-    path.mkdir()
-    return path
-
-
-def env_for(api: FakeAnthropic) -> dict[str, str]:
-    return {"ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": "sk-test-secret"}
 
 
 def updates(agent: Agent, kind: str) -> list[dict[str, Any]]:
@@ -63,14 +45,14 @@ async def test_retry_after_a_529_keeps_the_marker_and_sends_the_prompt_once(
 ) -> None:
     api.enqueue(text("first answer"), OVERLOADED)
     home = tmp_path / "home"
-    async with connect([workspace], home, env=env_for(api), options=NO_RETRIES) as agent:
+    async with connect([workspace], home, env=api_env(api), options=NO_RETRIES) as agent:
         first = await agent.request("agent/session/prompt", {"prompt": "hello"})
         sid = first["sessionId"]
         failed = await agent.request("agent/session/prompt", {"sessionId": sid, "prompt": "do it"})
         assert failed["stopReason"] == "error" and "529" in failed["error"]
         [live] = updates(agent, "turn_end")
         assert live["stopReason"] == "error" and live["error"] == failed["error"]
-    async with connect([workspace], home, env=env_for(api), options=NO_RETRIES) as agent:
+    async with connect([workspace], home, env=api_env(api), options=NO_RETRIES) as agent:
         page = await agent.request("agent/session/switch", {"sessionId": sid})
         assert page["items"][-1] == live  # reloaded as it streamed
         retried = await agent.request(
@@ -92,7 +74,7 @@ async def test_a_prompt_after_a_failed_turn_does_not_carry_the_failed_prompt(
 ) -> None:
     api.enqueue(OVERLOADED)
     async with connect(
-        [workspace], tmp_path / "home", env=env_for(api), options=NO_RETRIES
+        [workspace], tmp_path / "home", env=api_env(api), options=NO_RETRIES
     ) as agent:
         failed = await agent.request("agent/session/prompt", {"prompt": "lost"})
         assert failed["stopReason"] == "error"
@@ -106,7 +88,7 @@ async def test_a_prompt_after_a_failed_turn_does_not_carry_the_failed_prompt(
 async def test_edit_and_resend_replaces_the_prompt_and_keeps_the_old_turn(
     api: FakeAnthropic, workspace: Path, tmp_path: Path
 ) -> None:
-    async with connect([workspace], tmp_path / "home", env=env_for(api)) as agent:
+    async with connect([workspace], tmp_path / "home", env=api_env(api)) as agent:
         first = await agent.request("agent/session/prompt", {"prompt": "one"})
         sid = first["sessionId"]
         await agent.request("agent/session/prompt", {"sessionId": sid, "prompt": "two"})
@@ -139,7 +121,7 @@ async def test_an_edit_under_review_shows_its_diff_and_lands_only_when_accepted(
         text("done"),
     )
     options = {"permissionUi": True, "permissionPolicy": {"edit": "ask"}}
-    async with connect([workspace], tmp_path / "home", env=env_for(api), options=options) as agent:
+    async with connect([workspace], tmp_path / "home", env=api_env(api), options=options) as agent:
         asked: list[Any] = []
 
         @agent.client.feature("agent/session/requestPermission")
@@ -171,7 +153,7 @@ async def test_the_message_fallback_of_a_review_names_the_file_and_its_line_coun
 ) -> None:
     api.enqueue(tool_use("write_file", path="new.py", content="a\nb\n"), text("done"))
     options = {"permissionPolicy": {"edit": "ask"}}
-    async with connect([workspace], tmp_path / "home", env=env_for(api), options=options) as agent:
+    async with connect([workspace], tmp_path / "home", env=api_env(api), options=options) as agent:
         asked: list[lsp.ShowMessageRequestParams] = []
 
         @agent.client.feature(lsp.WINDOW_SHOW_MESSAGE_REQUEST)
@@ -190,7 +172,7 @@ async def test_command_output_tail_and_exit_code_travel_in_the_tool_call_update(
 ) -> None:
     api.enqueue(tool_use("run_command", command="seq 1 60; echo oops >&2; exit 4"), text("seen"))
     options = {"permissionPolicy": {"execute": "allow"}}
-    async with connect([workspace], tmp_path / "home", env=env_for(api), options=options) as agent:
+    async with connect([workspace], tmp_path / "home", env=api_env(api), options=options) as agent:
         result = await agent.request("agent/session/prompt", {"prompt": "run it"})
         assert result["stopReason"] == "end_turn"
         [done] = [u for u in updates(agent, "tool_call_update") if u["status"] != "in_progress"]

@@ -25,6 +25,11 @@ export const Method = {
   sessionImport: 'agent/session/import',
   sessionRewind: 'agent/session/rewind',
   checkpointRevertHunks: 'agent/checkpoint/revertHunks',
+  sessionSearch: 'agent/session/search',
+  sessionSetMetadata: 'agent/session/setMetadata',
+  sessionReset: 'agent/session/reset',
+  sessionTrash: 'agent/session/trash',
+  sessionUndelete: 'agent/session/undelete',
   /** client → server notification */
   sessionCancel: 'agent/session/cancel',
   /** server → client notifications */
@@ -42,6 +47,7 @@ export const ErrorCode = {
   sessionBusy: -32011,
   checkpointFailed: -32012,
   checkpointNotFound: -32013,
+  sessionExists: -32014,
   requestCancelled: -32800,
 } as const;
 
@@ -52,6 +58,7 @@ export const ErrorKind = {
   sessionBusy: 'session_busy',
   checkpointFailed: 'checkpoint_failed',
   checkpointNotFound: 'checkpoint_not_found',
+  sessionExists: 'session_exists',
 } as const;
 
 export interface SessionInfo {
