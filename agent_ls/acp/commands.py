@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from agent_ls.acp.agent import AcpAgent, OpenSession
 
 SESSIONS_SHOWN = 20
+SEARCH_SHOWN = 10
 FIRST_LINE = 80
 REWIND_USAGE = "/rewind [N] [files|conversation|both] [partial|force]"
 REVERT_USAGE = "/revert [N] [files|conversation|both] [partial|force]"
@@ -390,6 +391,52 @@ async def sessions(agent: AcpAgent, session: OpenSession, command: Command) -> s
     return "\n".join(lines)
 
 
+def _marked(snippet: str, highlights: list[list[int]]) -> str:
+    """The snippet with its highlighted ranges (UTF-16 offsets) in bold."""
+    index, units = {0: 0}, 0
+    for i, char in enumerate(snippet, start=1):
+        units += 2 if ord(char) > 0xFFFF else 1
+        index[units] = i
+    out, at = [], 0
+    for start, end in highlights:
+        if start in index and end in index and index[start] >= at:
+            out += [snippet[at : index[start]], f"**{snippet[index[start] : index[end]]}**"]
+            at = index[end]
+    return "".join([*out, snippet[at:]])
+
+
+async def search(agent: AcpAgent, session: OpenSession, command: Command) -> str:
+    """Full-text search of this folder's sessions (`--all`: every workspace's), best first."""
+    everywhere = command.args[:1] == ["--all"]
+    query = command.text.removeprefix("--all").strip() if everywhere else command.text
+    if not query:
+        return "Usage: /search [--all] WORDS"
+    hits, more = await asyncio.to_thread(
+        session.service.sessions.search,
+        query,
+        workspace=None,
+        all_workspaces=everywhere,
+        limit=SEARCH_SHOWN,
+        cursor=None,
+    )
+    if not hits:
+        return f"Nothing matches “{query}”" + (
+            "." if everywhere else " here (`--all` looks in every workspace)."
+        )
+    lines = [f"Matches for “{query}”, best first (open a session from your client's list):"]
+    for number, hit in enumerate(hits, start=1):
+        here = " (this one)" if hit.session_id == session.session_id else ""
+        name = f"“{hit.session_name}” " if hit.session_name else ""
+        where = f" in {hit.workspace}" if everywhere else ""
+        lines.append(
+            f"{number}. {name}{hit.session_id}{here}{where}, {hit.role}, {hit.ts}: "
+            f"{_marked(hit.snippet, hit.highlights)}"
+        )
+    if more:
+        lines.append(f"(only the best {SEARCH_SHOWN}: add words to narrow it)")
+    return "\n".join(lines)
+
+
 COMMANDS: dict[str, Spec] = {
     "checkpoints": Spec("List this session's checkpoints, newest first", None, checkpoints),
     "diff": Spec("Show what checkpoint N changed (1 = the last)", "N", diff),
@@ -411,6 +458,9 @@ COMMANDS: dict[str, Spec] = {
     "rename": Spec("Rename this session", "NEW NAME", rename),
     "compact": Spec("Summarize the older conversation to free context", None, compact),
     "sessions": Spec("List the sessions of this folder", None, sessions),
+    "search": Spec(
+        "Search the text of this folder's sessions (--all: every workspace)", "WORDS", search
+    ),
 }
 
 TURNS: dict[str, str] = {

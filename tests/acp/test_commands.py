@@ -54,6 +54,7 @@ async def test_every_slash_command_answers_in_the_transcript(
             "rename",
             "compact",
             "sessions",
+            "search",
             "retry",
         }
         assert "No checkpoints yet" in await reply_to(agent, sid, "/checkpoints")
@@ -161,3 +162,22 @@ async def test_retry_resends_the_failed_prompt_as_a_turn(
         prompts = [m for m in api.requests[-1]["body"]["messages"] if m["role"] == "user"]
         assert [m["content"][0]["text"] for m in prompts] == ["hello", "doomed"]  # once
         assert "nothing to retry" in await reply_to(agent, sid, "/retry")
+
+
+async def test_search_finds_text_in_this_folders_sessions(
+    api: FakeAnthropic, workspace: Path, home: Path, env: dict[str, str]
+) -> None:
+    async with connect(home, env=env, fs=False) as agent:
+        first = await agent.new(workspace)
+        await agent.say(first, "plan the zebra migration")
+        other = await agent.new(workspace)
+        await agent.say(other, "something else")
+        found = await reply_to(agent, other, "/search zebra")
+        assert found.startswith("Matches for “zebra”")
+        hits = [line for line in found.splitlines() if line[:1].isdigit()]
+        assert hits and all(first in line and "**zebra**" in line for line in hits)
+        assert "(this one)" not in found
+        everywhere = await reply_to(agent, other, "/search --all zebra")
+        assert f"in {workspace}" in everywhere
+        assert "Nothing matches “okapi”" in await reply_to(agent, other, "/search okapi")
+        assert "Usage: /search" in await reply_to(agent, other, "/search")
