@@ -187,11 +187,17 @@ async def test_extension_methods_rewind_revert_hunks_export_and_import(
             "agent-ls/session/export", {"sessionId": sid, "format": "bundle", "path": str(bundle)}
         )
         assert written == {"path": str(bundle), "bytes": bundle.stat().st_size}
-        imported = await agent.conn.ext_method(
-            "agent-ls/session/import", {"sessionId": sid, "path": str(bundle)}
-        )
-        assert len(imported["imported"]) + imported["skipped"] == 1
-        assert imported["problems"] == [] or all(isinstance(p, str) for p in imported["problems"])
+        elsewhere = workspace.parent / "elsewhere"
+        elsewhere.mkdir()
+        there = await agent.new(elsewhere)
+        request = {"sessionId": there, "path": str(bundle)}
+        imported = await agent.conn.ext_method("agent-ls/session/import", request)
+        assert [i["sessionId"] for i in imported["imported"]] == [sid]
+        assert (imported["skipped"], imported["problems"]) == (0, [])
+        listed = (await agent.conn.list_sessions(cwd=str(elsewhere))).sessions
+        assert sid in [s.session_id for s in listed]
+        again = await agent.conn.ext_method("agent-ls/session/import", request)
+        assert (again["imported"], again["skipped"]) == ([], 1)
 
 
 BAD_PARAMS = [
