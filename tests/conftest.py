@@ -1,4 +1,4 @@
-"""Fixtures every suite shares: the local fake Anthropic API and a workspace folder."""
+"""Fixtures every suite shares: the local fake Anthropic API, a workspace folder, a store home."""
 
 from __future__ import annotations
 
@@ -23,3 +23,9 @@ def workspace(tmp_path: Path) -> Path:
     path = tmp_path / "project"
     path.mkdir()
     return path.resolve()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """Where the server keeps its sessions (`AGENT_LS_HOME`); made on first use."""
+    return tmp_path / "home"

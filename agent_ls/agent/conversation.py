@@ -66,6 +66,8 @@ def build_messages(path: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def _ended(turn_end: Mapping[str, Any]) -> str:
     if turn_end.get("stopReason") == "cancelled":
         return "(The user cancelled the turn here.)"
+    if turn_end.get("stopReason") == "max_turn_requests":
+        return "(The turn stopped here: it reached its limit of model calls.)"
     return "(The turn stopped here on an error.)"
 
 

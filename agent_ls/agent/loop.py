@@ -41,7 +41,7 @@ from agent_ls.agent.providers.base import (
     ThinkingDelta,
 )
 
-StopReason = Literal["end_turn", "max_tokens", "refusal", "cancelled", "error"]
+StopReason = Literal["end_turn", "max_tokens", "max_turn_requests", "refusal", "cancelled", "error"]
 CANCELLED = "cancelled by user"
 _STOP_REASONS: Mapping[str, StopReason] = {
     "max_tokens": "max_tokens",
@@ -143,9 +143,9 @@ class _Turn:
                 return self.result(_STOP_REASONS.get(outcome.stop_reason, "end_turn"))
             await self.run_tools()
         return self.result(
-            "error",
+            "max_turn_requests",
             f"The agent stopped after {self.config.max_iterations} model calls in one turn; "
-            "its changes are kept. Retry to run the prompt again, or send a new one.",
+            'what it did stays in the conversation: send "continue" to let it go on.',
         )
 
     async def respond(self, system: str) -> MessageDone | ProviderFailure:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
+from agent_ls.carry import SOURCES
 from agent_ls.carry.converted import Converted, build
 from agent_ls.carry.errors import CarryError
 from agent_ls.carry.report import IMPORTED_FROM, ImportReport, imported_sources
@@ -23,7 +24,7 @@ from agent_ls.sessions.errors import SessionExists, StoreError
 from agent_ls.sessions.format import SESSION_ID_RE, make_header, new_session_id, now_iso
 from agent_ls.sessions.store import SessionStore
 
-AGENTS: dict[str, ModuleType] = {"claude-code": claude_code, "pi": pi, "codex": codex}
+AGENTS: dict[str, ModuleType] = dict(zip(SOURCES, (claude_code, pi, codex), strict=True))
 _PREFIX = {"claude-code": "claude", "pi": "pi", "codex": "codex"}
 _NAMES = {"claude-code": "Claude Code", "pi": "pi", "codex": "Codex"}
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
-from agent_ls.carry import html, markdown
+from agent_ls.carry import Format, html, markdown
 from agent_ls.carry.bundle import session_bytes, write_bundle
 from agent_ls.carry.document import document
 from agent_ls.carry.errors import CarryError
@@ -14,8 +13,6 @@ from agent_ls.files.atomic import write_atomic
 from agent_ls.sessions.format import encode
 from agent_ls.sessions.store import SessionStore
 
-Format = Literal["markdown", "html", "jsonl", "bundle"]
-FORMATS: tuple[Format, ...] = ("markdown", "html", "jsonl", "bundle")
 SUFFIXES = {"markdown": ".md", "html": ".html", "jsonl": ".jsonl", "bundle": ".tar"}
 
 

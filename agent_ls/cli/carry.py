@@ -24,8 +24,7 @@ EXIT_OK = 0
 
 def add_parsers(command: Callable[[str, str, Handler], argparse.ArgumentParser]) -> None:
     """Add `export` and `import` through the `sessions` group's own `command` helper."""
-    from agent_ls.carry.agents import AGENTS
-    from agent_ls.carry.export import FORMATS
+    from agent_ls.carry import FORMATS, SOURCES
 
     export = command("export", "write a session as Markdown, HTML, JSONL or a bundle", _export)
     export.add_argument("session_id", metavar="ID")
@@ -39,9 +38,7 @@ def add_parsers(command: Callable[[str, str, Handler], argparse.ArgumentParser])
 
     imp = command("import", "import a bundle, or another agent's sessions with --from", _import)
     imp.add_argument("path", nargs="?", type=Path, metavar="BUNDLE|PATH")
-    imp.add_argument(
-        "--from", dest="source", choices=list(AGENTS), help="import this agent's sessions"
-    )
+    imp.add_argument("--from", dest="source", choices=SOURCES, help="import this agent's sessions")
     imp.add_argument(
         "--all", action="store_true", help="--from: every folder's sessions, not only this one's"
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 Entry = Mapping[str, Any]
-RETRYABLE = ("error", "cancelled")
+RETRYABLE = ("error", "cancelled", "max_turn_requests")
 
 
 class TurnRequestError(ValueError):

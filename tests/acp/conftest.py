@@ -1,18 +1,11 @@
-"""Fixtures of the ACP suite: a store home and the environment that points at the fake API
-(the API and the workspace come from tests/conftest.py)."""
+"""Fixtures of the ACP suite: the environment that points at the fake API
+(the API, the workspace and the home come from tests/conftest.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
 
 
 @pytest.fixture

@@ -7,25 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from lsprotocol import types as lsp
 
 from agent_ls.sessions.store import SessionStore
 from tests.e2e.harness import connect
 
 NOT_FOUND, BUSY, INVALID, EXISTS = -32010, -32011, -32602, -32014
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    path = tmp_path / "project"
-    path.mkdir()
-    return path
 
 
 async def test_initialize_advertises_agent_capabilities(workspace: Path, home: Path) -> None:

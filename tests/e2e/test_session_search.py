@@ -5,24 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-
 from agent_ls.sessions.store import SessionStore
 from tests.e2e.harness import connect
 
 INVALID, EXISTS = -32602, -32014
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    path = tmp_path / "project"
-    path.mkdir()
-    return path
 
 
 def _long_session(home: Path, workspace: Path) -> tuple[str, list[str]]:

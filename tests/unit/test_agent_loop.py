@@ -428,3 +428,19 @@ async def test_the_real_session_store_works_as_the_writer(workspace: Path, tmp_p
     assert result.stop_reason == "end_turn"
     roles = [e["role"] for e in store.load(info.session_id).path() if e["type"] == "message"]
     assert roles == ["user", "assistant", "tool_result", "assistant"]
+
+
+async def test_the_model_call_limit_ends_the_turn_with_its_work_kept(workspace: Path) -> None:
+    writer, host = MemoryWriter(), DirectHost([workspace])
+    read = {"type": "tool_use", "id": "r", "name": "read_file", "input": {"path": "a.py"}}
+    provider = scripted({"content": [read]}, {"content": [read]}, {"content": [read]})
+    config = AgentConfig(max_iterations=2)
+    result = await run_turn(provider, writer, "loop", host, config)
+    assert result.stop_reason == "max_turn_requests"
+    assert result.error is not None and 'send "continue"' in result.error
+    writer.append({"type": "turn_end", "stopReason": result.stop_reason, "error": result.error})
+    writer.append({"type": "message", "role": "user", "content": "continue"})
+    messages = build_messages(writer.session.active_path())
+    assert_valid(messages)
+    assert messages[-2]["content"][0]["text"].startswith("(The turn stopped here: it reached")
+    assert sum(1 for m in messages if m["role"] == "assistant") == 3  # the turn's work is kept

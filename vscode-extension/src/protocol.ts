@@ -174,7 +174,14 @@ export interface Usage {
   [key: string]: unknown;
 }
 
-export type StopReason = 'end_turn' | 'max_tokens' | 'refusal' | 'cancelled' | 'error' | string;
+export type StopReason =
+  | 'end_turn'
+  | 'max_tokens'
+  | 'max_turn_requests'
+  | 'refusal'
+  | 'cancelled'
+  | 'error'
+  | string;
 
 export interface PromptParams {
   sessionId?: string;
