@@ -23,9 +23,8 @@ from acp.schema import (
 )
 
 from agent_ls.agent.compaction import maybe_compact
-from agent_ls.carry import requests as carry
+from agent_ls.carry import FORMATS, Format
 from agent_ls.carry.errors import CarryError
-from agent_ls.carry.export import FORMATS, Format
 from agent_ls.checkpoints.entries import file_records, is_checkpoint
 from agent_ls.checkpoints.history import Entry, prompt_text
 from agent_ls.checkpoints.listing import CheckpointSummary
@@ -322,6 +321,8 @@ def _reported(report: RestoreReport, done: str, again: str) -> str:
 
 async def export(agent: AcpAgent, session: OpenSession, command: Command) -> str:
     """The transcript as text here, or written to PATH (relative to the session's folder)."""
+    from agent_ls.carry import requests as carry  # the exporters: imported when first used
+
     fmt: Format = "markdown"
     where = command.text
     if command.args and command.args[0] in FORMATS:

@@ -12,7 +12,6 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from agent_ls.acp.errors import domain_error, invalid_params
-from agent_ls.carry import requests as carry
 from agent_ls.carry.errors import CarryError
 from agent_ls.checkpoints.errors import CheckpointError, NotInCheckpoint
 from agent_ls.core.rewind import rewind
@@ -124,6 +123,8 @@ async def _call(agent: AcpAgent, method: str, params: dict[str, Any]) -> dict[st
 
 async def _export(session: OpenSession, p: protocol.ExportParams) -> dict[str, Any]:
     """`{path, bytes}` written where `path` says, else `{content}` (text formats)."""
+    from agent_ls.carry import requests as carry  # the exporters: imported when first used
+
     sessions = session.service.sessions
     args = (sessions, p.session_id, p.format, p.path, p.active_only)
     return await asyncio.to_thread(carry.export, *args)
@@ -131,6 +132,8 @@ async def _export(session: OpenSession, p: protocol.ExportParams) -> dict[str, A
 
 async def _import(session: OpenSession, p: protocol.ImportParams) -> dict[str, Any]:
     """Into the session's folder, or the one of its folders `workspace` names."""
+    from agent_ls.carry import requests as carry  # the importers: imported when first used
+
     args = (session.service.sessions, p.path, p.from_, p.all, p.workspace)
     report = await asyncio.to_thread(carry.import_sessions, *args)
     imported = [
