@@ -4,6 +4,7 @@ and keeping the store's size in check (docs/storage.md, "Retention of sessions")
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,11 @@ def add_parsers(command: Command, positive: Callable[[str], int]) -> None:
     gc.add_argument("--dry-run", action="store_true", help="only say what it would do")
 
     command("stats", "the size of every workspace's store", _stats)
+
+    index = command("index", "bring the full-text search index up to date now", _index)
+    index.add_argument(
+        "--low-priority", action="store_true", help="run at a lower CPU priority (nice 10)"
+    )
 
 
 def _emit(data: Any) -> None:
@@ -194,6 +200,19 @@ def _gc(store: SessionStore, args: argparse.Namespace) -> int:
         print("nothing to do")
     elif not args.dry_run:
         print(f"freed {plan.freed_bytes} bytes")
+    return 0
+
+
+def _index(store: SessionStore, args: argparse.Namespace) -> int:
+    """What the language server runs in a child process at start-up (its own interpreter lock:
+    reading a big store in a thread of the server stalled its event loop)."""
+    if args.low_priority:
+        os.nice(10)
+    files = store.index_text()
+    if args.json:
+        _emit({"filesRead": files})
+    else:
+        print(f"search index up to date ({files} session files read)")
     return 0
 
 

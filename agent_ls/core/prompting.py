@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent_ls.agent.compaction import maybe_compact
 from agent_ls.agent.config import AgentConfig
 from agent_ls.agent.events import CheckpointCreated, TurnEnded
 from agent_ls.agent.loop import TurnResult, run_turn
@@ -121,6 +122,21 @@ class Prompting:
         """Send the prompt of the last turn again, when it failed or was cancelled, as a new turn
         where it was (the failed one stays as a branch); TurnRequestError when there is none."""
         return await self._start(session_id, branch_point.retrying, [])
+
+    async def compact(self, session_id: str) -> dict[str, Any] | None:
+        """Summarize the older part of the conversation now, as a full context window would;
+        the `compaction` entry, or None when the conversation is too short to shorten."""
+        folder = self.sessions.locate(session_id)
+        self.sessions.turns.ensure_idle(session_id)
+        provider = await self.provider()
+        writer = await asyncio.to_thread(folder.store.writer, session_id)
+        try:
+            entry = await maybe_compact(provider, writer, self.config, force=True)
+        finally:
+            writer.close()
+        if entry is not None:
+            self.sessions.touched(folder)
+        return entry
 
     async def _start(
         self,

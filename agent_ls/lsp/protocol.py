@@ -57,6 +57,7 @@ SESSION_SET_METADATA = "agent/session/setMetadata"
 SESSION_RESET = "agent/session/reset"
 SESSION_TRASH = "agent/session/trash"
 SESSION_UNDELETE = "agent/session/undelete"
+SESSION_COMPACT = "agent/session/compact"
 
 # Notifications.
 SESSION_CANCEL = "agent/session/cancel"  # client → server
@@ -437,7 +438,20 @@ PARAMS: dict[str, type[Any]] = {
     SESSION_RESET: SessionParams,
     SESSION_TRASH: TrashParams,
     SESSION_UNDELETE: SessionParams,
+    SESSION_COMPACT: SessionParams,
 }
+
+
+def compact_to_wire(entry: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What `agent/session/compact` did: nothing (too short), or the summary it stored."""
+    if entry is None:
+        return {"compacted": False}
+    return {
+        "compacted": True,
+        "entryId": entry["id"],
+        "summary": entry["summary"],
+        "tokensBefore": entry.get("tokensBefore"),
+    }
 
 
 def checkpoint_id(session_id: str, entry_id: str) -> str:

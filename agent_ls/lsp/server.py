@@ -21,8 +21,16 @@ from agent_ls import __version__
 from agent_ls.checkpoints.errors import CheckpointError, CheckpointNotFound, NotInCheckpoint
 from agent_ls.core.branch_point import TurnRequestError
 from agent_ls.core.rewind import rewind
+from agent_ls.core.search_index import index_in_child
 from agent_ls.core.service import AgentService
-from agent_ls.core.sessions import Transcript, UnknownWorkspace, touched_key, uri_to_path
+from agent_ls.core.sessions import (
+    Sessions,
+    Transcript,
+    UnknownWorkspace,
+    touched_key,
+    uri_to_path,
+)
+from agent_ls.core.tasks import spawn
 from agent_ls.lsp import protocol
 from agent_ls.lsp.adapter import LspAdapter
 from agent_ls.lsp.options import Options, parse_options
@@ -114,7 +122,7 @@ class AgentServer(LanguageServer):
         self.editor = LspAdapter(self)
         self._service: AgentService | None = None
         self._watcher: asyncio.Task[None] | None = None
-        self._retention: asyncio.Future[Any] | None = None  # the start-up retention run
+        self._start_up: asyncio.Future[Any] | None = None  # retention, then the search index
 
     @property
     def service(self) -> AgentService:
@@ -221,7 +229,7 @@ def create_server() -> AgentServer:
         server.service.prompting.provider()  # warm up: import the SDK in a thread now
         sessions = server.service.sessions
         sessions.retention = server.options.retention
-        server._retention = asyncio.ensure_future(asyncio.to_thread(sessions.collect))
+        server._start_up = spawn(_start_up(sessions), "start-up")
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(_: lsp.DidChangeWorkspaceFoldersParams) -> None:
@@ -234,6 +242,8 @@ def create_server() -> AgentServer:
     def shutdown(_: Any) -> None:
         if server._watcher is not None:
             server._watcher.cancel()
+        if server._start_up is not None:
+            server._start_up.cancel()
 
     @handle(server, protocol.SESSION_LIST)
     def session_list(p: protocol.ListParams) -> dict[str, Any]:
@@ -437,7 +447,18 @@ def create_server() -> AgentServer:
     def session_undelete(p: protocol.SessionParams) -> dict[str, Any]:
         return session_info(server, server.service.sessions.undelete(p.session_id))
 
+    @handle(server, protocol.SESSION_COMPACT)
+    async def session_compact(p: protocol.SessionParams) -> dict[str, Any]:
+        return protocol.compact_to_wire(await server.service.prompting.compact(p.session_id))
+
     return server
+
+
+async def _start_up(sessions: Sessions) -> None:
+    """Retention (in a thread: it only moves and deletes files), then the search index (in a
+    child process: reading the whole store would hold the loop's interpreter lock)."""
+    await asyncio.to_thread(sessions.collect)
+    await index_in_child([f.path for f in sessions.folders], sessions.store_root)
 
 
 async def _carry(work: Awaitable[T]) -> T:

@@ -79,8 +79,7 @@ def search(
     for store in stores:
         if not store.sessions_dir.is_dir():
             continue
-        store._index.refresh(store._move_aside)
-        store._index.index_text()
+        store.index_text()
         pages.append(store._index.search(expression, skip + limit + 1, 0))
     merged = list(heapq.merge(*pages, key=lambda hit: hit.rank))[skip:]
     more = len(merged) > limit

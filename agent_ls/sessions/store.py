@@ -489,6 +489,14 @@ class SessionStore:
         rows = self._index.query(after, None if limit is None else limit + 1, query, filters)
         return _page(list(map(SessionInfo._make, rows)), limit)
 
+    def index_text(self) -> int:
+        """Bring the full-text index up to what the files hold (reading only what they gained
+        since it last looked); returns how many files were read."""
+        if not self.sessions_dir.is_dir():
+            return 0
+        self._index.refresh(self._move_aside)
+        return self._index.index_text()
+
     def most_recent(self) -> SessionInfo | None:
         """The most recently modified session, if any."""
         page, _ = self.list(limit=1)

@@ -316,9 +316,20 @@ local function stop_clients()
   end
 end
 
---- Runs every test in order, prints TAP-like lines and "RESULT <file> <passed> <failed>", exits.
+--- Skips the running test when the server does not handle `method` (a server older than the
+--- feature the test covers: it answers -32601). The run reports it as skipped, with the reason.
+function H.needs(method)
+  local res = H.client():request_sync(method, vim.empty_dict(), 10000)
+  local err = res and res.err
+  if err and err.code == -32601 then
+    error({ skip = "the server has no " .. method }, 0)
+  end
+end
+
+--- Runs every test in order, prints TAP-like lines and "RESULT <file> <passed> <failed>
+--- <skipped>", exits.
 function H.run(file_label)
-  local passed, failed = 0, 0
+  local passed, failed, skipped = 0, 0, 0
   local label = file_label or vim.fn.fnamemodify(debug.getinfo(2, "S").source:sub(2), ":t:r")
   if H.api then
     pcall(H.reset_api)
@@ -330,6 +341,9 @@ function H.run(file_label)
     if ok then
       passed = passed + 1
       io.stdout:write(string.format("ok %d - %s: %s (%.0f ms)\n", i, label, t.name, ms))
+    elseif type(err) == "table" and err.skip then
+      skipped = skipped + 1
+      io.stdout:write(string.format("ok %d - %s: %s # SKIP %s\n", i, label, t.name, err.skip))
     else
       failed = failed + 1
       io.stdout:write(string.format("not ok %d - %s: %s (%.0f ms)\n", i, label, t.name, ms))
@@ -343,7 +357,7 @@ function H.run(file_label)
     end
     io.stdout:flush()
   end
-  io.stdout:write(string.format("RESULT %s %d %d\n", label, passed, failed))
+  io.stdout:write(string.format("RESULT %s %d %d %d\n", label, passed, failed, skipped))
   io.stdout:flush()
   stop_clients()
   os.exit(failed > 0 and 1 or 0)

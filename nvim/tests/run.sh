@@ -66,6 +66,7 @@ fi
 
 passed=0
 failed=0
+skipped=0
 for file in "${files[@]}"; do
   name="$(basename "$file" .lua)"
   work="$tmp/$name"
@@ -78,11 +79,12 @@ for file in "${files[@]}"; do
   ) >"$out" 2>&1
   rc=$?
   cat "$out"
-  result="$(grep -E "^RESULT $name [0-9]+ [0-9]+$" "$out" | tail -n 1)"
+  result="$(grep -E "^RESULT $name [0-9]+ [0-9]+ [0-9]+$" "$out" | tail -n 1)"
   if [ -n "$result" ]; then
-    read -r _ _ p f <<<"$result"
+    read -r _ _ p f s <<<"$result"
     passed=$((passed + p))
     failed=$((failed + f))
+    skipped=$((skipped + s))
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
       echo "not ok - $name: Neovim exited with $rc"
       failed=$((failed + 1))
@@ -93,5 +95,6 @@ for file in "${files[@]}"; do
   fi
 done
 
-echo "$passed passed, $failed failed ($(($(date +%s) - started)) s)"
+echo "# $(($(date +%s) - started)) s"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

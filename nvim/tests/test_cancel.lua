@@ -25,7 +25,22 @@ H.test(":AgentCancel ends the running turn with stopReason cancelled", function(
   H.contains(text, "streaming words", "what streamed is kept")
   H.not_contains(text, "THE END", "the rest never arrived")
   H.contains(text, "(turn ended: cancelled)", "the chat says so")
+  local _, markers = text:gsub("turn ended", "")
+  H.eq(markers, 1, "once (the turn_end update and the result)")
   H.eq(require("agent_ls").status(), "", "status() after the cancel")
+end)
+
+H.test("after a reload the cancelled turn keeps its marker and what streamed", function()
+  local changed = H.events("SessionChanged")
+  require("agent_ls").switch(H.state().active.sessionId)
+  H.wait_for(function()
+    return #changed > 0
+  end, "the reload")
+  local text = H.chat_text()
+  H.contains(text, "streaming words", "the partial reply")
+  H.contains(text, "(turn ended: cancelled)", "the marker")
+  local _, markers = text:gsub("turn ended", "")
+  H.eq(markers, 1, "once")
 end)
 
 H.test("the session takes the next prompt after a cancel", function()

@@ -404,4 +404,114 @@ H.test("queued prompts show above the separator and stay there while the reply s
   H.eq(#vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, {}), 0, "cleared")
 end)
 
+H.test("chat keys are set from setup(): another key, or false for none", function()
+  local config = require("agent_ls.config")
+  config.set({ keymaps = { chat_next = "]m", chat_yank_code = false } })
+  local c = chat.ensure(CID + 1)
+  local function has(lhs)
+    return vim.fn.maparg(lhs, "n", false, true).buffer == 1
+  end
+  vim.api.nvim_buf_call(c.buf, function()
+    H.truthy(has("]m"), "]m moves to the next message")
+    H.eq(has("]]"), false, "]] is not mapped")
+    H.eq(has("gy"), false, "chat_yank_code = false: no gy")
+    H.truthy(has("gf"), "the other keys keep their defaults")
+  end)
+  config.set({})
+end)
+
+H.test("command output: the tail under the tool line, folded in the chat's window; the same after a reload", function()
+  chat.load(CID, { sessionId = "o1" }, {}, false)
+  local function u(x)
+    chat.on_update(CID, { sessionId = "o1", update = x })
+  end
+  u({ kind = "user_message", entryId = "o2", content = { { type = "text", text = "run the tests" } } })
+  u({ kind = "tool_call", toolCallId = "r1", title = "Run `make test`", toolKind = "execute", status = "pending" })
+  u({ kind = "tool_call_update", toolCallId = "r1", status = "in_progress" })
+  local many = {}
+  for i = 1, 60 do
+    many[i] = "line " .. i
+  end
+  many[#many + 1] = "Exit code 2"
+  u({
+    kind = "tool_call_update",
+    toolCallId = "r1",
+    status = "failed",
+    content = { { type = "content", content = { type = "text", text = table.concat(many, "\n") } } },
+    rawOutput = { exitCode = 2, truncated = true },
+  })
+  local live = transcript()
+  H.contains(live, "- ✗ Run `make test` · failed\n  │ line 22\n", "the tool line, then the output from line 22")
+  H.not_contains(live, "line 21\n", "at most 40 lines")
+  H.contains(live, "  │ line 60\n  │ Exit code 2", "ending with how it ended")
+  local c = chat.open(CID)
+  local rows = {}
+  for i, l in ipairs(H.lines(c.buf)) do
+    if l:find("│ line 22", 1, true) then
+      rows.first = i
+    elseif l:find("│ Exit code 2", 1, true) then
+      rows.last = i
+    end
+  end
+  H.eq(vim.fn.foldclosed(rows.first), rows.first, "the output is a closed fold")
+  H.eq(vim.fn.foldclosedend(rows.first), rows.last, "of every output line")
+  H.eq(vim.fn.foldclosed(rows.first - 1), -1, "the tool line stays visible")
+  H.contains(vim.fn.foldtextresult(rows.first), "40 lines of output: Exit code 2", "the fold's text")
+  vim.cmd.wincmd("p")
+  -- The reload gets the whole stored output, its end line first.
+  local stored = { "Exit code 2" }
+  for i = 1, 60 do
+    stored[#stored + 1] = "line " .. i
+  end
+  chat.load(CID, { sessionId = "o1" }, {
+    { entryId = "o2", kind = "user", content = { { type = "text", text = "run the tests" } } },
+    {
+      entryId = "o3",
+      kind = "assistant",
+      content = { { type = "tool_use", id = "r1", name = "run_command", input = { command = "make test" } } },
+      toolCalls = { { toolCallId = "r1", title = "Run `make test`", toolKind = "execute" } },
+    },
+    {
+      entryId = "o4",
+      kind = "tool",
+      content = { { type = "tool_result", tool_use_id = "r1", content = { { type = "text", text = table.concat(stored, "\n") } }, is_error = true } },
+    },
+  }, false)
+  H.contains(transcript(), "- ✗ Run `make test` · failed\n  │ line 22\n", "reloaded as it streamed")
+  H.contains(transcript(), "  │ line 60\n  │ Exit code 2", "the end line last")
+  -- A command that never ran (rejected) has no output lines.
+  H.not_contains(transcript(), "denied", "nothing else")
+end)
+
+H.test("turn_end: a failed or cancelled turn is marked live once, and the same after a reload", function()
+  chat.load(CID, { sessionId = "t1" }, {}, false)
+  local function u(x)
+    chat.on_update(CID, { sessionId = "t1", update = x })
+  end
+  u({ kind = "user_message", entryId = "u1", content = { { type = "text", text = "go" } } })
+  u({ kind = "agent_message_chunk", content = { type = "text", text = "Start" } })
+  u({ kind = "turn_end", entryId = "e1", stopReason = "error", error = "overloaded (529)" })
+  chat.turn_end(CID, "t1", { stopReason = "error", error = { message = "overloaded (529)" } }, nil)
+  local live = transcript()
+  local _, count = live:gsub("turn ended", "")
+  H.eq(count, 1, "one marker, though the result says it too")
+  H.contains(live, "Start\n\n_(turn ended: error)_\n**error:** overloaded (529)", "the marker and the error")
+  -- The result first, then the update: still one marker.
+  u({ kind = "user_message", entryId = "u3", content = { { type = "text", text = "stop" } } })
+  chat.turn_end(CID, "t1", { stopReason = "cancelled" }, nil)
+  u({ kind = "turn_end", entryId = "e3", stopReason = "cancelled" })
+  local _, cancelled = transcript():gsub("turn ended: cancelled", "")
+  H.eq(cancelled, 1, "one marker either way")
+  chat.load(CID, { sessionId = "t1" }, {
+    { entryId = "u1", kind = "user", content = { { type = "text", text = "go" } } },
+    { entryId = "a1", kind = "assistant", content = { { type = "text", text = "Start" } } },
+    { entryId = "e1", kind = "turn_end", stopReason = "error", error = "overloaded (529)" },
+    { entryId = "u2", kind = "user", content = { { type = "text", text = "again" } } },
+    { entryId = "e2", kind = "turn_end", stopReason = "cancelled" },
+  }, false)
+  local reloaded = transcript()
+  H.contains(reloaded, "Start\n\n_(turn ended: error)_\n**error:** overloaded (529)", "the error marker after a reload")
+  H.contains(reloaded, "again\n```\n\n_(turn ended: cancelled)_", "the cancelled marker")
+end)
+
 H.run()

@@ -198,4 +198,43 @@ H.test("an edit to a buffer with unsaved changes: the chat says so, :AgentWrite 
   H.truthy(H.noted("wrote dirty.py"), "reported")
 end)
 
+H.test("gr in the diff tab reverts the hunk under the cursor; the agent's other change stays", function()
+  local lines = {}
+  for i = 1, 20 do
+    lines[i] = "line " .. i
+  end
+  H.write(ws .. "/long.txt", table.concat(lines, "\n") .. "\n")
+  local changed = vim.deepcopy(lines)
+  changed[2], changed[18] = "line 2 by the agent", "line 18 by the agent"
+  H.script({
+    { content = { { type = "tool_use", name = "write_file", input = { path = "long.txt", content = table.concat(changed, "\n") .. "\n" } } } },
+    { content = { { type = "text", text = "Two changes." } } },
+  })
+  vim.cmd("AgentPrompt change two lines")
+  turns = turns + 1
+  local result = H.wait_turn(turns).result
+  local shown = H.events("DiffShown")
+  local reverted_hunks = H.events("HunkReverted")
+  require("agent_ls").diff(result.checkpointId)
+  H.wait_for(function()
+    return #shown > 0
+  end, "the diff tab")
+  H.contains(vim.wo[vim.fn.win_getid(1)].winbar, "gr revert the hunk", "the winbar names the key")
+  vim.api.nvim_set_current_win(vim.fn.win_getid(2))
+  H.eq(vim.api.nvim_get_current_buf(), shown[1].after, "in the after buffer")
+  vim.api.nvim_win_set_cursor(0, { 18, 0 })
+  vim.api.nvim_feedkeys("gr", "mx", false)
+  H.wait_for(function()
+    return #reverted_hunks > 0
+  end, "the hunk revert")
+  local expected = vim.deepcopy(changed)
+  expected[18] = "line 18"
+  H.eq(H.read(ws .. "/long.txt"), table.concat(expected, "\n") .. "\n", "only the second change undone")
+  H.truthy(H.noted("reverted the change at long.txt, lines 15-20"), "the note names the lines")
+  vim.api.nvim_win_set_cursor(0, { 10, 0 })
+  vim.api.nvim_feedkeys("gr", "mx", false)
+  H.truthy(H.noted("no change of the agent's on this line"), "between the hunks")
+  vim.cmd.tabclose()
+end)
+
 H.run()

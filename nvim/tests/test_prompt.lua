@@ -232,4 +232,63 @@ H.test("#selection, #buffer and @path in the chat's prompt are sent as context; 
   H.contains(vim.json.encode(reqs[#reqs].body.messages), "def perimeter(w, h):", "the whole file reached the model")
 end)
 
+H.test(":AgentAdd puts context lines in the prompt area; they go as context, not as text", function()
+  local shapes = ws .. "/lib/shapes.py"
+  vim.cmd.edit(shapes)
+  local added = H.events("ContextAdded")
+  vim.cmd("normal! 5GVj\27")
+  vim.cmd("'<,'>AgentAdd")
+  vim.cmd("AgentAdd")
+  vim.cmd("AgentAdd")
+  H.wait_for(function()
+    return #added == 3
+  end, "three adds")
+  H.eq(vim.api.nvim_buf_get_name(0), shapes, "focus stays in the file")
+  local c = H.client()
+  local chat = require("agent_ls.chat")
+  H.eq(chat.input(c.id), "> @lib/shapes.py:5-6\n> @lib/shapes.py", "context lines, the same one once")
+  local lines = H.lines(H.chat_buf())
+  H.contains(lines[#lines - 3], "──── prompt", "right under the separator")
+  H.eq(lines[#lines], "", "the line to type the prompt on")
+  vim.cmd("AgentAdd nowhere.py")
+  H.truthy(H.noted("@nowhere.py: no such file"), "an unknown path is refused")
+  local sent
+  local orig = c.request
+  c.request = function(self, method, params, ...)
+    if method == "agent/session/prompt" then
+      sent = vim.deepcopy(params)
+    end
+    return orig(self, method, params, ...)
+  end
+  local buf = H.chat_buf()
+  vim.api.nvim_buf_set_lines(buf, -2, -1, false, { "what do these lines do?" })
+  chat.send(c.id)
+  H.wait_turn(9)
+  c.request = orig
+  H.eq(sent.prompt, "what do these lines do?", "the text without the context lines")
+  H.eq(sent.context, {
+    { uri = vim.uri_from_fname(shapes), range = { start = { line = 4, character = 0 }, ["end"] = { line = 6, character = 0 } } },
+    { uri = vim.uri_from_fname(shapes) },
+  }, "the lines, then the file")
+  H.eq(chat.input(c.id), "", "the prompt area is empty again")
+  local reqs = H.api_requests()
+  H.contains(vim.json.encode(reqs[#reqs].body.messages), "def perimeter(w, h):", "the lines reached the model")
+end)
+
+H.test("#/@ references typed in the prompt are shown under it as what they stand for", function()
+  local c = H.client()
+  local chat = require("agent_ls.chat")
+  chat.set_input(c.id, "compare @lib/shapes.py:1-2 with #buffer")
+  chat.show_refs(c.id)
+  local buf = H.chat_buf()
+  local ns = vim.api.nvim_get_namespaces()["agent_ls.chat.refs"]
+  local marks = vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, { details = true })
+  H.eq(#marks, 1, "one mark")
+  H.eq(marks[1][2], vim.api.nvim_buf_line_count(buf) - 1, "under the prompt")
+  H.eq(marks[1][4].virt_lines[1][1][1], "context: lib/shapes.py:1-2 · lib/shapes.py", "what goes along")
+  chat.set_input(c.id, "")
+  chat.show_refs(c.id)
+  H.eq(#vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, {}), 0, "cleared with the text")
+end)
+
 H.run()

@@ -52,6 +52,13 @@ H.test("setup defines the commands", function()
     "AgentWrite",
     "AgentModel",
     "AgentSetKey",
+    "AgentAdd",
+    "AgentRewind",
+    "AgentRetry",
+    "AgentSearch",
+    "AgentTag",
+    "AgentExport",
+    "AgentImport",
   }) do
     H.eq(vim.fn.exists(":" .. name), 2, ":" .. name)
   end

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
 
@@ -136,3 +137,24 @@ def test_tab_completes_an_at_path_and_the_file_goes_as_context(tmp_path: Path) -
         child.expect_exact(PROMPT)
     sent = user_texts(api)[0]
     assert "explain @notes.md please" in sent and "pineapple" in sent
+
+
+def test_the_spinner_counts_seconds_and_tokens_copy_reaches_the_clipboard_ctrl_d_quits(
+    tmp_path: Path,
+) -> None:
+    slow = {"content": [{"type": "text", "text": "word " * 400}], "delay_ms": 20}
+    with terminal_chat(tmp_path, slow) as (child, _api):
+        child.send("go\r")
+        child.expect(r"(thinking|writing) · \d+s · ↓ ~?\d+ tokens · Ctrl-C cancels")
+        child.expect(r"writing · \d+s · ↓ ~[1-9]\d{2,} tokens")  # the count grows as it streams
+        child.expect("context")
+        child.expect_exact(PROMPT)
+        child.send("/copy\r")
+        encoded = base64.b64encode(("word " * 400).encode()).decode()
+        child.expect_exact(f"\x1b]52;c;{encoded}\x07")  # OSC 52: the raw text to the clipboard
+        child.expect("Copied 2000 characters")
+        child.expect_exact(PROMPT)
+        child.sendeof()  # Ctrl-D quits
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0

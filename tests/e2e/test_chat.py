@@ -94,7 +94,7 @@ def test_chat_commands_clear_diff_resume_and_unknown(tmp_path: Path) -> None:
     assert out.count("+x") == 2  # the edit's diff as it happened, then /diff's
     assert "no checkpoint 7" in out
     assert "/nosuch is not a command; /help lists them." in out
-    assert "no compaction request" in out
+    assert "Nothing to compact: the conversation is short enough already." in out
     assert "The old conversation is kept" in out
     assert any("clear" in str(p) for p in prompts)  # `clear` alone is a prompt
     assert "── first ──" in out  # resumed by name
@@ -147,3 +147,56 @@ def test_chat_shows_the_whole_command_and_manages_permissions(tmp_path: Path) ->
     assert "1. allow the command: " + command in out
     assert "Revoked: allow the command" in out
     assert "No remembered permissions in this session." in out
+
+
+def test_chat_turn_line_costs_known_models_and_thinking_folds(tmp_path: Path) -> None:
+    workspace = tmp_path / "project"
+    workspace.mkdir()
+    usage = {
+        "input_tokens": 1200,
+        "cache_creation_input_tokens": 2000,
+        "cache_read_input_tokens": 100_000,
+        "output_tokens": 4000,
+    }
+    thought = "The user wants a plan.\nFirst read config.py.\nThen the tests."
+    reply = {
+        "content": [{"type": "thinking", "thinking": thought}, {"type": "text", "text": "Plan."}],
+        "usage": usage,
+    }
+    with FakeAnthropic() as api:
+        api.enqueue(reply, reply)
+        env = {"ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": "k"}
+        out = chat(
+            workspace, tmp_path / "home", ["plan", "/thinking", "/thinking on", "/quit"], env
+        )
+        local = chat(
+            workspace,
+            tmp_path / "home",
+            ["plan", "/sessions", "/resume 2", "/quit"],
+            {**env, "AGENT_LS_MODEL": "qwen3"},
+        )
+    # sonnet 4.6: 1200 * $3 + 2000 * $3.75 + 100000 * $0.30 + 4000 * $15 per million
+    assert "$0.101 · context 103,200/200,000 (52%) · claude-sonnet-4-6]" in out
+    assert "▸ thinking: The user wants a plan. (/thinking shows it all, 3 lines)" in out
+    assert "First read config.py." not in out.split("/thinking shows it all")[0]
+    assert out.count("Then the tests.") == 1  # /thinking unfolds it
+    assert "Thinking is shown in full." in out
+    line = next(x for x in local.splitlines() if "context 103,200" in x)
+    assert "$" not in line and "qwen3" in line  # an unknown model: no cost, never a wrong one
+    assert local.count("▸ thinking: The user wants a plan.") == 2  # live, then reloaded
+
+
+def test_chat_rewind_takes_a_number_and_scope_from_a_script(tmp_path: Path) -> None:
+    workspace = tmp_path / "project"
+    workspace.mkdir()
+    with FakeAnthropic() as api:
+        out = chat(
+            workspace,
+            tmp_path / "home",
+            ["one", "two", "three", "/rewind 9 both", "/rewind 2 conversation", "four", "/quit"],
+            {"ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": "k"},
+        )
+        histories = [len(r["body"]["messages"]) for r in api.requests]
+    assert "no prompt 9: /rewind lists them 1-3" in out
+    assert "Rewound to just before prompt 2" in out
+    assert histories == [1, 3, 5, 3]  # "four" follows "one" and its answer

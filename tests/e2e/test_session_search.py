@@ -140,3 +140,27 @@ async def test_retention_from_initialization_options_runs_at_start(
         kept = await agent.request("agent/session/list", {"workspace": str(kept_dir)})
         assert [s["sessionId"] for s in kept["sessions"]] == [ids["kept"]]
         assert any("maxStoreBytes" in m for m in agent.messages)
+
+
+async def test_the_server_indexes_the_store_at_start_up_in_a_child(
+    workspace: Path, home: Path
+) -> None:
+    _long_session(home, workspace)
+    store = SessionStore(workspace, root=home)
+    store.list()  # the list rows exist; nothing is in the full-text index yet
+    db = store._index._conn()
+
+    def pending() -> int:
+        return db.execute("SELECT count(*) FROM sessions WHERE fts_offset < offset").fetchone()[0]
+
+    assert pending() == 1
+    async with connect([workspace], home) as agent:
+        for _ in range(300):  # no search was asked for
+            if not pending():
+                break
+            await asyncio.sleep(0.1)
+        assert pending() == 0
+        assert (
+            len((await agent.request("agent/session/search", {"query": "flamingo"}))["hits"]) == 1
+        )
+    store.close()

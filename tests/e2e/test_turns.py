@@ -183,3 +183,32 @@ async def test_command_output_tail_and_exit_code_travel_in_the_tool_call_update(
     assert len(lines) == 40 and lines[-3:] == ["60", "oops", "Exit code 4"]
     [stored] = [i for i in page["items"] if i["kind"] == "tool"]
     assert stored["content"][0]["content"].startswith("Exit code 4\n1\n2\n")  # the whole output
+
+
+async def test_compact_summarizes_the_older_turns_now_and_keeps_the_latest(
+    api: FakeAnthropic, workspace: Path, tmp_path: Path
+) -> None:
+    api.enqueue(
+        {"content": [{"type": "text", "text": "A long answer. " * 300}]},
+        {"content": [{"type": "text", "text": "short"}]},
+        {"content": [{"type": "text", "text": "We renamed the module and fixed the login."}]},
+    )
+    options = {"contextWindow": 2000}  # the older turn does not fit in a quarter of it
+    async with connect([workspace], tmp_path / "home", env=api_env(api), options=options) as agent:
+        session = await agent.request("agent/session/new", {})
+        sid = session["sessionId"]
+        short = await agent.request("agent/session/compact", {"sessionId": sid})
+        assert short == {"compacted": False}  # nothing to shorten yet
+        await agent.request("agent/session/prompt", {"sessionId": sid, "prompt": "first"})
+        await agent.request("agent/session/prompt", {"sessionId": sid, "prompt": "second"})
+        done = await agent.request("agent/session/compact", {"sessionId": sid})
+        assert done["compacted"] is True
+        assert done["summary"] == "We renamed the module and fixed the login."
+        assert done["tokensBefore"] > 500
+        page = await agent.request("agent/session/switch", {"sessionId": sid})
+        assert [i["kind"] for i in page["items"]][-3:] == ["user", "assistant", "compaction"]
+    summary_request = api.requests[-1]["body"]
+    assert not summary_request.get("stream")
+    assert "first" in str(summary_request["messages"]) and "second" not in str(
+        summary_request["messages"]
+    )

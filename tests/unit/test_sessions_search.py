@@ -3,8 +3,11 @@ FTS index kept in step (rebuilt from the JSONL alone, extended on append)."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -224,3 +227,19 @@ def test_plain_snippet_caps_length_and_clips_highlights() -> None:
     assert len(snippet) == 160 and snippet.endswith("…") and spans == []
     snippet, spans = plain_snippet("a \x02b\x03 c")
     assert (snippet, spans) == ("a b c", [[2, 3]])
+
+
+def test_sessions_index_brings_the_index_up_to_date_before_any_search(
+    store: SessionStore, generated: dict[str, str], home: Path
+) -> None:
+    db = store._index._conn()
+    command = [sys.executable, "-m", "agent_ls", "sessions", "index", "--low-priority", "--json"]
+    ran = subprocess.run(
+        [*command, "--workspace", str(store.workspace)], capture_output=True, text=True, check=True
+    )
+    assert json.loads(ran.stdout) == {"filesRead": 20}
+    pending = db.execute("SELECT count(*) FROM sessions WHERE fts_offset < offset").fetchone()
+    assert pending == (0,) and db.execute("SELECT count(*) FROM docs").fetchone()[0] > 200
+    assert store.index_text() == 0  # the first search reads nothing
+    (hit, *_) = search([store], "zanzibar")[0]
+    assert hit.session_id == generated["often"]

@@ -30,6 +30,7 @@ export const Method = {
   sessionReset: 'agent/session/reset',
   sessionTrash: 'agent/session/trash',
   sessionUndelete: 'agent/session/undelete',
+  sessionCompact: 'agent/session/compact',
   /** client → server notification */
   sessionCancel: 'agent/session/cancel',
   /** server → client notifications */

@@ -20,6 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--session", metavar="ID", help="continue this session")
     which.add_argument("--new", action="store_true", help="start a new session")
+    parser.add_argument(
+        "--review", action="store_true", help="show each edit's diff and ask before writing it"
+    )
     return parser
 
 
@@ -31,6 +34,7 @@ async def _main(args: argparse.Namespace) -> int:
         print(f"agent-ls chat: {workspace} is not a folder", file=sys.stderr)
         return 2
     chat = Chat(workspace)
+    chat.review = args.review
     from agent_ls.agent import secrets
 
     needs_key = not secrets.held("ANTHROPIC_API_KEY") and not os.environ.get("AGENT_LS_SCRIPT")

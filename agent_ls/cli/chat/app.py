@@ -13,7 +13,6 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +23,41 @@ from rich.text import Text
 
 from agent_ls import __version__
 from agent_ls.agent import secrets
+from agent_ls.cli.chat import finding, restoring
 from agent_ls.cli.chat.files import mentioned, workspace_files
-from agent_ls.cli.chat.keyboard import ChatCompleter, Interrupted, Keyboard, history_file
-from agent_ls.cli.chat.render import TurnView, color_diff, diff_text, usage_line
+from agent_ls.cli.chat.finding import age
+from agent_ls.cli.chat.keyboard import (
+    ChatCompleter,
+    Interrupted,
+    Keyboard,
+    history_file,
+    pick_number,
+)
+from agent_ls.cli.chat.prices import request_cost
+from agent_ls.cli.chat.render import (
+    TURN_ENDS,
+    TurnView,
+    color_diff,
+    diff_text,
+    prompt_text,
+    result_update,
+    turn_end_marker,
+    usage_line,
+)
 from agent_ls.lsp import protocol
 from agent_ls.lsp.params import plain
 from agent_ls.sessions import layout
 
 CONTEXT_WINDOW = 200_000  # the server's default; the chat does not change it
 
+NEXT = "\n" + " " * 18  # a long usage: its meaning on the next line, aligned
 COMMANDS: dict[str, str] = {
     "new": "/new [name]       start a new session",
-    "clear": "/clear            a fresh conversation (a new session; the old one is kept)",
-    "sessions": "/sessions [text]  list sessions (and pick one on a terminal)",
+    "clear": "/clear            a fresh conversation in this session (the old one is kept)",
+    "sessions": f"/sessions [text] [#tag]{NEXT}list sessions (and pick one on a terminal)",
+    "search": "/search TEXT      search every session's messages; pick a hit to go there",
+    "tag": f"/tag [NAME…] [-NAME…]{NEXT}this session's tags: add some, remove some",
+    "export": f"/export [markdown|html|jsonl|bundle] [PATH]{NEXT}write this session to a file",
     "resume": "/resume N|ID|NAME continue a session (N from /sessions; an id prefix works)",
     "rename": "/rename NAME      name this session",
     "fork": "/fork             continue in a copy of this session",
@@ -44,11 +65,17 @@ COMMANDS: dict[str, str] = {
     "checkpoints": "/checkpoints      this session's checkpoints",
     "diff": "/diff [N]         what turn N changed (default: the last)",
     "revert": "/revert [N]       put back the files turn N changed (default: the last)",
-    "undo": "/undo             undo the last revert",
-    "compact": "/compact          summarise older turns",
+    "undo": "/undo             undo the last revert or rewind",
+    "rewind": f"/rewind [N [both|conversation|files]]{NEXT}back to just before prompt N",
+    "retry": "/retry            send the last prompt again after it failed or was cancelled",
+    "review": "/review on|off    show each edit's diff and ask before it is written",
+    "compact": "/compact          summarise the older turns now, to free context",
     "model": "/model [NAME]     show the model, or restart the server on another",
-    "permissions": "/permissions [revoke N] the remembered 'always' answers; revoke forgets one",
+    "permissions": "/permissions [revoke N]"
+    f"{NEXT}the remembered 'always' answers; revoke N forgets one",
     "copy": "/copy [print]     copy the last reply (raw markdown), or print it",
+    "thinking": "/thinking [on|off]"
+    f"{NEXT}the last reply's thinking in full; on or off: unfold it always or not",
     "help": "/help             this text",
     "quit": "/quit             leave (also /exit, Ctrl-D, or Ctrl-C twice)",
 }
@@ -56,6 +83,7 @@ ALIASES = {"exit": "quit", "q": "quit", "switch": "resume"}
 
 HELP_KEYS = """keys: Enter sends · Alt-Enter or Esc-Enter adds a line · Up/Down history
       Tab completes /commands and @path (the file goes to the agent as context)
+      Esc Esc puts your last prompt back to edit: Enter sends it in its place
       Ctrl-C cancels a reply or clears the line · Ctrl-D quits
 permission questions take yes, no, always (y/n/a) or "no, because …" (the reason goes to
 the agent)"""
@@ -78,19 +106,6 @@ ANSWERS = {
 }
 
 
-def age(iso: str) -> str:
-    """'3m ago' style relative time for the session list."""
-    try:
-        then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return iso
-    seconds = int((datetime.now(UTC) - then).total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return "just now"
-
-
 def parse_answer(text: str) -> tuple[str | None, str]:
     """A permission answer as (option kind, reason); kind None when it is not an answer."""
     text = text.strip()
@@ -107,19 +122,6 @@ def parse_answer(text: str) -> tuple[str | None, str]:
     return kind, reason
 
 
-def pick_number(typed: str, choices: list[str]) -> int | None:
-    """The 1-based number of the choice ``typed`` names: a number, a choice, or part of one."""
-    typed = typed.strip()
-    if not typed:
-        return None
-    if typed.isdigit():
-        return int(typed) if 0 < int(typed) <= len(choices) else None
-    for number, choice in enumerate(choices, 1):
-        if typed == choice or typed.lower() in choice.lower():
-            return number
-    return None
-
-
 class Chat:
     """One terminal conversation with one server process."""
 
@@ -128,12 +130,17 @@ class Chat:
         self.console = console or Console(markup=False, highlight=False)
         self.client = self._client()
         self.model_option: str | None = None
+        self.review = False  # edits ask first, with their diff
         self.session: dict[str, Any] | None = None
         self.listed: list[dict[str, Any]] = []
         self.turn: asyncio.Task[Any] | None = None
         self.view: TurnView | None = None
         self.last_reply = ""
-        self.last_undo: str | None = None
+        self.last_thoughts: list[str] = []
+        self.last_prompt = ("", "")  # (entry id, text) of the last prompt, for Esc-Esc
+        self.expand_thinking = False
+        self.costs: list[float | None] = []  # per API request of the running turn
+        self.last_undo: tuple[str, str] | None = None  # (undo checkpoint id, scope)
         self.reasons: list[str] = []
         self.model = ""
         self.context = 0
@@ -142,7 +149,7 @@ class Chat:
             layout.workspace_dir(layout.store_root(), workspace), below=layout.store_root()
         )
         completer = ChatCompleter([*COMMANDS, *ALIASES], self.files)
-        self.keyboard = Keyboard(history_file(store_dir), completer)
+        self.keyboard = Keyboard(history_file(store_dir), completer, lambda: self.last_prompt[1])
 
     def files(self) -> list[str]:
         if self._files is None:
@@ -187,8 +194,14 @@ class Chat:
                 int(usage.get(k) or 0)
                 for k in ("inputTokens", "cacheReadInputTokens", "cacheCreationInputTokens")
             )
+            self.costs.append(request_cost(usage, self.model))
+        if kind == "user_message":
+            typed = self.last_prompt[1] or prompt_text(update.get("content") or [])
+            self.last_prompt = (str(update.get("entryId")), typed)
         if view is None:
             return
+        if kind == "usage":
+            view.status.reported(int((update.get("usage") or {}).get("outputTokens") or 0))
         if kind == "agent_message_chunk":
             view.text(update["content"]["text"])
         elif kind == "agent_thought_chunk":
@@ -209,9 +222,14 @@ class Chat:
         if self.view is not None:
             self.view.pause()
         command = (call.get("rawInput") or {}).get("command")
+        diffs = [c for c in call.get("content") or [] if c.get("type") == "diff"]
         if isinstance(command, str):  # the whole command, never the title's shortened one
             self.say("The agent wants to run this command:", "yellow")
             self.say(command)
+        elif diffs:  # an edit under review: nothing is written before a yes
+            self.say(f"The agent wants to: {call.get('title')} (nothing written yet)", "yellow")
+            for d in diffs:
+                self.say(diff_text(self.rel(d["path"]), d.get("oldText"), d.get("newText")))
         else:
             self.say(f"The agent wants to: {call.get('title')}", "yellow")
         words = {"allow_once": "yes", "allow_always": "always", "reject_once": "no"}
@@ -265,6 +283,8 @@ class Chat:
         options: dict[str, Any] = {"permissionUi": True}
         if self.model_option:
             options["model"] = self.model_option
+        if self.review:
+            options["permissionPolicy"] = {"edit": "ask"}
         await self.client.initialize_async(
             lsp.InitializeParams(
                 process_id=os.getpid(),
@@ -297,45 +317,70 @@ class Chat:
         self.say(f"New session {self.session['sessionId']}", "bold")
 
     async def show_transcript(self, page: dict[str, Any]) -> None:
+        """A session's last page; a search hit's entry (``focusEntryId``) marked."""
         self.session = page["session"]
         title = self.session.get("name") or self.session.get("firstMessage") or "(new session)"
         self.say(f"── {title} ── {self.session['sessionId']}", "bold")
         if page.get("hasMore"):
             self.say("… earlier messages not shown", "dim")
-        view = TurnView(self.console, self.workspace)
+        view = TurnView(self.console, self.workspace, self.expand_thinking)
         for item in page["items"]:
+            if item["entryId"] == page.get("focusEntryId"):
+                view.flush()
+                self.say("▶ the search hit:", "bold magenta")
             self.show_item(item, view)
         view.flush()
+        self.last_thoughts = view.thoughts
 
     def show_item(self, item: dict[str, Any], view: TurnView) -> None:
+        """A stored item drawn as it was live: tool lines with their marks and command tails,
+        thinking folded, a failed or cancelled turn's marker."""
         kind = item["kind"]
         if kind == "user":
             view.flush()
-            texts = [b.get("text", "") for b in item["content"] if b.get("type") == "text"]
-            self.say(Text.assemble(("you> ", "bold blue"), "\n".join(texts)))
+            view.thoughts = []  # /thinking shows the last reply's
+            text = prompt_text(item["content"])
+            self.last_prompt = (str(item["entryId"]), text)
+            self.say(Text.assemble(("you> ", "bold blue"), text))
         elif kind == "assistant":
-            titles = {c["toolCallId"]: c["title"] for c in item.get("toolCalls", [])}
+            for call in item.get("toolCalls", []):
+                view.tool_call(call)  # its line is drawn with its result
             for block in item["content"]:
                 if block.get("type") == "text":
                     view.text(block["text"] + "\n\n")
-                elif block.get("type") == "tool_use":
-                    view.flush()
-                    self.say(f"⚙ {titles.get(block.get('id'), block.get('name'))}", "cyan")
+                elif block.get("type") == "thinking":
+                    view.think(block.get("thinking", ""))
+        elif kind == "tool":
+            for block in item["content"]:
+                if block.get("type") == "tool_result":
+                    view.tool_update(result_update(block))
         elif kind == "checkpoint":
             view.checkpoint(item)
+        elif kind == "turn_end":
+            view.flush()
+            self.say(turn_end_marker(item["stopReason"], item.get("error")))
 
-    async def prompt(self, text: str) -> None:
+    async def prompt(self, text: str, replace_entry_id: str | None = None) -> None:
+        """Send a prompt; with ``replace_entry_id`` it takes that earlier prompt's place."""
         params: dict[str, Any] = {"prompt": text}
         if self.session:
             params["sessionId"] = self.session["sessionId"]
+        if replace_entry_id:
+            params["replaceEntryId"] = replace_entry_id
         attached = mentioned(self.workspace, text)
         if attached:
             params["context"] = [{"uri": p.as_uri()} for p in attached]
             names = ", ".join(str(p.relative_to(self.workspace)) for p in attached)
             self.say(f"attached: {names}", "dim")
+        self.last_prompt = ("", text)  # its entry id arrives with the user_message update
+        await self.run_turn(protocol.SESSION_PROMPT, params)
+
+    async def run_turn(self, method: str, params: dict[str, Any]) -> None:
+        """One turn, streamed: a prompt or a retry (they answer alike)."""
         loop = asyncio.get_running_loop()
-        self.view = view = TurnView(self.console, self.workspace)
-        self.turn = asyncio.ensure_future(self.request(protocol.SESSION_PROMPT, params))
+        self.view = view = TurnView(self.console, self.workspace, self.expand_thinking)
+        self.costs = []
+        self.turn = asyncio.ensure_future(self.request(method, params))
         loop.add_signal_handler(signal.SIGINT, self.cancel)
         view.start()
         try:
@@ -351,17 +396,18 @@ class Chat:
             self.view = None
         if view.reply:
             self.last_reply = view.reply
+        self.last_thoughts = view.thoughts
         self.session = {**(self.session or {}), "sessionId": result.get("sessionId")}
         reason = result.get("stopReason")
-        if reason == "error":
-            self.say(result.get("error") or "the turn failed", "red")
-        elif reason == "cancelled":
-            self.say("(cancelled)", "yellow")
+        if reason in TURN_ENDS:
+            self.say(turn_end_marker(reason, result.get("error")))
         elif reason == "max_tokens":
             self.say("(stopped: the reply reached max tokens)", "yellow")
         usage = result.get("usage") or {}
         if usage:
-            self.say(usage_line(usage, self.context, CONTEXT_WINDOW, self.model))
+            priced = self.costs and None not in self.costs
+            cost = sum(c for c in self.costs if c is not None) if priced else None
+            self.say(usage_line(usage, self.context, CONTEXT_WINDOW, self.model, cost))
         if self.reasons and reason != "cancelled":
             said = "; ".join(self.reasons)
             self.reasons = []
@@ -390,7 +436,7 @@ class Chat:
         await handler(arg)
         return True
 
-    def _sid(self) -> str:
+    def sid(self) -> str:
         if not self.session or not self.session.get("sessionId"):
             raise LookupError("no session yet: send a prompt or /resume one first")
         return str(self.session["sessionId"])
@@ -403,13 +449,24 @@ class Chat:
         await self.new_session(arg)
 
     async def cmd_clear(self, arg: str) -> None:
-        await self.new_session("")
-        self.say("The old conversation is kept: /sessions lists it.", "dim")
+        if not self.session or not self.session.get("sessionId"):
+            await self.new_session("")
+            return
+        await self.show_transcript(
+            await self.request(protocol.SESSION_RESET, {"sessionId": self.sid()})
+        )
+        self.last_prompt = ("", "")
+        self.say("The old conversation is kept as a branch of this session: /search finds it.")
 
     async def cmd_sessions(self, arg: str) -> None:
         params: dict[str, Any] = {"limit": 30}
-        if arg:
-            params["query"] = arg
+        words = arg.split()
+        tags = [w[1:] for w in words if w.startswith("#") and len(w) > 1]
+        query = " ".join(w for w in words if not w.startswith("#"))
+        if query:
+            params["query"] = query
+        if tags:
+            params["tags"] = tags
         self.listed = (await self.request(protocol.SESSION_LIST, params))["sessions"]
         if not self.listed:
             self.say("no sessions match" if arg else "no sessions yet")
@@ -419,6 +476,7 @@ class Chat:
             title = " ".join((info.get("name") or info.get("firstMessage") or "(empty)").split())
             mark = "*" if info.get("active") else " "
             meta = f"{info['messageCount']} msgs, {age(info['modifiedAt'])}"
+            meta += "".join(f" #{tag}" for tag in info.get("tags") or [])
             self.say(Text.assemble(f"{mark}{n:3}. {title[:60]:60} ", (meta, "dim")))
             choices.append(f"{n}. {title[:60]}")
         picked = await self.keyboard.pick(
@@ -456,24 +514,24 @@ class Chat:
         if not arg:
             raise LookupError("/rename NAME")
         self.session = await self.request(
-            protocol.SESSION_RENAME, {"sessionId": self._sid(), "name": arg}
+            protocol.SESSION_RENAME, {"sessionId": self.sid(), "name": arg}
         )
         self.say(f"Renamed to {arg}")
 
     async def cmd_fork(self, arg: str) -> None:
-        fork = await self.request(protocol.SESSION_FORK, {"sessionId": self._sid()})
+        fork = await self.request(protocol.SESSION_FORK, {"sessionId": self.sid()})
         await self.resume(fork["sessionId"])
 
     async def cmd_delete(self, arg: str) -> None:
-        await self.request(protocol.SESSION_DELETE, {"sessionId": self._sid()})
+        await self.request(protocol.SESSION_DELETE, {"sessionId": self.sid()})
         self.say("Moved to the trash (agent-ls sessions undelete ID brings it back).")
         await self.new_session("")
 
     async def _checkpoints(self) -> list[dict[str, Any]]:
-        result = await self.request(protocol.CHECKPOINT_LIST, {"sessionId": self._sid()})
+        result = await self.request(protocol.CHECKPOINT_LIST, {"sessionId": self.sid()})
         return [c for c in result["checkpoints"] if c.get("kind", "turn") == "turn"]
 
-    async def _checkpoint(self, arg: str) -> dict[str, Any] | None:
+    async def checkpoint_at(self, arg: str) -> dict[str, Any] | None:
         checkpoints = await self._checkpoints()
         if not checkpoints:
             self.say("no checkpoints in this session")
@@ -494,7 +552,7 @@ class Chat:
             self.say("no checkpoints in this session")
 
     async def cmd_diff(self, arg: str) -> None:
-        checkpoint = await self._checkpoint(arg)
+        checkpoint = await self.checkpoint_at(arg)
         if checkpoint is None:
             return
         result = await self.request(
@@ -508,63 +566,63 @@ class Chat:
             else:
                 self.say(f"  {f['operation']} {f['path']} (binary)")
 
-    async def cmd_revert(self, arg: str) -> None:
-        checkpoint = await self._checkpoint(arg)
-        if checkpoint is not None:
-            await self.restore(checkpoint["checkpointId"])
+    cmd_revert = restoring.revert
+    cmd_undo = restoring.undo
+    cmd_rewind = restoring.rewind
 
-    async def restore(self, checkpoint_id: str, force: bool = False) -> None:
-        result = await self.request(
-            protocol.CHECKPOINT_RESTORE,
-            {"checkpointId": checkpoint_id, "scope": "files", "force": force},
-        )
-        for f in result["files"]:
-            reason = f" ({f['reason']})" if f.get("reason") else ""
-            self.say(f"  {f['result']:9} {f['path']}{reason}")
-        self.last_undo = result.get("undoCheckpointId")
-        conflicts = [f for f in result["files"] if f["result"] == "conflict"]
-        if conflicts:
-            try:
-                answer = await self.keyboard.ask("Some files changed since; overwrite them? [y/N] ")
-            except Interrupted:
-                answer = ""
-            if answer.strip().lower() in ("y", "yes"):
-                await self.restore(checkpoint_id, force=True)
-                return
-        if self.last_undo:
-            self.say("Reverted. /undo puts the files back.")
+    def rel(self, path: str) -> str:
+        with contextlib.suppress(ValueError):
+            return str(Path(path).relative_to(self.workspace))
+        return path
 
-    async def cmd_undo(self, arg: str) -> None:
-        if not self.last_undo:
-            self.say("nothing to undo")
+    async def cmd_retry(self, arg: str) -> None:
+        """Send the last turn's prompt again when it failed or was cancelled."""
+        self.last_prompt = ("", "")  # the resent prompt arrives with the user_message update
+        await self.run_turn(protocol.SESSION_RETRY, {"sessionId": self.sid()})
+
+    async def cmd_review(self, arg: str) -> None:
+        """/review on|off: ask before each edit, showing its diff (restarts the server)."""
+        if arg not in ("on", "off"):
+            state = "on" if self.review else "off"
+            self.say(f"review is {state}: /review on shows each edit's diff and asks first")
             return
-        undo, self.last_undo = self.last_undo, None
-        await self.restore(undo)
+        self.review = arg == "on"
+        await self.restart()
+        self.say("Edits wait for your yes, with their diff." if self.review else "Edits apply.")
 
     async def cmd_compact(self, arg: str) -> None:
-        self.say(
-            "The server has no compaction request yet: it summarises older turns by itself "
-            "when the context is 80% full."
-        )
+        """Summarise the older turns now (the server also does it when the context is 80% full)."""
+        self.say("Summarising the older turns…", "dim")
+        done = await self.request(protocol.SESSION_COMPACT, {"sessionId": self.sid()})
+        if not done["compacted"]:
+            self.say("Nothing to compact: the conversation is short enough already.")
+            return
+        tokens = done.get("tokensBefore")
+        was = f" (it was about {tokens:,} tokens)" if tokens else ""
+        self.say(f"Compacted: the older turns are now a summary{was}; the latest ones are kept.")
 
     async def cmd_model(self, arg: str) -> None:
         if not arg:
             shown = self.model or self.model_option or os.environ.get("AGENT_LS_MODEL")
             self.say(f"model: {shown or 'the server default'} (/model NAME switches)")
             return
+        self.model_option = arg
+        await self.restart()
+        self.model = arg
+        self.say(f"Now using {arg}.")
+
+    async def restart(self) -> None:
+        """A new server with the chat's options, on the same session."""
         sid = self.session.get("sessionId") if self.session else None
         await self.stop()
-        self.model_option = arg
         self.client = self._client()
         await self.connect()
-        self.model = arg
         if sid:
             await self.resume(str(sid))
-        self.say(f"Now using {arg}.")
 
     async def cmd_permissions(self, arg: str) -> None:
         """/permissions lists the remembered answers; /permissions revoke N forgets one."""
-        sid = self._sid()
+        sid = self.sid()
         rules = (await self.request(protocol.PERMISSIONS_LIST, {"sessionId": sid}))["rules"]
         words = arg.split()
         if words[:1] == ["revoke"]:
@@ -598,6 +656,22 @@ class Chat:
                 "/copy print shows them if your terminal does not allow that."
             )
 
+    async def cmd_thinking(self, arg: str) -> None:
+        """Thinking is folded to one line; this unfolds the last reply's, or all from now on."""
+        if arg in ("on", "off"):
+            self.expand_thinking = arg == "on"
+            self.say(f"Thinking is {'shown in full' if self.expand_thinking else 'folded'}.")
+        elif arg:
+            raise LookupError("/thinking, /thinking on or /thinking off")
+        elif not self.last_thoughts:
+            self.say("The last reply had no thinking.")
+        else:
+            self.say(Text("\n\n".join(self.last_thoughts), style="dim italic"))
+
+    cmd_search = finding.search
+    cmd_tag = finding.tag
+    cmd_export = finding.export
+
     # -- the loop --------------------------------------------------------------------------------
 
     async def run(self) -> None:
@@ -612,6 +686,8 @@ class Chat:
                 if line.startswith("/"):
                     if not await self.command(line.strip()):
                         return
+                elif self.keyboard.editing and self.last_prompt[0]:
+                    await self.prompt(line.strip("\n"), replace_entry_id=self.last_prompt[0])
                 else:
                     await self.prompt(line.strip("\n"))
             except LookupError as exc:

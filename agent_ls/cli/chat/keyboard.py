@@ -1,8 +1,9 @@
 """Reading what the user types: prompt_toolkit on a terminal, plain lines from a pipe.
 
 On a terminal the prompt has line editing, a history kept per workspace, multi-line input
-(a bracketed paste is one prompt; Alt-Enter or Esc-Enter adds a newline) and completion of
-/commands and @paths. Piped input (scripts, tests) is read a line at a time.
+(a bracketed paste is one prompt; Alt-Enter or Esc-Enter adds a newline), completion of
+/commands and @paths, and Esc-Esc to edit the last prompt. Piped input (scripts, tests) is read
+a line at a time.
 """
 
 from __future__ import annotations
@@ -64,9 +65,17 @@ class ChatCompleter(Completer):
 class Keyboard:
     """The prompt and the questions asked during a turn."""
 
-    def __init__(self, history: Path | None, completer: Completer | None) -> None:
+    def __init__(
+        self,
+        history: Path | None,
+        completer: Completer | None,
+        last_prompt: Callable[[], str] = lambda: "",
+    ) -> None:
         self.tty = sys.stdin.isatty() and sys.stdout.isatty()
         self._armed = False  # one Ctrl-C on an empty line: the next one quits
+        self.last_prompt = last_prompt
+        self.editing = False  # the line is the last prompt, edited (Esc-Esc)
+        self.prefill = ""  # text the next prompt starts with
         if self.tty:
             self.session: PromptSession[str] = PromptSession(
                 history=FileHistory(str(history)) if history else InMemoryHistory(),
@@ -84,9 +93,24 @@ class Keyboard:
         def _newline(event: KeyPressEvent) -> None:
             event.current_buffer.insert_text("\n")
 
+        @keys.add("escape", "escape")
+        def _edit_last(event: KeyPressEvent) -> None:
+            text = self.last_prompt()
+            if not text:
+                return
+            event.current_buffer.text = text
+            event.current_buffer.cursor_position = len(text)
+            self.editing = True
+            run_in_terminal(
+                lambda: print(
+                    "(editing your last prompt: Enter sends it in its place, Ctrl-C drops it)"
+                )
+            )
+
         @keys.add("c-c")
         def _interrupt(event: KeyPressEvent) -> None:
             buffer = event.current_buffer
+            self.editing = False
             if buffer.text:
                 buffer.reset()
                 self._armed = False
@@ -100,10 +124,12 @@ class Keyboard:
 
     async def line(self, prompt: str) -> str | None:
         """The next prompt, or None when the user quits (Ctrl-D, Ctrl-C twice, end of input)."""
+        self.editing = False
         if not self.tty:
             return await _read_stdin(prompt)
+        prefill, self.prefill = self.prefill, ""
         try:
-            text = await self.session.prompt_async([("bold ansiblue", prompt)])
+            text = await self.session.prompt_async([("bold ansiblue", prompt)], default=prefill)
         except EOFError:
             return None
         self._armed = False
@@ -138,6 +164,19 @@ class Keyboard:
             )
         except (EOFError, KeyboardInterrupt):
             return ""
+
+
+def pick_number(typed: str, choices: list[str]) -> int | None:
+    """The 1-based number of the choice ``typed`` names: a number, a choice, or part of one."""
+    typed = typed.strip()
+    if not typed:
+        return None
+    if typed.isdigit():
+        return int(typed) if 0 < int(typed) <= len(choices) else None
+    for number, choice in enumerate(choices, 1):
+        if typed == choice or typed.lower() in choice.lower():
+            return number
+    return None
 
 
 async def _read_stdin(prompt: str) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,10 @@ from rich.markdown import Markdown
 from rich.spinner import Spinner
 from rich.text import Text
 
+from agent_ls.cli.chat.prices import dollars
+
 TAIL_LINES = 6
+_HOW_IT_ENDED = re.compile(r"Exit code -?\d+|Killed by \w+")
 
 
 def complete_blocks(text: str) -> int:
@@ -67,6 +71,14 @@ def color_diff(diff: str) -> Text:
     return shown
 
 
+def collapsed(thought: str) -> str:
+    """Thinking folded to one line: its start and how much more there is."""
+    lines = thought.splitlines()
+    first = lines[0] if len(lines[0]) <= 80 else lines[0][:79] + "…"
+    more = f", {len(lines)} lines" if len(lines) > 1 else ""
+    return f"▸ thinking: {first} (/thinking shows it all{more})"
+
+
 def tail(text: str, lines: int = TAIL_LINES) -> str:
     kept = text.rstrip("\n").splitlines()
     cut = len(kept) - lines
@@ -74,27 +86,49 @@ def tail(text: str, lines: int = TAIL_LINES) -> str:
 
 
 class _Status:
-    """The live line: a spinner, what the turn is doing and how long it has taken."""
+    """The live line: a spinner, what the turn is doing, how long it has taken, its tokens.
+
+    Output tokens are the API's count for finished requests plus an estimate (about four
+    characters a token, marked ~) for the one still streaming.
+    """
 
     def __init__(self) -> None:
         self.started = time.monotonic()
         self.doing = "thinking"
         self.spinner = Spinner("dots", style="cyan")
+        self.tokens = 0
+        self.streamed = 0  # characters of the request still streaming
+
+    def stream(self, chunk: str) -> None:
+        self.streamed += len(chunk)
+
+    def reported(self, output_tokens: int) -> None:
+        """A request ended: its real count replaces the estimate."""
+        self.tokens += output_tokens
+        self.streamed = 0
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         seconds = int(time.monotonic() - self.started)
-        self.spinner.text = Text(f"{self.doing} · {seconds}s · Ctrl-C cancels", style="dim")
+        estimate = self.streamed // 4
+        tokens = f"{'~' if estimate else ''}{self.tokens + estimate:,} tokens"
+        self.spinner.text = Text(
+            f"{self.doing} · {seconds}s · ↓ {tokens} · Ctrl-C cancels", style="dim"
+        )
         yield self.spinner
 
 
 class TurnView:
     """One turn on screen: streamed markdown, tool lines, the live status."""
 
-    def __init__(self, console: Console, workspace: Path | None = None) -> None:
+    def __init__(
+        self, console: Console, workspace: Path | None = None, expand_thinking: bool = False
+    ) -> None:
         self.console = console
         self.workspace = workspace
+        self.expand_thinking = expand_thinking
         self.pending = ""
         self.thought = ""
+        self.thoughts: list[str] = []  # the turn's thinking, in full, for /thinking
         self.reply = ""  # the raw text of the turn's replies, for /copy
         self.titles: dict[str, tuple[str, str]] = {}
         self.status = _Status()
@@ -144,9 +178,12 @@ class TurnView:
 
     def flush(self) -> None:
         """Print what is still pending, rendered, so it stays on screen."""
-        if self.thought:
-            self.console.print(Text(self.thought.strip(), style="dim italic"))
-            self.thought = ""
+        if self.thought.strip():
+            thought = self.thought.strip()
+            self.thoughts.append(thought)
+            shown = thought if self.expand_thinking else collapsed(thought)
+            self.console.print(Text(shown, style="dim italic"))
+        self.thought = ""
         if self.pending.strip():
             self.console.print(Markdown(self.pending))
         self.pending = ""
@@ -156,6 +193,8 @@ class TurnView:
             self.flush()
         self.reply += chunk
         self.pending += chunk
+        self.status.stream(chunk)
+        self.status.doing = "writing"
         end = complete_blocks(self.pending)
         if end:
             done, self.pending = self.pending[:end], self.pending[end:]
@@ -164,6 +203,7 @@ class TurnView:
 
     def think(self, chunk: str) -> None:
         self.thought += chunk
+        self.status.stream(chunk)
         self.status.doing = "thinking"
 
     def tool_call(self, update: dict[str, Any]) -> None:
@@ -202,13 +242,52 @@ class TurnView:
         self.console.print(Text(f"● checkpoint: {files} (/revert undoes this turn)", "magenta"))
 
 
-def usage_line(usage: dict[str, Any], context: int, window: int, model: str) -> Text:
-    """Tokens of the turn, how full the context is, and the model."""
+def usage_line(
+    usage: dict[str, Any], context: int, window: int, model: str, cost: float | None
+) -> Text:
+    """Tokens of the turn, what it cost (when the model's price is known), how full the context
+    is, and the model."""
     parts = [f"{usage.get('inputTokens', 0):,} in", f"{usage.get('outputTokens', 0):,} out"]
     if usage.get("cacheReadInputTokens"):
         parts.append(f"{usage['cacheReadInputTokens']:,} cached")
+    if cost is not None:
+        parts.append(dollars(cost))
     if context:
         parts.append(f"context {context:,}/{window:,} ({100 * context / window:.0f}%)")
     if model:
         parts.append(model)
     return Text("[" + " · ".join(parts) + "]", style="dim")
+
+
+TURN_ENDS = ("error", "cancelled", "max_turn_requests")  # the stop reasons a marker shows
+
+
+def turn_end_marker(stop_reason: str, error: str | None) -> Text:
+    """How a cancelled, failed or cut-short turn ends on screen, live and after a reload alike."""
+    if stop_reason == "cancelled":
+        return Text("(cancelled)", style="yellow")
+    if stop_reason == "error":
+        return Text(f"✗ {error or 'the turn failed'} (/retry sends it again)", style="red")
+    return Text(f"(stopped: {error or stop_reason})", style="yellow")
+
+
+def prompt_text(content: list[dict[str, Any]] | str) -> str:
+    """The text of a stored prompt."""
+    if isinstance(content, str):
+        return content
+    return "\n".join(b.get("text", "") for b in content if b.get("type") == "text")
+
+
+def result_update(block: dict[str, Any]) -> dict[str, Any]:
+    """A stored tool_result as the tool_call_update that reported it live, so a reloaded tool
+    line has the same mark and command tail."""
+    content = block.get("content")
+    text = content if isinstance(content, str) else prompt_text(content or [])
+    head, _, rest = text.partition("\n")
+    if _HOW_IT_ENDED.fullmatch(head):  # stored first for the model, shown last as live
+        text = f"{rest.rstrip()}\n{head}"
+    return {
+        "toolCallId": block.get("tool_use_id"),
+        "status": "failed" if block.get("is_error") else "completed",
+        "content": [{"type": "content", "content": {"type": "text", "text": text}}],
+    }

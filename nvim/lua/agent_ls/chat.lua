@@ -9,6 +9,14 @@ local ns = vim.api.nvim_create_namespace("agent_ls.chat")
 local ns_tools = vim.api.nvim_create_namespace("agent_ls.chat.tools")
 local ns_checkpoints = vim.api.nvim_create_namespace("agent_ls.chat.checkpoints")
 local ns_queue = vim.api.nvim_create_namespace("agent_ls.chat.queue")
+local ns_refs = vim.api.nvim_create_namespace("agent_ls.chat.refs")
+local ns_users = vim.api.nvim_create_namespace("agent_ls.chat.users")
+local ns_entries = vim.api.nvim_create_namespace("agent_ls.chat.entries")
+local ns_edit = vim.api.nvim_create_namespace("agent_ls.chat.edit")
+
+--- Lines of command output under a tool line start with this (folded in the chat's windows).
+M.OUTPUT_PREFIX = "  │ "
+local OUTPUT_LINES, OUTPUT_BYTES = 40, 4096
 
 M.filetype = "agent_ls_chat"
 -- Fenced code in the chat is highlighted by the markdown parser (and render-markdown.nvim or
@@ -177,7 +185,7 @@ local function tool_line(data, root)
   if status ~= "completed" and status ~= "pending" then
     line = line .. " · " .. status:gsub("_", " ")
   end
-  if status == "failed" then
+  if status == "failed" and not (util.nn(data.rawOutput) or data.output) then
     local text = util.one_line(util.content_text(data.content), 80)
     if text ~= "" then
       line = line .. ": " .. text
@@ -189,6 +197,46 @@ end
 local function client_root(chat)
   local c = vim.lsp.get_client_by_id(chat.client_id)
   return c and require("agent_ls.client").client_root(c) or nil
+end
+
+--- The last lines of a command's output, at most OUTPUT_LINES lines and OUTPUT_BYTES bytes.
+local function tail(text)
+  local lines = vim.split((text:gsub("\n+$", "")), "\n", { plain = true })
+  lines = vim.list_slice(lines, math.max(1, #lines - OUTPUT_LINES + 1))
+  local size = 0
+  for i = #lines, 1, -1 do
+    size = size + #lines[i] + 1
+    if size > OUTPUT_BYTES then
+      return vim.list_slice(lines, i + 1)
+    end
+  end
+  return lines
+end
+
+--- The output lines a tool line shows under it: a command's output tail (the `content` of the
+--- tool_call_update that carries its `rawOutput`, or on reload the tool_result's text), or nil
+--- (other tools, a command that never ran).
+local function output_lines(data)
+  if not (util.nn(data.rawOutput) or data.output) then
+    return nil
+  end
+  local text = data.output or util.content_text(data.content)
+  if text == "" then
+    return nil
+  end
+  return vim.tbl_map(function(l)
+    return M.OUTPUT_PREFIX .. l
+  end, tail(text))
+end
+
+--- Writes the tool line at `row` and the output under it (replacing `old_count` output lines);
+--- returns the number of output lines now there.
+local function write_tool(chat, row, data, old_count)
+  local lines = { tool_line(data, client_root(chat)) }
+  local out = output_lines(data) or {}
+  vim.list_extend(lines, out)
+  vim.api.nvim_buf_set_lines(chat.buf, row, row + 1 + (old_count or 0), false, lines)
+  return #out
 end
 
 ---@param chat agent_ls.Chat
@@ -203,7 +251,7 @@ local function render_tool(chat, id, fields)
     end
     local pos = vim.api.nvim_buf_get_extmark_by_id(chat.buf, ns_tools, entry.mark, {})
     if pos[1] then
-      vim.api.nvim_buf_set_lines(chat.buf, pos[1], pos[1] + 1, false, { tool_line(entry.data, client_root(chat)) })
+      entry.output_count = write_tool(chat, pos[1], entry.data, entry.output_count)
       -- Replacing the line moves the mark off it: put it back.
       vim.api.nvim_buf_set_extmark(chat.buf, ns_tools, pos[1], 0, { id = entry.mark })
       return
@@ -214,10 +262,34 @@ local function render_tool(chat, id, fields)
     insert_lines(chat, { "" })
   end
   local data = entry and entry.data or vim.deepcopy(fields)
-  local row = insert_lines(chat, { tool_line(data, client_root(chat)) })
+  local row = insert_lines(chat, { "" })
+  local count = write_tool(chat, row, data, 0)
   local mark = vim.api.nvim_buf_set_extmark(chat.buf, ns_tools, row, 0, {})
-  chat.tools[id] = { mark = mark, data = data }
+  chat.tools[id] = { mark = mark, data = data, output_count = count }
   chat.last = "tool"
+end
+
+--- A reloaded tool result: a failed tool's line says so; a command shows its output tail (the
+--- stored result starts with how it ended: that line goes last, as it streamed).
+local function tool_result(chat, block)
+  local entry = chat.tools[block.tool_use_id]
+  local fields = {}
+  if block.is_error then
+    fields.status = "failed"
+    fields.content = block.content
+  end
+  if entry and util.nn(entry.data.kind) == "execute" then
+    local lines = vim.split(util.content_text(block.content), "\n", { plain = true })
+    local first = lines[1] or ""
+    if first:match("^Exit code") or first:match("^Killed by") or first:match("^Timed out") then
+      table.remove(lines, 1)
+      lines[#lines + 1] = (first:gsub(" %(no output%)$", ""))
+      fields.output = table.concat(lines, "\n")
+    end
+  end
+  if next(fields) then
+    render_tool(chat, block.tool_use_id, fields)
+  end
 end
 
 --- A code fence longer than any run of backticks in `text` (so the text cannot close it).
@@ -231,7 +303,7 @@ end
 
 --- The user's prompt goes in a fenced block: markdown in it is shown as typed, never concealed
 --- ("Add a __str__" stays "Add a __str__").
-local function user_message(chat, text)
+local function user_message(chat, text, entry_id)
   if chat.untitled and text ~= "" then
     -- An unnamed session is titled by its first message (as :AgentSessions shows it).
     chat.untitled = false
@@ -241,8 +313,10 @@ local function user_message(chat, text)
   local lines = { "", "## You", fence .. "text" }
   vim.list_extend(lines, vim.split(text, "\n", { plain = true }))
   lines[#lines + 1] = fence
-  insert_lines(chat, lines)
+  local row = insert_lines(chat, lines)
+  chat.users[vim.api.nvim_buf_set_extmark(chat.buf, ns_users, row + 1, 0, {})] = { entry_id = entry_id, text = text }
   chat.in_agent = false
+  chat.ended = false
   chat.last = "user"
 end
 
@@ -277,6 +351,20 @@ local function note(chat, line)
   end
   insert_lines(chat, { line })
   chat.last = "note"
+end
+
+--- How a turn ended when it did not end normally: its stop reason and error (the same lines
+--- live, from the turn_end update or the prompt's result, and reloaded, from the turn_end item).
+local function end_marker(chat, reason, problem)
+  if chat.last ~= "agent" and chat.last ~= "thought" then
+    note(chat, "") -- after text, note() leaves the blank line itself
+  end
+  note(chat, "_(turn ended: " .. reason:gsub("_", " ") .. ")_")
+  if problem then
+    note(chat, "**error:** " .. util.one_line(util.err_message(problem), 300))
+  end
+  chat.in_agent = false
+  chat.ended = true
 end
 
 --- A checkpoint id for people: the entry part of SESSION:ENTRY, at most 8 characters.
@@ -352,6 +440,103 @@ local function jump_message(chat, dir)
     i = i + dir
   end
   return false
+end
+
+--- The user message at 0-based `row` (its "## You" line or any line of its block):
+--- {entry_id, text, row}, or nil.
+function M.user_at(chat, row)
+  local marks = vim.api.nvim_buf_get_extmarks(chat.buf, ns_users, { row, 0 }, 0, { limit = 1 })
+  local m = marks[1]
+  local msg = m and chat.users[m[1]]
+  if not msg or m[2] >= sep_row(chat) then
+    return nil
+  end
+  -- "## You", the opening fence, the text, the closing fence.
+  if row > m[2] + #vim.split(msg.text, "\n", { plain = true }) + 2 then
+    return nil
+  end
+  return { entry_id = msg.entry_id, text = msg.text, row = m[2] }
+end
+
+--- The text of the user message `entry_id` the chat shows, or nil.
+function M.user_text(client_id, entry_id)
+  local chat = M.get(client_id)
+  for _, msg in pairs(chat and chat.users or {}) do
+    if msg.entry_id == entry_id then
+      return msg.text
+    end
+  end
+end
+
+--- The entry id of the last user message the chat shows, or nil.
+function M.last_user_entry(client_id)
+  local chat = M.get(client_id)
+  if not chat then
+    return nil
+  end
+  local marks = vim.api.nvim_buf_get_extmarks(chat.buf, ns_users, { sep_row(chat), 0 }, 0, { limit = 1 })
+  local msg = marks[1] and chat.users[marks[1][1]]
+  return msg and msg.entry_id or nil
+end
+
+--- Removes the user message `entry_id` and everything after it from the transcript (the
+--- conversation went back to before it). Returns whether it was shown.
+function M.truncate_from(client_id, entry_id)
+  local chat = M.get(client_id)
+  if not chat then
+    return false
+  end
+  for mark, msg in pairs(chat.users) do
+    if msg.entry_id == entry_id then
+      local pos = vim.api.nvim_buf_get_extmark_by_id(chat.buf, ns_users, mark, {})
+      if pos[1] then
+        -- From the blank line above "## You" to the separator.
+        vim.api.nvim_buf_set_lines(chat.buf, math.max(pos[1] - 1, 0), sep_row(chat), false, {})
+        chat.last = "end"
+        chat.in_agent = false
+        chat.ended = false
+        follow(chat, true)
+        return true
+      end
+    end
+  end
+  return false
+end
+
+--- Shows (or clears) the "editing an earlier message" line on the separator.
+local function show_editing(chat)
+  vim.api.nvim_buf_clear_namespace(chat.buf, ns_edit, 0, -1)
+  if chat.editing then
+    vim.api.nvim_buf_set_extmark(chat.buf, ns_edit, sep_row(chat), 0, {
+      virt_lines = {
+        {
+          {
+            "✎ editing an earlier message: sending replaces it and what followed"
+              .. " (kept as a branch; files stay as they are)",
+            "WarningMsg",
+          },
+        },
+      },
+    })
+  end
+end
+
+--- Edit and resend: the user message under the cursor goes to the prompt area; sending it
+--- replaces that message (agent/session/prompt with replaceEntryId).
+function M.edit_message(client_id, row)
+  local chat = M.get(client_id)
+  local msg = chat and M.user_at(chat, row)
+  if not msg or not msg.entry_id then
+    util.warn("no message of yours here: put the cursor on one (## You)")
+    return false
+  end
+  chat.editing = { entry_id = msg.entry_id, text = msg.text }
+  M.set_input(client_id, msg.text)
+  show_editing(chat)
+  for _, win in ipairs(vim.fn.win_findbuf(chat.buf)) do
+    vim.api.nvim_win_set_cursor(win, { vim.api.nvim_buf_line_count(chat.buf), 0 })
+  end
+  return true
 end
 
 --- The fenced code block around the cursor (or the next one below it): its lines, no fences.
@@ -437,6 +622,17 @@ local function set_keymaps(chat)
   map("n", k.chat_prev, function()
     jump_message(chat, -1)
   end, "agent_ls: previous message")
+  map("n", k.chat_edit, function()
+    M.edit_message(chat.client_id, vim.api.nvim_win_get_cursor(0)[1] - 1)
+  end, "agent_ls: edit the message under the cursor and resend it")
+  map("n", k.chat_rewind, function()
+    local msg = M.user_at(chat, vim.api.nvim_win_get_cursor(0)[1] - 1)
+    if msg and msg.entry_id then
+      require("agent_ls.rewind").rewind(msg.entry_id)
+    else
+      util.warn("no message of yours here: put the cursor on one (## You)")
+    end
+  end, "agent_ls: rewind to before the message under the cursor")
   map("n", k.chat_yank_code, function()
     local block = M.code_block_at(chat, vim.api.nvim_win_get_cursor(0)[1])
     if not block then
@@ -507,9 +703,17 @@ function M.ensure(client_id)
     in_agent = false,
     tools = {},
     checkpoints = {},
+    users = {},
+    entries = {},
   }
   M.chats[client_id] = chat
   set_keymaps(chat)
+  vim.api.nvim_create_autocmd({ "TextChanged", "TextChangedI" }, {
+    buffer = buf,
+    callback = function()
+      M.show_refs(chat.client_id)
+    end,
+  })
   return chat
 end
 
@@ -518,9 +722,21 @@ function M.get(client_id)
   return valid(chat) and chat or nil
 end
 
---- Renders one TranscriptItem from agent/session/switch or agent/session/history.
+local render_entry
+
+--- Renders one TranscriptItem from agent/session/switch or agent/session/history; its first
+--- row is marked with its entry id (a search hit opens there).
 local function render_item(chat, item)
   item = util.denull(item) or {}
+  local start = sep_row(chat)
+  render_entry(chat, item)
+  if item.entryId and sep_row(chat) > start then
+    chat.entries[item.entryId] = vim.api.nvim_buf_set_extmark(chat.buf, ns_entries, start, 0, {})
+  end
+end
+
+--- What render_item shows of one item.
+function render_entry(chat, item)
   local update = item.update
   if type(update) == "table" and (update.kind or update.sessionUpdate) then
     M.apply_update(chat, update)
@@ -528,7 +744,7 @@ local function render_item(chat, item)
   end
   local role = item.role or item.kind or item.type
   if role == "user" or role == "user_message" then
-    user_message(chat, util.content_text(item.content or item.text))
+    user_message(chat, util.content_text(item.content or item.text), item.entryId)
   elseif role == "assistant" or role == "agent" or role == "agent_message" then
     local content = item.content
     if type(content) == "string" or content == nil then
@@ -566,10 +782,12 @@ local function render_item(chat, item)
       return
     end
     for _, block in ipairs(type(item.content) == "table" and item.content or {}) do
-      if block.type == "tool_result" and block.is_error then
-        render_tool(chat, block.tool_use_id, { status = "failed", content = block.content })
+      if block.type == "tool_result" then
+        tool_result(chat, block)
       end
     end
+  elseif role == "turn_end" then
+    end_marker(chat, item.stopReason or "error", item.error)
   elseif role == "checkpoint" then
     checkpoint_note(chat, item)
   elseif role == "compaction" then
@@ -588,7 +806,7 @@ function M.apply_update(chat, update)
       local parts = vim.split(util.content_text(update.content or update.text), "\n", { plain = true })
       vim.api.nvim_buf_set_text(chat.buf, row, #line, row, #line, parts)
     else
-      user_message(chat, util.content_text(update.content or update.text))
+      user_message(chat, util.content_text(update.content or update.text), util.nn(update.entryId))
     end
   elseif kind == "agent_message_chunk" then
     agent_text(chat, util.content_text(update.content or update.text))
@@ -602,6 +820,9 @@ function M.apply_update(chat, update)
     render_tool(chat, fields.toolCallId or update.toolCallId, fields)
   elseif kind == "checkpoint" then
     checkpoint_note(chat, update.checkpoint or update)
+  elseif kind == "turn_end" and not chat.ended then
+    -- (not again when the prompt's result came first and marked it)
+    end_marker(chat, update.stopReason or "error", update.error)
   elseif kind == "session_info" then
     local info = update.session or update
     if info.name then
@@ -628,8 +849,9 @@ end
 function M.load(client_id, info, items, has_more)
   local chat = M.ensure(client_id)
   local row = sep_row(chat)
-  vim.api.nvim_buf_clear_namespace(chat.buf, ns_tools, 0, -1)
-  vim.api.nvim_buf_clear_namespace(chat.buf, ns_checkpoints, 0, -1)
+  for _, n in ipairs({ ns_tools, ns_checkpoints, ns_users, ns_entries }) do
+    vim.api.nvim_buf_clear_namespace(chat.buf, n, 0, -1)
+  end
   local lines = header_lines(info, has_more)
   lines[#lines + 1] = ""
   vim.api.nvim_buf_set_lines(chat.buf, 0, row, false, lines)
@@ -639,6 +861,11 @@ function M.load(client_id, info, items, has_more)
   chat.in_agent = false
   chat.tools = {}
   chat.checkpoints = {}
+  chat.users = {}
+  chat.entries = {}
+  chat.ended = false
+  chat.editing = nil
+  vim.api.nvim_buf_clear_namespace(chat.buf, ns_edit, 0, -1)
   chat.last_entry = last_entry(items or {})
   for _, item in ipairs(items or {}) do
     local ok, e = pcall(render_item, chat, item)
@@ -647,6 +874,33 @@ function M.load(client_id, info, items, has_more)
     end
   end
   follow(chat, true)
+end
+
+--- The transcript of a session as the chat shows it (for pickers' previews): rendered into a
+--- scratch buffer that is thrown away.
+function M.transcript_lines(client_id, info, items, has_more)
+  local buf = vim.api.nvim_create_buf(false, true)
+  local lines = header_lines(info, has_more)
+  vim.list_extend(lines, { "", separator() })
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  local chat = {
+    buf = buf,
+    client_id = client_id,
+    sep_mark = vim.api.nvim_buf_set_extmark(buf, ns, #lines - 1, 0, {}),
+    in_agent = false,
+    tools = {},
+    checkpoints = {},
+    users = {},
+    entries = {},
+  }
+  for _, item in ipairs(items or {}) do
+    if not pcall(render_item, chat, item) then
+      note(chat, "_(an item that could not be shown)_")
+    end
+  end
+  local out = vim.api.nvim_buf_get_lines(buf, 0, sep_row(chat), false)
+  vim.api.nvim_buf_delete(buf, { force = true })
+  return out
 end
 
 --- Re-renders the shown session from a fresh page when its last entry changed (another process
@@ -672,11 +926,50 @@ function M.refresh(client_id, info, items, has_more)
   return true
 end
 
+--- Puts the cursor of the chat's windows on the item `entry_id` (its first non-blank line, at
+--- the top of the window): a search hit. Returns whether the chat shows that entry.
+function M.focus_entry(client_id, entry_id)
+  local chat = M.get(client_id)
+  local mark = chat and chat.entries[entry_id]
+  local pos = mark and vim.api.nvim_buf_get_extmark_by_id(chat.buf, ns_entries, mark, {})
+  if not (pos and pos[1]) then
+    return false
+  end
+  local row = pos[1]
+  local lines = vim.api.nvim_buf_get_lines(chat.buf, row, sep_row(chat), false)
+  for i, line in ipairs(lines) do
+    if line ~= "" then
+      row = row + i - 1
+      break
+    end
+  end
+  for _, win in ipairs(vim.fn.win_findbuf(chat.buf)) do
+    vim.api.nvim_win_set_cursor(win, { row + 1, 0 })
+    vim.api.nvim_win_call(win, function()
+      vim.cmd("normal! zt")
+    end)
+  end
+  return true
+end
+
+--- The next update of session `session_id` first removes the user message `entry_id` and what
+--- followed it (edit and resend, retry: the new turn replaces them).
+function M.truncate_on_update(client_id, session_id, entry_id)
+  local chat = M.get(client_id)
+  if chat and chat.session_id == session_id then
+    chat.pending_truncate = entry_id
+  end
+end
+
 --- An agent/session/update notification for `client_id` (already de-nulled).
 function M.on_update(client_id, params)
   local chat = M.get(client_id)
   if not chat or chat.session_id ~= params.sessionId then
     return
+  end
+  if chat.pending_truncate then
+    M.truncate_from(client_id, chat.pending_truncate)
+    chat.pending_truncate = nil
   end
   local update = params.update or {}
   local entry = util.nn(update.entryId) or (type(update.checkpoint) == "table" and util.nn(update.checkpoint.entryId))
@@ -693,18 +986,16 @@ function M.turn_end(client_id, session_id, result, err)
   if not chat or chat.session_id ~= session_id then
     return
   end
+  chat.pending_truncate = nil
   if err then
     note(chat, "")
     note(chat, "**error:** " .. util.err_message(err))
-  else
+  elseif not chat.ended then
+    -- A server that streams turn_end marked it already; an older one says it in the result.
     local reason = util.nn(result and result.stopReason) or "end_turn"
-    if reason ~= "end_turn" then
-      note(chat, "")
-      note(chat, "_(turn ended: " .. reason:gsub("_", " ") .. ")_")
-    end
     local problem = util.nn(result and result.error)
-    if problem then
-      note(chat, "**error:** " .. util.one_line(util.err_message(problem), 300))
+    if reason ~= "end_turn" or problem then
+      end_marker(chat, reason, problem)
     end
   end
   chat.in_agent = false
@@ -764,21 +1055,70 @@ function M.set_input(client_id, text)
   vim.api.nvim_buf_set_lines(chat.buf, row + 1, -1, false, vim.split(text or "", "\n"))
 end
 
---- Sends the typed prompt.
+--- Adds a context line (`> @path…`) to the top of the prompt area, after the ones there.
+function M.add_context(client_id, ref)
+  local chat = M.ensure(client_id)
+  local row = sep_row(chat) + 1
+  local lines = vim.api.nvim_buf_get_lines(chat.buf, row, -1, false)
+  local at = 0
+  while lines[at + 1] and lines[at + 1]:match("^>%s") do
+    if vim.trim(lines[at + 1]:sub(2)) == ref then
+      return false
+    end
+    at = at + 1
+  end
+  vim.api.nvim_buf_set_lines(chat.buf, row + at, row + at, false, { "> " .. ref })
+  return true
+end
+
+--- Shows what the #/@ references typed in the prompt stand for, as a virtual line under it
+--- ("context: lib/a.py:3-9 · lib/b.py"), so what goes along is visible before sending.
+function M.show_refs(client_id)
+  local chat = M.get(client_id)
+  if not chat then
+    return
+  end
+  vim.api.nvim_buf_clear_namespace(chat.buf, ns_refs, 0, -1)
+  local context_mod = require("agent_ls.context")
+  local _, body = context_mod.split(M.input(client_id))
+  if chat.editing and body == "" then
+    chat.editing = nil -- emptied: a new prompt again
+    show_editing(chat)
+  end
+  local entries = context_mod.extract(body)
+  if #entries == 0 then
+    return
+  end
+  local names = vim.tbl_map(context_mod.describe, entries)
+  vim.api.nvim_buf_set_extmark(chat.buf, ns_refs, vim.api.nvim_buf_line_count(chat.buf) - 1, 0, {
+    virt_lines = { { { "context: " .. table.concat(names, " · "), "Comment" } } },
+  })
+end
+
+--- Sends the typed prompt; its context lines and #/@ references go along as context.
 function M.send(client_id)
+  local context_mod = require("agent_ls.context")
   local text = M.input(client_id)
-  if text == "" then
+  local refs, body = context_mod.split(text)
+  if body == "" then
     util.warn("type a prompt below the separator first")
     return
   end
   local c = vim.lsp.get_client_by_id(client_id)
-  local context, problems = require("agent_ls.context").extract(text, c and c.offset_encoding)
+  local context, problems = context_mod.extract(table.concat(refs, " ") .. "\n" .. body, c and c.offset_encoding)
   if #problems > 0 then
     util.warn(table.concat(problems, "; ") .. " (the prompt is kept: fix it and send again)")
     return
   end
+  local chat = M.get(client_id)
+  local editing = chat and chat.editing
+  if chat then
+    chat.editing = nil
+    show_editing(chat)
+  end
   M.set_input(client_id, "")
-  require("agent_ls.turn").prompt(text, { context = context })
+  M.show_refs(client_id)
+  require("agent_ls.turn").prompt(body, { context = context, replace_entry_id = editing and editing.entry_id })
 end
 
 local function open_window(buf)
@@ -815,8 +1155,27 @@ local function open_window(buf)
   vim.wo[win].number = false
   vim.wo[win].relativenumber = false
   vim.wo[win].conceallevel = 2
+  -- A command's output under its tool line is a closed fold (zo opens it).
+  vim.wo[win].foldmethod = "expr"
+  vim.wo[win].foldexpr = "v:lua.require'agent_ls.chat'.foldexpr(v:lnum)"
+  vim.wo[win].foldtext = "v:lua.require'agent_ls.chat'.foldtext()"
+  vim.wo[win].foldlevel = 0
+  vim.wo[win].foldenable = true
   vim.wo[win].winbar = "%!v:lua.require'agent_ls.status'.winbar()"
   return win
+end
+
+--- 'foldexpr' of the chat's windows: command output lines fold under their tool line.
+function M.foldexpr(lnum)
+  local line = vim.fn.getline(lnum)
+  return line:sub(1, #M.OUTPUT_PREFIX) == M.OUTPUT_PREFIX and "1" or "0"
+end
+
+--- 'foldtext': how many lines of output the fold holds, and its last line (how it ended).
+function M.foldtext()
+  local n = vim.v.foldend - vim.v.foldstart + 1
+  local last = vim.fn.getline(vim.v.foldend):sub(#M.OUTPUT_PREFIX + 1)
+  return ("%s⋯ %d line%s of output: %s (zo shows them)"):format(M.OUTPUT_PREFIX, n, n == 1 and "" or "s", last)
 end
 
 --- Shows the chat in a window (focusing an existing one) with the cursor on the prompt line.

@@ -1,5 +1,6 @@
 -- Checkpoints: the list (vim.ui.select), a diff of one in a new tab (before/after scratch buffers
--- with :diffthis), and revert (agent/checkpoint/restore) with conflicts shown and undo offered.
+-- with :diffthis), and revert (agent/checkpoint/restore, all or nothing: conflicts are asked
+-- about before anything is written) with undo offered.
 local client = require("agent_ls.client")
 local state = require("agent_ls.state")
 local util = require("agent_ls.util")
@@ -131,16 +132,19 @@ local function show_file(tab, idx)
       vim.cmd("diffthis")
     end)
   end
+  tab.sides = { [before] = "before", [after] = "after" }
   for _, buf in ipairs({ before, after }) do
     vim.b[buf].agent_ls_client = tab.client_id
     M.tab_keymaps(tab, buf)
   end
+  local hunk_key = (require("agent_ls.config").options.keymaps or {}).hunk_revert
   vim.wo[tab.left].winbar = string.format(
-    "before · %s (%s) · file %d/%d · ]f [f files · R revert · q close",
+    "before · %s (%s) · file %d/%d · ]f [f files · %sR revert · q close",
     path,
     file.operation or "modified",
     idx,
-    #tab.files
+    #tab.files,
+    hunk_key and (hunk_key .. " revert the hunk · ") or ""
   )
   vim.wo[tab.right].winbar = "after · " .. path
   state.emit("DiffShown", { checkpoint_id = tab.checkpoint_id, uri = file.uri, before = before, after = after })
@@ -164,6 +168,60 @@ function M.tab_keymaps(tab, buf)
   map("R", function()
     M.revert(tab.checkpoint_id)
   end, "revert this checkpoint")
+  local hunk_key = (require("agent_ls.config").options.keymaps or {}).hunk_revert
+  if hunk_key then
+    map(hunk_key, function()
+      M.revert_hunk(tab, tab.sides[buf], vim.api.nvim_win_get_cursor(0)[1])
+    end, "revert the hunk under the cursor (in the file as it is now)")
+  end
+end
+
+--- The hunk of `file` (its `hunks` from agent/checkpoint/diff) that holds 1-based line `lnum` of
+--- the `side` ("before" or "after") buffer, or nil.
+function M.hunk_at(file, side, lnum)
+  for _, h in ipairs(file.hunks or {}) do
+    local start, count = h.newStart, h.newLines
+    if side == "before" then
+      start, count = h.oldStart, h.oldLines
+    end
+    if lnum >= start and lnum < start + math.max(count, 1) then
+      return h
+    end
+  end
+end
+
+--- Reverts the hunk under the cursor of a diff tab in the file as it is now
+--- (agent/checkpoint/revertHunks): the agent's change there is undone, the rest stays.
+function M.revert_hunk(tab, side, lnum)
+  local file = tab.files[tab.idx]
+  local hunk = file and M.hunk_at(file, side, lnum)
+  if not hunk then
+    util.warn("no change of the agent's on this line")
+    return
+  end
+  local c = vim.lsp.get_client_by_id(tab.client_id)
+  if not c then
+    return
+  end
+  local params = { checkpointId = tab.checkpoint_id, uri = file.uri, hunks = { hunk.index } }
+  client.call(c, "agent/checkpoint/revertHunks", params, function(res)
+    res = util.denull(res) or {}
+    local f = (res.files or {})[1] or {}
+    local path = util.display_path(file.uri, tab.root)
+    local where = ("%s, lines %d-%d"):format(path, hunk.newStart, hunk.newStart + math.max(hunk.newLines, 1) - 1)
+    if res.applied == false or f.result == "conflict" or f.result == "failed" then
+      util.warn(("could not revert the change at %s: %s"):format(where, f.reason or f.result or "not applied"))
+    else
+      local text = "reverted the change at " .. where
+      if res.undoCheckpointId then
+        state.get(c.id).last_undo = res.undoCheckpointId
+        text = text .. " · undo with :AgentRevert undo"
+      end
+      util.notify(text)
+      require("agent_ls.chat").add_note(c.id, "- ↺ " .. text)
+    end
+    state.emit("HunkReverted", { client_id = c.id, checkpoint_id = tab.checkpoint_id, hunk = hunk.index, result = res })
+  end)
 end
 
 --- Opens a new tab with the before/after diff of a checkpoint (`uri` picks one file).
@@ -200,81 +258,22 @@ function M.diff(checkpoint_id, uri)
   end)
 end
 
-local function conflicts_of(files)
-  local out = {}
-  for _, f in ipairs(files or {}) do
-    if f.result == "conflict" or f.conflict == true then
-      out[#out + 1] = f
-    end
-  end
-  return out
-end
-
---- Conflicts go to the quickfix list so they can be visited.
-local function show_conflicts(conflicts, root)
-  local items = {}
-  for _, f in ipairs(conflicts) do
-    items[#items + 1] = {
-      filename = vim.uri_to_fname(f.uri),
-      lnum = 1,
-      text = "conflict: " .. (f.reason or "changed since the agent's edit"),
-    }
-  end
-  vim.fn.setqflist({}, " ", { title = "agent_ls: revert conflicts", items = items })
-  local names = {}
-  for _, f in ipairs(conflicts) do
-    names[#names + 1] = util.display_path(f.uri, root)
-  end
-  return table.concat(names, ", ")
-end
-
-local function summary(res, root)
-  local counts = { restored = 0, conflict = 0, unchanged = 0, failed = 0 }
-  local failed = {}
-  for _, f in ipairs(res.files or {}) do
-    counts[f.result] = (counts[f.result] or 0) + 1
-    if f.result == "failed" then
-      failed[#failed + 1] = util.display_path(f.uri, root) .. (f.reason and (": " .. f.reason) or "")
-    end
-  end
-  local parts = { string.format("reverted %d file%s", counts.restored, counts.restored == 1 and "" or "s") }
-  if counts.conflict > 0 then
-    parts[#parts + 1] = string.format("%d conflict%s kept", counts.conflict, counts.conflict == 1 and "" or "s")
-  end
-  if counts.unchanged > 0 then
-    parts[#parts + 1] = string.format("%d unchanged", counts.unchanged)
-  end
-  if #failed > 0 then
-    parts[#parts + 1] = "failed: " .. table.concat(failed, "; ")
-  end
-  return table.concat(parts, ", "), counts
-end
-
-local function restore(c, checkpoint_id, scope, force, cb)
-  local params = { checkpointId = checkpoint_id, scope = scope, force = force or false }
-  client.request(c, "agent/checkpoint/restore", params, function(err, res)
-    local s = state.get(c.id)
-    local root = client.client_root(c)
-    if err then
-      util.error("revert: " .. util.err_message(err))
-      state.emit("Reverted", { client_id = c.id, checkpoint_id = checkpoint_id, err = err })
+--- Restores a checkpoint, all or nothing (conflicts are asked about first: agent_ls.rewind).
+local function revert_checked(c, checkpoint_id, scope, cb)
+  local rewind = require("agent_ls.rewind")
+  local params = { checkpointId = checkpoint_id, scope = scope }
+  rewind.resolve(c, "agent/checkpoint/restore", params, "revert", function(res, err)
+    if not res then
+      if not (err and err.cancelled) then
+        state.emit("Reverted", { client_id = c.id, checkpoint_id = checkpoint_id, err = err })
+      end
       if cb then
         cb(nil, err)
       end
       return
     end
-    res = util.denull(res) or {}
-    local text, counts = summary(res, root)
-    if res.undoCheckpointId then
-      s.last_undo = res.undoCheckpointId
-      text = text .. " · undo with :AgentRevert undo"
-    end
-    if counts.conflict > 0 then
-      show_conflicts(conflicts_of(res.files), root)
-      text = text .. " (conflicts in :copen)"
-    end
-    util.notify(text, counts.conflict > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
-    require("agent_ls.chat").add_note(c.id, "- ↺ revert " .. require("agent_ls.chat").short_id(checkpoint_id) .. ": " .. text)
+    rewind.report(c, res, "revert", "revert " .. require("agent_ls.chat").short_id(checkpoint_id))
+    local s = state.get(c.id)
     if scope ~= "files" and s.active then
       require("agent_ls.sessions").switch(s.active.sessionId)
     end
@@ -282,46 +281,6 @@ local function restore(c, checkpoint_id, scope, force, cb)
     if cb then
       cb(res)
     end
-  end)
-end
-
---- Dry run first; with conflicts, they are listed and the user picks: skip them, overwrite them,
---- or cancel. Without conflicts the revert goes ahead.
-local function revert_checked(c, checkpoint_id, scope, cb)
-  local params = { checkpointId = checkpoint_id, scope = scope, dryRun = true }
-  client.request(c, "agent/checkpoint/restore", params, function(err, res)
-    if err then
-      util.error("revert: " .. util.err_message(err))
-      if cb then
-        cb(nil, err)
-      end
-      return
-    end
-    -- Conflicts come in the result (`result: "conflict"` per file), never as an error.
-    local files = util.denull(res and res.files) or {}
-    local conflicts = conflicts_of(files)
-    if #conflicts == 0 then
-      restore(c, checkpoint_id, scope, false, cb)
-      return
-    end
-    local names = show_conflicts(conflicts, client.client_root(c))
-    local options = {
-      "Revert the other files, keep the conflicting ones",
-      "Revert all, overwriting the conflicting files",
-      "Cancel",
-    }
-    vim.ui.select(options, {
-      prompt = "Changed since the agent's edit: " .. names,
-      kind = "agent_ls_conflict",
-    }, function(choice)
-      if choice == options[1] then
-        restore(c, checkpoint_id, scope, false, cb)
-      elseif choice == options[2] then
-        restore(c, checkpoint_id, scope, true, cb)
-      elseif cb then
-        cb(nil, { message = "cancelled" })
-      end
-    end)
   end)
 end
 

@@ -32,6 +32,12 @@ M.defaults = {
   resume_recent = true,
   -- Sessions fetched for :AgentSessions.
   session_list_limit = 100,
+  -- The picker for sessions, search hits and user messages: "auto" (Telescope, fzf-lua or
+  -- snacks.nvim, the first one installed, with a preview of the transcript; else
+  -- vim.ui.select), "telescope", "fzf-lua", "snacks" or "select".
+  picker = "auto",
+  -- How many transcript items a session's preview shows (its last ones).
+  preview_items = 20,
   -- Chat window: "right", "left", "below", "above", "tab" or "current"; size in columns or
   -- lines (a number below 1 is a fraction of the editor).
   chat = { position = "right", size = 0.4 },
@@ -39,6 +45,7 @@ M.defaults = {
   keymaps = {
     prompt = "<leader>ap", -- :AgentPrompt (normal and visual mode)
     chat = "<leader>ac", -- :AgentChat
+    add = "<leader>aa", -- :AgentAdd (normal: the file; visual: the selected lines)
     sessions = "<leader>as", -- :AgentSessions
     new = "<leader>an", -- :AgentNew
     cancel = "<leader>ax", -- :AgentCancel
@@ -53,6 +60,11 @@ M.defaults = {
     chat_prev = "[[", -- normal mode: previous message
     chat_yank_code = "gy", -- normal mode: yank the fenced code block under (or after) the cursor
     chat_open_file = "gf", -- normal mode: open the file of the tool line under the cursor
+    chat_edit = "ge", -- normal mode: edit the message of yours under the cursor and resend it
+    chat_rewind = "gR", -- normal mode: rewind to before the message of yours under the cursor
+    review_accept = "ga", -- review diff: accept the agent's edit
+    review_reject = "gr", -- review diff: reject it
+    hunk_revert = "gr", -- checkpoint diff tab: revert the hunk under the cursor
   },
 }
 

@@ -1,7 +1,8 @@
 -- Context in the prompt: `#buffer` (the file buffer you came from), `#selection` (its last
--- Visual selection) and `@path` (a file of the workspace) are sent as prompt context, the text
--- stays as typed. The chat's 'omnifunc' completes them (<C-x><C-o>, or any completion plugin
--- with an omnifunc source).
+-- Visual selection), `@path` (a file of the workspace) and `@path:12-20` (lines of it) are sent
+-- as prompt context, the text stays as typed. Context lines (`> @path…`) at the top of the chat's
+-- prompt area (:AgentAdd puts them there) are sent as context only. The chat's 'omnifunc'
+-- completes them (<C-x><C-o>, or any completion plugin with an omnifunc source).
 local client = require("agent_ls.client")
 
 local M = {}
@@ -44,9 +45,10 @@ function M.extract(text, encoding)
   end
   local buf = M.last_buf
   local has_buf = buf and is_file_buf(buf)
-  for prefix, word in text:gmatch("()[#@]([%w%._%-/~]+)") do
+  for prefix, word in text:gmatch("()[#@]([%w%._%-/~:]+)") do
     local sigil = text:sub(prefix, prefix)
     local before = prefix > 1 and text:sub(prefix - 1, prefix - 1) or " "
+    word = word:gsub("[.,;:]+$", "")
     if before:match("%s") or before == "(" then
       if sigil == "#" and word == "buffer" then
         if has_buf then
@@ -64,16 +66,61 @@ function M.extract(text, encoding)
           problems[#problems + 1] = "#selection: no Visual selection in the last file buffer"
         end
       elseif sigil == "@" then
-        local path = resolve((word:gsub("[.,;:]+$", "")))
-        if vim.fn.filereadable(path) == 1 then
-          add({ uri = vim.uri_from_fname(path) })
-        else
+        local name, first, last = word:match("^(.-):(%d+)%-?(%d*)$")
+        local path = resolve(name or word)
+        if vim.fn.filereadable(path) ~= 1 then
           problems[#problems + 1] = "@" .. word .. ": no such file"
+        elseif first then
+          first, last = tonumber(first), tonumber(last) or tonumber(first)
+          -- Whole lines: the range ends at the start of the line after the last one.
+          add({
+            uri = vim.uri_from_fname(path),
+            range = { start = { line = first - 1, character = 0 }, ["end"] = { line = last, character = 0 } },
+          })
+        else
+          add({ uri = vim.uri_from_fname(path) })
         end
       end
     end
   end
   return out, problems
+end
+
+--- The prompt area's text split into its context lines (`> …` lines at the top) and the
+--- prompt itself.
+function M.split(text)
+  local lines = vim.split(text, "\n", { plain = true })
+  local refs = {}
+  while lines[1] and lines[1]:match("^>%s") do
+    refs[#refs + 1] = vim.trim(table.remove(lines, 1):sub(2))
+  end
+  return refs, vim.trim(table.concat(lines, "\n"))
+end
+
+--- The context line for lines `line1`..`line2` of `buf` (the whole file when line1 is nil).
+function M.ref(buf, line1, line2)
+  local path = require("agent_ls.util").display_path(vim.api.nvim_buf_get_name(buf), root())
+  if not line1 then
+    return "@" .. path
+  end
+  if line1 == line2 then
+    return ("@%s:%d"):format(path, line1)
+  end
+  return ("@%s:%d-%d"):format(path, line1, line2)
+end
+
+--- A context entry for people: the path, and its lines when it has a range.
+function M.describe(entry)
+  local path = require("agent_ls.util").display_path(entry.uri, root())
+  local r = entry.range
+  if not r then
+    return path
+  end
+  local last = r["end"].line + ((r["end"].character == 0 and r["end"].line > r.start.line) and 0 or 1)
+  if last == r.start.line + 1 then
+    return ("%s:%d"):format(path, last)
+  end
+  return ("%s:%d-%d"):format(path, r.start.line + 1, last)
 end
 
 --- Completion candidates for `base` ("#…" or "@…").

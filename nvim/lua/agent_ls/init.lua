@@ -56,13 +56,34 @@ function M.new(name, cb)
   sessions().new(name, cb)
 end
 
---- :AgentSessions (vim.ui.select); :AgentSessions! opens the session list buffer.
+--- :AgentSessions [tag…] (a picker; only sessions with those tags); :AgentSessions! opens the
+--- session list buffer.
 function M.sessions(opts)
   if opts and opts.list then
     sessions().open_list()
   else
-    sessions().pick(opts and opts.on_switch)
+    sessions().pick(opts and opts.on_switch, opts and opts.tags)
   end
+end
+
+--- :AgentSearch[!] [query]: full-text search over the sessions (! every workspace).
+function M.search(query, all, cb)
+  require("agent_ls.search").search(query, all, cb)
+end
+
+--- :AgentExport [format] [path]; :AgentExport! [format] opens it in a buffer.
+function M.export(format, path, to_buffer, cb)
+  require("agent_ls.carry").export(format, path, to_buffer, cb)
+end
+
+--- :AgentImport BUNDLE | --from claude-code|pi|codex [PATH] [--all]
+function M.import(args, cb)
+  require("agent_ls.carry").import(args, cb)
+end
+
+--- :AgentTag[!] [tag…]: add tags to the active session (! removes them; none: edit them).
+function M.tag(tags, remove, cb)
+  sessions().tag(tags, remove, cb)
 end
 
 function M.switch(session_id, cb)
@@ -126,6 +147,39 @@ function M.prompt(text, opts)
   end
 end
 
+--- :AgentAdd [path]: a context line in the chat's prompt area: lines `line1`..`line2` of the
+--- current file (a range), the whole file (no range), or `path`. Sent with the next prompt.
+function M.add(path, line1, line2)
+  local context = require("agent_ls.context")
+  local util = require("agent_ls.util")
+  local ref
+  if path and vim.trim(path) ~= "" then
+    ref = "@" .. vim.trim(path):gsub("^@", "")
+  else
+    local buf = vim.api.nvim_get_current_buf()
+    if vim.bo[buf].buftype ~= "" or vim.api.nvim_buf_get_name(buf) == "" then
+      buf = context.last_buf
+    end
+    if not (buf and vim.api.nvim_buf_is_valid(buf)) then
+      util.warn("no file to add: open one, or :AgentAdd path")
+      return
+    end
+    ref = context.ref(buf, line1, line2)
+  end
+  local _, problems = context.extract(ref)
+  if #problems > 0 then
+    util.warn(table.concat(problems, "; "))
+    return
+  end
+  client().with_client(function(c)
+    turn().ensure_session(c, function()
+      chat().add_context(c.id, ref)
+      show_chat(c.id)
+      require("agent_ls.state").emit("ContextAdded", { client_id = c.id, ref = ref })
+    end)
+  end)
+end
+
 function M.cancel()
   return turn().cancel()
 end
@@ -144,6 +198,17 @@ end
 
 function M.revert(checkpoint_id, scope, cb)
   checkpoints().revert(checkpoint_id, scope, cb)
+end
+
+--- :AgentRewind [scope]: back to before one of your messages (picked), conversation and/or
+--- files; `entry_id` skips the picker.
+function M.rewind(entry_id, scope, cb)
+  require("agent_ls.rewind").rewind(entry_id, scope, cb)
+end
+
+--- :AgentRetry: the last turn's prompt again, when that turn failed or was cancelled.
+function M.retry()
+  turn().retry()
 end
 
 function M.rename(name, cb)
@@ -196,12 +261,65 @@ local function create_commands()
     M.new(a.args)
   end, { nargs = "?", desc = "agent_ls: new session [name]" })
   cmd("AgentSessions", function(a)
-    M.sessions({ list = a.bang })
-  end, { bang = true, desc = "agent_ls: pick a session (! opens the session list)" })
+    local tags = vim.tbl_map(function(t)
+      return (t:gsub("^#", ""))
+    end, a.fargs)
+    M.sessions({ list = a.bang, tags = tags })
+  end, { bang = true, nargs = "*", desc = "agent_ls: pick a session [with these tags] (! opens the session list)" })
+  cmd("AgentSearch", function(a)
+    M.search(a.args, a.bang)
+  end, { bang = true, nargs = "*", desc = "agent_ls: search the sessions' text (! every workspace)" })
+  cmd("AgentExport", function(a)
+    M.export(a.fargs[1], a.fargs[2], a.bang)
+  end, {
+    bang = true,
+    nargs = "*",
+    desc = "agent_ls: export the session [markdown|html|jsonl|bundle] [path] (! into a buffer)",
+    complete = function(arglead, line)
+      if #vim.split(vim.trim(line), "%s+") >= 2 and line:match("%s%S+%s") then
+        return vim.fn.getcompletion(arglead, "file")
+      end
+      return vim.tbl_filter(function(x)
+        return x:sub(1, #arglead) == arglead
+      end, { "markdown", "html", "jsonl", "bundle" })
+    end,
+  })
+  cmd("AgentImport", function(a)
+    M.import(a.fargs)
+  end, {
+    nargs = "+",
+    desc = "agent_ls: import sessions: BUNDLE, or --from claude-code|pi|codex [PATH] [--all]",
+    complete = function(arglead, line)
+      if line:match("%-%-from%s+$") then
+        return require("agent_ls.carry").SOURCES
+      end
+      if arglead:match("^%-") then
+        return vim.tbl_filter(function(x)
+          return x:sub(1, #arglead) == arglead
+        end, { "--from", "--all" })
+      end
+      return vim.fn.getcompletion(arglead, "file")
+    end,
+  })
+  cmd("AgentTag", function(a)
+    M.tag(a.fargs, a.bang)
+  end, { bang = true, nargs = "*", desc = "agent_ls: tag the active session (! removes the tags; none: edit them)" })
   cmd("AgentPrompt", prompt_command, {
     nargs = "*",
     range = true,
     desc = "agent_ls: send a prompt (a range is sent as context)",
+  })
+  cmd("AgentAdd", function(a)
+    if a.range > 0 then
+      M.add(a.args, a.line1, a.line2)
+    else
+      M.add(a.args)
+    end
+  end, {
+    nargs = "?",
+    range = true,
+    complete = "file",
+    desc = "agent_ls: add the file, its selected lines or [path] to the chat's prompt as context",
   })
   cmd("AgentChat", function()
     M.chat()
@@ -234,6 +352,20 @@ local function create_commands()
       return require("agent_ls.checkpoints").complete(arglead)
     end,
   })
+  cmd("AgentRewind", function(a)
+    M.rewind(nil, a.args ~= "" and a.args or nil)
+  end, {
+    nargs = "?",
+    desc = "agent_ls: rewind to before one of your messages [both|conversation|files]",
+    complete = function(arglead)
+      return vim.tbl_filter(function(x)
+        return x:sub(1, #arglead) == arglead
+      end, { "both", "conversation", "files" })
+    end,
+  })
+  cmd("AgentRetry", function()
+    M.retry()
+  end, { desc = "agent_ls: send the last prompt again after a failed or cancelled turn" })
   cmd("AgentModel", function(a)
     M.model(a.args)
   end, {
@@ -271,6 +403,8 @@ local function create_keymaps()
   end
   map("n", k.prompt, "<cmd>AgentPrompt<cr>", "prompt")
   map("x", k.prompt, ":AgentPrompt<cr>", "prompt with the selection")
+  map("n", k.add, "<cmd>AgentAdd<cr>", "add the file to the chat's context")
+  map("x", k.add, ":AgentAdd<cr>", "add the selected lines to the chat's context")
   map("n", k.chat, "<cmd>AgentChat<cr>", "chat")
   map("n", k.sessions, "<cmd>AgentSessions<cr>", "sessions")
   map("n", k.new, "<cmd>AgentNew<cr>", "new session")

@@ -9,19 +9,34 @@ local M = {}
 local ns = vim.api.nvim_create_namespace("agent_ls.sessions")
 M.lists = {} -- client id → {buf, sessions}
 
---- One line for a session: name (or "unnamed") │ first message │ age; a fork is marked "⑂".
+--- "#a #b" for a session's tags ("" without any).
+function M.tags_text(info)
+  return table.concat(
+    vim.tbl_map(function(t)
+      return "#" .. t
+    end, info.tags or {}),
+    " "
+  )
+end
+
+--- One line for a session: name (or "unnamed") and its tags │ first message │ age; a fork is
+--- marked "⑂".
 function M.format(info, active_id)
   info = util.denull(info) or {}
   local name = info.name or "(unnamed)"
   if info.parentSessionId then
     name = "⑂ " .. name .. " (fork)"
   end
+  local tags = M.tags_text(info)
+  if tags ~= "" then
+    name = util.one_line(name, 30) .. " " .. tags
+  end
   local first = util.one_line(info.firstMessage, 50)
   local mark = (info.sessionId == active_id) and "* " or "  "
   return string.format(
     "%s%s │ %s │ %s",
     mark,
-    util.one_line(name, 30),
+    util.one_line(name, 50),
     first ~= "" and first or "(empty)",
     util.age(info.modifiedAt or info.createdAt)
   )
@@ -75,34 +90,106 @@ function M.switch(session_id, cb)
   end)
 end
 
---- cb(sessions) with the client's sessions, newest first.
-function M.list(c, cb)
-  client.call(c, "agent/session/list", { limit = config.options.session_list_limit }, function(res)
+--- cb(sessions) with the client's sessions, newest first; `tags`: only those with all of them.
+function M.list(c, cb, tags)
+  local params = { limit = config.options.session_list_limit }
+  if tags and #tags > 0 then
+    params.tags = tags
+  end
+  client.call(c, "agent/session/list", params, function(res)
     cb(util.denull(res.sessions) or {})
   end)
 end
 
---- vim.ui.select over the sessions; the choice becomes the active session.
-function M.pick(cb)
+--- done(lines): the end of a session's transcript, as the chat would show it.
+function M.preview(c, info, done)
+  local params = { sessionId = info.sessionId, limit = config.options.preview_items }
+  client.request(c, "agent/session/history", params, function(err, res)
+    if err or not res then
+      done({ "(could not read the session: " .. util.err_message(err or "no answer") .. ")" })
+      return
+    end
+    done(require("agent_ls.chat").transcript_lines(c.id, info, util.denull(res.items) or {}, res.hasMore))
+  end)
+end
+
+--- The session picker (a picker plugin with previews, or vim.ui.select); the choice becomes the
+--- active session.
+function M.pick(cb, tags)
   client.with_client(function(c)
     M.list(c, function(sessions)
       if #sessions == 0 then
-        util.notify("no sessions yet (:AgentNew)")
+        if tags and #tags > 0 then
+          util.notify("no session tagged " .. M.tags_text({ tags = tags }))
+        else
+          util.notify("no sessions yet (:AgentNew)")
+        end
         return
       end
       local active_id = state.get(c.id).active and state.get(c.id).active.sessionId
-      vim.ui.select(sessions, {
-        prompt = "Agent sessions",
+      require("agent_ls.picker").select(sessions, {
+        prompt = (tags and #tags > 0) and ("Agent sessions tagged " .. M.tags_text({ tags = tags }))
+          or "Agent sessions",
         kind = "agent_ls_session",
         format_item = function(info)
           return M.format(info, active_id)
+        end,
+        preview_title = "Transcript",
+        preview = function(info, done)
+          M.preview(c, info, done)
         end,
       }, function(choice)
         if choice then
           M.switch(choice.sessionId, cb)
         end
       end)
-    end)
+    end, tags)
+  end)
+end
+
+--- :AgentTag [tag…] adds tags to the active session; `remove`: takes them off; no tags: edit
+--- them all (vim.ui.input). agent/session/setMetadata replaces the list.
+function M.tag(tags, remove, cb)
+  client.with_client(function(c)
+    local info = active(c)
+    if not info then
+      return
+    end
+    local function apply(list)
+      local params = { sessionId = info.sessionId, tags = list }
+      client.call(c, "agent/session/setMetadata", params, function(res)
+        res = util.denull(res)
+        local s = state.get(c.id)
+        if s.active and s.active.sessionId == res.sessionId then
+          s.active = res
+        end
+        util.notify("tags: " .. (M.tags_text(res) ~= "" and M.tags_text(res) or "(none)"))
+        M.refresh_lists(c.id)
+        state.emit("Tagged", { client_id = c.id, session = res })
+        if cb then
+          cb(res)
+        end
+      end)
+    end
+    local current = vim.deepcopy(info.tags or {})
+    tags = vim.tbl_map(function(t)
+      return (t:gsub("^#", ""))
+    end, tags or {})
+    if #tags == 0 then
+      vim.ui.input({ prompt = "Tags (space between): ", default = table.concat(current, " ") }, function(input)
+        if input then
+          apply(vim.split(vim.trim(input), "%s+", { trimempty = true }))
+        end
+      end)
+      return
+    end
+    local list = remove and {} or current
+    for _, t in ipairs(remove and current or tags) do
+      if not (remove and vim.tbl_contains(tags, t)) and not vim.tbl_contains(list, t) then
+        list[#list + 1] = t
+      end
+    end
+    apply(list)
   end)
 end
 

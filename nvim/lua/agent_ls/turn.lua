@@ -108,7 +108,77 @@ local function drain(client_id, s, ended_well)
   util.notify("the turn did not finish: the queued prompt is back in the chat's prompt area")
 end
 
---- Sends a prompt to the active session. opts.context: list of {uri, range?}.
+--- Starts a turn in session `info`: agent/session/prompt, or agent/session/retry (`method`),
+--- with a workDoneToken; the chat streams it and `User AgentLsTurnEnd` fires when it ends.
+local function start(c, s, info, method, params, opts)
+  local chat = require("agent_ls.chat")
+  chat.ensure(c.id)
+  seq = seq + 1
+  local token = string.format("agent_ls-%d-%d", vim.fn.getpid(), seq)
+  local run = { session_id = info.sessionId, token = token, started = vim.uv.now() }
+  s.running = run
+  params.sessionId = info.sessionId
+  params.workDoneToken = token
+  require("agent_ls.edits").flush(c.id)
+  -- A turn after one that failed starts where the failed prompt did (the server keeps the failed
+  -- turn as a branch), as do edit and resend and retry: with the turn's first update the chat
+  -- drops that message and what followed (a refused request leaves the chat as it is).
+  local replaced = opts.replace_entry_id or (s.failed and s.failed.session_id == info.sessionId and s.failed.entry_id)
+  s.failed = nil
+  if replaced then
+    chat.truncate_on_update(c.id, info.sessionId, replaced)
+  end
+  if opts.retry and chat.input(c.id) == opts.retry then
+    chat.set_input(c.id, "") -- the failed prompt put back there is being sent again
+  end
+  run.request_id = client.request(c, method, params, function(err, result)
+    if s.running == run then
+      s.running = nil
+    end
+    if result and util.nn(result.checkpointId) then
+      s.last_checkpoint = result.checkpointId
+    end
+    chat.turn_end(c.id, info.sessionId, result, err)
+    if err then
+      if util.err_kind(err) == "session_not_found" and s.active and s.active.sessionId == info.sessionId then
+        -- Deleted elsewhere: the next prompt resumes or creates another session.
+        s.active = nil
+      end
+      util.error(method:match("[^/]+$") .. ": " .. util.err_message(err))
+    elseif result and result.stopReason == "error" then
+      -- The failed prompt goes back to the prompt area (unless something is typed there or
+      -- queued): to be changed and sent, or sent again as it is with :AgentRetry.
+      local entry = chat.last_user_entry(c.id)
+      local text = entry and chat.user_text(c.id, entry)
+      s.failed = entry and { session_id = info.sessionId, entry_id = entry, text = text } or nil
+      if text and chat.input(c.id) == "" and #(s.queue or {}) == 0 then
+        chat.set_input(c.id, text)
+      end
+      util.error(
+        "the turn ended with an error: "
+          .. util.err_message(util.nn(result.error) or "see the chat")
+          .. " (:AgentRetry sends it again; the prompt is back in the chat to change)"
+      )
+    end
+    state.emit("TurnEnd", { client_id = c.id, session_id = info.sessionId, result = result, err = err })
+    pcall(vim.cmd.redrawstatus, { bang = true })
+    local reason = result and util.nn(result.stopReason)
+    drain(c.id, s, not err and (reason == "end_turn" or reason == "max_tokens"))
+  end)
+  if not run.request_id and s.running == run then
+    s.running = nil
+    drain(c.id, s, false)
+    return
+  end
+  state.emit("TurnStart", { client_id = c.id, session_id = info.sessionId, token = token })
+  require("agent_ls.status").tick()
+  if opts.on_start then
+    opts.on_start(c.id)
+  end
+end
+
+--- Sends a prompt to the active session. opts.context: list of {uri, range?};
+--- opts.replace_entry_id: edit and resend (the prompt replaces that earlier user message).
 function M.prompt(text, opts)
   opts = opts or {}
   if type(text) ~= "string" or vim.trim(text) == "" then
@@ -128,53 +198,35 @@ function M.prompt(text, opts)
         drain(c.id, s, false)
         return
       end
-      require("agent_ls.chat").ensure(c.id)
-      seq = seq + 1
-      local token = string.format("agent_ls-%d-%d", vim.fn.getpid(), seq)
-      local run = { session_id = info.sessionId, token = token, started = vim.uv.now() }
-      s.running = run
-      local params = {
-        sessionId = info.sessionId,
-        prompt = text,
-        workDoneToken = token,
-      }
+      local params = { prompt = text }
       if opts.context and #opts.context > 0 then
         params.context = opts.context
       end
-      require("agent_ls.edits").flush(c.id)
-      run.request_id = client.request(c, "agent/session/prompt", params, function(err, result)
-        if s.running == run then
-          s.running = nil
-        end
-        if result and util.nn(result.checkpointId) then
-          s.last_checkpoint = result.checkpointId
-        end
-        require("agent_ls.chat").turn_end(c.id, info.sessionId, result, err)
-        if err then
-          if util.err_kind(err) == "session_not_found" and s.active and s.active.sessionId == info.sessionId then
-            -- Deleted elsewhere: the next prompt resumes or creates another session.
-            s.active = nil
-          end
-          util.error("prompt: " .. util.err_message(err))
-        elseif result and result.stopReason == "error" then
-          util.error("the turn ended with an error: " .. util.err_message(util.nn(result.error) or "see the chat"))
-        end
-        state.emit("TurnEnd", { client_id = c.id, session_id = info.sessionId, result = result, err = err })
-        pcall(vim.cmd.redrawstatus, { bang = true })
-        local reason = result and util.nn(result.stopReason)
-        drain(c.id, s, not err and (reason == "end_turn" or reason == "max_tokens"))
-      end)
-      if not run.request_id and s.running == run then
-        s.running = nil
-        drain(c.id, s, false)
-        return
+      if opts.replace_entry_id then
+        params.replaceEntryId = opts.replace_entry_id
       end
-      state.emit("TurnStart", { client_id = c.id, session_id = info.sessionId, token = token })
-      require("agent_ls.status").tick()
-      if opts.on_start then
-        opts.on_start(c.id)
-      end
+      start(c, s, info, "agent/session/prompt", params, opts)
     end)
+  end)
+end
+
+--- :AgentRetry — sends the last turn's prompt again when that turn failed or was cancelled
+--- (agent/session/retry; the failed turn stays in the session as a branch).
+function M.retry(opts)
+  opts = opts or {}
+  client.with_client(function(c)
+    local s = state.get(c.id)
+    if s.running or s.starting then
+      util.warn("a turn is running: :AgentCancel it first, or wait for it to end")
+      return
+    end
+    if not s.active then
+      util.warn("no active session (:AgentSessions)")
+      return
+    end
+    opts.replace_entry_id = require("agent_ls.chat").last_user_entry(c.id) or false
+    opts.retry = s.failed and s.failed.text or false
+    start(c, s, s.active, "agent/session/retry", {}, opts)
   end)
 end
 
