@@ -22,7 +22,6 @@ from acp.schema import (
     UnstructuredCommandInput,
 )
 
-from agent_ls.agent.compaction import maybe_compact
 from agent_ls.carry import FORMATS, Format
 from agent_ls.carry.errors import CarryError
 from agent_ls.checkpoints.entries import file_records, is_checkpoint
@@ -368,12 +367,7 @@ async def rename(agent: AcpAgent, session: OpenSession, command: Command) -> str
 
 async def compact(agent: AcpAgent, session: OpenSession, command: Command) -> str:
     """Summarize the older part of the conversation now, as a full context would."""
-    service = session.service
-    service.turns.ensure_idle(session.session_id)
-    provider = await service.prompting.provider()
-    with session.store.writer(session.session_id) as writer:
-        entry = await maybe_compact(provider, writer, service.prompting.config, force=True)
-    if entry is None:
+    if await session.service.prompting.compact(session.session_id) is None:
         return "Nothing to compact: the conversation is short enough already."
     return "Compacted: the older part of the conversation is now a summary."
 
