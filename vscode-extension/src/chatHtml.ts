@@ -30,6 +30,7 @@ export function chatHtml(o: ChatHtmlOptions): string {
 <header id="header">
   <label class="visually-hidden" for="session-select">Session</label>
   <select id="session-select" title="Switch session" aria-label="Session"></select>
+  <button id="search-sessions" class="icon-button" title="Search all sessions (full text)" aria-label="Search all sessions">⌕</button>
   <button id="new-session" class="icon-button" title="New session" aria-label="New session">+</button>
 </header>
 <div id="banner" role="alert" hidden></div>
@@ -43,12 +44,23 @@ export function chatHtml(o: ChatHtmlOptions): string {
 <section id="permissions" aria-label="Permission requests"></section>
 <footer id="composer">
   <div id="editor-context" class="context" hidden></div>
+  <div id="attachments" class="context" aria-label="Attached to the prompt" hidden></div>
   <div id="status" aria-live="polite"></div>
-  <textarea id="prompt" rows="3" placeholder="Ask the agent… (Enter to send, Shift+Enter for a new line)" aria-label="Prompt"></textarea>
+  <div id="editing" class="editing" role="status" hidden>
+    <span>Editing a message: Send replaces it and what followed (kept as a branch).</span>
+    <label><input type="checkbox" id="edit-revert-files"> Also put back the files changed since</label>
+    <button id="edit-cancel" class="link">Cancel</button>
+  </div>
+  <div id="mentions" class="mentions" role="listbox" aria-label="Files to attach" hidden></div>
+  <textarea id="prompt" rows="3" placeholder="Ask the agent… (Enter to send, Shift+Enter for a new line, @ to attach a file)" aria-label="Prompt" aria-controls="mentions"></textarea>
   <div class="composer-actions">
+    <select id="model-select" class="model-select" title="Model (restarts the server)" aria-label="Model"></select>
+    <button id="thinking" class="secondary toggle" aria-pressed="false" title="Extended thinking">Thinking</button>
+    <span class="spacer"></span>
     <button id="cancel" class="secondary" hidden>Cancel</button>
     <button id="send">Send</button>
   </div>
+  <div id="session-usage" class="session-usage"></div>
 </footer>
 <script nonce="${escapeHtml(o.nonce)}" src="${escapeHtml(o.scriptUri)}"></script>
 </body>

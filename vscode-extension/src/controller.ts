@@ -11,9 +11,19 @@ import * as vscode from 'vscode';
 import { linesLabel, selectionLines } from './attachments';
 import { copyCode, insertCode } from './chatCode';
 import { CheckpointDocuments, checkpointUri } from './checkpointDocs';
+import { ReviewDocuments } from './reviewDocs';
+import {
+  editTags,
+  exportSession as exportSessionTo,
+  importSessions as importSessionsFrom,
+  pickTagFilter,
+  restoreFromTrash as restoreTrashed,
+  searchSessions as searchAllSessions,
+} from './sessionCommands';
 import { AgentClient } from './client';
-import type { ChatViewProvider } from './chatView';
-import type { WebviewMessage } from './messages';
+import type { ChatTarget, ChatViewProvider } from './chatView';
+import { findMentionFiles } from './fileMentions';
+import type { Attachment, PanelConfig, WebviewMessage } from './messages';
 import {
   type Checkpoint,
   type CheckpointListResult,
@@ -37,6 +47,7 @@ import {
 } from './protocol';
 import { relativeTime } from './relativeTime';
 import { SessionPager, withActive } from './sessionPager';
+import { StableOrder } from './stableOrder';
 import {
   type ServerSettings,
   initializationOptions,
@@ -48,6 +59,8 @@ import {
   type ChatAction,
   type ChatState,
   type CheckpointBlock,
+  type RewindScope,
+  type RewindState,
   initialState,
   oldestEntryId,
   reduce,
@@ -58,6 +71,12 @@ const SECRET_KEY = 'agentLs.anthropicApiKey';
 const CRASHED_TURN =
   'The agent-ls server stopped during this turn and was restarted. What it had saved is shown above; the rest of the reply was lost. Agent: Show Server Log has the details.';
 const LAST_SESSION_KEY = 'agentLs.lastSessionId';
+/** The server's model when `agentLs.model` is empty (agent_ls/agent/config.py DEFAULT_MODEL). */
+export const SERVER_DEFAULT_MODEL = 'claude-sonnet-4-6';
+/** What the panel's model picker offers besides `agentLs.models` and the current setting. */
+export const PICKER_MODELS = ['claude-sonnet-4-6', 'claude-opus-4-5', 'claude-sonnet-4-5', 'claude-haiku-4-5'];
+/** The thinking budget the panel's toggle turns on (below the server's 8192 max tokens). */
+export const THINKING_BUDGET = 4096;
 
 type SessionArg = SessionInfo | string | undefined;
 
@@ -79,6 +98,28 @@ function readSettings(): ServerSettings & { apiKeySource: string; saveAgentEdits
     sessionDir: c.get<string>('sessionDir', ''),
     apiKeySource: c.get<string>('apiKeySource', 'env'),
     saveAgentEdits: c.get<boolean>('saveAgentEdits', true),
+    thinkingBudget: c.get<number>('thinkingBudget', 0),
+  };
+}
+
+/** The panel's model picker and thinking toggle, from the settings. */
+export function panelConfig(): PanelConfig {
+  const c = vscode.workspace.getConfiguration('agentLs');
+  const model = c.get<string>('model', '').trim();
+  const extra = c.get<string[]>('models', []).filter((m) => typeof m === 'string' && m.trim());
+  return {
+    model,
+    models: [...new Set([...extra.map((m) => m.trim()), ...PICKER_MODELS])],
+    defaultModel: SERVER_DEFAULT_MODEL,
+    thinking: c.get<number>('thinkingBudget', 0) > 0,
+  };
+}
+
+/** Attached files and selections as the prompt's context, and their chips. */
+export function attachmentContext(attachments: Attachment[]): { context: ContextRef[]; labels: string[] } {
+  return {
+    context: attachments.map((a) => (a.range ? { uri: a.uri, range: a.range } : { uri: a.uri })),
+    labels: attachments.map((a) => a.label),
   };
 }
 
@@ -97,6 +138,11 @@ function selectionRef(uri: vscode.Uri, range: vscode.Range): { context: ContextR
     ],
     labels: [linesLabel(vscode.workspace.asRelativePath(uri), selectionLines(range.start, range.end))],
   };
+}
+
+function clipText(s: string, n: number): string {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
 }
 
 /** "Fork of …": a fork is told apart from its parent in every list. */
@@ -128,6 +174,8 @@ export class AgentController implements vscode.Disposable {
   state: ChatState = initialState();
   readonly client = new AgentClient();
   readonly docs: CheckpointDocuments;
+  /** edits under review, shown in the diff editor */
+  readonly review = new ReviewDocuments();
   private readonly status: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
   private pending: PendingPrompt | undefined;
@@ -143,6 +191,10 @@ export class AgentController implements vscode.Disposable {
   private crashedTurn: string | undefined;
   /** the sessions shown in the tree and the header dropdown: pages of the server's list */
   private readonly sessionPages = new SessionPager((p) => this.client.request<ListResult>(Method.sessionList, p));
+  /** an edit waiting for its files' rewind (when that rewind has a plan to answer first) */
+  private heldEdit: { entryId: string; text: string; context: ContextRef[]; labels: string[] } | undefined;
+  /** renamed sessions keep their place in the lists (the server's rename bumps modifiedAt) */
+  private readonly order = new StableOrder();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -228,11 +280,76 @@ export class AgentController implements vscode.Disposable {
     this.chat.post({ type: 'editorSelection', label });
   }
 
-  onWebviewReady(): void {
+  onWebviewReady(from?: ChatTarget): void {
     this.postedSelection = undefined;
     // The webview starts empty: it gets the whole state, restored from the server, each time.
-    this.chat.post({ type: 'action', action: { type: 'snapshot', state: this.state } });
+    const snapshot = { type: 'action', action: { type: 'snapshot', state: this.state } } as const;
+    if (from) this.chat.postTo(from, snapshot);
+    else this.chat.post(snapshot);
+    this.chat.post({ type: 'config', config: panelConfig() });
     this.postEditorSelection();
+  }
+
+  /** The settings changed: the panel's picker and toggle show the new values. */
+  postConfig(): void {
+    this.chat.post({ type: 'config', config: panelConfig() });
+  }
+
+  /**
+   * The panel's model picker. The server reads its model once, from initializationOptions, so
+   * the setting changes and the configuration watcher restarts the server with it.
+   */
+  async setModel(model: string): Promise<void> {
+    let value = model;
+    if (model === 'agent-ls:other-model') {
+      const typed = await vscode.window.showInputBox({
+        prompt: 'Model name (an Anthropic model, or a local one served through agentLs.baseUrl)',
+        value: panelConfig().model,
+      });
+      if (typed === undefined) return;
+      value = typed.trim();
+    }
+    if (value === panelConfig().model) return;
+    await this.updateSetting('model', value);
+  }
+
+  /** The panel's thinking toggle: `agentLs.thinkingBudget` on or off (the server restarts with it). */
+  async setThinking(on: boolean): Promise<void> {
+    await this.updateSetting('thinkingBudget', on ? THINKING_BUDGET : 0);
+  }
+
+  /** Where the user set it (a folder's settings win), else User settings. */
+  private async updateSetting(key: string, value: unknown): Promise<void> {
+    const config = vscode.workspace.getConfiguration('agentLs');
+    const inspect = config.inspect?.(key);
+    const target = inspect?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    await config.update(key, value, target);
+  }
+
+  /** `@` in the prompt box: the matching workspace files, to the page that asked. */
+  async mentionQuery(id: number, query: string, from?: ChatTarget): Promise<void> {
+    let files: Attachment[] = [];
+    try {
+      files = await findMentionFiles(query);
+    } catch (e) {
+      this.client.output.appendLine(`[agent-ls] file search failed: ${errorMessage(e)}`);
+    }
+    const message = { type: 'mentionResults', id, files } as const;
+    if (from) this.chat.postTo(from, message);
+    else this.chat.post(message);
+  }
+
+  /** Agent: Add Selection to Chat — the selection as a chip in the prompt box, which takes the focus. */
+  async addSelectionToChat(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.selection.isEmpty) {
+      void vscode.window.showInformationMessage('Agent: select some code first.');
+      return;
+    }
+    const ref = selectionRef(editor.document.uri, editor.selection);
+    const attachment: Attachment = { label: ref.labels[0], uri: ref.context[0].uri, range: ref.context[0].range };
+    await this.chat.reveal(true);
+    this.chat.post({ type: 'attach', attachment });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -311,8 +428,8 @@ export class AgentController implements vscode.Disposable {
     this.dispatch({ type: 'notice', level: 'warning', text: CRASHED_TURN });
   }
 
-  private showPage(page: TranscriptPage): void {
-    this.dispatch({ type: 'reset', page, running: this.pending?.sessionId === page.session.sessionId });
+  private showPage(page: TranscriptPage, focusEntryId?: string): void {
+    this.dispatch({ type: 'reset', page, running: this.pending?.sessionId === page.session.sessionId, focusEntryId });
     void this.context.workspaceState.update(LAST_SESSION_KEY, page.session.sessionId);
   }
 
@@ -336,7 +453,7 @@ export class AgentController implements vscode.Disposable {
   }
 
   private showSessions(): void {
-    this.dispatch({ type: 'sessions', sessions: withActive(this.sessionPages.sessions, this.state.session) });
+    this.dispatch({ type: 'sessions', sessions: this.order.apply(withActive(this.sessionPages.sessions, this.state.session)) });
   }
 
   private scheduleListRefresh(): void {
@@ -392,11 +509,12 @@ export class AgentController implements vscode.Disposable {
     }
   }
 
-  async switchSession(sessionId: string): Promise<void> {
+  async switchSession(sessionId: string, focusEntryId?: string): Promise<void> {
     if (!(await this.requireServer())) return;
     try {
-      const page = await this.client.request<TranscriptPage>(Method.sessionSwitch, { sessionId });
-      this.showPage(page);
+      const params: Record<string, unknown> = focusEntryId ? { sessionId, focusEntryId } : { sessionId };
+      const page = await this.client.request<TranscriptPage & { focusEntryId?: string }>(Method.sessionSwitch, params);
+      this.showPage(page, page.focusEntryId ?? focusEntryId);
       await this.refreshSessions();
     } catch (e) {
       this.error('Switch session failed', e);
@@ -495,7 +613,7 @@ export class AgentController implements vscode.Disposable {
     if (!name) return;
     try {
       const info = await this.client.request<SessionInfo>(Method.sessionRename, { sessionId: id, name: name.trim() });
-      this.dispatch({ type: 'sessionInfo', session: info });
+      this.dispatch({ type: 'sessionInfo', session: this.order.keep(current, info) });
       await this.refreshSessions();
     } catch (e) {
       this.error('Rename failed', e);
@@ -564,7 +682,12 @@ export class AgentController implements vscode.Disposable {
   // -------------------------------------------------------------------------------------------
   // Prompting
 
-  async prompt(text: string, context: ContextRef[] = [], labels: string[] = []): Promise<void> {
+  async prompt(
+    text: string,
+    context: ContextRef[] = [],
+    labels: string[] = [],
+    turn: { method?: string; replaceEntryId?: string } = {},
+  ): Promise<void> {
     if (!(await this.requireServer())) {
       // Not sent: the text goes back into the prompt box, so nothing typed is lost.
       this.chat.post({ type: 'focusPrompt', text });
@@ -595,9 +718,11 @@ export class AgentController implements vscode.Disposable {
     let result: PromptResult | undefined;
     let failure: string | undefined;
     try {
-      const params: Record<string, unknown> = { sessionId, prompt: text, workDoneToken: token };
-      if (context.length) params.context = context;
-      result = await this.client.request<PromptResult>(Method.sessionPrompt, params);
+      const retry = turn.method === Method.sessionRetry;
+      const params: Record<string, unknown> = retry ? { sessionId, workDoneToken: token } : { sessionId, prompt: text, workDoneToken: token };
+      if (context.length && !retry) params.context = context;
+      if (turn.replaceEntryId) params.replaceEntryId = turn.replaceEntryId;
+      result = await this.client.request<PromptResult>(turn.method ?? Method.sessionPrompt, params);
     } catch (e) {
       if (this.crashedTurn === sessionId || !this.client.running) {
         this.crashedTurn = sessionId;
@@ -618,9 +743,120 @@ export class AgentController implements vscode.Disposable {
       // Already restarted: show what the server saved of the turn.
       await this.restoreSession();
       this.noticeCrashedTurn();
+    } else if ((turn.method === Method.sessionRetry || turn.replaceEntryId) && this.state.session?.sessionId === sessionId && result) {
+      // The failed or edited turn is a branch now: show the conversation as it stands.
+      await this.reloadSession();
     }
     this.renderTree();
     await this.refreshSessions();
+  }
+
+  /** The active session's page again (after the conversation moved), keeping the panel's notices. */
+  private async reloadSession(focusEntryId?: string): Promise<void> {
+    const session = this.state.session;
+    if (!session) return;
+    try {
+      const page = await this.client.request<TranscriptPage>(Method.sessionSwitch, { sessionId: session.sessionId });
+      this.dispatch({ type: 'reset', page, running: !!this.pending, focusEntryId });
+    } catch (e) {
+      this.error('Could not reload the session', e);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Turn controls: retry, edit and resend, rewind
+
+  /** Retry on a failed or cancelled turn: the server resends that turn's prompt. */
+  async retryTurn(): Promise<void> {
+    const last = [...this.state.blocks].reverse().find((b) => b.type === 'user');
+    await this.prompt(last && last.type === 'user' ? last.text : '', [], last && last.type === 'user' ? last.context : [], {
+      method: Method.sessionRetry,
+    });
+  }
+
+  /**
+   * Edit and resend: the conversation goes back to before that message (the old turn stays as a
+   * branch) and the new text is sent; with `revertFiles`, the files the later turns changed are
+   * put back first (a conflict shows the plan and waits for the user's choice).
+   */
+  async editAndResend(entryId: string, text: string, context: ContextRef[], labels: string[], revertFiles: boolean): Promise<void> {
+    if (revertFiles) {
+      this.heldEdit = { entryId, text, context, labels };
+      await this.rewind(entryId, 'files');
+      return;
+    }
+    this.dispatch({ type: 'truncate', entryId });
+    await this.prompt(text, context, labels, { replaceEntryId: entryId });
+  }
+
+  /** Rewind to before a user message (`mode` answers a plan that had conflicts). */
+  async rewind(entryId: string, scope: RewindScope, mode?: 'partial' | 'force'): Promise<void> {
+    const session = this.state.session;
+    if (!session || !(await this.requireServer())) return;
+    if (this.pending) {
+      void vscode.window.showWarningMessage('Agent: the agent is still working. Cancel it first (Agent: Cancel).');
+      return;
+    }
+    const message = this.state.blocks.find((b) => b.type === 'user' && b.entryId === entryId);
+    const label = clipText(message && message.type === 'user' ? message.text : entryId, 60);
+    const base: RewindState = { entryId, scope, label, status: 'running' };
+    this.dispatch({ type: 'rewind', rewind: base });
+    let result: RestoreResult;
+    try {
+      const params: Record<string, unknown> = { sessionId: session.sessionId, entryId, scope };
+      if (mode) params[mode] = true;
+      result = await this.client.request<RestoreResult>(Method.sessionRewind, params);
+    } catch (e) {
+      this.heldEdit = undefined;
+      this.dispatch({ type: 'rewind', rewind: { ...base, status: 'error', error: errorMessage(e) } });
+      return;
+    }
+    if (!result.applied && result.files.some((f) => f.result === 'conflict')) {
+      // All or nothing: nothing was written. The plan waits for the user's choice.
+      this.dispatch({ type: 'rewind', rewind: { ...base, status: 'plan', result } });
+      return;
+    }
+    const held = this.heldEdit?.entryId === entryId ? this.heldEdit : undefined;
+    this.heldEdit = undefined;
+    if (held) {
+      this.dispatch({ type: 'rewind', rewind: undefined });
+      this.dispatch({ type: 'truncate', entryId });
+      await this.prompt(held.text, held.context, held.labels, { replaceEntryId: entryId });
+      return;
+    }
+    if (scope !== 'files') await this.reloadSession();
+    this.dispatch({ type: 'rewind', rewind: { ...base, status: 'done', result } });
+    await this.refreshSessions();
+  }
+
+  /** Undo a rewind: its undo checkpoint puts back every file (and the conversation). */
+  async undoRewind(): Promise<void> {
+    const r = this.state.rewind;
+    const undo = r?.result?.undoCheckpointId;
+    if (!r || !undo || !(await this.requireServer())) return;
+    this.dispatch({ type: 'rewind', rewind: { ...r, status: 'running' } });
+    try {
+      const back = await this.client.request<RestoreResult>(Method.checkpointRestore, { checkpointId: undo, scope: r.scope === 'files' ? 'files' : 'both' });
+      const conflicts = back.files.filter((f) => f.result === 'conflict');
+      if (!back.applied && conflicts.length) {
+        const names = conflicts.map((f) => f.path ?? f.uri).join(', ');
+        throw new Error(`${names} changed since the rewind; nothing was put back (Show Checkpoints can restore the undo point with Revert anyway)`);
+      }
+    } catch (e) {
+      this.dispatch({ type: 'rewind', rewind: { ...r, status: 'error', error: errorMessage(e) } });
+      return;
+    }
+    if (r.scope !== 'files') await this.reloadSession();
+    this.dispatch({ type: 'rewind', rewind: { ...r, status: 'undone' } });
+    await this.refreshSessions();
+  }
+
+  dismissRewind(): void {
+    const held = this.heldEdit;
+    this.heldEdit = undefined;
+    this.dispatch({ type: 'rewind', rewind: undefined });
+    // An edit waiting for the files goes back into the prompt box, not lost.
+    if (held) this.chat.post({ type: 'focusPrompt', text: held.text });
   }
 
   private promptFailure(e: unknown): string {
@@ -704,17 +940,21 @@ export class AgentController implements vscode.Disposable {
     }
     this.permissionSeq += 1;
     const requestId = `perm-${this.permissionSeq}`;
+    const reviewing = this.review.add(requestId, params.toolCall?.content);
     return new Promise<RequestPermissionResult>((resolve) => {
       const finish = (r: RequestPermissionResult): void => {
         if (!this.permissionWaiters.has(requestId)) return;
         this.permissionWaiters.delete(requestId);
         sub.dispose();
         this.dispatch({ type: 'permissionResolved', requestId });
+        if (reviewing) void this.review.drop(requestId);
         resolve(r);
       };
       const sub = token.onCancellationRequested(() => finish(cancelled));
       this.permissionWaiters.set(requestId, finish);
       this.dispatch({ type: 'permissionRequest', requestId, params });
+      // An edit under review opens in the diff editor, with Accept / Reject in its title bar.
+      if (reviewing) void this.review.show(requestId);
     });
   }
 
@@ -733,6 +973,95 @@ export class AgentController implements vscode.Disposable {
       });
     }
     finish(optionId ? { outcome: { outcome: 'selected', optionId } } : { outcome: { outcome: 'cancelled' } });
+  }
+
+  /**
+   * Accept or Reject from the diff editor's title bar: answers the edit under review shown in the
+   * active editor (else the latest one) with allow once or reject once.
+   */
+  answerReview(accept: boolean, uri?: vscode.Uri): void {
+    const active = uri ?? vscode.window.activeTextEditor?.document.uri;
+    const fromEditor = this.review.requestOf(active);
+    const asked = [...this.state.permissions].reverse().find((p) => (fromEditor ? p.requestId === fromEditor : this.review.has(p.requestId)));
+    if (!asked) {
+      void vscode.window.showInformationMessage('Agent: no edit is waiting for review.');
+      return;
+    }
+    const kind = accept ? 'allow_once' : 'reject_once';
+    const option = asked.options.find((o) => o.kind === kind) ?? asked.options.find((o) => o.kind.startsWith(accept ? 'allow' : 'reject'));
+    this.answerPermission(asked.requestId, option?.optionId);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Finding and carrying sessions
+
+  private readonly request = <T>(method: string, params: Record<string, unknown>): Promise<T> => this.client.request<T>(method, params);
+
+  /** Agent: Search Sessions — a hit opens its session at that message. */
+  async searchSessions(): Promise<void> {
+    if (!(await this.requireServer())) return;
+    const hit = await searchAllSessions(this.request, (what, e) => this.error(what, e));
+    if (!hit) return;
+    await this.switchSession(hit.sessionId, hit.entryId);
+    await this.chat.reveal();
+  }
+
+  async tagSession(arg?: SessionArg): Promise<void> {
+    if (!(await this.requireServer())) return;
+    const id = await this.sessionIdOf(arg, 'Session to tag');
+    const current = id ? (typeof arg === 'object' && arg ? { ...this.infoOf(id), ...arg } : this.infoOf(id)) : undefined;
+    if (!current) return;
+    try {
+      const info = await editTags(this.request, current);
+      if (!info) return;
+      this.dispatch({ type: 'sessionInfo', session: this.order.keep(current, info) });
+      await this.refreshSessions();
+    } catch (e) {
+      this.error('Could not set the tags', e);
+    }
+  }
+
+  /** Agent: Filter Sessions by Tag… — the tree and the header list only sessions with those tags. */
+  async filterByTag(): Promise<void> {
+    if (!(await this.requireServer())) return;
+    const known = [...new Set(this.state.sessions.flatMap((s) => s.tags ?? []))];
+    const tags = await pickTagFilter(known, this.sessionPages.tags);
+    if (!tags) return;
+    this.sessionPages.tags = tags;
+    this.tree.setFilter(tags);
+    await this.refreshSessions();
+  }
+
+  async exportSession(arg?: SessionArg): Promise<void> {
+    if (!(await this.requireServer())) return;
+    const id = await this.sessionIdOf(arg, 'Session to export');
+    const info = id ? this.infoOf(id) ?? (typeof arg === 'object' ? arg : undefined) : undefined;
+    if (!info) return;
+    try {
+      await exportSessionTo(this.request, info);
+    } catch (e) {
+      this.error('Export failed', e);
+    }
+  }
+
+  async importSessions(): Promise<void> {
+    if (!(await this.requireServer())) return;
+    try {
+      const result = await importSessionsFrom(this.request, (line) => this.client.output.appendLine(line));
+      if (result?.imported.length) await this.refreshSessions();
+    } catch (e) {
+      this.error('Import failed', e);
+    }
+  }
+
+  async restoreFromTrash(): Promise<void> {
+    if (!(await this.requireServer())) return;
+    try {
+      const restored = await restoreTrashed(this.request, (what, e) => this.error(what, e));
+      if (restored.length) await this.refreshSessions();
+    } catch (e) {
+      this.error('Could not list the trash', e);
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -798,10 +1127,10 @@ export class AgentController implements vscode.Disposable {
   }
 
   /** Revert a turn's files; the result (conflicts included) shows on its checkpoint. */
-  async revert(checkpointId: string, force = false): Promise<RestoreResult | undefined> {
+  async revert(checkpointId: string, force = false, partial = false): Promise<RestoreResult | undefined> {
     if (!(await this.requireServer())) return undefined;
     this.dispatch({ type: 'revertStarted', checkpointId });
-    const result = await this.restore(checkpointId, force);
+    const result = await this.restore(checkpointId, force, partial);
     if ('error' in result) {
       this.dispatch({ type: 'revertResult', checkpointId, error: result.error });
       return undefined;
@@ -820,9 +1149,11 @@ export class AgentController implements vscode.Disposable {
     await this.refreshSessions();
   }
 
-  private async restore(checkpointId: string, force: boolean): Promise<{ ok: RestoreResult } | { error: string }> {
+  private async restore(checkpointId: string, force: boolean, partial = false): Promise<{ ok: RestoreResult } | { error: string }> {
     try {
-      const ok = await this.client.request<RestoreResult>(Method.checkpointRestore, { checkpointId, scope: 'files', force });
+      const params: Record<string, unknown> = { checkpointId, scope: 'files', force };
+      if (partial) params.partial = true;
+      const ok = await this.client.request<RestoreResult>(Method.checkpointRestore, params);
       return { ok };
     } catch (e) {
       // Conflicts come in the result (`result: "conflict"` per file), never as an error.
@@ -986,16 +1317,50 @@ export class AgentController implements vscode.Disposable {
     if (readSettings().apiKeySource === 'secretStorage') await this.restart();
   }
 
-  handleWebviewMessage(m: WebviewMessage): void {
+  handleWebviewMessage(m: WebviewMessage, from?: ChatTarget): void {
     switch (m.type) {
       case 'ready':
-        this.onWebviewReady();
+        this.onWebviewReady(from);
         return;
       case 'prompt': {
         const sel = m.attachSelection ? this.selectionContext() : undefined;
-        void this.prompt(m.text, sel?.context, sel?.labels);
+        const attached = attachmentContext(m.attachments ?? []);
+        const context = [...(sel?.context ?? []), ...attached.context];
+        const labels = [...(sel?.labels ?? []), ...attached.labels];
+        if (m.replaceEntryId) void this.editAndResend(m.replaceEntryId, m.text, context, labels, !!m.revertFiles);
+        else void this.prompt(m.text, context, labels);
         return;
       }
+      case 'rewind':
+        void this.rewind(m.entryId, m.scope, m.mode);
+        return;
+      case 'rewindUndo':
+        void this.undoRewind();
+        return;
+      case 'rewindDismiss':
+        this.dismissRewind();
+        return;
+      case 'retryTurn':
+        void this.retryTurn();
+        return;
+      case 'dismissRevert':
+        this.dispatch({ type: 'revertDismissed', checkpointId: m.checkpointId });
+        return;
+      case 'reviewEdit':
+        void this.review.show(m.requestId);
+        return;
+      case 'searchSessions':
+        void this.searchSessions();
+        return;
+      case 'mentionQuery':
+        void this.mentionQuery(m.id, m.query, from);
+        return;
+      case 'setModel':
+        void this.setModel(m.model);
+        return;
+      case 'setThinking':
+        void this.setThinking(m.on);
+        return;
       case 'cancel':
         void this.cancel();
         return;
@@ -1015,7 +1380,7 @@ export class AgentController implements vscode.Disposable {
         void this.viewChanges(m.checkpointId, m.path);
         return;
       case 'revert':
-        void this.revert(m.checkpointId, !!m.force);
+        void this.revert(m.checkpointId, !!m.force, !!m.partial);
         return;
       case 'undo':
         void this.undoRevert(m.checkpointId, m.undoCheckpointId);

@@ -2,8 +2,9 @@
 import * as vscode from 'vscode';
 
 import { CHECKPOINT_SCHEME } from './checkpointDocs';
+import { REVIEW_SCHEME } from './reviewDocs';
 import { AskAboutSelection } from './codeActions';
-import { CHAT_VIEW_ID, ChatViewProvider } from './chatView';
+import { CHAT_EDITOR_TYPE, CHAT_VIEW_ID, ChatViewProvider } from './chatView';
 import { AgentController } from './controller';
 import type { SessionInfo } from './protocol';
 import { SessionsTree } from './sessionsTree';
@@ -12,7 +13,7 @@ let controller: AgentController | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const tree = new SessionsTree();
-  const chat = new ChatViewProvider(context.extensionUri, (m) => controller?.handleWebviewMessage(m));
+  const chat = new ChatViewProvider(context.extensionUri, (m, from) => controller?.handleWebviewMessage(m, from));
   const c = new AgentController(context, chat, tree);
   controller = c;
   const treeView = vscode.window.createTreeView('agentLs.sessions', { treeDataProvider: tree, showCollapseAll: false });
@@ -25,7 +26,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     tree,
     treeView,
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chat),
+    vscode.window.registerWebviewPanelSerializer(CHAT_EDITOR_TYPE, chat),
     vscode.workspace.registerTextDocumentContentProvider(CHECKPOINT_SCHEME, c.docs),
+    vscode.workspace.registerTextDocumentContentProvider(REVIEW_SCHEME, c.review),
+    tree.onDidChangeFilter((tags) => {
+      treeView.message = tags.length ? `Only sessions tagged ${tags.map((t) => `#${t}`).join(' ')} (Filter by Tag… to change)` : undefined;
+    }),
     vscode.languages.registerCodeActionsProvider([{ scheme: 'file' }, { scheme: 'untitled' }], new AskAboutSelection(), {
       providedCodeActionKinds: AskAboutSelection.kinds,
     }),
@@ -49,10 +55,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command('agentLs.restartServer', () => c.restart()),
     command('agentLs.setApiKey', () => c.setApiKey()),
     command('agentLs.clearApiKey', () => c.clearApiKey()),
-    command('agentLs.focusChat', () => chat.reveal(true)),
+    command('agentLs.openChatInEditor', () => chat.openInEditor()),
+    command('agentLs.addSelectionToChat', () => c.addSelectionToChat()),
+    command('agentLs.searchSessions', () => c.searchSessions()),
+    command('agentLs.tagSession', (arg?: SessionInfo | string) => c.tagSession(arg)),
+    command('agentLs.filterSessionsByTag', () => c.filterByTag()),
+    command('agentLs.exportSession', (arg?: SessionInfo | string) => c.exportSession(arg)),
+    command('agentLs.importSessions', () => c.importSessions()),
+    command('agentLs.restoreFromTrash', () => c.restoreFromTrash()),
+    command('agentLs.acceptEdit', (uri?: vscode.Uri) => c.answerReview(true, uri instanceof vscode.Uri ? uri : undefined)),
+    command('agentLs.rejectEdit', (uri?: vscode.Uri) => c.answerReview(false, uri instanceof vscode.Uri ? uri : undefined)),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('agentLs') && !e.affectsConfiguration('agentLs.trace')) {
-        void c.restart();
+        c.postConfig();
+        // The server reads its options (model, thinking, …) once: it restarts with the new ones.
+        if (!e.affectsConfiguration('agentLs.models')) void c.restart();
       }
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void c.restart()),

@@ -73,6 +73,8 @@ export interface SessionInfo {
   parentSessionId?: string;
   active?: boolean;
   live?: boolean;
+  tags?: string[];
+  metadata?: Record<string, string>;
 }
 
 export interface Position {
@@ -328,6 +330,41 @@ export interface RequestPermissionResult {
   outcome: PermissionOutcome;
 }
 
+/** A full-text search hit (agent/session/search); `highlights` are UTF-16 offsets into `snippet`. */
+export interface SearchHit {
+  sessionId: string;
+  sessionName?: string;
+  workspace: string;
+  entryId: string;
+  role: 'user' | 'assistant' | 'thinking' | 'tool' | string;
+  snippet: string;
+  highlights: Array<[number, number]>;
+  ts: string;
+}
+
+export interface SearchResult {
+  hits: SearchHit[];
+  nextCursor?: string;
+}
+
+export interface TrashResult {
+  sessions: Array<SessionInfo & { deletedAt: string }>;
+}
+
+export type ExportFormat = 'markdown' | 'html' | 'jsonl' | 'bundle';
+
+export interface ExportResult {
+  path?: string;
+  bytes?: number;
+  content?: string;
+}
+
+export interface ImportResult {
+  imported: SessionInfo[];
+  skipped: number;
+  problems: string[];
+}
+
 /** What the extension sends in `initializationOptions`. */
 export interface InitializationOptions {
   client: string;
@@ -336,6 +373,8 @@ export interface InitializationOptions {
   /** tool kind or name → ask | allow | deny, over the server's defaults */
   permissionPolicy?: Record<string, PermissionDecision>;
   sessionDir?: string;
+  /** extended thinking's budget in tokens (off when absent) */
+  thinkingBudget?: number;
 }
 
 export type PermissionDecision = 'ask' | 'allow' | 'deny';

@@ -14,6 +14,8 @@ export interface ServerSettings {
   permissionPolicy: string;
   permissions: Record<string, string>;
   sessionDir: string;
+  /** extended thinking's token budget; 0 or unset: off */
+  thinkingBudget?: number;
 }
 
 const CHANGING_KINDS = ['edit', 'delete', 'move', 'execute', 'fetch', 'other'];
@@ -98,6 +100,7 @@ export function initializationOptions(settings: ServerSettings): InitializationO
   const permissions = permissionMap(settings.permissionPolicy.trim(), settings.permissions);
   if (permissions) opts.permissionPolicy = permissions;
   if (settings.sessionDir.trim()) opts.sessionDir = settings.sessionDir.trim();
+  if (settings.thinkingBudget && settings.thinkingBudget >= 1024) opts.thinkingBudget = Math.floor(settings.thinkingBudget);
   return opts;
 }
 

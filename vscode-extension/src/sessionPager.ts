@@ -5,12 +5,14 @@
  */
 import type { ListResult, SessionInfo } from './protocol';
 
-export type ListSessions = (params: { limit: number; query?: string; cursor?: string }) => Promise<ListResult>;
+export type ListSessions = (params: { limit: number; query?: string; cursor?: string; tags?: string[] }) => Promise<ListResult>;
 
 export class SessionPager {
   sessions: SessionInfo[] = [];
   nextCursor: string | undefined;
   query = '';
+  /** only sessions with all of these tags (the tree's filter) */
+  tags: string[] = [];
   private seq = 0;
 
   constructor(
@@ -22,7 +24,7 @@ export class SessionPager {
   async search(query: string): Promise<boolean> {
     const seq = ++this.seq;
     const q = query.trim();
-    const result = await this.list(q ? { limit: this.pageSize, query: q } : { limit: this.pageSize });
+    const result = await this.list(this.params(q ? { limit: this.pageSize, query: q } : { limit: this.pageSize }));
     if (seq !== this.seq) return false;
     this.query = q;
     this.sessions = result.sessions;
@@ -36,12 +38,16 @@ export class SessionPager {
     if (!cursor) return false;
     const seq = ++this.seq;
     const params = this.query ? { limit: this.pageSize, query: this.query, cursor } : { limit: this.pageSize, cursor };
-    const result = await this.list(params);
+    const result = await this.list(this.params(params));
     if (seq !== this.seq) return false;
     const seen = new Set(this.sessions.map((s) => s.sessionId));
     this.sessions = [...this.sessions, ...result.sessions.filter((s) => !seen.has(s.sessionId))];
     this.nextCursor = result.nextCursor;
     return true;
+  }
+
+  private params<T extends { limit: number }>(p: T): T & { tags?: string[] } {
+    return this.tags.length ? { ...p, tags: this.tags } : p;
   }
 
   /** Re-read as many sessions as are shown now (after a change), keeping the query. */

@@ -21,6 +21,9 @@ export class SessionsTree implements vscode.TreeDataProvider<Node> {
   private activeId: string | undefined;
   private runningId: string | undefined;
   private hasMore = false;
+  private readonly filterChanged = new vscode.EventEmitter<string[]>();
+  /** the tag filter changed (the view says what it shows) */
+  readonly onDidChangeFilter = this.filterChanged.event;
 
   set(sessions: SessionInfo[], activeId: string | undefined, runningId: string | undefined, hasMore = false): void {
     this.sessions = sessions;
@@ -28,6 +31,10 @@ export class SessionsTree implements vscode.TreeDataProvider<Node> {
     this.runningId = runningId;
     this.hasMore = hasMore;
     this.changed.fire(undefined);
+  }
+
+  setFilter(tags: string[]): void {
+    this.filterChanged.fire(tags);
   }
 
   /** Newest first, the active session included, then "Load more" when the server has more. */
@@ -50,7 +57,8 @@ export class SessionsTree implements vscode.TreeDataProvider<Node> {
     const active = s.sessionId === this.activeId;
     const item = new vscode.TreeItem(sessionLabel(s), vscode.TreeItemCollapsibleState.None);
     item.id = s.sessionId;
-    item.description = `${active ? '● ' : ''}${sessionDescription(s)}`;
+    const tags = (s.tags ?? []).map((t) => `#${t}`).join(' ');
+    item.description = `${active ? '● ' : ''}${sessionDescription(s)}${tags ? ` · ${tags}` : ''}`;
     item.contextValue = 'agentSession';
     item.iconPath = new vscode.ThemeIcon(
       s.sessionId === this.runningId ? 'loading~spin' : active ? 'comment-discussion' : 'comment',
@@ -64,6 +72,7 @@ export class SessionsTree implements vscode.TreeDataProvider<Node> {
       const parent = this.sessions.find((p) => p.sessionId === s.parentSessionId);
       tip.appendText(`\n\nforked from ${parent ? `“${sessionLabel(parent)}”` : s.parentSessionId}`);
     }
+    if (tags) tip.appendText(`\n\ntags: ${tags}`);
     if (active) tip.appendText('\n\nactive in this window');
     item.tooltip = tip;
     item.accessibilityInformation = {
@@ -75,5 +84,6 @@ export class SessionsTree implements vscode.TreeDataProvider<Node> {
 
   dispose(): void {
     this.changed.dispose();
+    this.filterChanged.dispose();
   }
 }

@@ -21,6 +21,7 @@ import {
   type Usage,
   updateKind,
 } from './protocol';
+import { type SessionUsage, addUsage, emptyUsage } from './usage';
 
 export interface UserBlock {
   type: 'user';
@@ -51,6 +52,8 @@ export interface ToolBlock {
   locations: ToolCallLocation[];
   diffs: string[];
   output?: string;
+  /** a command's exit code (rawOutput), when it has one */
+  exitCode?: number | null;
   turnId?: string;
 }
 
@@ -78,9 +81,33 @@ export interface NoticeBlock {
   key: string;
   level: 'info' | 'warning' | 'error';
   text: string;
+  /** the stop reason a turn's end notice says (a `turn_end` marker replaces it) */
+  stop?: string;
 }
 
-export type Block = UserBlock | AssistantBlock | ToolBlock | CheckpointBlock | NoticeBlock;
+/** A failed or cancelled turn's marker (`turn_end`), the same live and after a reload. */
+export interface TurnEndBlock {
+  type: 'turnEnd';
+  key: string;
+  entryId?: string;
+  stopReason: string;
+  error?: string;
+}
+
+export type Block = UserBlock | AssistantBlock | ToolBlock | CheckpointBlock | NoticeBlock | TurnEndBlock;
+
+export type RewindScope = 'both' | 'conversation' | 'files';
+
+/** A rewind to before a user message: its plan when something conflicts, then its result. */
+export interface RewindState {
+  entryId: string;
+  scope: RewindScope;
+  /** the message's text, shortened */
+  label: string;
+  status: 'running' | 'plan' | 'done' | 'error' | 'undone';
+  result?: RestoreResult;
+  error?: string;
+}
 
 export interface PendingPermission {
   requestId: string;
@@ -89,6 +116,8 @@ export interface PendingPermission {
   toolKind?: string;
   detail?: string;
   options: PermissionOption[];
+  /** an edit under review: each file's +/- line counts (the diff editor shows the change) */
+  diffs?: Array<{ path: string; added: number; removed: number }>;
 }
 
 export type ConnectionStatus = 'starting' | 'ready' | 'failed' | 'stopped';
@@ -104,7 +133,12 @@ export interface ChatState {
   turnId?: string;
   progress?: string;
   usage?: Usage;
+  /** the session's running totals, from the loaded transcript and every live model call */
+  sessionUsage: SessionUsage;
   permissions: PendingPermission[];
+  rewind?: RewindState;
+  /** the entry a search hit opened the session at (the panel scrolls to it) */
+  focusEntryId?: string;
   /** next key number; part of the state so host and webview assign the same keys */
   seq: number;
 }
@@ -112,7 +146,7 @@ export interface ChatState {
 export type ChatAction =
   | { type: 'snapshot'; state: ChatState }
   | { type: 'connection'; status: ConnectionStatus; error?: string }
-  | { type: 'reset'; page: TranscriptPage; running?: boolean }
+  | { type: 'reset'; page: TranscriptPage; running?: boolean; focusEntryId?: string }
   | { type: 'prepend'; sessionId: string; items: TranscriptItem[]; hasMore: boolean }
   | { type: 'sessions'; sessions: SessionInfo[] }
   | { type: 'sessionInfo'; session: SessionInfo }
@@ -124,10 +158,46 @@ export type ChatAction =
   | { type: 'revertResult'; checkpointId: string; undo?: boolean; result?: RestoreResult; error?: string }
   | { type: 'permissionRequest'; requestId: string; params: RequestPermissionParams }
   | { type: 'permissionResolved'; requestId: string }
-  | { type: 'notice'; level: NoticeBlock['level']; text: string };
+  | { type: 'notice'; level: NoticeBlock['level']; text: string }
+  | { type: 'rewind'; rewind: RewindState | undefined }
+  | { type: 'revertDismissed'; checkpointId: string }
+  /** edit and resend: the message and what followed it leave the view */
+  | { type: 'truncate'; entryId: string };
 
 export function initialState(): ChatState {
-  return { connection: 'starting', sessions: [], blocks: [], hasMore: false, running: false, permissions: [], seq: 0 };
+  return {
+    connection: 'starting',
+    sessions: [],
+    blocks: [],
+    hasMore: false,
+    running: false,
+    sessionUsage: emptyUsage(),
+    permissions: [],
+    seq: 0,
+  };
+}
+
+/** The usage of a page of transcript items, oldest first. */
+export function itemsUsage(items: TranscriptItem[], start: SessionUsage = emptyUsage()): SessionUsage {
+  let total = start;
+  for (const item of items) if (item.kind === 'assistant' && item.usage) total = addUsage(total, item.usage, item.model);
+  return total;
+}
+
+/** An earlier page's usage under the totals so far: sums add, the context stays the latest call's. */
+function withEarlier(later: SessionUsage, earlier: SessionUsage): SessionUsage {
+  if (!earlier.calls) return later;
+  if (!later.calls) return earlier;
+  return {
+    inputTokens: later.inputTokens + earlier.inputTokens,
+    outputTokens: later.outputTokens + earlier.outputTokens,
+    cacheReadTokens: later.cacheReadTokens + earlier.cacheReadTokens,
+    cacheWriteTokens: later.cacheWriteTokens + earlier.cacheWriteTokens,
+    cost: later.cost === undefined || earlier.cost === undefined ? undefined : later.cost + earlier.cost,
+    contextTokens: later.contextTokens,
+    model: later.model ?? earlier.model,
+    calls: later.calls + earlier.calls,
+  };
 }
 
 /** Plain text of a content value: a string, one block, or a list of blocks. */
@@ -234,11 +304,23 @@ export function itemsToBlocks(items: TranscriptItem[], counter: { seq: number })
         entryId: item.entryId,
         files: checkpointFiles(item.files),
       });
+    } else if (item.kind === 'turn_end') {
+      blocks.push(turnEndBlock(counter, item as unknown as Record<string, unknown>));
     } else if (item.kind === 'compaction') {
       blocks.push({ type: 'notice', key: key(counter, 'n'), level: 'info', text: 'Earlier messages were summarized.' });
     }
   }
   return blocks;
+}
+
+function turnEndBlock(counter: { seq: number }, item: Record<string, unknown>): TurnEndBlock {
+  return {
+    type: 'turnEnd',
+    key: key(counter, 'e'),
+    entryId: str(item.entryId),
+    stopReason: str(item.stopReason) ?? 'error',
+    error: str(item.error),
+  };
 }
 
 function applyToolResult(tools: Map<string, ToolBlock>, b: ContentBlock): void {
@@ -283,6 +365,8 @@ function toolFields(update: SessionUpdate): Partial<ToolBlock> & { toolCallId?: 
       .join('\n');
     if (text) out.output = text;
   }
+  const raw = update.rawOutput as { exitCode?: unknown } | undefined;
+  if (raw && typeof raw === 'object' && (typeof raw.exitCode === 'number' || raw.exitCode === null)) out.exitCode = raw.exitCode;
   return out;
 }
 
@@ -368,6 +452,7 @@ function applyUpdate(state: ChatState, params: SessionUpdateParams): ChatState {
             locations: fields.locations ?? [],
             diffs: fields.diffs ?? [],
             output: fields.output,
+            ...(fields.exitCode !== undefined ? { exitCode: fields.exitCode } : {}),
             turnId,
           },
         ];
@@ -406,6 +491,15 @@ function applyUpdate(state: ChatState, params: SessionUpdateParams): ChatState {
     case 'usage': {
       const usage = (update.usage && typeof update.usage === 'object' ? update.usage : update) as Usage;
       next.usage = usage;
+      next.sessionUsage = addUsage(state.sessionUsage, usage, str(update.model));
+      return next;
+    }
+    case 'turn_end': {
+      const block = turnEndBlock(next, update);
+      if (block.entryId && state.blocks.some((b) => b.type === 'turnEnd' && b.entryId === block.entryId)) return state;
+      // The answer to the prompt may have said it already: the marker takes the notice's place.
+      const i = lastIndex(state.blocks, (b) => b.type === 'notice' && b.stop === block.stopReason);
+      next.blocks = i >= 0 && i === state.blocks.length - 1 ? replaceAt(state.blocks, i, block) : [...state.blocks, block];
       return next;
     }
     case 'session_info': {
@@ -440,8 +534,10 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'connection':
       return { ...state, connection: action.status, connectionError: action.error };
     case 'reset': {
-      const next: ChatState = { ...state, session: action.page.session, hasMore: action.page.hasMore };
+      const next: ChatState = { ...state, session: action.page.session, hasMore: action.page.hasMore, focusEntryId: action.focusEntryId };
       next.blocks = itemsToBlocks(action.page.items, next);
+      if (state.session?.sessionId !== action.page.session.sessionId) next.rewind = undefined;
+      next.sessionUsage = itemsUsage(action.page.items);
       next.running = !!action.running;
       if (!next.running) {
         next.turnId = undefined;
@@ -458,6 +554,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       if (state.session?.sessionId !== action.sessionId) return state;
       const next: ChatState = { ...state, hasMore: action.hasMore };
       next.blocks = [...itemsToBlocks(action.items, next), ...state.blocks];
+      next.sessionUsage = withEarlier(state.sessionUsage, itemsUsage(action.items));
       return next;
     }
     case 'sessions': {
@@ -473,7 +570,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'update':
       return applyUpdate(state, action.params);
     case 'promptStarted': {
-      const next: ChatState = { ...state, running: true, progress: undefined, turnId: undefined };
+      const next: ChatState = { ...state, running: true, progress: undefined, turnId: undefined, rewind: undefined, focusEntryId: undefined };
       next.blocks = [
         ...state.blocks,
         { type: 'user', key: key(next, 'u'), text: action.text, context: action.context ?? [], pending: true },
@@ -499,7 +596,8 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
               text: action.result?.error ? `${STOP_NOTICES[stop].text} ${action.result.error}` : STOP_NOTICES[stop].text,
             }
           : undefined;
-      if (notice) blocks = [...blocks, { type: 'notice', key: key(next, 'n'), ...notice }];
+      const marked = blocks[blocks.length - 1]?.type === 'turnEnd';
+      if (notice && !marked) blocks = [...blocks, { type: 'notice', key: key(next, 'n'), ...notice, stop: action.error ? undefined : stop }];
       next.blocks = blocks;
       next.turnId = undefined;
       if (action.result?.usage) next.usage = action.result.usage;
@@ -522,8 +620,9 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'permissionRequest': {
       const p = action.params;
       const tc = p.toolCall ?? {};
-      const detail = Array.isArray(tc.content) ? contentText(tc.content) : undefined;
+      const detail = Array.isArray(tc.content) ? contentText(tc.content.filter((c) => c.type !== 'diff')) : undefined;
       const raw = (tc as { rawInput?: { command?: unknown } }).rawInput;
+      const diffs = reviewDiffs(tc.content);
       return {
         ...state,
         permissions: [
@@ -535,12 +634,21 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
             toolKind: str(tc.toolKind) ?? str((tc as { kind?: unknown }).kind),
             detail: detail || str(raw?.command),
             options: p.options ?? [],
+            ...(diffs.length ? { diffs: diffs.map(({ path, added, removed }) => ({ path, added, removed })) } : {}),
           },
         ],
       };
     }
     case 'permissionResolved':
       return { ...state, permissions: state.permissions.filter((p) => p.requestId !== action.requestId) };
+    case 'rewind':
+      return { ...state, rewind: action.rewind };
+    case 'revertDismissed':
+      return updateCheckpoint(state, action.checkpointId, (b) => ({ ...b, revert: undefined }));
+    case 'truncate': {
+      const i = state.blocks.findIndex((b) => b.type === 'user' && b.entryId === action.entryId);
+      return i < 0 ? state : { ...state, blocks: state.blocks.slice(0, i) };
+    }
     case 'notice': {
       const next: ChatState = { ...state };
       next.blocks = [...state.blocks, { type: 'notice', key: key(next, 'n'), level: action.level, text: action.text }];
@@ -549,6 +657,24 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     default:
       return state;
   }
+}
+
+/** The diffs of an edit under review (`toolCall.content` entries of type diff). */
+export function reviewDiffs(content: unknown): Array<{ path: string; added: number; removed: number; oldText: string | null; newText: string }> {
+  if (!Array.isArray(content)) return [];
+  const lines = (t: string): string[] => (t ? t.replace(/\n$/, '').split('\n') : []);
+  return (content as ToolCallContent[])
+    .filter((c): c is { type: 'diff'; path: string; oldText?: string | null; newText: string } => c.type === 'diff' && typeof (c as { path?: unknown }).path === 'string')
+    .map((c) => {
+      const before = lines(c.oldText ?? '');
+      const after = lines(c.newText ?? '');
+      // Lines only in one side, by a longest-common-subsequence-free count: shared prefix and suffix.
+      let start = 0;
+      while (start < before.length && start < after.length && before[start] === after[start]) start += 1;
+      let end = 0;
+      while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end += 1;
+      return { path: c.path, added: after.length - start - end, removed: before.length - start - end, oldText: c.oldText ?? null, newText: c.newText ?? '' };
+    });
 }
 
 /** The label a session is shown by: its name, else its first message, else "New session". */

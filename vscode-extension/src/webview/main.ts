@@ -4,7 +4,7 @@
  * script applies the shared reducer and renders. Only the unsent draft (and the selection chip's
  * switch, once on) is kept in webview state.
  */
-import type { HostMessage, WebviewMessage } from '../messages';
+import type { Attachment, HostMessage, PanelConfig, WebviewMessage } from '../messages';
 import { relativeTime, messageCount } from '../relativeTime';
 import {
   type Block,
@@ -13,16 +13,23 @@ import {
   type CheckpointBlock,
   type PendingPermission,
   type ToolBlock,
+  type UserBlock,
   baseName,
   initialState,
   reduce,
   sessionLabel,
 } from '../transcript';
+import { usageSummary } from '../usage';
 import { codeBlockAction } from './codeBlocks';
+import { button, h } from './dom';
 import { MarkdownView } from './markdownView';
+import { MentionList, mentionAt } from './mentions';
+import { conflictChoices, resultLabel, rewindView, turnEnd, userActions } from './turnControls';
 
 interface PanelState {
   draft?: string;
+  /** files and selections attached to the draft */
+  attachments?: Attachment[];
   /** whether the editor's selection goes along with a prompt (the chip's toggle) */
   attachSelection?: boolean;
 }
@@ -52,25 +59,15 @@ const status = $<HTMLElement>('status');
 const jumpLatest = $<HTMLButtonElement>('jump-latest');
 const announcer = $<HTMLElement>('announcer');
 const editorContext = $<HTMLElement>('editor-context');
+const attachmentsRow = $<HTMLElement>('attachments');
+const modelSelect = $<HTMLSelectElement>('model-select');
+const thinking = $<HTMLButtonElement>('thinking');
+const sessionUsage = $<HTMLElement>('session-usage');
+const editingBar = $<HTMLElement>('editing');
+const editRevertFiles = $<HTMLInputElement>('edit-revert-files');
+const searchButton = $<HTMLButtonElement>('search-sessions');
 
 const post = (m: WebviewMessage): void => vscode.postMessage(m);
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string | undefined> = {},
-  ...children: Array<Node | string | undefined>
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) el.setAttribute(k, v);
-  for (const c of children) if (c !== undefined) el.append(c);
-  return el;
-}
-
-function button(label: string, onClick: () => void, attrs: Record<string, string | undefined> = {}): HTMLButtonElement {
-  const b = h('button', { type: 'button', ...attrs }, label);
-  b.addEventListener('click', onClick);
-  return b;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Blocks
@@ -87,13 +84,21 @@ function renderUser(b: Extract<Block, { type: 'user' }>): HTMLElement {
   const chips = b.context.length
     ? h('div', { class: 'context' }, ...b.context.map((c) => h('span', { class: 'chip', title: c }, baseName(c))))
     : undefined;
-  return h('div', { class: `msg user${b.pending ? ' pending' : ''}`, 'data-key': b.key }, h('div', { class: 'role' }, 'You'), body, chips);
+  return h(
+    'div',
+    { class: `msg user${b.pending ? ' pending' : ''}`, 'data-key': b.key, 'data-entry-id': b.entryId },
+    h('div', { class: 'role' }, 'You'),
+    body,
+    chips,
+    userActions(b, post, startEditing),
+  );
 }
 
 /** An assistant message, updated in place: a streamed chunk re-renders only the reply's last block. */
 function renderAssistant(b: Extract<Block, { type: 'assistant' }>, streaming: boolean, prev?: Rendered): Rendered {
   const markdown = prev?.markdown ?? new MarkdownView();
   const el = prev?.el ?? h('div', { 'data-key': b.key }, h('div', { class: 'role' }, 'Agent'));
+  if (b.entryId) el.dataset.entryId = b.entryId;
   if (!prev || prev.streaming !== streaming) el.className = `msg assistant${streaming ? ' streaming' : ''}`;
   let thought = prev?.thought;
   if (b.thought) {
@@ -135,17 +140,14 @@ function renderTool(b: ToolBlock): HTMLElement {
   }
   if (b.output) {
     const out = b.output.length > 4000 ? `${b.output.slice(0, 4000)}\n…` : b.output;
-    el.append(h('details', { class: 'tool-output' }, h('summary', {}, 'Output'), h('pre', {}, out)));
+    const exit = typeof b.exitCode === 'number' ? ` (exit ${b.exitCode})` : b.exitCode === null ? ' (killed)' : '';
+    const details = h('details', { class: 'tool-output' }, h('summary', {}, `Output${exit}`), h('pre', {}, out));
+    // A command's output is what the reply talks about: shown open, a failure's too.
+    if (b.toolKind === 'execute' || b.status === 'failed') details.open = true;
+    el.append(details);
   }
   return el;
 }
-
-const RESULT_LABEL: Record<string, string> = {
-  restored: 'restored',
-  conflict: 'conflict: changed since, left alone',
-  unchanged: 'unchanged',
-  failed: 'failed',
-};
 
 function renderCheckpoint(b: CheckpointBlock): HTMLElement {
   const el = h('div', { class: 'checkpoint', 'data-key': b.key, 'data-checkpoint-id': b.checkpointId, role: 'group' });
@@ -191,14 +193,22 @@ function renderCheckpoint(b: CheckpointBlock): HTMLElement {
     el.append(h('div', { class: 'revert-result error', role: 'status' }, r.error ?? 'Revert failed.'));
   } else if (r?.status === 'done' && r.result) {
     const res = r.result;
-    const summary = r.undo ? 'Revert undone.' : res.applied ? 'Reverted.' : 'Nothing was reverted.';
+    const conflicts = res.files.filter((f) => f.result === 'conflict').length;
+    const plan = !res.applied && conflicts > 0 && !r.undo;
+    const summary = r.undo
+      ? 'Revert undone.'
+      : res.applied
+        ? 'Reverted.'
+        : plan
+          ? `Nothing was reverted: ${conflicts} file${conflicts === 1 ? '' : 's'} changed since this turn. Reverting would:`
+          : 'Nothing was reverted.';
     const box = h('div', { class: 'revert-result', role: 'status' }, h('div', { class: 'summary' }, summary));
     const list = h('ul', {});
     for (const f of res.files) {
       const p = f.path ?? f.uri ?? '';
       // Reverting a turn that created a file deletes it: say so, not "restored".
       const created = b.files.some((c) => c.operation === 'created' && (c.path === f.path || c.path === p || p.endsWith(`/${c.path}`)));
-      const label = f.result === 'restored' && created && !r.undo ? 'deleted (this turn created it)' : RESULT_LABEL[f.result] ?? f.result;
+      const label = f.result === 'restored' && created && !r.undo ? 'deleted (this turn created it)' : resultLabel(f.result);
       list.append(
         h(
           'li',
@@ -209,8 +219,18 @@ function renderCheckpoint(b: CheckpointBlock): HTMLElement {
       );
     }
     box.append(list);
+    if (plan) {
+      // All or nothing: nothing was written; the user picks what happens.
+      box.append(
+        conflictChoices(
+          () => post({ type: 'revert', checkpointId: b.checkpointId, partial: true }),
+          () => post({ type: 'revert', checkpointId: b.checkpointId, force: true }),
+          () => post({ type: 'dismissRevert', checkpointId: b.checkpointId }),
+        ),
+      );
+    }
     const more = h('div', { class: 'checkpoint-actions' });
-    if (res.files.some((f) => f.result === 'conflict') && !r.undo) {
+    if (res.applied && res.files.some((f) => f.result === 'conflict') && !r.undo) {
       more.append(
         button('Revert anyway', () => post({ type: 'revert', checkpointId: b.checkpointId, force: true }), {
           class: 'secondary force',
@@ -252,6 +272,8 @@ function renderBlock(b: Exclude<Block, { type: 'assistant' }>): HTMLElement {
       return renderCheckpoint(b);
     case 'notice':
       return renderNotice(b);
+    case 'turnEnd':
+      return turnEnd(b, b === state.blocks[state.blocks.length - 1], post);
   }
 }
 
@@ -269,6 +291,8 @@ interface Rendered {
 }
 
 const rendered = new Map<string, Rendered>();
+let rewindEl: HTMLElement | undefined;
+let renderedRewind: ChatState['rewind'];
 let loadMore: HTMLElement | undefined;
 
 // The transcript follows its end while the user is there. Whether they are is learnt from their
@@ -308,6 +332,17 @@ function announce(action: ChatAction): void {
   announcer.textContent = action.error ? `Agent: ${action.error}` : `Agent replied: ${text.slice(0, 500)}`;
 }
 
+/** A search hit opened the session: scroll to its message and mark it, instead of the end. */
+function showEntry(entryId: string): void {
+  const el = transcript.querySelector<HTMLElement>(`[data-entry-id="${CSS.escape(entryId)}"]`);
+  if (!el) return;
+  followEnd = false;
+  jumpLatest.hidden = false;
+  for (const old of transcript.querySelectorAll('.focused')) old.classList.remove('focused');
+  el.classList.add('focused');
+  el.scrollIntoView({ block: 'center' });
+}
+
 function keepAtEnd(): void {
   if (!followEnd || endScrollQueued) return;
   endScrollQueued = true;
@@ -328,7 +363,8 @@ function renderTranscript(): void {
   }
   const last = state.blocks[state.blocks.length - 1];
   for (const b of state.blocks) {
-    const streaming = state.running && b === last && b.type === 'assistant';
+    // `streaming` also marks the last turn-end marker (the one with Retry).
+    const streaming = (state.running && b === last && b.type === 'assistant') || (b.type === 'turnEnd' && b === last && !state.running);
     const prev = rendered.get(b.key);
     let el: HTMLElement;
     if (prev && prev.block === b && prev.streaming === streaming) {
@@ -347,6 +383,11 @@ function renderTranscript(): void {
   for (const k of [...rendered.keys()]) if (!keep.has(k)) rendered.delete(k);
   empty.hidden = state.blocks.length > 0;
   wanted.unshift(empty);
+  if (state.rewind !== renderedRewind) {
+    renderedRewind = state.rewind;
+    rewindEl = state.rewind ? rewindView(state.rewind, post) : undefined;
+  }
+  if (rewindEl) wanted.push(rewindEl);
   // Reconcile children in order with the fewest DOM moves (focus stays on untouched buttons).
   let cursor = transcript.firstChild;
   for (const el of wanted) {
@@ -386,6 +427,7 @@ function renderHeader(): void {
   select.value = state.session?.sessionId ?? '';
   select.disabled = state.connection !== 'ready';
   newButton.disabled = state.connection !== 'ready';
+  searchButton.disabled = state.connection !== 'ready';
 }
 
 // The banner and the status line are rebuilt only when what they show changes: a streamed chunk
@@ -430,6 +472,13 @@ function renderPermission(p: PendingPermission): HTMLElement {
   const el = h('div', { class: 'permission', role: 'alertdialog', 'aria-label': `Permission: ${permissionHeading(p)}`, 'data-request-id': p.requestId });
   el.append(h('div', { class: 'permission-title' }, permissionHeading(p)));
   if (p.detail) el.append(h('pre', { class: 'permission-detail' }, p.detail));
+  if (p.diffs?.length) {
+    // An edit under review: the diff editor shows it (Accept / Reject in its title bar too).
+    el.append(
+      h('ul', { class: 'review-files' }, ...p.diffs.map((d) => h('li', {}, h('span', { class: 'file', title: d.path }, baseName(d.path)), ` +${d.added} −${d.removed}`))),
+      button('Review changes', () => post({ type: 'reviewEdit', requestId: p.requestId }), { class: 'link review-edit' }),
+    );
+  }
   const actions = h('div', { class: 'permission-actions' });
   for (const o of p.options) {
     const cls = o.kind.startsWith('allow') ? '' : 'secondary';
@@ -460,6 +509,8 @@ function renderComposer(): void {
   cancel.hidden = !state.running;
   send.disabled = state.running || state.connection !== 'ready';
   prompt.disabled = state.connection !== 'ready';
+  // A change of model or thinking restarts the server: not while a turn runs.
+  modelSelect.disabled = thinking.disabled = state.running || state.connection !== 'ready' || !config;
   const sig = JSON.stringify([state.running, state.progress, state.usage]);
   if (sig === renderedStatus) return;
   renderedStatus = sig;
@@ -478,12 +529,31 @@ function renderComposer(): void {
   }
 }
 
+let renderedUsage = '';
+let renderedUsageOf: ChatState['sessionUsage'] | undefined;
+
+/** The session's running totals, cost (when the model's price is known) and context-window fill. */
+function renderSessionUsage(): void {
+  const u = state.sessionUsage;
+  // A streamed chunk leaves the totals as they were: nothing to format.
+  if (u === renderedUsageOf) return;
+  renderedUsageOf = u;
+  const text = u.calls ? `Session: ${usageSummary(u)}` : '';
+  if (text === renderedUsage) return;
+  renderedUsage = text;
+  sessionUsage.textContent = text;
+  sessionUsage.title = u.calls
+    ? `${u.calls} model call${u.calls === 1 ? '' : 's'}${state.hasMore ? ' in the loaded messages' : ''}: ${u.inputTokens.toLocaleString('en-US')} input, ${u.cacheReadTokens.toLocaleString('en-US')} cached, ${u.cacheWriteTokens.toLocaleString('en-US')} written to the cache, ${u.outputTokens.toLocaleString('en-US')} output tokens${u.cost === undefined ? ' (no known price for this model)' : ''}`
+    : '';
+}
+
 function render(): void {
   renderBanner();
   renderHeader();
   renderTranscript();
   renderPermissions();
   renderComposer();
+  renderSessionUsage();
   document.body.dataset.connection = state.connection;
   document.body.dataset.running = String(state.running);
 }
@@ -493,11 +563,102 @@ function render(): void {
 
 let selectionLabel: string | undefined;
 let attachSelection = vscode.getState()?.attachSelection ?? false;
+let attachments: Attachment[] = vscode.getState()?.attachments ?? [];
 
 function savePanelState(): void {
-  // Besides the draft, only the chip's switch, and only once it is on.
-  vscode.setState(attachSelection ? { draft: prompt.value, attachSelection } : { draft: prompt.value });
+  // Besides the draft, its attachments and the chip's switch, each only once set.
+  const saved: PanelState = { draft: prompt.value };
+  if (attachSelection) saved.attachSelection = attachSelection;
+  if (attachments.length) saved.attachments = attachments;
+  vscode.setState(saved);
 }
+
+/** Files (from `@`) and selections (Agent: Add Selection to Chat) that go with the next prompt. */
+function renderAttachments(): void {
+  attachmentsRow.hidden = attachments.length === 0;
+  attachmentsRow.replaceChildren(
+    ...attachments.map((a) =>
+      h(
+        'span',
+        { class: 'chip attached', title: a.label },
+        baseName(a.label),
+        button('×', () => {
+          attachments = attachments.filter((x) => x !== a);
+          savePanelState();
+          renderAttachments();
+          prompt.focus();
+        }, { 'aria-label': `Remove ${a.label}`, class: 'remove' }),
+      ),
+    ),
+  );
+}
+
+function attach(a: Attachment): void {
+  if (!attachments.some((x) => x.uri === a.uri && JSON.stringify(x.range) === JSON.stringify(a.range))) attachments = [...attachments, a];
+  savePanelState();
+  renderAttachments();
+}
+
+// `@` mentions: the word after `@` asks the host for files; the picked one becomes a chip and the
+// word reads `@path` in the prompt.
+let mentionSeq = 0;
+const mentionList = new MentionList($<HTMLElement>('mentions'), (file) => {
+  const at = mentionAt(prompt.value, prompt.selectionStart);
+  if (at) {
+    const insert = `@${file.label} `;
+    prompt.value = prompt.value.slice(0, at.start) + insert + prompt.value.slice(prompt.selectionStart);
+    prompt.setSelectionRange(at.start + insert.length, at.start + insert.length);
+  }
+  attach(file);
+  prompt.focus();
+});
+
+function updateMention(): void {
+  const at = prompt.selectionStart === prompt.selectionEnd ? mentionAt(prompt.value, prompt.selectionStart) : undefined;
+  mentionSeq += 1;
+  if (!at) {
+    mentionList.hide();
+    return;
+  }
+  post({ type: 'mentionQuery', id: mentionSeq, query: at.query });
+}
+
+// Up in an empty prompt box recalls the prompts of this session, newest first; Down goes back.
+let recalled = -1;
+
+function recall(step: number): boolean {
+  const prompts = state.blocks.filter((b) => b.type === 'user').map((b) => (b as { text: string }).text);
+  const next = recalled + step;
+  if (next < -1 || next >= prompts.length) return false;
+  recalled = next;
+  prompt.value = next === -1 ? '' : prompts[prompts.length - 1 - next];
+  prompt.setSelectionRange(prompt.value.length, prompt.value.length);
+  return true;
+}
+
+let config: PanelConfig | undefined;
+const OTHER_MODEL = 'agent-ls:other-model';
+
+function renderConfig(): void {
+  if (!config) return;
+  const c = config;
+  const names = [...new Set([...(c.model ? [c.model] : []), ...c.models])];
+  modelSelect.replaceChildren(
+    h('option', { value: '' }, `Default (${c.defaultModel})`),
+    ...names.map((m) => h('option', { value: m }, m)),
+    h('option', { value: OTHER_MODEL }, 'Other model…'),
+  );
+  modelSelect.value = c.model;
+  thinking.setAttribute('aria-pressed', String(c.thinking));
+  thinking.title = c.thinking ? 'Extended thinking is on (click to turn off; restarts the server)' : 'Extended thinking is off (click to turn on; restarts the server)';
+}
+
+modelSelect.addEventListener('change', () => {
+  const model = modelSelect.value;
+  if (config) modelSelect.value = config.model;
+  post({ type: 'setModel', model });
+});
+thinking.addEventListener('click', () => post({ type: 'setThinking', on: thinking.getAttribute('aria-pressed') !== 'true' }));
 
 /** The editor's selection as a chip: pressed, it goes along with the next prompt. */
 function renderEditorContext(): void {
@@ -515,32 +676,96 @@ function renderEditorContext(): void {
   editorContext.replaceChildren(chip);
 }
 
+/**
+ * A failed turn's prompt is not part of the conversation any more (the next prompt attaches
+ * before it): it goes back into an empty prompt box, to send again as it is or changed.
+ */
+function putBackFailedPrompt(): void {
+  const last = [...state.blocks].reverse().find((b) => b.type === 'user');
+  if (!last || last.type !== 'user' || prompt.value.trim()) return;
+  prompt.value = last.text;
+  savePanelState();
+}
+
+// Edit and resend: the message goes into the prompt box; sending replaces it.
+let editing: { entryId: string; draft: string } | undefined;
+
+function startEditing(b: UserBlock): void {
+  if (!b.entryId || state.running) return;
+  editing = { entryId: b.entryId, draft: editing?.draft ?? prompt.value };
+  prompt.value = b.text;
+  editRevertFiles.checked = false;
+  editingBar.hidden = false;
+  prompt.focus();
+  prompt.setSelectionRange(prompt.value.length, prompt.value.length);
+}
+
+function stopEditing(restoreDraft: boolean): void {
+  if (!editing) return;
+  if (restoreDraft) prompt.value = editing.draft;
+  editing = undefined;
+  editingBar.hidden = true;
+}
+
+$<HTMLButtonElement>('edit-cancel').addEventListener('click', () => {
+  stopEditing(true);
+  prompt.focus();
+});
+
 function submit(): void {
   const text = prompt.value;
   if (!text.trim() || state.running || state.connection !== 'ready') return;
-  post(selectionLabel && attachSelection ? { type: 'prompt', text, attachSelection: true } : { type: 'prompt', text });
+  const message: WebviewMessage = selectionLabel && attachSelection ? { type: 'prompt', text, attachSelection: true } : { type: 'prompt', text };
+  if (attachments.length) message.attachments = attachments;
+  if (editing && message.type === 'prompt') {
+    message.replaceEntryId = editing.entryId;
+    if (editRevertFiles.checked) message.revertFiles = true;
+    stopEditing(false);
+  }
+  post(message);
   prompt.value = '';
+  attachments = [];
+  recalled = -1;
+  mentionList.hide();
+  renderAttachments();
   savePanelState();
 }
 
 prompt.addEventListener('keydown', (e) => {
+  if (mentionList.open && !e.isComposing) {
+    const keys: Record<string, () => boolean> = {
+      ArrowDown: () => (mentionList.move(1), true),
+      ArrowUp: () => (mentionList.move(-1), true),
+      Enter: () => mentionList.pick(),
+      Tab: () => mentionList.pick(),
+      Escape: () => (mentionList.hide(), true),
+    };
+    if (keys[e.key]?.()) {
+      e.preventDefault();
+      return;
+    }
+  }
+  const recalling = recalled >= 0 || !prompt.value;
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
     e.preventDefault();
     submit();
-  } else if (e.key === 'ArrowUp' && !prompt.value && !e.shiftKey && !e.altKey) {
-    // Up in an empty box recalls the last prompt of this session, to edit and send again.
-    const last = [...state.blocks].reverse().find((b) => b.type === 'user');
-    if (last && last.type === 'user') {
-      e.preventDefault();
-      prompt.value = last.text;
-      prompt.setSelectionRange(prompt.value.length, prompt.value.length);
-    }
+  } else if ((e.key === 'ArrowUp' || e.key === 'ArrowDown') && recalling && !e.shiftKey && !e.altKey) {
+    // Up in an empty box recalls the prompts of this session, to edit and send again.
+    if (recall(e.key === 'ArrowUp' ? 1 : -1)) e.preventDefault();
+  } else if (e.key === 'Escape' && editing && !state.running) {
+    e.preventDefault();
+    stopEditing(true);
   } else if (e.key === 'Escape' && state.running) {
     e.preventDefault();
     post({ type: 'cancel' });
   }
 });
-prompt.addEventListener('input', savePanelState);
+prompt.addEventListener('input', () => {
+  recalled = -1;
+  savePanelState();
+  updateMention();
+});
+prompt.addEventListener('blur', () => mentionList.hide());
 send.addEventListener('click', submit);
 transcript.addEventListener('click', (e) => {
   const action = codeBlockAction(e.target);
@@ -548,6 +773,7 @@ transcript.addEventListener('click', (e) => {
 });
 cancel.addEventListener('click', () => post({ type: 'cancel' }));
 newButton.addEventListener('click', () => post({ type: 'newSession' }));
+searchButton.addEventListener('click', () => post({ type: 'searchSessions' }));
 select.addEventListener('change', () => {
   if (select.value === SEARCH_SESSIONS) {
     select.value = state.session?.sessionId ?? '';
@@ -562,7 +788,15 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
     state = reduce(state, m.action);
     // A new turn, another session or a reload starts at the end.
     if (m.action.type === 'promptStarted' || m.action.type === 'reset' || m.action.type === 'snapshot') followFromNow();
+    if (m.action.type === 'reset' || m.action.type === 'snapshot') stopEditing(false);
     render();
+    if (m.action.type === 'reset' && m.action.focusEntryId) showEntry(m.action.focusEntryId);
+    if (m.action.type === 'promptEnded' && (m.action.error || m.action.result?.stopReason === 'error')) putBackFailedPrompt();
+    // Retry sends the prompt that was put back: the box's copy goes.
+    if (m.action.type === 'promptStarted' && prompt.value === m.action.text) {
+      prompt.value = '';
+      savePanelState();
+    }
     announce(m.action);
   } else if (m.type === 'editorSelection') {
     selectionLabel = m.label;
@@ -570,9 +804,23 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   } else if (m.type === 'focusPrompt') {
     if (m.text !== undefined) prompt.value = m.text;
     prompt.focus();
+  } else if (m.type === 'attach') {
+    attach(m.attachment);
+  } else if (m.type === 'mentionResults') {
+    if (m.id === mentionSeq) mentionList.show(m.files);
+  } else if (m.type === 'config') {
+    config = m.config;
+    renderConfig();
+    renderComposer();
   }
 });
 
+// Focusing the view (Agent: Focus on Chat View, Ctrl/Cmd+Esc) puts the caret in the prompt box.
+window.addEventListener('focus', () => {
+  if (document.activeElement === document.body || document.activeElement === null) prompt.focus();
+});
+
 prompt.value = vscode.getState()?.draft ?? '';
+renderAttachments();
 render();
 post({ type: 'ready' });

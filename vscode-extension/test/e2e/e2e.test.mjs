@@ -24,6 +24,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RESULTS = process.env.RESULTS_DIR ?? path.resolve(import.meta.dirname, '../../test-results');
 const KEEP = process.env.AGENT_LS_E2E_KEEP === '1';
 const STEP_TIMEOUT = 60_000;
+/** `turns`: only the turn controls and search part; `basics`: only the rest; default both. */
+const PART = process.env.AGENT_LS_E2E_PART ?? 'all';
 const TOTAL_TIMEOUT = Number(process.env.AGENT_LS_E2E_TIMEOUT_MS ?? 600_000);
 
 const ORIGINAL = "print('hello')\n";
@@ -158,15 +160,16 @@ async function main() {
       env: baseEnv,
     });
     const [, apiUrl] = await waitForLine(fake, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 'the fake API');
-    const script = await fetch(`${apiUrl}/_script`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([
-        { content: [{ type: 'tool_use', name: 'write_file', input: { path: 'hello.py', content: EDITED } }] },
-        { content: [{ type: 'text', text: REPLY }], chunk_size: 6, delay_ms: 60 },
-      ]),
-    });
-    if (!script.ok) throw new Error(`POST /_script: ${script.status} ${await script.text()}`);
+    const queue = async (turns, reset = false) => {
+      if (reset) await fetch(`${apiUrl}/_reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const r = await fetch(`${apiUrl}/_script`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(turns) });
+      if (!r.ok) throw new Error(`POST /_script: ${r.status} ${await r.text()}`);
+    };
+    const BASICS = [
+      { content: [{ type: 'tool_use', name: 'write_file', input: { path: 'hello.py', content: EDITED } }] },
+      { content: [{ type: 'text', text: REPLY }], chunk_size: 6, delay_ms: 60 },
+    ];
+    await queue(BASICS);
 
     // 2. code-server with the .vsix installed and the server pointed at the fake API.
     log('installing the .vsix');
@@ -263,11 +266,22 @@ async function main() {
     log('chat panel connected to the server');
     const firstSession = await chat.locator('#session-select').inputValue();
 
-    // 4. New session from the command palette.
+    if (PART !== 'basics') {
+      await turnControls({ page, chat, palette, queue, workspace: dirs.workspace });
+      // The basics' turns again, first in the queue.
+      await queue(BASICS, true);
+      if (PART === 'turns') {
+        log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return { ok: true, root, csLog };
+      }
+    }
+
+    // 4. New session from the command palette (the panel may show the turn controls' session).
+    const shown = await chat.locator('#session-select').inputValue();
     await palette('Agent: New Session');
     await waitFor('a new session in the panel', async () => {
       const v = await chat.locator('#session-select').inputValue();
-      return v && v !== firstSession ? v : undefined;
+      return v && v !== firstSession && v !== shown ? v : undefined;
     });
     const newSession = await chat.locator('#session-select').inputValue();
     log(`new session ${newSession} (first: ${firstSession})`);
@@ -371,6 +385,10 @@ async function main() {
     await chat.locator('.msg.assistant .markdown', { hasText: 'It prints hello again.' }).waitFor();
     const ran = chat.locator('.tool', { hasText: 'cat hello.py' });
     if ((await ran.getAttribute('data-status')) !== 'completed') throw new Error('the command did not complete');
+    // Its output is in the tool card (the tail the server streams, the exit code line last).
+    await waitFor('the command output in its card', async () =>
+      (await ran.locator('.tool-output pre').textContent())?.includes("print('hello')"),
+    );
     log('permission asked in the panel; the allowed command ran');
     await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel.png') });
 
@@ -471,7 +489,9 @@ async function main() {
     chat = await findChat();
     await chat.waitForSelector('body[data-connection="ready"]', { timeout: 90_000 });
     await chat.locator('.msg.user .chip', { hasText: 'hello.py:1' }).last().waitFor();
-    log('the selection chip survived a window reload');
+    // The turn cancelled earlier keeps its marker after the reload, as it was shown live.
+    await chat.locator('.turn-end[data-stop-reason="cancelled"]').first().waitFor();
+    log('the selection chip and the cancelled turn’s marker survived a window reload');
 
     // The server killed mid-turn: the panel says so, the client restarts it, the session comes back.
     const slow = await fetch(`${apiUrl}/_script`, {
@@ -538,6 +558,249 @@ async function main() {
   } catch (e) {
     return { ok: false, error: e, root };
   }
+}
+
+/**
+ * Turn controls and search, on a session of their own: rewind to an earlier message with files
+ * and undo it; a conflicting rewind that changes nothing until the user picks "Restore the
+ * others"; retry after a failed turn (529); a full-text search hit opening its session there.
+ */
+async function turnControls({ page, chat, palette, queue, workspace }) {
+  const file = (name) => path.join(workspace, name);
+  const read = (name) => readFileSync(file(name), 'utf8');
+  writeFileSync(file('a.py'), 'a = 0\n');
+  writeFileSync(file('b.py'), 'b = 0\n');
+  const turn = (name, content, reply) => [
+    { content: [{ type: 'tool_use', name: 'write_file', input: { path: name, content } }] },
+    { content: [{ type: 'text', text: reply }] },
+  ];
+  await queue([...turn('a.py', 'a = 1\n', 'Set a to 1.'), ...turn('b.py', 'b = 1\n', 'Set b to 1.'), ...turn('a.py', 'a = 2\n', 'Set a to 2.')], true);
+  const before = await chat.locator('#session-select').inputValue();
+  await palette('Agent: New Session');
+  await waitFor('a new session', async () => (await chat.locator('#session-select').inputValue()) !== before);
+  const send = async (text, reply) => {
+    await chat.locator('#prompt').fill(text);
+    await chat.locator('#prompt').press('Enter');
+    await chat.locator('.msg.assistant .markdown', { hasText: reply }).waitFor();
+    await chat.waitForSelector('body[data-running="false"]');
+  };
+  await send('first: the zebra file a', 'Set a to 1.');
+  await send('second: b', 'Set b to 1.');
+  await send('third: a again', 'Set a to 2.');
+  await waitFor('the three turns on disk', () => read('a.py') === 'a = 2\n' && read('b.py') === 'b = 1\n');
+  const sessionId = await chat.locator('#session-select').inputValue();
+  log('three turns, each changing a file');
+
+  // Rewind to the second message, conversation and files: turns two and three are undone.
+  const second = chat.locator('.msg.user', { hasText: 'second: b' });
+  await second.locator('button.rewind-here').click();
+  await second.locator('button.scope-both').click();
+  await chat.locator('.rewind.rewind-done').waitFor();
+  await waitFor('the files as before the second message', () => read('a.py') === 'a = 1\n' && read('b.py') === 'b = 0\n');
+  await waitFor('the conversation before the second message', async () =>
+    (await chat.locator('.msg.user').allTextContents()).every((t) => !t.includes('second: b')) &&
+    (await chat.locator('.msg.user', { hasText: 'first: the zebra' }).count()) === 1,
+  );
+  await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel-rewind.png') });
+  await chat.locator('button.undo-rewind').click();
+  await chat.locator('.rewind.rewind-undone').waitFor();
+  await waitFor('the files back after the undo', () => read('a.py') === 'a = 2\n' && read('b.py') === 'b = 1\n');
+  await chat.locator('.msg.user', { hasText: 'third: a again' }).waitFor();
+  log('rewound to the second message with its files, then undone');
+
+  // A second session: two turns change c.py and d.py; the user edits d.py where the agent did.
+  // Rewinding to the first message conflicts and writes nothing until the user picks; "Restore
+  // the others" restores c.py and leaves d.py alone.
+  writeFileSync(file('c.py'), 'c = 0\n');
+  writeFileSync(file('d.py'), 'd = 0\n');
+  await queue([...turn('c.py', 'c = 1\n', 'Set c to 1.'), ...turn('d.py', 'd = 1\n', 'Set d to 1.')]);
+  await palette('Agent: New Session');
+  await waitFor('a second session', async () => (await chat.locator('#session-select').inputValue()) !== sessionId);
+  await send('alpha: c', 'Set c to 1.');
+  await send('beta: d', 'Set d to 1.');
+  writeFileSync(file('d.py'), 'd = "mine"\n');
+  const alpha = chat.locator('.msg.user', { hasText: 'alpha: c' });
+  await alpha.locator('button.rewind-here').click();
+  await alpha.locator('button.scope-files').click();
+  const plan = chat.locator('.rewind.rewind-plan');
+  await chat.locator('.rewind:not(.rewind-running)').waitFor();
+  if (!(await plan.count())) throw new Error(`no plan for a conflicting rewind: ${await chat.locator('.rewind').textContent()}`);
+  if (!(await plan.locator('.result-conflict').textContent()).includes('d.py')) throw new Error('the plan does not name d.py as the conflict');
+  if (read('c.py') !== 'c = 1\n' || read('d.py') !== 'd = "mine"\n') throw new Error('a conflicting rewind wrote files before the user picked');
+  await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel-rewind-plan.png') });
+  await plan.locator('button.partial').click();
+  await chat.locator('.rewind.rewind-done').waitFor();
+  await waitFor('c.py restored, d.py left alone', () => read('c.py') === 'c = 0\n' && read('d.py') === 'd = "mine"\n');
+  if (!(await chat.locator('.rewind .result-skipped').textContent()).includes('d.py')) throw new Error('d.py is not reported as skipped');
+  log('a conflicting rewind applied nothing until "Restore the others"');
+
+  // Edits under review (workspace setting: edits ask first): each opens in the diff editor;
+  // Accept there writes it, Reject leaves the file alone and the agent is told.
+  const workspaceSettings = path.join(workspace, '.vscode', 'settings.json');
+  mkdirSync(path.dirname(workspaceSettings), { recursive: true });
+  const restarted = async (settings) => {
+    const ready = chat.locator('body[data-connection="ready"]');
+    writeFileSync(workspaceSettings, JSON.stringify(settings));
+    await chat.waitForSelector('body:not([data-connection="ready"])').catch(() => undefined);
+    await ready.waitFor({ timeout: 90_000 });
+    await chat.locator('.msg.user', { hasText: 'beta: d' }).waitFor();
+  };
+  await restarted({ 'agentLs.permissions': { edit: 'ask' } });
+  await queue([...turn('e.py', 'e = 1\n', 'Wrote e.py.'), ...turn('f.py', 'f = 1\n', 'Left f.py alone.')]);
+  const review = async (prompt, action) => {
+    await chat.locator('#prompt').fill(prompt);
+    await chat.locator('#prompt').press('Enter');
+    await chat.locator('.permission .review-files').waitFor();
+    await page.locator('.tab', { hasText: 'Review:' }).first().waitFor();
+    await page.locator('.monaco-diff-editor').first().waitFor();
+    await page.locator(`.editor-actions [aria-label="${action}"]`).first().click();
+    await chat.locator('.permission').waitFor({ state: 'detached' });
+    await chat.waitForSelector('body[data-running="false"]');
+  };
+  await review('gamma: e', 'Accept Edit');
+  await chat.locator('.msg.assistant .markdown', { hasText: 'Wrote e.py.' }).waitFor();
+  await waitFor('the accepted edit on disk', () => existsSync(file('e.py')) && read('e.py') === 'e = 1\n');
+  await review('delta: f', 'Reject Edit');
+  await chat.locator('.msg.assistant .markdown', { hasText: 'Left f.py alone.' }).waitFor();
+  if (existsSync(file('f.py'))) throw new Error('a rejected edit was written');
+  if ((await page.locator('.tab', { hasText: 'Review:' }).count()) !== 0) throw new Error('the review tabs stayed open');
+  await restarted({});
+  log('edits reviewed in the diff editor: one accepted, one rejected');
+
+  // A turn that fails (the API overloaded, through the SDK's retries): its marker offers Retry.
+  const overloaded = { error: { status: 529, message: 'Overloaded' } };
+  await queue([overloaded, overloaded, overloaded, { content: [{ type: 'text', text: 'Worked this time.' }] }]);
+  await chat.locator('#prompt').fill('fourth: try hard');
+  await chat.locator('#prompt').press('Enter');
+  const failed = chat.locator('.turn-end[data-stop-reason="error"]');
+  await failed.waitFor({ timeout: 90_000 });
+  await chat.waitForSelector('body[data-running="false"]');
+  await page.locator('.part.sidebar').screenshot({ path: path.join(RESULTS, 'vscode-panel-failed-turn.png') });
+  await failed.locator('button.retry-turn').click();
+  await chat.locator('.msg.assistant .markdown', { hasText: 'Worked this time.' }).waitFor();
+  await chat.waitForSelector('body[data-running="false"]');
+  await chat.locator('.msg.user', { hasText: 'fourth: try hard' }).waitFor();
+  log('a failed turn retried from its marker');
+
+  // Edit and resend: the edited message replaces the old one and what followed it.
+  await queue([{ content: [{ type: 'text', text: 'Answered the edit.' }] }]);
+  await chat.locator('.msg.user', { hasText: 'fourth: try hard' }).locator('button.edit-message').click();
+  await chat.locator('#editing').waitFor();
+  await chat.locator('#prompt').fill('fourth, edited');
+  await chat.locator('#prompt').press('Enter');
+  await chat.locator('.msg.assistant .markdown', { hasText: 'Answered the edit.' }).waitFor();
+  await chat.waitForSelector('body[data-running="false"]');
+  await waitFor('the old message replaced', async () =>
+    (await chat.locator('.msg.user', { hasText: 'fourth: try hard' }).count()) === 0 &&
+    (await chat.locator('.msg.user', { hasText: 'fourth, edited' }).count()) === 1 &&
+    (await chat.locator('.msg.assistant', { hasText: 'Worked this time.' }).count()) === 0,
+  );
+  log('a message edited and resent replaced the old turn');
+
+  // The prompt box: "@a." lists a.py (findFiles, .gitignore applied), Enter attaches it.
+  writeFileSync(file('.gitignore'), 'ignored_*\n');
+  writeFileSync(file('ignored_a.py'), 'x = 1\n');
+  spawnSync('git', ['init', '-q', workspace]);
+  await queue([{ content: [{ type: 'text', text: 'a.py sets a.' }] }]);
+  await chat.locator('#prompt').click();
+  await chat.locator('#prompt').pressSequentially('What is in @a.');
+  const mention = chat.locator('#mentions .mention', { hasText: 'a.py' }).first();
+  await mention.waitFor();
+  const listed = await chat.locator('#mentions .mention').allTextContents();
+  if (listed.some((l) => l.includes('ignored_a.py'))) throw new Error(`a git-ignored file was offered: ${listed}`);
+  await chat.locator('#prompt').press('Enter');
+  await chat.locator('#attachments .chip', { hasText: 'a.py' }).waitFor();
+  await chat.locator('#prompt').press('Enter');
+  await chat.locator('.msg.user .chip', { hasText: 'a.py' }).last().waitFor();
+  await chat.locator('.msg.assistant .markdown', { hasText: 'a.py sets a.' }).waitFor();
+  await chat.waitForSelector('body[data-running="false"]');
+  log('an @ mention attached a.py (the git-ignored file was not offered)');
+
+  // One Focus Chat in the palette; the chat also opens in an editor tab, on the same session.
+  await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget input.input').fill('>Agent: Focus');
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor();
+  const focusRows = await page.locator('.quick-input-list .monaco-list-row').allTextContents();
+  if (focusRows.filter((t) => /Agent: Focus.*Chat/.test(t)).length !== 1) throw new Error(`expected one Focus Chat command: ${focusRows}`);
+  await page.keyboard.press('Escape');
+  // Ctrl+Esc (no selection) focuses the chat with the caret in the prompt box.
+  await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
+  await page.keyboard.press('Control+Escape');
+  await waitFor('the prompt box focused', () => chat.evaluate(() => document.activeElement?.id === 'prompt'));
+  await palette('Agent: Open Chat in Editor');
+  await page.locator('.part.editor .tab', { hasText: 'Agent Chat' }).waitFor();
+  const inEditor = await waitFor('the chat in an editor tab', async () => {
+    for (const frame of page.frames()) {
+      if (frame === chat || !(await frame.$('#prompt'))) continue;
+      if ((await frame.locator('#session-select').inputValue().catch(() => '')) === (await chat.locator('#session-select').inputValue())) return frame;
+    }
+    return undefined;
+  });
+  await inEditor.locator('.msg.user', { hasText: 'alpha: c' }).waitFor();
+  await page.keyboard.press('Control+W');
+  log('one Focus Chat command; the chat opened in an editor tab on the same session');
+
+  // Full-text search from the second session: the hit opens the first at that message.
+  await palette('Agent: Search Sessions');
+  await page.locator('.quick-input-widget input.input').fill('zebra');
+  const hit = page.locator('.quick-input-list .monaco-list-row', { hasText: '«zebra»' }).first();
+  await hit.waitFor();
+  await hit.click();
+  await waitFor('the hit’s session', async () => (await chat.locator('#session-select').inputValue()) === sessionId);
+  await chat.locator('.msg.user.focused', { hasText: 'zebra' }).waitFor();
+  log('a search hit opened its session at the message');
+
+  // Export Session… as Markdown to the file the save dialog proposes.
+  await palette('Agent: Export Session…');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Markdown' }).first().click();
+  const saveInput = page.locator('.quick-input-widget input.input');
+  await waitFor('the save dialog', async () => (await saveInput.inputValue()).endsWith('.md'));
+  const exported = path.join(workspace, path.basename(await saveInput.inputValue()));
+  await page.keyboard.press('Enter');
+  await waitFor('the exported Markdown', () => existsSync(exported) && readFileSync(exported, 'utf8').includes('zebra'));
+  log(`exported the session as Markdown (${path.basename(exported)})`);
+
+  // Delete the second session, then bring it back with Restore from Trash.
+  const secondId = await chat.locator('#session-select').inputValue();
+  await palette('Agent: Switch Session');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'alpha: c' }).first().click();
+  await waitFor('the second session', async () => (await chat.locator('#session-select').inputValue()) !== secondId);
+  await palette('Agent: Delete Session');
+  await page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Delete$/ }).click();
+  await waitFor('the session gone from the tree', async () =>
+    (await page.locator('.pane-body .monaco-list-row', { hasText: 'alpha: c' }).count()) === 0,
+  );
+  await palette('Agent: Restore from Trash');
+  const trashed = page.locator('.quick-input-list .monaco-list-row', { hasText: 'alpha: c' }).first();
+  await trashed.waitFor();
+  await trashed.click();
+  await page.locator('.quick-input-widget', { hasText: '1 Selected' }).waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.pane-body .monaco-list-row', { hasText: 'alpha: c' }).first().waitFor();
+  log('a deleted session came back with Restore from Trash');
+
+  // Tags: Edit Tags… on the active session shows them on its row; the tag filter lists only it.
+  await palette('Agent: Edit Tags…');
+  const tagInput = page.locator('.quick-input-widget input.input');
+  await tagInput.waitFor({ state: 'visible' });
+  await tagInput.fill('zoo');
+  await page.keyboard.press('Enter');
+  const tagged = page.locator('.pane-body .monaco-list-row', { hasText: '#zoo' });
+  await tagged.first().waitFor();
+  await palette('Agent: Filter Sessions by Tag…');
+  const tagRow = page.locator('.quick-input-list .monaco-list-row', { hasText: '#zoo' }).first();
+  await tagRow.click();
+  await page.locator('.quick-input-widget', { hasText: '1 Selected' }).waitFor();
+  await page.keyboard.press('Enter');
+  await waitFor('only the tagged session listed', async () =>
+    (await page.locator('.pane-body .monaco-list-row', { hasText: 'seeded session' }).count()) === 0 && (await tagged.count()) === 1,
+  );
+  await palette('Agent: Filter Sessions by Tag…');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show all sessions' }).first().click();
+  await page.keyboard.press('Enter');
+  await page.locator('.pane-body .monaco-list-row', { hasText: 'seeded session' }).first().waitFor();
+  log('a session tagged, the list filtered by its tag and shown whole again');
 }
 
 /** The agent-ls servers of this test (by their AGENT_LS_HOME), to kill one by its pid. */

@@ -96,10 +96,11 @@ function setup(opts: { lastSession?: string; chatVisible?: boolean } = {}) {
   const chat = {
     visible: opts.chatVisible ?? true,
     post: (m: HostMessage) => posted.push(m),
+    postTo: (_t: unknown, m: HostMessage) => posted.push(m),
     reveal: async () => undefined,
     whenReady: async () => true,
   };
-  const tree = { set: vi.fn() };
+  const tree = { set: vi.fn(), setFilter: vi.fn() };
   const context = {
     workspaceState: { get: (k: string) => workspaceState.get(k), update: async (k: string, v: unknown) => void workspaceState.set(k, v) },
     secrets: { get: async (k: string) => secrets.get(k), store: async (k: string, v: string) => void secrets.set(k, v), delete: async (k: string) => void secrets.delete(k) },
@@ -568,5 +569,289 @@ describe('sessions beyond the newest page', () => {
     expect(controller.state.session?.sessionId).toBe('s003');
     expect(client.requests.filter((r) => r.method === 'agent/session/list').map((r) => r.params)).toContainEqual({ limit: 50, query: 'oldest' });
     expect(ui.quickPicks[0].disposed).toBe(true);
+  });
+});
+
+describe('the prompt box: @ mentions, attachments, model and thinking', () => {
+  it('finds files for an @ mention, leaving out what .gitignore ignores, best match first', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { execFileSync } = await import('node:child_process');
+    const root = mkdtempSync(join(tmpdir(), 'agent-ls-mentions-'));
+    execFileSync('git', ['init', '-q', root]);
+    writeFileSync(join(root, '.gitignore'), 'build/\n*.log\n');
+    mkdirSync(join(root, 'src'));
+    mkdirSync(join(root, 'build'));
+    for (const f of ['src/auth.py', 'src/oauth_helpers.py', 'build/auth.py', 'auth.log']) writeFileSync(join(root, f), '');
+    ui.workspaceFolder = root;
+    ui.files = ['src/oauth_helpers.py', 'build/auth.py', 'auth.log', 'src/auth.py'].map((f) => join(root, f));
+    ui.sections = { files: { exclude: { '**/.git': true } }, search: { exclude: { '**/node_modules': true, '**/off': false } } };
+    const { controller, posted } = setup();
+    controller.handleWebviewMessage({ type: 'mentionQuery', id: 7, query: 'auth' });
+    await vi.waitFor(() => expect(posted.some((m) => m.type === 'mentionResults')).toBe(true));
+    expect(posted.find((m) => m.type === 'mentionResults')).toEqual({
+      type: 'mentionResults',
+      id: 7,
+      files: [
+        { label: 'src/auth.py', uri: `file://${root}/src/auth.py` },
+        { label: 'src/oauth_helpers.py', uri: `file://${root}/src/oauth_helpers.py` },
+      ],
+    });
+    expect(ui.findFilesCalls).toEqual([{ include: '{**/*auth*,**/*auth*/**}', exclude: '{**/.git,**/node_modules}' }]);
+  });
+
+  it('sends attached files and selections as the prompt’s context, with their chips', async () => {
+    const { controller, client } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    let sent: Record<string, unknown> | undefined;
+    client.handlers.set('agent/session/prompt', (p) => {
+      sent = p;
+      return { stopReason: 'end_turn' };
+    });
+    await controller.start();
+    const range = { start: { line: 2, character: 0 }, end: { line: 4, character: 3 } };
+    controller.handleWebviewMessage({
+      type: 'prompt',
+      text: 'Compare @src/a.py with this',
+      attachments: [
+        { label: 'src/a.py', uri: 'file:///w/src/a.py' },
+        { label: 'b.py:3-5', uri: 'file:///w/b.py', range },
+      ],
+    });
+    await vi.waitFor(() => expect(sent).toBeDefined());
+    expect(sent?.context).toEqual([{ uri: 'file:///w/src/a.py' }, { uri: 'file:///w/b.py', range }]);
+    expect(controller.state.blocks.find((b) => b.type === 'user')).toMatchObject({ context: ['src/a.py', 'b.py:3-5'] });
+  });
+
+  it('Add Selection to Chat puts the selection in the prompt box as a chip', async () => {
+    const { controller, posted } = setup();
+    const { window, Position, Range, Uri } = await import('./vscodeStub');
+    const selection = new Range(new Position(2, 0), new Position(5, 0));
+    window.activeTextEditor = { document: { uri: Uri.file('/w/src/auth.py') }, selection };
+    await controller.addSelectionToChat();
+    window.activeTextEditor = undefined;
+    expect(posted.filter((m) => m.type === 'attach')).toEqual([
+      {
+        type: 'attach',
+        attachment: { label: 'src/auth.py:3-5', uri: 'file:///w/src/auth.py', range: { start: { line: 2, character: 0 }, end: { line: 5, character: 0 } } },
+      },
+    ]);
+  });
+
+  it('the model picker and thinking toggle change the settings the server restarts with', async () => {
+    const { controller, client, posted } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    ui.config = { model: '', models: ['qwen3-coder'] };
+    await controller.start();
+    controller.onWebviewReady();
+    expect(posted.find((m) => m.type === 'config')).toEqual({
+      type: 'config',
+      config: { model: '', models: ['qwen3-coder', 'claude-sonnet-4-6', 'claude-opus-4-5', 'claude-sonnet-4-5', 'claude-haiku-4-5'], defaultModel: 'claude-sonnet-4-6', thinking: false },
+    });
+    await controller.setModel('claude-opus-4-5');
+    await controller.setThinking(true);
+    expect(ui.config).toMatchObject({ model: 'claude-opus-4-5', thinkingBudget: 4096 });
+    ui.inputAnswers.push(' my-local-model ');
+    await controller.setModel('agent-ls:other-model');
+    expect(ui.config.model).toBe('my-local-model');
+    // The server reads them when it starts: a restart passes them in initializationOptions.
+    await controller.restart();
+    expect(client.started.at(-1)?.init).toMatchObject({ model: 'my-local-model', thinkingBudget: 4096 });
+    await controller.setThinking(false);
+    await controller.restart();
+    expect(client.started.at(-1)?.init).not.toHaveProperty('thinkingBudget');
+  });
+});
+
+describe('renaming', () => {
+  it('does not move the session in the lists, though the server bumps its modifiedAt', async () => {
+    const { controller, client } = setup();
+    let sessions = [info('s1', { modifiedAt: '2026-11-23T00:00:00Z' }), info('s2', { modifiedAt: '2026-11-22T00:00:00Z' })];
+    client.handlers.set('agent/session/list', () => ({ sessions }));
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    client.handlers.set('agent/session/rename', (p) => {
+      const renamed = info(String(p.sessionId), { name: String(p.name), modifiedAt: '2026-11-30T00:00:00Z' });
+      sessions = [renamed, ...sessions.filter((s) => s.sessionId !== p.sessionId)];
+      return renamed;
+    });
+    await controller.start();
+    ui.inputAnswers.push('Older one');
+    await controller.renameSession('s2');
+    expect(controller.state.sessions.map((s) => [s.sessionId, s.name])).toEqual([
+      ['s1', undefined],
+      ['s2', 'Older one'],
+    ]);
+  });
+});
+
+describe('turn controls', () => {
+  const items: TranscriptPage['items'] = [
+    { entryId: 'u1', kind: 'user', content: 'first' },
+    { entryId: 'a1', kind: 'assistant', content: [{ type: 'text', text: 'One.' }] },
+    { entryId: 'u2', kind: 'user', content: 'second: make the change' },
+    { entryId: 'a2', kind: 'assistant', content: [{ type: 'text', text: 'Done.' }] },
+  ];
+  const conflict = { applied: false, files: [{ path: 'a.py', result: 'conflict', reason: 'changed since' }, { path: 'b.py', result: 'restored' }] };
+
+  async function started() {
+    const s = setup();
+    s.client.handlers.set('agent/session/resumeRecent', () => ({ session: info('s1'), items, hasMore: false }));
+    s.client.handlers.set('agent/session/switch', () => ({ session: info('s1'), items: items.slice(0, 2), hasMore: false }));
+    await s.controller.start();
+    return s;
+  }
+
+  it('rewinds: a conflict shows the plan and writes nothing until the user picks; partial, then undo', async () => {
+    const { controller, client } = await started();
+    const answers = [conflict, { applied: true, files: [{ path: 'a.py', result: 'skipped' }, { path: 'b.py', result: 'restored' }], undoCheckpointId: 'undo1', leafEntryId: 'a1' }];
+    client.handlers.set('agent/session/rewind', () => answers.shift());
+    await controller.rewind('u2', 'both');
+    expect(controller.state.rewind).toMatchObject({ status: 'plan', entryId: 'u2', label: 'second: make the change', result: conflict });
+    // The transcript did not move: nothing was applied.
+    expect(controller.state.blocks).toHaveLength(4);
+    controller.handleWebviewMessage({ type: 'rewind', entryId: 'u2', scope: 'both', mode: 'partial' });
+    await vi.waitFor(() => expect(controller.state.rewind?.status).toBe('done'));
+    expect(client.requests.filter((r) => r.method === 'agent/session/rewind').map((r) => r.params)).toEqual([
+      { sessionId: 's1', entryId: 'u2', scope: 'both' },
+      { sessionId: 's1', entryId: 'u2', scope: 'both', partial: true },
+    ]);
+    // The conversation moved: the page is reloaded from the server.
+    expect(controller.state.blocks).toHaveLength(2);
+    client.handlers.set('agent/checkpoint/restore', () => ({ applied: true, files: [{ path: 'b.py', result: 'restored' }] }));
+    client.handlers.set('agent/session/switch', () => ({ session: info('s1'), items, hasMore: false }));
+    await controller.undoRewind();
+    expect(client.requests.filter((r) => r.method === 'agent/checkpoint/restore').map((r) => r.params)).toEqual([{ checkpointId: 'undo1', scope: 'both' }]);
+    expect(controller.state.rewind?.status).toBe('undone');
+    expect(controller.state.blocks).toHaveLength(4);
+  });
+
+  it('Cancel on a plan changes nothing', async () => {
+    const { controller, client } = await started();
+    client.handlers.set('agent/session/rewind', () => conflict);
+    await controller.rewind('u2', 'files');
+    controller.handleWebviewMessage({ type: 'rewindDismiss' });
+    expect(controller.state.rewind).toBeUndefined();
+    expect(client.requests.filter((r) => r.method === 'agent/session/rewind')).toHaveLength(1);
+  });
+
+  it('edit and resend replaces the message; with files, the rewind goes first', async () => {
+    const { controller, client } = await started();
+    const prompts: Array<Record<string, unknown>> = [];
+    client.handlers.set('agent/session/prompt', (p) => {
+      prompts.push(p);
+      return { stopReason: 'end_turn', entryId: 'a3' };
+    });
+    controller.handleWebviewMessage({ type: 'prompt', text: 'second, better', replaceEntryId: 'u2' });
+    await vi.waitFor(() => expect(prompts).toHaveLength(1));
+    expect(prompts[0]).toMatchObject({ sessionId: 's1', prompt: 'second, better', replaceEntryId: 'u2' });
+    // With files: the rewind's plan holds the edit until the user answers it.
+    client.handlers.set('agent/session/switch', () => ({ session: info('s1'), items, hasMore: false }));
+    await controller.restart();
+    const answers = [conflict, { applied: true, files: [{ path: 'a.py', result: 'restored' }], undoCheckpointId: 'u' }];
+    client.handlers.set('agent/session/rewind', () => answers.shift());
+    await controller.editAndResend('u2', 'again', [], [], true);
+    expect(prompts).toHaveLength(1);
+    expect(controller.state.rewind?.status).toBe('plan');
+    await controller.rewind('u2', 'files', 'force');
+    await vi.waitFor(() => expect(prompts).toHaveLength(2));
+    expect(client.requests.filter((r) => r.method === 'agent/session/rewind').at(-1)?.params).toEqual({ sessionId: 's1', entryId: 'u2', scope: 'files', force: true });
+    expect(prompts[1]).toMatchObject({ prompt: 'again', replaceEntryId: 'u2' });
+  });
+
+  it('retries a failed turn through agent/session/retry, then shows the conversation as it stands', async () => {
+    const { controller, client } = await started();
+    client.handlers.set('agent/session/retry', () => ({ stopReason: 'end_turn', entryId: 'a9' }));
+    controller.handleWebviewMessage({ type: 'retryTurn' });
+    await vi.waitFor(() => expect(client.requests.some((r) => r.method === 'agent/session/retry')).toBe(true));
+    expect(client.requests.find((r) => r.method === 'agent/session/retry')?.params).toMatchObject({ sessionId: 's1' });
+    expect(client.requests.find((r) => r.method === 'agent/session/retry')?.params).not.toHaveProperty('prompt');
+    await vi.waitFor(() => expect(client.requests.at(-2)?.method).toBe('agent/session/switch'));
+  });
+
+  it('reviews an edit in the diff editor and answers it from there', async () => {
+    const { controller, client } = await started();
+    const answer = client.permissionHandler(
+      {
+        sessionId: 's1',
+        toolCall: { toolCallId: 't1', title: 'Edit a.py', content: [{ type: 'diff', path: '/w/a.py', oldText: 'a\n', newText: 'b\n' }] },
+        options: [
+          { optionId: 'ok', name: 'Allow once', kind: 'allow_once' },
+          { optionId: 'no', name: 'Reject', kind: 'reject_once' },
+        ],
+      },
+      token,
+    );
+    await vi.waitFor(() => expect(ui.commands.some((c) => c.id === 'vscode.diff')).toBe(true));
+    const diff = ui.commands.find((c) => c.id === 'vscode.diff');
+    const [before, after] = diff?.args as Array<{ scheme: string; path: string }>;
+    expect(before.scheme).toBe('agent-review');
+    expect(controller.review.provideTextDocumentContent(before as never)).toBe('a\n');
+    expect(controller.review.provideTextDocumentContent(after as never)).toBe('b\n');
+    controller.answerReview(false, after as never);
+    expect(await answer).toEqual({ outcome: { outcome: 'selected', optionId: 'no' } });
+    expect(controller.state.permissions).toEqual([]);
+  });
+});
+
+describe('finding and carrying sessions', () => {
+  it('opens a search hit’s session at its entry', async () => {
+    const { controller, client, posted } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    client.handlers.set('agent/session/search', (p) => ({
+      hits: p.query === 'oauth' ? [{ sessionId: 's2', sessionName: 'Login', workspace: '/w', entryId: 'e7', role: 'assistant', snippet: 'use oauth here', highlights: [[4, 9]], ts: '2026-11-22T10:00:00Z' }] : [],
+    }));
+    client.handlers.set('agent/session/switch', (p) => ({ ...page(String(p.sessionId)), focusEntryId: p.focusEntryId }));
+    await controller.start();
+    const done = controller.searchSessions();
+    await vi.waitFor(() => expect(ui.quickPicks).toHaveLength(1));
+    const qp = ui.quickPicks.at(-1) as unknown as { type(v: string): void; items: Array<{ label: string; detail?: string }>; accept(i: unknown): void };
+    qp.type('oauth');
+    await vi.waitFor(() => expect(qp.items.some((i) => i.detail === 'use «oauth» here')).toBe(true));
+    qp.accept(qp.items.find((i) => i.detail));
+    await done;
+    expect(client.requests.find((r) => r.method === 'agent/session/switch' && r.params.sessionId === 's2')?.params).toEqual({ sessionId: 's2', focusEntryId: 'e7' });
+    expect(posted.some((m) => m.type === 'action' && m.action.type === 'reset' && m.action.focusEntryId === 'e7')).toBe(true);
+  });
+
+  it('tags a session and filters the list by tag', async () => {
+    const { controller, client, tree } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    client.handlers.set('agent/session/setMetadata', (p) => info(String(p.sessionId), { tags: p.tags as string[] }));
+    client.handlers.set('agent/session/list', () => ({ sessions: [info('s1', { tags: ['bug', 'auth'] }), info('s2')] }));
+    await controller.start();
+    ui.inputAnswers.push('#bug, auth bug');
+    await controller.tagSession('s1');
+    expect(client.requests.find((r) => r.method === 'agent/session/setMetadata')?.params).toEqual({ sessionId: 's1', tags: ['bug', 'auth'] });
+    ui.quickPickAnswers.push((items) => (items as Array<{ tag?: string }>).filter((i) => i.tag === 'bug'));
+    await controller.filterByTag();
+    expect(client.requests.filter((r) => r.method === 'agent/session/list').at(-1)?.params).toMatchObject({ tags: ['bug'] });
+    expect(tree.setFilter).toHaveBeenCalledWith(['bug']);
+  });
+
+  it('exports to the chosen file, imports a bundle, and restores from the trash', async () => {
+    const { controller, client } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    client.handlers.set('agent/session/export', (p) => ({ path: p.path, bytes: 1234 }));
+    client.handlers.set('agent/session/import', () => ({ imported: [info('s9')], skipped: 1, problems: ['line 3 skipped: torn'] }));
+    client.handlers.set('agent/session/trash', () => ({ sessions: [{ ...info('s7', { name: 'Old' }), deletedAt: '2026-11-29T00:00:00Z' }] }));
+    client.handlers.set('agent/session/undelete', (p) => info(String(p.sessionId)));
+    const { window, Uri } = await import('./vscodeStub');
+    Object.assign(window, {
+      showSaveDialog: async () => Uri.file('/w/login.html'),
+      showOpenDialog: async () => [Uri.file('/tmp/s.tar')],
+    });
+    await controller.start();
+    ui.quickPickAnswers.push((items) => (items as Array<{ label: string }>).find((i) => i.label === 'HTML'));
+    await controller.exportSession('s1');
+    expect(client.requests.find((r) => r.method === 'agent/session/export')?.params).toEqual({ sessionId: 's1', format: 'html', path: '/w/login.html' });
+    expect(ui.messages.at(-1)?.text).toContain('/w/login.html (1,234 bytes)');
+    ui.quickPickAnswers.push((items) => (items as Array<{ label: string }>)[0]);
+    await controller.importSessions();
+    expect(client.requests.find((r) => r.method === 'agent/session/import')?.params).toEqual({ path: '/tmp/s.tar', workspace: '/w' });
+    expect(ui.messages.at(-1)?.text).toBe('Agent: imported 1 session, 1 already imported, 1 problem (Agent: Show Server Log).');
+    ui.quickPickAnswers.push((items) => items);
+    await controller.restoreFromTrash();
+    expect(client.requests.find((r) => r.method === 'agent/session/undelete')?.params).toEqual({ sessionId: 's7' });
   });
 });

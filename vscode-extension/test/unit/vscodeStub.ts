@@ -106,6 +106,7 @@ export enum StatusBarAlignment {
 
 export enum ConfigurationTarget {
   Global = 1,
+  Workspace = 2,
 }
 
 /** A QuickPick the test drives: type into it, accept an item, close it. */
@@ -162,7 +163,18 @@ export const ui = {
   clipboard: '',
   /** showTextDocument calls */
   shown: [] as unknown[],
+  /** what workspace.findFiles finds (absolute paths), and the calls it got */
+  files: [] as string[],
+  findFilesCalls: [] as Array<{ include: string; exclude: string | undefined }>,
+  /** settings of other sections (files.exclude, search.exclude) */
+  sections: {} as Record<string, Record<string, unknown>>,
+  /** ConfigurationTarget of each config.update */
+  updateTargets: [] as unknown[],
   reset(): void {
+    this.files = [];
+    this.findFilesCalls = [];
+    this.sections = {};
+    this.updateTargets = [];
     this.config = {};
     this.workspaceFolder = '/w';
     this.messages = [];
@@ -236,12 +248,23 @@ export const commands = {
 };
 
 export const workspace = {
-  getConfiguration: () => ({
-    get: <T>(key: string, def: T): T => (key in ui.config ? (ui.config[key] as T) : def),
-    update: async (key: string, value: unknown): Promise<void> => {
-      ui.config[key] = value;
-    },
-  }),
+  getConfiguration: (section?: string) => {
+    const values = section && section !== 'agentLs' ? (ui.sections[section] ?? {}) : ui.config;
+    return {
+      get: <T>(key: string, def: T): T => (key in values ? (values[key] as T) : def),
+      inspect: (key: string) => ({ key, globalValue: values[key] }),
+      update: async (key: string, value: unknown, target?: unknown): Promise<void> => {
+        values[key] = value;
+        ui.updateTargets.push(target);
+      },
+    };
+  },
+  findFiles: async (include: string, exclude?: string): Promise<Uri[]> => {
+    ui.findFilesCalls.push({ include, exclude });
+    return ui.files.map((f) => Uri.file(f));
+  },
+  getWorkspaceFolder: (uri: Uri): { uri: Uri } | undefined =>
+    ui.workspaceFolder && uri.path.startsWith(`${ui.workspaceFolder}/`) ? { uri: Uri.file(ui.workspaceFolder) } : undefined,
   get workspaceFolders(): Array<{ uri: Uri }> | undefined {
     return ui.workspaceFolder ? [{ uri: Uri.file(ui.workspaceFolder) }] : undefined;
   },

@@ -793,3 +793,306 @@ async function streamReply(text: string, chunks: HostMessage[]) {
     loadAverage: Math.round(loadavg()[0] * 100) / 100,
   };
 }
+
+const toPage = (m: HostMessage): Promise<void> => page.evaluate((msg) => window.postMessage(msg, '*'), m);
+
+describe('chat webview: the prompt box', () => {
+  it('attaches a file with an @ mention: the list follows the typing, the arrow keys and Enter pick', async () => {
+    await ready();
+    await clearPosted();
+    const box = page.locator('#prompt');
+    await box.focus();
+    await page.keyboard.type('Compare @au');
+    const query = await lastPosted('mentionQuery');
+    expect(query).toMatchObject({ type: 'mentionQuery', query: 'au' });
+    const files = [
+      { label: 'src/auth.py', uri: 'file:///w/src/auth.py' },
+      { label: 'src/oauth.py', uri: 'file:///w/src/oauth.py' },
+    ];
+    // An answer to an older keystroke is dropped.
+    await toPage({ type: 'mentionResults', id: -1, files: [{ label: 'stale.py', uri: 'file:///w/stale.py' }] });
+    await toPage({ type: 'mentionResults', id: (query as { id: number }).id, files });
+    const list = page.locator('#mentions');
+    await list.locator('.mention').first().waitFor();
+    expect(await list.locator('.mention').allTextContents()).toEqual(['src/auth.py', 'src/oauth.py']);
+    expect(await list.locator('.mention.active').textContent()).toBe('src/auth.py');
+    await page.keyboard.press('ArrowDown');
+    expect(await list.locator('.mention.active').textContent()).toBe('src/oauth.py');
+    await page.keyboard.press('Enter');
+    expect(await list.isHidden()).toBe(true);
+    expect(await box.inputValue()).toBe('Compare @src/oauth.py ');
+    expect(await page.locator('#attachments .chip').allTextContents()).toEqual(['oauth.py×']);
+    // Enter picked the file: nothing was sent yet.
+    expect((await posted()).filter((m) => m.type === 'prompt')).toEqual([]);
+    // Escape closes the list without picking; a click picks.
+    await page.keyboard.type('and @a');
+    const second = (await lastPosted('mentionQuery')) as { id: number; query: string };
+    expect(second.query).toBe('a');
+    await toPage({ type: 'mentionResults', id: second.id, files });
+    await list.locator('.mention').first().waitFor();
+    await page.keyboard.press('Escape');
+    expect(await list.isHidden()).toBe(true);
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('a');
+    const third = (await lastPosted('mentionQuery')) as { id: number };
+    await toPage({ type: 'mentionResults', id: third.id, files });
+    await list.locator('.mention', { hasText: 'src/auth.py' }).click();
+    expect(await box.inputValue()).toBe('Compare @src/oauth.py and @src/auth.py ');
+    await page.keyboard.press('Enter');
+    expect(await lastPosted('prompt')).toEqual({ type: 'prompt', text: 'Compare @src/oauth.py and @src/auth.py ', attachments: [files[1], files[0]] });
+    expect(await page.locator('#attachments').isHidden()).toBe(true);
+  });
+
+  it('shows a selection sent from the editor as a chip that can be removed', async () => {
+    await ready();
+    const range = { start: { line: 2, character: 0 }, end: { line: 4, character: 0 } };
+    await toPage({ type: 'attach', attachment: { label: 'src/auth.py:3-4', uri: 'file:///w/src/auth.py', range } });
+    await toPage({ type: 'attach', attachment: { label: 'README.md', uri: 'file:///w/README.md' } });
+    expect(await page.locator('#attachments .chip').allTextContents()).toEqual(['auth.py:3-4×', 'README.md×']);
+    // The draft and its chips survive a reload of the panel.
+    await page.reload();
+    await open();
+    await ready();
+    expect(await page.locator('#attachments .chip').count()).toBe(2);
+    await page.locator('#attachments button[aria-label="Remove README.md"]').click();
+    await page.locator('#prompt').fill('Explain');
+    await page.locator('#prompt').press('Enter');
+    expect(await lastPosted('prompt')).toEqual({
+      type: 'prompt',
+      text: 'Explain',
+      attachments: [{ label: 'src/auth.py:3-4', uri: 'file:///w/src/auth.py', range }],
+    });
+  });
+
+  it('recalls earlier prompts with Up and comes back with Down', async () => {
+    await ready();
+    for (const text of ['first', 'second', 'third']) {
+      await host({ type: 'promptStarted', text }, { type: 'promptEnded', result: { stopReason: 'end_turn' } });
+    }
+    const box = page.locator('#prompt');
+    await box.focus();
+    await page.keyboard.press('ArrowUp');
+    expect(await box.inputValue()).toBe('third');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp');
+    expect(await box.inputValue()).toBe('first');
+    await page.keyboard.press('ArrowUp');
+    expect(await box.inputValue()).toBe('first');
+    await page.keyboard.press('ArrowDown');
+    expect(await box.inputValue()).toBe('second');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    expect(await box.inputValue()).toBe('');
+  });
+
+  it('shows the session’s token totals, cost and context fill', async () => {
+    hostState = initialState();
+    await host(
+      { type: 'connection', status: 'ready' },
+      {
+        type: 'reset',
+        page: {
+          session: session('s1'),
+          items: [
+            { entryId: 'e1', kind: 'user', content: 'hi' },
+            { entryId: 'e2', kind: 'assistant', model: 'claude-sonnet-4-6', usage: { input_tokens: 12_000, output_tokens: 800 }, content: [{ type: 'text', text: 'Hello' }] },
+          ],
+          hasMore: false,
+        },
+      },
+    );
+    const usage = page.locator('#session-usage');
+    expect(await usage.textContent()).toBe('Session: 12.0k in · 800 out · $0.05 · context 6% of 200k');
+    await host(
+      { type: 'promptStarted', text: 'more' },
+      { type: 'update', params: { sessionId: 's1', turnId: 't2', update: { kind: 'usage', usage: { inputTokens: 40_000, outputTokens: 1000, cacheReadInputTokens: 20_000 }, model: 'claude-sonnet-4-6' } } },
+    );
+    expect(await usage.textContent()).toBe('Session: 72.0k in · 1,800 out · $0.19 · context 31% of 200k');
+    expect(await usage.getAttribute('title')).toContain('2 model calls');
+  });
+
+  it('picks the model and switches thinking, not while a turn runs', async () => {
+    await ready();
+    await toPage({ type: 'config', config: { model: '', models: ['claude-sonnet-4-6', 'claude-haiku-4-5'], defaultModel: 'claude-sonnet-4-6', thinking: false } });
+    const select = page.locator('#model-select');
+    expect(await select.locator('option').allTextContents()).toEqual(['Default (claude-sonnet-4-6)', 'claude-sonnet-4-6', 'claude-haiku-4-5', 'Other model…']);
+    expect(await select.inputValue()).toBe('');
+    await clearPosted();
+    await select.selectOption('claude-haiku-4-5');
+    expect(await lastPosted('setModel')).toEqual({ type: 'setModel', model: 'claude-haiku-4-5' });
+    // The picker shows the setting until the host says it changed.
+    expect(await select.inputValue()).toBe('');
+    await toPage({ type: 'config', config: { model: 'claude-haiku-4-5', models: ['claude-sonnet-4-6', 'claude-haiku-4-5'], defaultModel: 'claude-sonnet-4-6', thinking: false } });
+    expect(await select.inputValue()).toBe('claude-haiku-4-5');
+    const thinking = page.locator('#thinking');
+    expect(await thinking.getAttribute('aria-pressed')).toBe('false');
+    await thinking.click();
+    expect(await lastPosted('setThinking')).toEqual({ type: 'setThinking', on: true });
+    await host({ type: 'promptStarted', text: 'Go' });
+    expect(await select.isDisabled()).toBe(true);
+    expect(await thinking.isDisabled()).toBe(true);
+  });
+});
+
+describe('chat webview: turn controls', () => {
+  const items = [
+    { entryId: 'u1', kind: 'user', content: 'first' },
+    { entryId: 'a1', kind: 'assistant', content: [{ type: 'text', text: 'One.' }] },
+    { entryId: 'u2', kind: 'user', content: 'second' },
+    { entryId: 'a2', kind: 'assistant', content: [{ type: 'text', text: 'Two.' }] },
+  ];
+  async function loaded(extra: typeof items = []): Promise<void> {
+    hostState = initialState();
+    await host({ type: 'connection', status: 'ready' }, { type: 'reset', page: { session: session('s1'), items: [...items, ...extra], hasMore: false } });
+  }
+
+  it('offers Rewind to here (conversation, files or both) and Edit on each message, not while a turn runs', async () => {
+    await loaded();
+    await clearPosted();
+    const second = page.locator('.msg.user[data-entry-id="u2"]');
+    await second.locator('button.rewind-here').click();
+    expect(await second.locator('.rewind-scopes button').allTextContents()).toEqual(['Conversation and files', 'Conversation only', 'Files only', 'Cancel']);
+    await second.locator('button.scope-files').click();
+    expect(await lastPosted('rewind')).toEqual({ type: 'rewind', entryId: 'u2', scope: 'files' });
+    expect(await second.locator('.rewind-scopes').isHidden()).toBe(true);
+    await host({ type: 'promptStarted', text: 'third' });
+    expect(await second.locator('.msg-actions').isHidden()).toBe(true);
+  });
+
+  it('shows a conflicting rewind’s plan with its three answers, then the result with Undo', async () => {
+    await loaded();
+    await clearPosted();
+    const plan = { applied: false, files: [{ path: '/w/a.py', result: 'restored' }, { path: '/w/b.py', result: 'conflict', reason: 'edited since' }] };
+    await host({ type: 'rewind', rewind: { entryId: 'u2', scope: 'both', label: 'second', status: 'plan', result: plan } });
+    const box = page.locator('.rewind.rewind-plan');
+    expect(await box.locator('.summary').textContent()).toBe('Nothing was changed: 1 file changed since. Rewinding the conversation and files to before “second” would:');
+    expect(await box.locator('li').allTextContents()).toEqual(['a.py — restored', 'b.py — conflict: edited since']);
+    await box.locator('button.partial').click();
+    expect(await lastPosted('rewind')).toEqual({ type: 'rewind', entryId: 'u2', scope: 'both', mode: 'partial' });
+    await box.locator('button.force').click();
+    expect(await lastPosted('rewind')).toEqual({ type: 'rewind', entryId: 'u2', scope: 'both', mode: 'force' });
+    await box.locator('button.cancel-plan').click();
+    expect(await lastPosted('rewindDismiss')).toEqual({ type: 'rewindDismiss' });
+    const done = { applied: true, files: [{ path: '/w/a.py', result: 'restored' }, { path: '/w/b.py', result: 'skipped' }], undoCheckpointId: 'undo1' };
+    await host({ type: 'rewind', rewind: { entryId: 'u2', scope: 'both', label: 'second', status: 'done', result: done } });
+    expect(await page.locator('.rewind.rewind-done li').allTextContents()).toEqual(['a.py — restored', 'b.py — skipped: changed since, left as it is']);
+    await page.locator('.rewind button.undo-rewind').click();
+    expect(await lastPosted('rewindUndo')).toEqual({ type: 'rewindUndo' });
+    // Files already as they were: said so, not "Rewound".
+    await host({ type: 'rewind', rewind: { entryId: 'u2', scope: 'files', label: 'second', status: 'done', result: { applied: false, files: [{ path: '/w/a.py', result: 'unchanged' }] } } });
+    expect(await page.locator('.rewind .summary').textContent()).toBe('Nothing to rewind: the files are as they were before “second”.');
+    expect(await page.locator('.rewind button.undo-rewind').count()).toBe(0);
+  });
+
+  it('edits a message in the prompt box and sends it as a replacement, files too when asked', async () => {
+    await loaded();
+    await clearPosted();
+    await page.locator('.msg.user[data-entry-id="u1"] button.edit-message').click();
+    const box = page.locator('#prompt');
+    expect(await box.inputValue()).toBe('first');
+    expect(await page.locator('#editing').isVisible()).toBe(true);
+    // Escape leaves editing, the draft comes back.
+    await box.press('Escape');
+    expect(await page.locator('#editing').isHidden()).toBe(true);
+    expect(await box.inputValue()).toBe('');
+    await page.locator('.msg.user[data-entry-id="u1"] button.edit-message').click();
+    await box.fill('first, better');
+    await page.locator('#edit-revert-files').check();
+    await box.press('Enter');
+    expect(await lastPosted('prompt')).toEqual({ type: 'prompt', text: 'first, better', replaceEntryId: 'u1', revertFiles: true });
+    expect(await page.locator('#editing').isHidden()).toBe(true);
+  });
+
+  it('marks a failed turn (also after a reload) and offers Retry on the last one', async () => {
+    await loaded([{ entryId: 'x1', kind: 'turn_end', stopReason: 'error', error: 'Overloaded (529).' } as never]);
+    const marker = page.locator('.turn-end[data-entry-id="x1"]');
+    expect(await marker.textContent()).toContain('The turn failed. Overloaded (529).');
+    await clearPosted();
+    await marker.locator('button.retry-turn').click();
+    expect(await lastPosted('retryTurn')).toEqual({ type: 'retryTurn' });
+    // Live, a failed turn's prompt also goes back into the empty prompt box.
+    await host({ type: 'promptStarted', text: 'flaky' }, { type: 'promptEnded', result: { stopReason: 'error', error: 'Overloaded' } });
+    expect(await page.locator('#prompt').inputValue()).toBe('flaky');
+    // Retry sends it: the box's copy goes.
+    await host({ type: 'promptStarted', text: 'flaky' }, { type: 'promptEnded', result: { stopReason: 'end_turn' } });
+    expect(await page.locator('#prompt').inputValue()).toBe('');
+    // A cancelled turn later: only the last marker offers Retry.
+    await host(
+      { type: 'promptStarted', text: 'again' },
+      { type: 'update', params: { sessionId: 's1', turnId: 't9', update: { kind: 'turn_end', entryId: 'x2', stopReason: 'cancelled' } } },
+      { type: 'promptEnded', result: { stopReason: 'cancelled' } },
+    );
+    expect(await page.locator('.turn-end[data-entry-id="x2"]').textContent()).toContain('Cancelled.');
+    expect(await page.locator('.notice', { hasText: 'Cancelled.' }).count()).toBe(1);
+    expect(await page.locator('button.retry-turn').count()).toBe(1);
+    expect(await page.locator('.turn-end[data-entry-id="x2"] button.retry-turn').count()).toBe(1);
+  });
+
+  it('answers a conflicting revert: restore the others, overwrite all, or cancel', async () => {
+    await loaded([{ entryId: 'c1', kind: 'checkpoint', checkpointId: 'cp1', checkpointKind: 'turn', files: [{ path: 'a.py', operation: 'modified' }, { path: 'b.py', operation: 'modified' }] } as never]);
+    await clearPosted();
+    await host(
+      { type: 'revertStarted', checkpointId: 'cp1' },
+      { type: 'revertResult', checkpointId: 'cp1', result: { applied: false, files: [{ path: 'a.py', result: 'restored' }, { path: 'b.py', result: 'conflict' }] } },
+    );
+    const cp = page.locator('.checkpoint[data-checkpoint-id="cp1"]');
+    expect(await cp.locator('.summary').textContent()).toBe('Nothing was reverted: 1 file changed since this turn. Reverting would:');
+    await cp.locator('button.partial').click();
+    expect(await lastPosted('revert')).toEqual({ type: 'revert', checkpointId: 'cp1', partial: true });
+    await cp.locator('button.force').click();
+    expect(await lastPosted('revert')).toEqual({ type: 'revert', checkpointId: 'cp1', force: true });
+    await cp.locator('button.cancel-plan').click();
+    expect(await lastPosted('dismissRevert')).toEqual({ type: 'dismissRevert', checkpointId: 'cp1' });
+  });
+
+  it('shows a command’s output in its card with the exit code, and an edit under review with Review changes', async () => {
+    await loaded();
+    await host(
+      { type: 'promptStarted', text: 'test' },
+      { type: 'update', params: { sessionId: 's1', turnId: 't1', update: { kind: 'tool_call', toolCallId: 'c1', title: 'Run pytest', toolKind: 'execute', status: 'in_progress' } } },
+      {
+        type: 'update',
+        params: { sessionId: 's1', turnId: 't1', update: { kind: 'tool_call_update', toolCallId: 'c1', status: 'failed', content: [{ type: 'content', content: { type: 'text', text: '1 failed\nExit code 1' } }], rawOutput: { exitCode: 1, truncated: false } } },
+      },
+    );
+    const out = page.locator('.tool[data-tool-call-id="c1"] details.tool-output');
+    expect(await out.getAttribute('open')).toBe('');
+    expect(await out.locator('summary').textContent()).toBe('Output (exit 1)');
+    expect(await out.locator('pre').textContent()).toBe('1 failed\nExit code 1');
+    await clearPosted();
+    await host({
+      type: 'permissionRequest',
+      requestId: 'p1',
+      params: {
+        sessionId: 's1',
+        toolCall: { toolCallId: 'c2', title: 'Edit src/a.py', toolKind: 'edit', content: [{ type: 'diff', path: '/w/src/a.py', oldText: 'a\nb\n', newText: 'a\nc\nd\n' }] },
+        options: [{ optionId: 'ok', name: 'Allow once', kind: 'allow_once' }, { optionId: 'no', name: 'Reject', kind: 'reject_once' }],
+      },
+    });
+    expect(await page.locator('.permission .review-files li').allTextContents()).toEqual(['a.py +2 −1']);
+    await page.locator('.permission button.review-edit').click();
+    expect(await lastPosted('reviewEdit')).toEqual({ type: 'reviewEdit', requestId: 'p1' });
+  });
+
+  it('opens a search hit at its message: scrolled to and marked, not at the end', async () => {
+    hostState = initialState();
+    const many = Array.from({ length: 40 }, (_, i) => [
+      { entryId: `u${i}`, kind: 'user', content: `question ${i}` },
+      { entryId: `a${i}`, kind: 'assistant', content: [{ type: 'text', text: `answer ${i}\n\n${'more text. '.repeat(20)}` }] },
+    ]).flat();
+    await host({ type: 'connection', status: 'ready' }, { type: 'reset', page: { session: session('s1'), items: many, hasMore: false }, focusEntryId: 'a5' });
+    const hit = page.locator('.msg.assistant[data-entry-id="a5"]');
+    expect(await hit.getAttribute('class')).toContain('focused');
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-entry-id="a5"]') as HTMLElement;
+      const box = document.getElementById('transcript') as HTMLElement;
+      const r = el.getBoundingClientRect();
+      const b = box.getBoundingClientRect();
+      return r.bottom > b.top && r.top < b.bottom;
+    });
+    expect(await page.locator('#jump-latest').isVisible()).toBe(true);
+    await clearPosted();
+    await page.locator('#search-sessions').click();
+    expect(await lastPosted('searchSessions')).toEqual({ type: 'searchSessions' });
+  });
+});
