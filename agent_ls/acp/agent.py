@@ -61,6 +61,7 @@ from agent_ls.acp.prompt import user_blocks
 from agent_ls.acp.rpc import after_response
 from agent_ls.agent.config import AgentConfig, load_config
 from agent_ls.agent.permissions import Permissions
+from agent_ls.core.branch_point import TurnRequestError
 from agent_ls.core.service import AgentService
 from agent_ls.core.transcript import transcript_items
 from agent_ls.sessions.store import SessionInfo as StoredInfo
@@ -452,20 +453,26 @@ class AcpAgent:
 
     @mapped
     async def prompt(self, session_id: str, prompt: list[Any], **kwargs: Any) -> PromptResponse:
+        """A turn for the model (a prompt, or `/retry`), or a command answered as a message."""
         session = self.session(session_id)
         command = commands.parse(prompt)
-        if command is not None:
-            reply = await commands.run(self, session, command)
-            session.editor.send(updates.agent_text(reply, None))
-            await session.editor.outbox.flush()
-            return PromptResponse(stop_reason="end_turn")
+        if command is not None and not command.turn:
+            return await self._reply(session, await commands.run(self, session, command))
+        if command is not None and command.args:
+            return await self._reply(session, f"Usage: /{command.name} (it takes no arguments)")
         self._require_key()
-        blocks = user_blocks(prompt)
+        blocks = None if command is not None else user_blocks(prompt)
         if session.editor.mcp is not None:
             for problem in await session.editor.mcp.ready():
                 session.editor.send(updates.agent_text(f"{problem}\n\n", None))
+        prompting = session.service.prompting
         try:
-            outcome = await session.service.prompting.prompt(session_id, blocks)
+            if blocks is None:
+                outcome = await prompting.retry(session_id)
+            else:
+                outcome = await prompting.prompt(session_id, blocks)
+        except TurnRequestError as exc:
+            return await self._reply(session, str(exc))
         finally:
             session.editor.end_turn()
         self._send_info(session)
@@ -476,6 +483,12 @@ class AcpAgent:
                 {"message": result.error or "the turn failed", "kind": "turn_failed"}
             )
         return PromptResponse(stop_reason=result.stop_reason, usage=_usage(result.usage))
+
+    async def _reply(self, session: OpenSession, text: str) -> PromptResponse:
+        """Answer with an agent message that never reaches the model."""
+        session.editor.send(updates.agent_text(text, None))
+        await session.editor.outbox.flush()
+        return PromptResponse(stop_reason="end_turn")
 
     async def cancel(self, session_id: str, **kwargs: Any) -> None:
         """Cancel the turn; its `session/prompt` answers `stopReason: "cancelled"`."""

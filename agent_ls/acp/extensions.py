@@ -1,17 +1,20 @@
-"""`_agent-ls/…` extension methods: checkpoints and rewind as requests, for clients with buttons.
+"""`_agent-ls/…` extension methods: checkpoints, rewind, export and import as requests, for
+clients with buttons.
 
-Params and results are the LSP door's (docs/protocol.md, Checkpoints), built by the same
-functions, plus the `sessionId` that ACP requests carry. Checkpoint ids are `SESSION:ENTRY`.
+Params and results are the LSP door's (docs/protocol.md), structured and built by the same
+classes and functions, plus the `sessionId` of a session open on this connection, which every
+request carries. Checkpoint ids are `SESSION:ENTRY`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
-
-import attrs
+import asyncio
+from typing import TYPE_CHECKING, Any
 
 from agent_ls.acp.errors import domain_error, invalid_params
-from agent_ls.checkpoints.errors import CheckpointError
+from agent_ls.carry.errors import CarryError
+from agent_ls.checkpoints.errors import CheckpointError, NotInCheckpoint
+from agent_ls.core.rewind import rewind
 from agent_ls.core.sessions import UnknownWorkspace
 from agent_ls.lsp import protocol
 from agent_ls.lsp.params import ParamsError, structure
@@ -24,24 +27,29 @@ PREFIX = "agent-ls"
 CHECKPOINT_LIST = f"{PREFIX}/checkpoint/list"
 CHECKPOINT_DIFF = f"{PREFIX}/checkpoint/diff"
 CHECKPOINT_RESTORE = f"{PREFIX}/checkpoint/restore"
+CHECKPOINT_REVERT_HUNKS = f"{PREFIX}/checkpoint/revertHunks"
 SESSION_REWIND = f"{PREFIX}/session/rewind"
-METHODS = (CHECKPOINT_LIST, CHECKPOINT_DIFF, CHECKPOINT_RESTORE, SESSION_REWIND)
-
-
-@attrs.define
-class RewindParams:
-    """Rewind the session to before a checkpoint: by default its conversation and its files."""
-
-    checkpoint_id: str
-    scope: Literal["files", "conversation", "both"] = "both"
-    force: bool = False
+SESSION_EXPORT = f"{PREFIX}/session/export"
+SESSION_IMPORT = f"{PREFIX}/session/import"
+METHODS = (
+    CHECKPOINT_LIST,
+    CHECKPOINT_DIFF,
+    CHECKPOINT_RESTORE,
+    CHECKPOINT_REVERT_HUNKS,
+    SESSION_REWIND,
+    SESSION_EXPORT,
+    SESSION_IMPORT,
+)
 
 
 def capabilities() -> dict[str, Any]:
-    """`agentCapabilities._meta["agent-ls"]`: what a client may call and how."""
+    """`agentCapabilities._meta["agent-ls"]`: what a client may call and how (the checkpoint
+    and carry parts of the LSP door's `experimental.agent`)."""
+    lsp = protocol.agent_capabilities([])
     return {
         "methods": [f"_{m}" for m in METHODS],
-        "checkpoints": {"restoreScopes": ["files", "conversation", "both"], "undo": True},
+        "checkpoints": lsp["checkpoints"],
+        "carry": lsp["carry"],
     }
 
 
@@ -52,7 +60,7 @@ async def handle(agent: AcpAgent, method: str, params: dict[str, Any]) -> dict[s
         raise RequestError.method_not_found(f"_{method}")
     try:
         return await _call(agent, method, params)
-    except ParamsError as exc:
+    except (ParamsError, CarryError, NotInCheckpoint) as exc:
         raise invalid_params(str(exc)) from exc
     except (StoreError, CheckpointError, UnknownWorkspace, OSError) as exc:
         raise domain_error(exc) from exc
@@ -65,30 +73,73 @@ async def _call(agent: AcpAgent, method: str, params: dict[str, Any]) -> dict[st
         p = structure(params, protocol.SessionParams)
         found = checkpoints.list(p.session_id)
         return {"checkpoints": [protocol.checkpoint_to_wire(p.session_id, s) for s in found]}
+    if method == SESSION_REWIND:
+        if "checkpointId" in params and "entryId" not in params:
+            raise invalid_params(
+                "entryId: required, the user message to rewind to (the messageId of a replayed "
+                "user_message_chunk); to revert a checkpoint call _agent-ls/checkpoint/restore"
+            )
+        w = structure(params, protocol.RewindParams)
+        report = await rewind(
+            checkpoints,
+            w.session_id,
+            w.entry_id,
+            scope=w.scope,
+            dry_run=w.dry_run,
+            force=w.force,
+            partial=w.partial,
+            uris=w.files,
+        )
+        return protocol.restore_to_wire(report)
+    if method == SESSION_EXPORT:
+        return await _export(open_session, structure(params, protocol.ExportParams))
+    if method == SESSION_IMPORT:
+        return await _import(open_session, structure(params, protocol.ImportParams))
     body = {k: v for k, v in params.items() if k != "sessionId"}
     if method == CHECKPOINT_DIFF:
         d = structure(body, protocol.CheckpointDiffParams)
         session_id, entry_id = _split(open_session.session_id, d.checkpoint_id)
         return protocol.diff_to_wire(checkpoints.diff(session_id, entry_id, d.uri))
-    if method == CHECKPOINT_RESTORE:
-        r = structure(body, protocol.CheckpointRestoreParams)
-        session_id, entry_id = _split(open_session.session_id, r.checkpoint_id)
-        report = await checkpoints.restore(
-            session_id,
-            entry_id,
-            scope=r.scope,
-            dry_run=r.dry_run,
-            force=r.force,
-            partial=r.partial,
-            uris=r.files,
+    if method == CHECKPOINT_REVERT_HUNKS:
+        h = structure(body, protocol.RevertHunksParams)
+        session_id, entry_id = _split(open_session.session_id, h.checkpoint_id)
+        report = await checkpoints.revert_hunks(
+            session_id, entry_id, h.uri, h.hunks, dry_run=h.dry_run
         )
         return protocol.restore_to_wire(report)
-    w = structure(body, RewindParams)
-    session_id, entry_id = _split(open_session.session_id, w.checkpoint_id)
+    r = structure(body, protocol.CheckpointRestoreParams)
+    session_id, entry_id = _split(open_session.session_id, r.checkpoint_id)
     report = await checkpoints.restore(
-        session_id, entry_id, scope=w.scope, dry_run=False, force=w.force
+        session_id,
+        entry_id,
+        scope=r.scope,
+        dry_run=r.dry_run,
+        force=r.force,
+        partial=r.partial,
+        uris=r.files,
     )
     return protocol.restore_to_wire(report)
+
+
+async def _export(session: OpenSession, p: protocol.ExportParams) -> dict[str, Any]:
+    """`{path, bytes}` written where `path` says, else `{content}` (text formats)."""
+    from agent_ls.carry import requests as carry  # the exporters: imported when first used
+
+    sessions = session.service.sessions
+    args = (sessions, p.session_id, p.format, p.path, p.active_only)
+    return await asyncio.to_thread(carry.export, *args)
+
+
+async def _import(session: OpenSession, p: protocol.ImportParams) -> dict[str, Any]:
+    """Into the session's folder, or the one of its folders `workspace` names."""
+    from agent_ls.carry import requests as carry  # the importers: imported when first used
+
+    args = (session.service.sessions, p.path, p.from_, p.all, p.workspace)
+    report = await asyncio.to_thread(carry.import_sessions, *args)
+    imported = [
+        protocol.session_info_to_wire(info, active=False, live=False) for info in report.imported
+    ]
+    return protocol.import_to_wire(imported, report.skipped, report.problems)
 
 
 def _session(agent: AcpAgent, params: dict[str, Any]) -> OpenSession:

@@ -47,11 +47,15 @@ async def test_every_slash_command_answers_in_the_transcript(
             "checkpoints",
             "diff",
             "rewind",
+            "revert",
             "undo",
+            "export",
             "fork",
             "rename",
             "compact",
             "sessions",
+            "search",
+            "retry",
         }
         assert "No checkpoints yet" in await reply_to(agent, sid, "/checkpoints")
         await agent.say(sid, "first")
@@ -61,10 +65,10 @@ async def test_every_slash_command_answers_in_the_transcript(
         diff = await reply_to(agent, sid, "/diff 2")
         assert "-v0" in diff and "+v1" in diff
         assert "not a checkpoint number" in await reply_to(agent, sid, "/diff 9")
-        rewound = await reply_to(agent, sid, "/rewind 2 both")
-        assert "Rewound to before checkpoint 2 (both)" in rewound
+        reverted = await reply_to(agent, sid, "/revert 2 both")
+        assert "Reverted checkpoint 2 and later (both)" in reverted
         assert notes.read_text() == "v0\n"
-        assert "Undid the last change" in await reply_to(agent, sid, "/undo")
+        assert "Undid the last rewind or revert" in await reply_to(agent, sid, "/undo")
         assert notes.read_text() == "v2\n"
         renamed = await reply_to(agent, sid, "/rename Greeting work")
         assert "Greeting work" in renamed
@@ -102,10 +106,10 @@ async def test_extension_methods_list_diff_restore_and_rewind(
             "agent-ls/checkpoint/restore", {"sessionId": sid, "checkpointId": cid, "dryRun": True}
         )
         assert dry["applied"] is False and notes.read_text() == "v1\n"
-        rewound = await agent.conn.ext_method(
-            "agent-ls/session/rewind", {"sessionId": sid, "checkpointId": cid}
+        restored = await agent.conn.ext_method(
+            "agent-ls/checkpoint/restore", {"sessionId": sid, "checkpointId": cid}
         )
-        assert rewound["applied"] is True and notes.read_text() == "v0\n"
+        assert restored["applied"] is True and notes.read_text() == "v0\n"
         with pytest.raises(RequestError) as other:
             await agent.conn.ext_method(
                 "agent-ls/checkpoint/diff", {"sessionId": sid, "checkpointId": "X:Y"}
@@ -139,3 +143,41 @@ async def test_model_and_permission_mode_apply_to_the_next_turn(
         with pytest.raises(RequestError) as bad:
             await agent.conn.set_config_option(config_id="mode", session_id=sid, value="turbo")
         assert bad.value.code == -32602
+
+
+async def test_retry_resends_the_failed_prompt_as_a_turn(
+    api: FakeAnthropic, workspace: Path, home: Path, env: dict[str, str]
+) -> None:
+    api.enqueue(say("fine"), {"error": {"status": 400, "message": "the fake API refuses"}})
+    async with connect(home, env=env, fs=False) as agent:
+        sid = await agent.new(workspace)
+        assert "nothing to retry" in await reply_to(agent, sid, "/retry")
+        await agent.say(sid, "hello")
+        with pytest.raises(RequestError):
+            await agent.say(sid, "doomed")
+        assert "Usage: /retry" in await reply_to(agent, sid, "/retry now")
+        retried = await agent.say(sid, "/retry")
+        assert retried.stop_reason == "end_turn"
+        assert agent.client.text(sid).endswith("Echo: doomed")
+        prompts = [m for m in api.requests[-1]["body"]["messages"] if m["role"] == "user"]
+        assert [m["content"][0]["text"] for m in prompts] == ["hello", "doomed"]  # once
+        assert "nothing to retry" in await reply_to(agent, sid, "/retry")
+
+
+async def test_search_finds_text_in_this_folders_sessions(
+    api: FakeAnthropic, workspace: Path, home: Path, env: dict[str, str]
+) -> None:
+    async with connect(home, env=env, fs=False) as agent:
+        first = await agent.new(workspace)
+        await agent.say(first, "plan the zebra migration")
+        other = await agent.new(workspace)
+        await agent.say(other, "something else")
+        found = await reply_to(agent, other, "/search zebra")
+        assert found.startswith("Matches for “zebra”")
+        hits = [line for line in found.splitlines() if line[:1].isdigit()]
+        assert hits and all(first in line and "**zebra**" in line for line in hits)
+        assert "(this one)" not in found
+        everywhere = await reply_to(agent, other, "/search --all zebra")
+        assert f"in {workspace}" in everywhere
+        assert "Nothing matches “okapi”" in await reply_to(agent, other, "/search okapi")
+        assert "Usage: /search" in await reply_to(agent, other, "/search")

@@ -137,9 +137,9 @@ async def test_without_client_fs_the_agent_edits_the_disk(
         await agent.say(sid, "write")
         assert target.read_text() == "b\n"
         assert agent.client.reads == [] and agent.client.writes == []
-        await agent.say(sid, "/undo")
+        await agent.say(sid, "/revert")
         assert target.read_text() == "a\n"
-        assert "Undid the last change" in agent.client.text(sid)
+        assert "Reverted checkpoint 1 and later (files)" in agent.client.text(sid)
 
 
 async def test_permission_reject_once_then_allow_always(

@@ -127,7 +127,7 @@ async def test_a_session_moves_between_lsp_and_acp(
     api: FakeAnthropic, workspace: Path, home: Path, env: dict[str, str]
 ) -> None:
     """Started over LSP with a file change; listed, loaded, rewound (/rewind reverts the LSP
-    turn's checkpoint) and continued over ACP; seen again over LSP."""
+    turn's files) and continued over ACP; seen again over LSP."""
     notes = workspace / "notes.txt"
     notes.write_text("before\n")
     api.enqueue(*tool_then_text("notes.txt", "after lsp\n", "Changed it."))
@@ -142,7 +142,8 @@ async def test_a_session_moves_between_lsp_and_acp(
         assert [s.session_id for s in listed] == [sid]
         await agent.conn.load_session(cwd=str(workspace), session_id=sid, mcp_servers=[])
         assert agent.client.text(sid) == "Changed it."
-        assert "Rewound to before checkpoint 1" in await reply(agent, sid, "/rewind 1")
+        rewound = await reply(agent, sid, "/rewind 1 files")
+        assert "Rewound to just before message 1 (files)" in rewound
         assert notes.read_text() == "before\n"
         await agent.say(sid, "from acp")
         other = await agent.new(workspace)
