@@ -276,7 +276,7 @@ async def undo(agent: AcpAgent, session: OpenSession, command: Command) -> str:
             "(`/revert 1` reverts the last turn's edits)."
         )
     summary = found[0]
-    scope: Scope = "files" if summary.active else "both"  # off the path: a rewind moved it
+    scope: Scope = "both" if summary.moved_conversation else "files"
     report = await session.service.checkpoints.restore(
         session.session_id,
         summary.checkpoint_id,

@@ -28,7 +28,9 @@ class CheckpointSummary:
     """One checkpoint as `agent/checkpoint/list` and `agent-ls sessions checkpoints` show it.
 
     `active` is False for checkpoints off the session's active path (after a conversation
-    restore); they can still be restored, which is how a restore is redone.
+    restore); they can still be restored, which is how a restore is redone. `moved_conversation`
+    marks an undo checkpoint whose restore moved the conversation: undoing it with scope `both`
+    moves it back.
     """
 
     checkpoint_id: str
@@ -39,6 +41,7 @@ class CheckpointSummary:
     prompt: str
     active: bool
     files: list[FileSummary] = field(default_factory=list)
+    moved_conversation: bool = False
 
 
 def summarize(
@@ -67,6 +70,7 @@ def summarize(
             )
             for record in file_records(entry)
         ],
+        moved_conversation="conversationTarget" in entry,
     )
 
 

@@ -217,6 +217,9 @@ H.test(":AgentRewind to the second of four messages restores the files; undo put
   end, "the undo")
   H.eq(H.read(ws .. "/a.txt"), "four\n", "a.txt back")
   H.eq(H.read(ws .. "/c.txt"), "new file\n", "c.txt back")
+  H.wait_for(function()
+    return H.chat_text():find("```text\nm4\n```", 1, true) ~= nil
+  end, "the conversation back too: m2..m4 in the chat again")
   require("agent_ls.chat").set_input(c.id, "")
 end)
 

@@ -215,6 +215,7 @@ function M.revert_hunk(tab, side, lnum)
       local text = "reverted the change at " .. where
       if res.undoCheckpointId then
         state.get(c.id).last_undo = res.undoCheckpointId
+        state.get(c.id).last_undo_scope = "files"
         text = text .. " · undo with :AgentRevert undo"
       end
       util.notify(text)
@@ -272,7 +273,8 @@ local function revert_checked(c, checkpoint_id, scope, cb)
       end
       return
     end
-    rewind.report(c, res, "revert", "revert " .. require("agent_ls.chat").short_id(checkpoint_id))
+    local label = "revert " .. require("agent_ls.chat").short_id(checkpoint_id)
+    rewind.report(c, res, "revert", label, scope)
     local s = state.get(c.id)
     if scope ~= "files" and s.active then
       require("agent_ls.sessions").switch(s.active.sessionId)
@@ -296,7 +298,8 @@ function M.revert(checkpoint_id, scope, cb)
         return
       end
       -- The undo's own undo checkpoint replaces last_undo: "undo" again redoes the revert.
-      revert_checked(c, s.last_undo, "files", cb)
+      -- With the revert's scope: undoing a rewind of the conversation brings it back too.
+      revert_checked(c, s.last_undo, s.last_undo_scope or "files", cb)
       return
     end
     if checkpoint_id then

@@ -161,12 +161,15 @@ function M.resolve(c, method, params, what, cb)
 end
 
 --- After a restore that applied: the summary, the undo it offers, a line in the chat.
-function M.report(c, res, what, label)
+--- `scope` is the restore's: its undo uses the same one, so undoing a rewind of the
+--- conversation brings the conversation back too.
+function M.report(c, res, what, label, scope)
   local s = state.get(c.id)
   local root = client.client_root(c)
   local text, counts = M.summary(res, root)
   if res.undoCheckpointId then
     s.last_undo = res.undoCheckpointId
+    s.last_undo_scope = scope or "files"
     text = text .. " · undo with :AgentRevert undo"
   end
   local kept = (counts.skipped or 0) + (counts.conflict or 0)
@@ -222,7 +225,7 @@ local function run(c, info, msg, scope, cb)
       -- The conversation is back to before the message: the chat shows that, and the message
       -- waits in the prompt area to be changed and sent again.
       require("agent_ls.sessions").switch(info.sessionId, function()
-        M.report(c, res, "rewind", label)
+        M.report(c, res, "rewind", label, scope)
         local typed = chat.input(c.id)
         if typed == "" then
           chat.set_input(c.id, msg.text)
@@ -234,7 +237,7 @@ local function run(c, info, msg, scope, cb)
       end)
       return
     end
-    M.report(c, res, "rewind", label)
+    M.report(c, res, "rewind", label, scope)
     state.emit("Rewound", { client_id = c.id, result = res, scope = scope })
     if cb then
       cb(res)

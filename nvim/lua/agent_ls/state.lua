@@ -5,6 +5,7 @@ local M = {}
 ---@field active table|nil        SessionInfo of this client's active session
 ---@field running table|nil       {session_id, token, request_id, title, message, started}
 ---@field last_undo string|nil    undoCheckpointId of the last revert
+---@field last_undo_scope string|nil  the scope that revert had (its undo uses it)
 ---@field last_checkpoint string|nil  checkpointId of the last turn that changed files
 
 M.clients = {}
