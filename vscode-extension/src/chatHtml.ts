@@ -45,6 +45,7 @@ export function chatHtml(o: ChatHtmlOptions): string {
 <footer id="composer">
   <div id="editor-context" class="context" hidden></div>
   <div id="attachments" class="context" aria-label="Attached to the prompt" hidden></div>
+  <div id="image-problem" class="composer-problem" role="alert" hidden></div>
   <div id="status" aria-live="polite"></div>
   <div id="editing" class="editing" role="status" hidden>
     <span>Editing a message: Send replaces it and what followed (kept as a branch).</span>
@@ -52,7 +53,7 @@ export function chatHtml(o: ChatHtmlOptions): string {
     <button id="edit-cancel" class="link">Cancel</button>
   </div>
   <div id="mentions" class="mentions" role="listbox" aria-label="Files to attach" hidden></div>
-  <textarea id="prompt" rows="3" placeholder="Ask the agent… (Enter to send, Shift+Enter for a new line, @ to attach a file)" aria-label="Prompt" aria-controls="mentions"></textarea>
+  <textarea id="prompt" rows="3" placeholder="Ask the agent… (Enter to send, Shift+Enter for a new line, @ to attach a file, paste or drop an image)" aria-label="Prompt" aria-controls="mentions"></textarea>
   <div class="composer-actions">
     <select id="model-select" class="model-select" title="Model (restarts the server)" aria-label="Model"></select>
     <button id="thinking" class="secondary toggle" aria-pressed="false" title="Extended thinking">Thinking</button>

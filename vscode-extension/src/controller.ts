@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 
 import { linesLabel, selectionLines } from './attachments';
+import { type PromptImage, promptContent } from './images';
 import { copyCode, insertCode } from './chatCode';
 import { CheckpointDocuments, checkpointUri } from './checkpointDocs';
 import { ReviewDocuments } from './reviewDocs';
@@ -192,7 +193,7 @@ export class AgentController implements vscode.Disposable {
   /** the sessions shown in the tree and the header dropdown: pages of the server's list */
   private readonly sessionPages = new SessionPager((p) => this.client.request<ListResult>(Method.sessionList, p));
   /** an edit waiting for its files' rewind (when that rewind has a plan to answer first) */
-  private heldEdit: { entryId: string; text: string; context: ContextRef[]; labels: string[] } | undefined;
+  private heldEdit: { entryId: string; text: string; context: ContextRef[]; labels: string[]; images: PromptImage[] } | undefined;
   /** renamed sessions keep their place in the lists (the server's rename bumps modifiedAt) */
   private readonly order = new StableOrder();
 
@@ -686,7 +687,7 @@ export class AgentController implements vscode.Disposable {
     text: string,
     context: ContextRef[] = [],
     labels: string[] = [],
-    turn: { method?: string; replaceEntryId?: string } = {},
+    turn: { method?: string; replaceEntryId?: string; images?: PromptImage[] } = {},
   ): Promise<void> {
     if (!(await this.requireServer())) {
       // Not sent: the text goes back into the prompt box, so nothing typed is lost.
@@ -706,7 +707,7 @@ export class AgentController implements vscode.Disposable {
     this.promptSeq += 1;
     const token = `agent-ls-prompt-${Date.now()}-${this.promptSeq}`;
     this.pending = { sessionId, token };
-    this.dispatch({ type: 'promptStarted', text, context: labels });
+    this.dispatch({ type: 'promptStarted', text, context: labels, images: turn.images });
     this.renderTree();
     const progress = this.client.onProgress(token, (value) => {
       if (this.state.session?.sessionId !== sessionId) return;
@@ -719,7 +720,9 @@ export class AgentController implements vscode.Disposable {
     let failure: string | undefined;
     try {
       const retry = turn.method === Method.sessionRetry;
-      const params: Record<string, unknown> = retry ? { sessionId, workDoneToken: token } : { sessionId, prompt: text, workDoneToken: token };
+      const params: Record<string, unknown> = retry
+        ? { sessionId, workDoneToken: token }
+        : { sessionId, prompt: promptContent(text, turn.images ?? []), workDoneToken: token };
       if (context.length && !retry) params.context = context;
       if (turn.replaceEntryId) params.replaceEntryId = turn.replaceEntryId;
       result = await this.client.request<PromptResult>(turn.method ?? Method.sessionPrompt, params);
@@ -769,9 +772,8 @@ export class AgentController implements vscode.Disposable {
   /** Retry on a failed or cancelled turn: the server resends that turn's prompt. */
   async retryTurn(): Promise<void> {
     const last = [...this.state.blocks].reverse().find((b) => b.type === 'user');
-    await this.prompt(last && last.type === 'user' ? last.text : '', [], last && last.type === 'user' ? last.context : [], {
-      method: Method.sessionRetry,
-    });
+    const user = last && last.type === 'user' ? last : undefined;
+    await this.prompt(user?.text ?? '', [], user?.context ?? [], { method: Method.sessionRetry, images: user?.images });
   }
 
   /**
@@ -779,14 +781,21 @@ export class AgentController implements vscode.Disposable {
    * branch) and the new text is sent; with `revertFiles`, the files the later turns changed are
    * put back first (a conflict shows the plan and waits for the user's choice).
    */
-  async editAndResend(entryId: string, text: string, context: ContextRef[], labels: string[], revertFiles: boolean): Promise<void> {
+  async editAndResend(
+    entryId: string,
+    text: string,
+    context: ContextRef[],
+    labels: string[],
+    revertFiles: boolean,
+    images: PromptImage[] = [],
+  ): Promise<void> {
     if (revertFiles) {
-      this.heldEdit = { entryId, text, context, labels };
+      this.heldEdit = { entryId, text, context, labels, images };
       await this.rewind(entryId, 'files');
       return;
     }
     this.dispatch({ type: 'truncate', entryId });
-    await this.prompt(text, context, labels, { replaceEntryId: entryId });
+    await this.prompt(text, context, labels, { replaceEntryId: entryId, images });
   }
 
   /** Rewind to before a user message (`mode` answers a plan that had conflicts). */
@@ -821,7 +830,7 @@ export class AgentController implements vscode.Disposable {
     if (held) {
       this.dispatch({ type: 'rewind', rewind: undefined });
       this.dispatch({ type: 'truncate', entryId });
-      await this.prompt(held.text, held.context, held.labels, { replaceEntryId: entryId });
+      await this.prompt(held.text, held.context, held.labels, { replaceEntryId: entryId, images: held.images });
       return;
     }
     if (scope !== 'files') await this.reloadSession();
@@ -1327,8 +1336,9 @@ export class AgentController implements vscode.Disposable {
         const attached = attachmentContext(m.attachments ?? []);
         const context = [...(sel?.context ?? []), ...attached.context];
         const labels = [...(sel?.labels ?? []), ...attached.labels];
-        if (m.replaceEntryId) void this.editAndResend(m.replaceEntryId, m.text, context, labels, !!m.revertFiles);
-        else void this.prompt(m.text, context, labels);
+        const images = m.images ?? [];
+        if (m.replaceEntryId) void this.editAndResend(m.replaceEntryId, m.text, context, labels, !!m.revertFiles, images);
+        else void this.prompt(m.text, context, labels, { images });
         return;
       }
       case 'rewind':

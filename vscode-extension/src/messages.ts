@@ -1,4 +1,5 @@
 /** Messages between the extension host and the chat webview. */
+import type { PromptImage } from './images';
 import type { Range } from './protocol';
 import type { ChatAction, RewindScope } from './transcript';
 
@@ -37,6 +38,8 @@ export type WebviewMessage =
       text: string;
       attachSelection?: boolean;
       attachments?: Attachment[];
+      /** pasted or dropped images, already checked against the server's limits */
+      images?: PromptImage[];
       /** edit and resend: the user message this prompt replaces */
       replaceEntryId?: string;
       /** with replaceEntryId: revert the files changed since that message first */

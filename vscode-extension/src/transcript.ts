@@ -4,6 +4,7 @@
  * the same reducer. No `vscode` import: unit-tested directly and bundled into the webview.
  */
 import { splitUserContent } from './attachments';
+import { type PromptImage, contentImages } from './images';
 import {
   type CheckpointFile,
   type ContentBlock,
@@ -28,6 +29,8 @@ export interface UserBlock {
   key: string;
   text: string;
   context: string[];
+  /** pasted or dropped images, shown as thumbnails */
+  images?: PromptImage[];
   entryId?: string;
   turnId?: string;
   pending?: boolean;
@@ -151,7 +154,7 @@ export type ChatAction =
   | { type: 'sessions'; sessions: SessionInfo[] }
   | { type: 'sessionInfo'; session: SessionInfo }
   | { type: 'update'; params: SessionUpdateParams }
-  | { type: 'promptStarted'; text: string; context?: string[] }
+  | { type: 'promptStarted'; text: string; context?: string[]; images?: PromptImage[] }
   | { type: 'promptEnded'; result?: PromptResult; error?: string }
   | { type: 'progress'; message?: string }
   | { type: 'revertStarted'; checkpointId: string; undo?: boolean }
@@ -256,10 +259,13 @@ export function itemsToBlocks(items: TranscriptItem[], counter: { seq: number })
           .map((b) => str((b as { uri?: unknown }).uri) ?? '')
           .filter(Boolean),
       ];
+      const images = contentImages(list);
       // Tool results the server stores under the user role belong to their tool calls.
       for (const b of list) if (b.type === 'tool_result') applyToolResult(tools, b as ContentBlock);
-      if (text || context.length) {
-        blocks.push({ type: 'user', key: key(counter, 'u'), text, context, entryId: item.entryId, turnId: item.turnId });
+      if (text || context.length || images.length) {
+        const user: UserBlock = { type: 'user', key: key(counter, 'u'), text, context, entryId: item.entryId, turnId: item.turnId };
+        if (images.length) user.images = images;
+        blocks.push(user);
       }
     } else if (item.kind === 'assistant') {
       const list: ContentBlock[] = typeof content === 'string' ? [{ type: 'text', text: content }] : (content ?? []);
@@ -381,22 +387,24 @@ function applyUpdate(state: ChatState, params: SessionUpdateParams): ChatState {
     case 'user_message': {
       const raw = update.content ?? update.text ?? update.prompt;
       const { text, context } = Array.isArray(raw) ? splitUserContent(raw as ContentBlock[]) : { text: contentText(raw), context: [] };
+      const images = Array.isArray(raw) ? contentImages(raw as ContentBlock[]) : [];
       const i = lastIndex(state.blocks, (b) => b.type === 'user' && !!b.pending);
       if (i >= 0) {
         const pending = state.blocks[i] as UserBlock;
-        next.blocks = replaceAt(state.blocks, i, {
+        const user: UserBlock = {
           ...pending,
           text: text || pending.text,
           context: pending.context.length ? pending.context : context,
           pending: false,
           turnId,
           entryId: str(update.entryId) ?? pending.entryId,
-        });
+        };
+        if (!pending.images?.length && images.length) user.images = images;
+        next.blocks = replaceAt(state.blocks, i, user);
       } else {
-        next.blocks = [
-          ...state.blocks,
-          { type: 'user', key: key(next, 'u'), text, context, turnId, entryId: str(update.entryId) },
-        ];
+        const user: UserBlock = { type: 'user', key: key(next, 'u'), text, context, turnId, entryId: str(update.entryId) };
+        if (images.length) user.images = images;
+        next.blocks = [...state.blocks, user];
       }
       return next;
     }
@@ -573,7 +581,14 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       const next: ChatState = { ...state, running: true, progress: undefined, turnId: undefined, rewind: undefined, focusEntryId: undefined };
       next.blocks = [
         ...state.blocks,
-        { type: 'user', key: key(next, 'u'), text: action.text, context: action.context ?? [], pending: true },
+        {
+          type: 'user',
+          key: key(next, 'u'),
+          text: action.text,
+          context: action.context ?? [],
+          ...(action.images?.length ? { images: action.images } : {}),
+          pending: true,
+        },
       ];
       return next;
     }

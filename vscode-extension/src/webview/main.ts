@@ -20,8 +20,10 @@ import {
   sessionLabel,
 } from '../transcript';
 import { usageSummary } from '../usage';
+import type { PromptImage } from '../images';
 import { codeBlockAction } from './codeBlocks';
 import { button, h } from './dom';
+import { imageChip, messageImages, readImages } from './imageInput';
 import { MarkdownView } from './markdownView';
 import { MentionList, mentionAt } from './mentions';
 import { conflictChoices, resultLabel, rewindView, turnEnd, userActions } from './turnControls';
@@ -60,6 +62,7 @@ const jumpLatest = $<HTMLButtonElement>('jump-latest');
 const announcer = $<HTMLElement>('announcer');
 const editorContext = $<HTMLElement>('editor-context');
 const attachmentsRow = $<HTMLElement>('attachments');
+const imageProblemEl = $<HTMLElement>('image-problem');
 const modelSelect = $<HTMLSelectElement>('model-select');
 const thinking = $<HTMLButtonElement>('thinking');
 const sessionUsage = $<HTMLElement>('session-usage');
@@ -89,6 +92,7 @@ function renderUser(b: Extract<Block, { type: 'user' }>): HTMLElement {
     { class: `msg user${b.pending ? ' pending' : ''}`, 'data-key': b.key, 'data-entry-id': b.entryId },
     h('div', { class: 'role' }, 'You'),
     body,
+    messageImages(b.images ?? []),
     chips,
     userActions(b, post, startEditing),
   );
@@ -564,6 +568,9 @@ function render(): void {
 let selectionLabel: string | undefined;
 let attachSelection = vscode.getState()?.attachSelection ?? false;
 let attachments: Attachment[] = vscode.getState()?.attachments ?? [];
+// Pasted and dropped images: kept while the panel lives (it is retained when hidden), not in the
+// webview state, which is written on every keystroke and would carry megabytes each time.
+let images: PromptImage[] = [];
 
 function savePanelState(): void {
   // Besides the draft, its attachments and the chip's switch, each only once set.
@@ -575,8 +582,15 @@ function savePanelState(): void {
 
 /** Files (from `@`) and selections (Agent: Add Selection to Chat) that go with the next prompt. */
 function renderAttachments(): void {
-  attachmentsRow.hidden = attachments.length === 0;
+  attachmentsRow.hidden = attachments.length === 0 && images.length === 0;
   attachmentsRow.replaceChildren(
+    ...images.map((image, i) =>
+      imageChip(image, i + 1, () => {
+        images = images.filter((x) => x !== image);
+        renderAttachments();
+        prompt.focus();
+      }),
+    ),
     ...attachments.map((a) =>
       h(
         'span',
@@ -591,6 +605,19 @@ function renderAttachments(): void {
       ),
     ),
   );
+}
+
+function showImageProblems(problems: string[]): void {
+  imageProblemEl.hidden = problems.length === 0;
+  imageProblemEl.textContent = problems.join(' ');
+}
+
+/** Pasted or dropped files: the images become chips, the rest a sentence saying why not. */
+async function addImages(files: File[], named: boolean): Promise<void> {
+  const read = await readImages(files, named);
+  images = [...images, ...read.images];
+  showImageProblems(read.problems);
+  renderAttachments();
 }
 
 function attach(a: Attachment): void {
@@ -682,18 +709,22 @@ function renderEditorContext(): void {
  */
 function putBackFailedPrompt(): void {
   const last = [...state.blocks].reverse().find((b) => b.type === 'user');
-  if (!last || last.type !== 'user' || prompt.value.trim()) return;
+  if (!last || last.type !== 'user' || prompt.value.trim() || images.length) return;
   prompt.value = last.text;
+  images = last.images ?? [];
+  renderAttachments();
   savePanelState();
 }
 
 // Edit and resend: the message goes into the prompt box; sending replaces it.
-let editing: { entryId: string; draft: string } | undefined;
+let editing: { entryId: string; draft: string; draftImages: PromptImage[] } | undefined;
 
 function startEditing(b: UserBlock): void {
   if (!b.entryId || state.running) return;
-  editing = { entryId: b.entryId, draft: editing?.draft ?? prompt.value };
+  editing = { entryId: b.entryId, draft: editing?.draft ?? prompt.value, draftImages: editing?.draftImages ?? images };
   prompt.value = b.text;
+  images = b.images ?? [];
+  renderAttachments();
   editRevertFiles.checked = false;
   editingBar.hidden = false;
   prompt.focus();
@@ -702,7 +733,11 @@ function startEditing(b: UserBlock): void {
 
 function stopEditing(restoreDraft: boolean): void {
   if (!editing) return;
-  if (restoreDraft) prompt.value = editing.draft;
+  if (restoreDraft) {
+    prompt.value = editing.draft;
+    images = editing.draftImages;
+    renderAttachments();
+  }
   editing = undefined;
   editingBar.hidden = true;
 }
@@ -714,9 +749,10 @@ $<HTMLButtonElement>('edit-cancel').addEventListener('click', () => {
 
 function submit(): void {
   const text = prompt.value;
-  if (!text.trim() || state.running || state.connection !== 'ready') return;
+  if ((!text.trim() && !images.length) || state.running || state.connection !== 'ready') return;
   const message: WebviewMessage = selectionLabel && attachSelection ? { type: 'prompt', text, attachSelection: true } : { type: 'prompt', text };
   if (attachments.length) message.attachments = attachments;
+  if (images.length) message.images = images;
   if (editing && message.type === 'prompt') {
     message.replaceEntryId = editing.entryId;
     if (editRevertFiles.checked) message.revertFiles = true;
@@ -725,6 +761,8 @@ function submit(): void {
   post(message);
   prompt.value = '';
   attachments = [];
+  images = [];
+  showImageProblems([]);
   recalled = -1;
   mentionList.hide();
   renderAttachments();
@@ -766,6 +804,22 @@ prompt.addEventListener('input', () => {
   updateMention();
 });
 prompt.addEventListener('blur', () => mentionList.hide());
+// A pasted screenshot or a dropped image file becomes a chip; pasted text goes in as always.
+prompt.addEventListener('paste', (e) => {
+  const files = [...(e.clipboardData?.files ?? [])];
+  if (!files.length) return;
+  if (!e.clipboardData?.types.includes('text/plain')) e.preventDefault();
+  void addImages(files, false);
+});
+prompt.addEventListener('dragover', (e) => {
+  if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+});
+prompt.addEventListener('drop', (e) => {
+  const files = [...(e.dataTransfer?.files ?? [])];
+  if (!files.length) return;
+  e.preventDefault();
+  void addImages(files, true);
+});
 send.addEventListener('click', submit);
 transcript.addEventListener('click', (e) => {
   const action = codeBlockAction(e.target);
@@ -795,6 +849,8 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
     // Retry sends the prompt that was put back: the box's copy goes.
     if (m.action.type === 'promptStarted' && prompt.value === m.action.text) {
       prompt.value = '';
+      images = [];
+      renderAttachments();
       savePanelState();
     }
     announce(m.action);
