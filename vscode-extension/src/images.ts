@@ -33,8 +33,7 @@ export function typeLabel(mediaType: string): string {
 export function imageProblem(mediaType: string, bytes: number, name?: string): string | undefined {
   const what = name ? `"${name}"` : 'The image';
   if (!(IMAGE_TYPES as readonly string[]).includes(mediaType)) {
-    const type = mediaType ? `a ${mediaType} file` : 'not an image';
-    return `${what} is ${type}: only PNG, JPEG, GIF or WebP images can be sent. Convert it to one of those and paste it again.`;
+    return `${what} is of type ${mediaType || 'unknown'}: only PNG, JPEG, GIF or WebP images can be sent. Convert it to one of those and attach it again.`;
   }
   if (bytes > MAX_IMAGE_BYTES) {
     return `${what} is ${sizeLabel(bytes)}, over the 5 MB limit for an image. Send a smaller or more compressed one.`;

@@ -624,6 +624,37 @@ describe('the prompt box: @ mentions, attachments, model and thinking', () => {
     expect(controller.state.blocks.find((b) => b.type === 'user')).toMatchObject({ context: ['src/a.py', 'b.py:3-5'] });
   });
 
+  it('sends pasted images as image blocks after the text, with the attachments as context', async () => {
+    const { controller, client } = setup();
+    client.handlers.set('agent/session/resumeRecent', () => page('s1'));
+    let sent: Record<string, unknown> | undefined;
+    client.handlers.set('agent/session/prompt', (p) => {
+      sent = p;
+      return { stopReason: 'end_turn' };
+    });
+    await controller.start();
+    const png = { mediaType: 'image/png', data: 'iVBORw0KGgo=' };
+    controller.handleWebviewMessage({
+      type: 'prompt',
+      text: 'Why is this red?',
+      attachments: [{ label: 'src/a.py', uri: 'file:///w/src/a.py' }],
+      images: [png, { mediaType: 'image/webp', data: 'UklGRg==', name: 'shot.webp' }],
+    });
+    await vi.waitFor(() => expect(sent).toBeDefined());
+    expect(sent?.prompt).toEqual([
+      { type: 'text', text: 'Why is this red?' },
+      { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
+      { type: 'image', source: { type: 'base64', media_type: 'image/webp', data: 'UklGRg==' } },
+    ]);
+    expect(sent?.context).toEqual([{ uri: 'file:///w/src/a.py' }]);
+    // The user's message shows them while the turn runs.
+    expect(controller.state.blocks.find((b) => b.type === 'user')).toMatchObject({
+      text: 'Why is this red?',
+      context: ['src/a.py'],
+      images: [png, { mediaType: 'image/webp', data: 'UklGRg==', name: 'shot.webp' }],
+    });
+  });
+
   it('Add Selection to Chat puts the selection in the prompt box as a chip', async () => {
     const { controller, posted } = setup();
     const { window, Position, Range, Uri } = await import('./vscodeStub');

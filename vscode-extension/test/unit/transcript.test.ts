@@ -35,6 +35,31 @@ const upd = (update: SessionUpdate, turnId = 't1', sessionId = 's1'): ChatAction
   params: { sessionId, turnId, update },
 });
 
+describe('images in user messages', () => {
+  const png = { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } };
+
+  it('a reloaded user item keeps its images, also one sent without text', () => {
+    const s = run(initialState(), reset([
+      { entryId: 'e1', kind: 'user', content: [{ type: 'text', text: 'Look' }, png, { type: 'text', text: 'Attached file: a.py:\n```\nx\n```' }] },
+      { entryId: 'e2', kind: 'user', content: [png] },
+    ]));
+    expect(s.blocks).toMatchObject([
+      { type: 'user', text: 'Look', context: ['a.py'], images: [{ mediaType: 'image/png', data: 'iVBORw0KGgo=' }] },
+      { type: 'user', text: '', context: [], images: [{ mediaType: 'image/png', data: 'iVBORw0KGgo=' }] },
+    ]);
+  });
+
+  it('the live message keeps the images it was sent with; one from another client takes the echoed ones', () => {
+    const image = { mediaType: 'image/png', data: 'iVBORw0KGgo=' };
+    let s = run(initialState(), reset(), { type: 'promptStarted', text: 'Look', images: [image] });
+    expect(s.blocks[0]).toMatchObject({ pending: true, images: [image] });
+    s = run(s, upd({ sessionUpdate: 'user_message', content: [{ type: 'text', text: 'Look' }, png], entryId: 'u1' }));
+    expect(s.blocks[0]).toMatchObject({ pending: false, entryId: 'u1', images: [image] });
+    s = run(s, upd({ sessionUpdate: 'user_message', content: [png], entryId: 'u2' }, 't2'));
+    expect(s.blocks[1]).toMatchObject({ type: 'user', entryId: 'u2', images: [image] });
+  });
+});
+
 describe('reset from a transcript page', () => {
   const items: TranscriptItem[] = [
     { entryId: 'e1', kind: 'user', content: [{ type: 'text', text: 'Fix it' }, { type: 'resource_link', uri: 'file:///w/a.py' }] },
