@@ -934,6 +934,117 @@ describe('chat webview: the prompt box', () => {
   });
 });
 
+describe('chat webview: images', () => {
+  // A real 1×1 PNG: the thumbnail decodes only if the page's CSP lets a data: image in.
+  const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+  type FakeFile = { name: string; type: string; base64?: string; size?: number };
+
+  /** Pastes (or drops) files on the prompt box, as the clipboard or a drag from the desktop does. */
+  async function transfer(event: 'paste' | 'drop', files: FakeFile[], text?: string): Promise<boolean> {
+    return page.evaluate(
+      ({ event, files, text }) => {
+        const data = new DataTransfer();
+        for (const f of files) {
+          const bytes = f.base64 ? Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0)) : new Uint8Array(f.size ?? 0);
+          data.items.add(new File([bytes], f.name, { type: f.type }));
+        }
+        if (text !== undefined) data.setData('text/plain', text);
+        const box = document.getElementById('prompt') as HTMLTextAreaElement;
+        const init = { bubbles: true, cancelable: true };
+        const e = event === 'paste' ? new ClipboardEvent('paste', { ...init, clipboardData: data }) : new DragEvent('drop', { ...init, dataTransfer: data });
+        return !box.dispatchEvent(e);
+      },
+      { event, files, text },
+    );
+  }
+
+  const thumbsLoaded = (selector: string): Promise<number[]> =>
+    page.$$eval(selector, (imgs) => Promise.all((imgs as HTMLImageElement[]).map((i) => i.decode().then(() => i.naturalWidth, () => 0))));
+
+  it('pastes a screenshot as a chip with thumbnail, type and size; × removes it', async () => {
+    await ready();
+    expect(await transfer('paste', [{ name: 'image.png', type: 'image/png', base64: PNG }])).toBe(true);
+    const chip = page.locator('#attachments .chip.image');
+    await chip.waitFor();
+    expect(await chip.locator('.label').textContent()).toBe('PNG · 70 B');
+    expect(await thumbsLoaded('#attachments .chip.image img.thumb')).toEqual([1]);
+    expect(await page.locator('#prompt').inputValue()).toBe('');
+    // A dropped file keeps its name on the chip.
+    await transfer('drop', [{ name: 'error.png', type: 'image/png', base64: PNG }]);
+    await expect.poll(() => chip.count()).toBe(2);
+    expect(await chip.nth(1).locator('.label').textContent()).toBe('error.png (PNG · 70 B)');
+    await page.locator('#attachments button[aria-label="Remove image 1 (PNG · 70 B)"]').click();
+    expect(await chip.locator('.label').allTextContents()).toEqual(['error.png (PNG · 70 B)']);
+    await page.locator('#attachments .chip.image button.remove').click();
+    expect(await page.locator('#attachments').isHidden()).toBe(true);
+    // Pasting text is left to the prompt box.
+    expect(await transfer('paste', [], 'plain words')).toBe(false);
+    expect(await page.locator('#attachments').isHidden()).toBe(true);
+  });
+
+  it('refuses an image over 5 MB or of another type with a sentence, before reading it', async () => {
+    await ready();
+    await transfer('paste', [{ name: 'image.png', type: 'image/png', size: 5 * 1024 * 1024 + 1 }]);
+    const problem = page.locator('#image-problem');
+    await problem.waitFor();
+    expect(await problem.getAttribute('role')).toBe('alert');
+    expect(await problem.textContent()).toBe('The image is 5.0 MB, over the 5 MB limit for an image. Send a smaller or more compressed one.');
+    await transfer('drop', [
+      { name: 'scan.bmp', type: 'image/bmp', size: 10 },
+      { name: 'ok.png', type: 'image/png', base64: PNG },
+    ]);
+    await expect.poll(() => problem.textContent()).toContain('"scan.bmp" is of type image/bmp: only PNG, JPEG, GIF or WebP images can be sent.');
+    // The good one of the two is attached.
+    expect(await page.locator('#attachments .chip.image .label').allTextContents()).toEqual(['ok.png (PNG · 70 B)']);
+  });
+
+  it('sends the images with the prompt and shows them in the user’s message', async () => {
+    await ready();
+    await transfer('paste', [{ name: 'image.png', type: 'image/png', base64: PNG }]);
+    await page.locator('#attachments .chip.image').waitFor();
+    await clearPosted();
+    // An image alone can be sent (an empty prompt cannot).
+    await page.locator('#prompt').press('Enter');
+    const image = { mediaType: 'image/png', data: PNG };
+    expect(await lastPosted('prompt')).toEqual({ type: 'prompt', text: '', images: [image] });
+    expect(await page.locator('#attachments').isHidden()).toBe(true);
+    await transfer('paste', [{ name: 'image.png', type: 'image/png', base64: PNG }]);
+    await page.locator('#attachments .chip.image').waitFor();
+    await page.locator('#prompt').fill('Why is the button red?');
+    await page.locator('#send').click();
+    const message = (await posted()).filter((m) => m.type === 'prompt').at(-1);
+    expect(message).toEqual({ type: 'prompt', text: 'Why is the button red?', images: [image] });
+    // The host's echo: the pending message shows the thumbnail while the turn runs.
+    await host({ type: 'promptStarted', text: 'Why is the button red?', images: [image] });
+    const bubble = page.locator('.msg.user').last();
+    expect(await bubble.locator('.body').textContent()).toBe('Why is the button red?');
+    expect(await bubble.locator('.images img.thumb').getAttribute('alt')).toBe('Image 1: PNG · 70 B');
+    expect(await thumbsLoaded('.msg.user .images img.thumb')).toEqual([1]);
+  });
+
+  it('shows the image of a reloaded user message as a thumbnail', async () => {
+    hostState = initialState();
+    await host(
+      { type: 'connection', status: 'ready' },
+      {
+        type: 'reset',
+        page: {
+          session: session('s1'),
+          items: [
+            { entryId: 'e1', kind: 'user', content: [{ type: 'text', text: 'This dialog' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } }] },
+            { entryId: 'e2', kind: 'assistant', content: [{ type: 'text', text: 'It is cut off.' }] },
+          ],
+          hasMore: false,
+        },
+      },
+    );
+    const bubble = page.locator('.msg.user[data-entry-id="e1"]');
+    expect(await bubble.locator('.body').textContent()).toBe('This dialog');
+    expect(await thumbsLoaded('.msg.user[data-entry-id="e1"] .images img.thumb')).toEqual([1]);
+    expect(await bubble.locator('.images .image').getAttribute('title')).toBe('PNG · 70 B');
+  });
+});
+
 describe('chat webview: turn controls', () => {
   const items = [
     { entryId: 'u1', kind: 'user', content: 'first' },
