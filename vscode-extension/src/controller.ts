@@ -691,7 +691,7 @@ export class AgentController implements vscode.Disposable {
   ): Promise<void> {
     if (!(await this.requireServer())) {
       // Not sent: the text goes back into the prompt box, so nothing typed is lost.
-      this.chat.post({ type: 'focusPrompt', text });
+      this.chat.post(turn.images?.length ? { type: 'focusPrompt', text, images: turn.images } : { type: 'focusPrompt', text });
       void vscode.window.showWarningMessage('Agent: the prompt was not sent (the server is not running); it is back in the chat box.');
       return;
     }

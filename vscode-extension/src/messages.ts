@@ -22,7 +22,8 @@ export interface PanelConfig {
 
 export type HostMessage =
   | { type: 'action'; action: ChatAction }
-  | { type: 'focusPrompt'; text?: string }
+  /** `images`: a prompt that was not sent gives back its pasted images too */
+  | { type: 'focusPrompt'; text?: string; images?: PromptImage[] }
   /** the active editor's selection, offered as a chip the user can attach (`file:3-5`) */
   | { type: 'editorSelection'; label?: string }
   /** a chip added to the prompt box (Agent: Add Selection to Chat) */

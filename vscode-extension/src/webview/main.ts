@@ -859,6 +859,10 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
     renderEditorContext();
   } else if (m.type === 'focusPrompt') {
     if (m.text !== undefined) prompt.value = m.text;
+    if (m.images) {
+      images = m.images;
+      renderAttachments();
+    }
     prompt.focus();
   } else if (m.type === 'attach') {
     attach(m.attachment);

@@ -307,6 +307,10 @@ describe('when nothing can be done', () => {
     await controller.prompt('Keep this text');
     expect(posted).toContainEqual({ type: 'focusPrompt', text: 'Keep this text' });
     expect(ui.messages.map((m) => m.text)).toContain('Agent: the prompt was not sent (the server is not running); it is back in the chat box.');
+    // Its pasted images go back with it.
+    const image = { mediaType: 'image/png', data: 'iVBORw0KGgo=' };
+    await controller.prompt('With a screenshot', [], [], { images: [image] });
+    expect(posted).toContainEqual({ type: 'focusPrompt', text: 'With a screenshot', images: [image] });
   });
 });
 
