@@ -1020,6 +1020,10 @@ describe('chat webview: images', () => {
     expect(await bubble.locator('.body').textContent()).toBe('Why is the button red?');
     expect(await bubble.locator('.images img.thumb').getAttribute('alt')).toBe('Image 1: PNG · 70 B');
     expect(await thumbsLoaded('.msg.user .images img.thumb')).toEqual([1]);
+    // A prompt the host could not send comes back with its images.
+    await toPage({ type: 'focusPrompt', text: 'Why is the button red?', images: [image] });
+    await page.locator('#attachments .chip.image').waitFor();
+    expect(await page.locator('#prompt').inputValue()).toBe('Why is the button red?');
   });
 
   it('shows the image of a reloaded user message as a thumbnail', async () => {
