@@ -4,6 +4,7 @@
  * script applies the shared reducer and renders. Only the unsent draft (and the selection chip's
  * switch, once on) is kept in webview state.
  */
+import type { PromptImage } from '../images';
 import type { Attachment, HostMessage, PanelConfig, WebviewMessage } from '../messages';
 import { relativeTime, messageCount } from '../relativeTime';
 import {
@@ -20,7 +21,6 @@ import {
   sessionLabel,
 } from '../transcript';
 import { usageSummary } from '../usage';
-import type { PromptImage } from '../images';
 import { codeBlockAction } from './codeBlocks';
 import { button, h } from './dom';
 import { imageChip, messageImages, readImages } from './imageInput';
