@@ -76,7 +76,10 @@ ensure_code_server() {
   fi
   (
     cd "$CODE_SERVER_DIR"
-    echo '{"name":"agent-ls-code-server","private":true}' >package.json
+    # npm 11 runs a dependency's install scripts only when package.json's allowScripts names
+    # it: code-server's postinstall fetches VS Code's own modules, argon2 builds its addon.
+    echo '{"name":"agent-ls-code-server","private":true,'\
+'"allowScripts":{"code-server":true,"argon2":true}}' >package.json
     npm_config_nodedir=/usr npm_config_yes=true npm_config_unsafe_perm=true \
       npm install --no-fund --no-audit --no-save "code-server@$CODE_SERVER_VERSION"
   )
