@@ -10,9 +10,7 @@ deletes the index on purpose.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -22,7 +20,14 @@ sys.path.insert(0, str(REPO))
 
 from agent_ls.sessions import SessionStore  # noqa: E402
 from agent_ls.sessions.search import search  # noqa: E402
-from bench.bench_sessions import SESSIONS_N, Results, _drop_index, _session_id, generate  # noqa: E402
+from bench.bench_sessions import (  # noqa: E402
+    SESSIONS_N,
+    Results,
+    _drop_index,
+    _session_id,
+    generate,
+    report,
+)
 
 DATA_VERSION = "search-v1"
 RARE = "zanzibar"
@@ -125,28 +130,7 @@ def main() -> int:
         prepare(args.data)
         print(f"generated data in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     load_before = os.getloadavg()[0]
-    results = measure(args.data)
-    machine = {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "load_average_before": round(load_before, 2),
-        "load_average_after": round(os.getloadavg()[0], 2),
-    }
-    if args.json:
-        print(json.dumps({"benchmark": "search", "machine": machine, "results": results}, indent=2))
-    else:
-        print(
-            f"search benchmark ({machine['cpus']} CPUs, Python {machine['python']}, "
-            f"load average {machine['load_average_before']} → {machine['load_average_after']})"
-        )
-        print(f"{'measure':<42} {'value':>11} {'cpu':>10} {'target':>10}  ok   note")
-        for r in results:
-            value = f"{r['value']:.2f} {r['unit']}"
-            cpu = f"{r['cpu_ms']:.2f} ms" if r["cpu_ms"] is not None else "-"
-            target = f"≤{r['target']:g} {r['unit']}" if r["target"] is not None else "-"
-            ok = "yes" if r["ok"] else "NO"
-            print(f"{r['name']:<42} {value:>11} {cpu:>10} {target:>10}  {ok:<4} {r['note']}")
-    return 0 if all(r["ok"] for r in results) else 1
+    return report("search", measure(args.data), load_before, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -285,7 +285,14 @@ def main() -> int:
             f"generated data in {time.perf_counter() - t0:.1f} s under {args.data}", file=sys.stderr
         )
     load_before = os.getloadavg()[0]
-    results = measure(args.data)
+    return report("sessions", measure(args.data), load_before, as_json=args.json)
+
+
+def report(
+    benchmark: str, results: list[dict[str, object]], load_before: float, *, as_json: bool
+) -> int:
+    """Print a benchmark's rows (a table, or JSON) with the machine they ran on; the exit
+    status says whether every target was met. Shared by the benchmarks of this folder."""
     machine = {
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
@@ -293,13 +300,13 @@ def main() -> int:
         "load_average_before": round(load_before, 2),
         "load_average_after": round(os.getloadavg()[0], 2),
     }
-    if args.json:
+    if as_json:
         print(
-            json.dumps({"benchmark": "sessions", "machine": machine, "results": results}, indent=2)
+            json.dumps({"benchmark": benchmark, "machine": machine, "results": results}, indent=2)
         )
     else:
         print(
-            f"sessions benchmark ({machine['cpus']} CPUs, Python {machine['python']}, "
+            f"{benchmark} benchmark ({machine['cpus']} CPUs, Python {machine['python']}, "
             f"load average {machine['load_average_before']} → {machine['load_average_after']})"
         )
         print(f"{'measure':<42} {'value':>11} {'cpu':>10} {'target':>10}  ok   note")
