@@ -226,10 +226,10 @@ def create_server() -> AgentServer:
     @server.feature(lsp.INITIALIZED)
     def initialized(_: lsp.InitializedParams) -> None:
         server._watcher = server.service.watch(server.options.watch_interval)
-        server.service.prompting.provider()  # warm up: import the SDK in a thread now
         sessions = server.service.sessions
         sessions.retention = server.options.retention
-        server._start_up = spawn(_start_up(sessions), "start-up")
+        provider = server.service.prompting.provider()
+        server._start_up = spawn(_start_up(sessions, provider), "start-up")
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(_: lsp.DidChangeWorkspaceFoldersParams) -> None:
@@ -454,10 +454,13 @@ def create_server() -> AgentServer:
     return server
 
 
-async def _start_up(sessions: Sessions) -> None:
-    """Retention (in a thread: it only moves and deletes files), then the search index (in a
-    child process: reading the whole store would hold the loop's interpreter lock)."""
+async def _start_up(sessions: Sessions, provider: asyncio.Future[Any]) -> None:
+    """Retention (in a thread: it only moves and deletes files), then, once the provider is
+    built (the SDK's load; a child started beside it slowed it and the server's exit under
+    load), the search index (in a child process: reading the whole store would hold the
+    loop's interpreter lock)."""
     await asyncio.to_thread(sessions.collect)
+    await asyncio.wait([provider])
     await index_in_child([f.path for f in sessions.folders], sessions.store_root)
 
 
