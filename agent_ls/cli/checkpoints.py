@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,6 +129,8 @@ def _list(store: SessionStore, args: argparse.Namespace) -> int:
 
 def _summary_json(summary: CheckpointSummary) -> dict[str, Any]:
     """This command's JSON: the summary's fields in camelCase, paths (not URIs), entry ids."""
+    from dataclasses import asdict  # not at the top: `sessions list` imports this module
+
     return {
         "checkpointId": summary.checkpoint_id,
         "turnId": summary.turn_id,
@@ -180,6 +181,8 @@ def _restore(store: SessionStore, args: argparse.Namespace) -> int:
 
 def report(planned: RestorePlan, result: RestoreResult | None, as_json: bool) -> int:
     """Print what a restore or rewind did (`result`) or would do (None: a dry run)."""
+    from dataclasses import asdict
+
     files = (
         [asdict(f) for f in result.files]
         if result is not None

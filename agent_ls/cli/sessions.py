@@ -210,10 +210,16 @@ def resolve(store: SessionStore, text: str, trashed: bool = False) -> str:
 # -- subcommands -------------------------------------------------------------------------------
 
 
+def _pretty() -> bool:
+    """Indented JSON for a person; one line for a pipe, where json's C encoder is 10x faster."""
+    return sys.stdout.isatty()
+
+
 def _emit(data: Any) -> None:
-    """Indented for a person; one line for a pipe, where json's C encoder is 10x faster."""
-    indent = 2 if sys.stdout.isatty() else None
-    print(json.dumps(data, ensure_ascii=False, indent=indent))
+    if _pretty():
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
 def _title(info: SessionInfo) -> str:
@@ -229,10 +235,14 @@ def _table(infos: Sequence[SessionInfo]) -> None:
 
 
 def _list(store: SessionStore, args: argparse.Namespace) -> int:
-    sessions, cursor = store.list(limit=None if args.all else args.limit, query=args.query)
-    if args.json:
-        _emit({"sessions": [s.to_json() for s in sessions], "more": cursor is not None})
+    limit = None if args.all else args.limit
+    if args.json:  # the index keeps each session's JSON: joined, not encoded again
+        encoded, cursor = store.list_json(limit=limit, query=args.query)
+        more = "false" if cursor is None else "true"
+        text = f'{{"sessions":[{",".join(encoded)}],"more":{more}}}'
+        print(json.dumps(json.loads(text), indent=2, ensure_ascii=False) if _pretty() else text)
         return EXIT_OK
+    sessions, cursor = store.list(limit=limit, query=args.query)
     if not sessions:
         print(f"no sessions for {store.workspace}")
         return EXIT_OK

@@ -171,6 +171,7 @@ class Sessions:
             now = folder.store.fingerprint(exclude=writing)
             if now != folder.fingerprint:
                 folder.fingerprint = now
+                folder.store.rescan()  # an edit in place is seen by the next list too
                 changed = True
         return changed
 

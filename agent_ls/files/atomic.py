@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from pathlib import Path
 
 
@@ -23,7 +22,7 @@ def write_atomic(path: Path | str, data: bytes, *, mode: int | None = None) -> N
         except FileNotFoundError:
             mode = None
     folder, name = os.path.split(target)
-    tmp = os.path.join(folder, f".{name[:180]}.agent-ls-{secrets.token_hex(4)}.tmp")
+    tmp = os.path.join(folder, f".{name[:180]}.agent-ls-{os.urandom(4).hex()}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     perms = 0o666 if mode is None else 0o600
     try:

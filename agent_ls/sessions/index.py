@@ -39,11 +39,12 @@ from .format import (
     read_header,
     readable,
 )
+from .info import SessionInfo
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
-RESCAN_NS = 2_000_000_000
+SCHEMA_VERSION = 3
+RESCAN_NS = 60_000_000_000  # the longest a file changed in place by another program goes unseen
 RACY_NS = 1_000_000_000
 _SCAN_BLOCK = 4 << 20
 # Every write transaction is short (files are read outside them), so a longer wait means
@@ -66,7 +67,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     tags TEXT,
     metadata TEXT,
     touched TEXT NOT NULL,
-    fts_offset INTEGER NOT NULL
+    fts_offset INTEGER NOT NULL,
+    listing TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_order ON sessions (modified_at DESC, session_id DESC);
 CREATE INDEX IF NOT EXISTS sessions_id ON sessions (session_id);
@@ -80,8 +82,17 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE INDEX IF NOT EXISTS docs_file ON docs (file);
 CREATE INDEX IF NOT EXISTS sessions_unsearched ON sessions (file) WHERE fts_offset < offset;
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS scans (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    dir_mtime_ns INTEGER NOT NULL,
+    started_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS writing (file TEXT PRIMARY KEY, pid INTEGER NOT NULL);
 """
-_DROP = "DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS fts;"
+_DROP = (
+    "DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS fts;"
+    " DROP TABLE IF EXISTS scans; DROP TABLE IF EXISTS writing;"
+)
 _FTS_BATCH = 20_000  # documents written per transaction while catching up
 RANK_WINDOW = 2_000  # a query matching this many documents or more lists the newest first
 PREFIX_BELOW = 100  # the last word is also a prefix when it matches fewer documents whole
@@ -122,14 +133,19 @@ _LISTED = (
     "SELECT session_id, name, cwd, created_at, modified_at, message_count,"
     " coalesce(first_message, ''), parent_session_id, ? || file, tags, metadata FROM sessions"
 )
+_LISTINGS = "SELECT listing, file, modified_at, session_id FROM sessions"
 _INSERT = (
-    f"INSERT OR REPLACE INTO sessions ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
+    f"INSERT OR REPLACE INTO sessions ({', '.join(_COLUMNS)}, listing) "
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)}, ?)"
 )
 
 
 def _astuple(row: Row) -> tuple[object, ...]:
-    return tuple(getattr(row, name) for name in _COLUMNS)
+    """The row's columns, then its list entry encoded once here rather than on every list."""
+    listing = json.dumps(
+        SessionInfo.from_row(row, "").summary(), ensure_ascii=False, separators=(",", ":")
+    )
+    return (*(getattr(row, name) for name in _COLUMNS), listing)
 
 
 def _icontains(haystack: str | None, needle: str) -> bool:
@@ -323,8 +339,6 @@ class SessionIndex:
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
         self._known: dict[str, tuple[int, int]] | None = None
-        self._scanned_at: int | None = None
-        self._dir_mtime: int | None = None
         self._skipped: dict[str, tuple[tuple[int, int] | None, str]] = {}
 
     # -- connection -------------------------------------------------------------------------
@@ -369,7 +383,6 @@ class SessionIndex:
                 self._db.close()
         self._db = None
         self._known = None
-        self._scanned_at = None
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{self.path}{suffix}")
@@ -423,32 +436,66 @@ class SessionIndex:
     ) -> None:
         """Bring the rows in step with the session files on disk.
 
-        Writers update the index themselves, and creating or removing a file changes the
-        directory's mtime; so unless ``full``, the stat of every file is skipped while the
-        directory is unchanged (and not changed so recently that its mtime could hide a
-        second change) and the last full scan is under ``RESCAN_NS`` old. Files changed in
-        place by other programs are thus seen within that delay.
+        A full scan stats every file (tens of milliseconds for ten thousand). It is skipped,
+        unless ``full``, while nothing can have changed unseen since the last one, by any
+        process: the ``sessions/`` directory's mtime is the one that scan saw (creating,
+        removing or renaming a file changes it) and was then over ``RACY_NS`` old (a second
+        change in the same clock tick cannot hide), and the scan is under ``RESCAN_NS`` old.
+        Appends need no scan: every writer folds its lines into the rows itself and, while
+        open, is named in ``writing``, whose files are checked on every refresh (so a writer
+        that died between a line and its row hides nothing). What waits for the next full scan
+        is a file another program changed in place.
         """
         with self._lock:
             try:
-                dir_mtime = os.stat(self.sessions_dir).st_mtime_ns
+                dir_mtime: int | None = os.stat(self.sessions_dir).st_mtime_ns
             except FileNotFoundError:
                 dir_mtime = None
-            now = time.time_ns()
-            if (
-                not full
-                and self._scanned_at is not None
-                and now - self._scanned_at < RESCAN_NS
-                and dir_mtime == self._dir_mtime
-                and dir_mtime is not None
-                and now - dir_mtime > RACY_NS
-            ):
+            started = time.time_ns()
+            writing = None if full or dir_mtime is None else self._unchanged(dir_mtime, started)
+            if writing is None:
+                self._full_refresh(on_corrupt, dir_mtime, started)
                 return
-            if self._full_refresh(on_corrupt):
-                self._scanned_at, self._dir_mtime = now, dir_mtime
+            for name, pid in writing:
+                self._check_writing(name, pid, on_corrupt)
 
-    def _full_refresh(self, on_corrupt: Callable[[Path, CorruptHeader], None]) -> bool:
-        """Scan ``sessions/``; False if the rows could not be stored (retry next time)."""
+    def _unchanged(self, dir_mtime: int, now: int) -> list[tuple[str, int]] | None:
+        """The files open for writing, if the last full scan still holds; else None."""
+
+        def work(db: sqlite3.Connection) -> list[tuple[str, int]] | None:
+            scan = db.execute("SELECT dir_mtime_ns, started_ns FROM scans").fetchone()
+            if (
+                scan is None
+                or scan[0] != dir_mtime
+                or dir_mtime >= scan[1] - RACY_NS
+                or not 0 <= now - scan[1] < RESCAN_NS
+            ):
+                return None
+            return db.execute("SELECT file, pid FROM writing").fetchall()
+
+        return self._run(work, write=False)  # type: ignore[return-value]
+
+    def _check_writing(
+        self, name: str, pid: int, on_corrupt: Callable[[Path, CorruptHeader], None]
+    ) -> None:
+        """Bring an open writer's file into its row; forget the mark of a writer that died."""
+        try:
+            self.refresh_file(name, on_corrupt)
+        except NotRegularFile as exc:
+            self._skip(name, None, str(exc))
+            return
+        if not _alive(pid):
+            self._write_best_effort(
+                lambda db: db.execute("DELETE FROM writing WHERE file = ? AND pid = ?", (name, pid))
+            )
+
+    def _full_refresh(
+        self,
+        on_corrupt: Callable[[Path, CorruptHeader], None],
+        dir_mtime: int | None,
+        started: int,
+    ) -> None:
+        """Scan ``sessions/``, and record the scan if every row it read could be stored."""
         current: dict[str, tuple[int, int]] = {}
         try:
             with os.scandir(self.sessions_dir) as it:
@@ -475,18 +522,19 @@ class SessionIndex:
         def stale(db: sqlite3.Connection) -> list[tuple[str, Row | None]]:
             known = self._load_known(db)
             return [
-                (name, self._get(db, name) if name in known else None)
+                (name, self._get(db, name))
                 for name, state in current.items()
                 if known.get(name) != state
             ]
 
         changed: list[tuple[str, Row | None]] = self._run(stale, write=False)  # type: ignore[assignment]
-        rows: list[Row] = []
+        rows: list[tuple[Row, tuple[int, int] | None]] = []  # with the row's state as read
         corrupt: list[tuple[str, CorruptHeader]] = []
         for name, previous in changed:
+            read = None if previous is None else (previous.size, previous.mtime_ns)
             row = self._scan_one(name, previous, current[name], corrupt)
             if row is not None:
-                rows.append(row)
+                rows.append((row, read))
 
         def work(db: sqlite3.Connection) -> None:
             known = self._load_known(db)
@@ -496,16 +544,26 @@ class SessionIndex:
                 _drop_docs(db, name)
             for name in gone:
                 known.pop(name, None)
-            db.executemany(_INSERT, map(_astuple, rows))
-            for row in rows:
+            raced = False
+            for row, read in rows:
+                # another process (a writer's append) may have moved the row on since it was
+                # read: keep its row, and do not record the scan, so the next one looks again
+                now = db.execute(
+                    "SELECT size, mtime_ns FROM sessions WHERE file = ?", (row.file,)
+                ).fetchone()
+                if now != read:
+                    raced = True
+                    known.pop(row.file, None)
+                    continue
+                db.execute(_INSERT, _astuple(row))
                 known[row.file] = (row.size, row.mtime_ns)
+            db.executemany("DELETE FROM writing WHERE file = ?", [(n,) for n in gone])
+            if dir_mtime is not None and not raced:
+                db.execute("INSERT OR REPLACE INTO scans VALUES (0, ?, ?)", (dir_mtime, started))
 
-        stored = True
-        if rows or corrupt or (self._known is not None and self._known.keys() - current.keys()):
-            stored = self._write_best_effort(work)
+        self._write_best_effort(work)
         for name, exc in corrupt:
             on_corrupt(self.sessions_dir / name, exc)
-        return stored
 
     def _scan_one(
         self,
@@ -571,6 +629,30 @@ class SessionIndex:
         self._write_best_effort(work)
         return row
 
+    def begin_writing(self, name: str) -> None:
+        """A writer opened the file: refreshes check it until ``end_writing``."""
+        mark = (name, os.getpid())
+        if not self._write_best_effort(
+            lambda db: db.execute("INSERT OR REPLACE INTO writing VALUES (?, ?)", mark)
+        ):
+            self.invalidate()
+
+    def end_writing(self, name: str, on_corrupt: Callable[[Path, CorruptHeader], None]) -> None:
+        """The writer closed: bring its row in step, then drop the mark (kept if that fails)."""
+        try:
+            self.refresh_file(name, on_corrupt)
+            self._run(lambda db: db.execute("DELETE FROM writing WHERE file = ?", (name,)))
+        except (IndexUnavailable, OSError, StoreError) as exc:
+            log.warning("%s: index not brought up to date after writing (%s)", name, exc)
+
+    def invalidate(self) -> None:
+        """Make every process's next refresh a full scan: a change could not be recorded.
+
+        The directory's mtime is the signal refreshes trust, so touching it is enough.
+        """
+        with contextlib.suppress(OSError):
+            os.utime(self.sessions_dir)
+
     def _write_best_effort(self, work: Callable[[sqlite3.Connection], None]) -> bool:
         """Store rows just read from the files. The index is a cache: when another process
         holds it past the busy timeout, answer from the files and let a later refresh store
@@ -601,51 +683,23 @@ class SessionIndex:
         """Fold one appended entry into the row, if the row was in step before it.
 
         Best effort: the line is already on disk, so a failing index (locked past the busy
-        timeout, disk full) must not fail the append; the next refresh reads the line instead.
-        The full-text index is left to the next search, which reads only what was appended:
-        an append costs one short write whatever the size of the search index.
+        timeout, disk full) must not fail the append; every process's next refresh then scans
+        (``invalidate``) and reads the line. The full-text index is left to the next search,
+        which reads only what was appended: an append costs one short write whatever the size
+        of the search index.
         """
-        kind = entry.get("type")
-        is_message = kind == "message"
-        first = first_message_preview(entry) if is_message and entry.get("role") == "user" else ""
 
-        def fold(db: sqlite3.Connection) -> bool:
-            """``session_info`` and ``checkpoint`` lines (rare) go through the whole row."""
+        def work(db: sqlite3.Connection) -> None:
+            known = self._load_known(db)
             row = self._get(db, name)
             if row is None or row.offset != old_offset:
-                return False
+                known.pop(name, None)  # out of step: the next look at the file reads it
+                return
             fold_entry(row, entry)
             row.size = row.offset = new_offset
             row.mtime_ns = mtime_ns
             db.execute(_INSERT, _astuple(row))
-            return True
-
-        def update(db: sqlite3.Connection) -> bool:
-            cursor = db.execute(
-                "UPDATE sessions SET size = ?, mtime_ns = ?, offset = ?,"
-                " modified_at = max(modified_at, ?),"
-                " message_count = message_count + ?,"
-                " first_message = coalesce(first_message, ?)"
-                " WHERE file = ? AND offset = ?",
-                (
-                    new_offset,
-                    mtime_ns,
-                    new_offset,
-                    readable(entry["ts"]),
-                    int(is_message),
-                    first or None,
-                    name,
-                    old_offset,
-                ),
-            )
-            return cursor.rowcount > 0
-
-        def work(db: sqlite3.Connection) -> None:
-            known = self._load_known(db)
-            if (fold if kind in ("session_info", "checkpoint") else update)(db):
-                known[name] = (new_offset, mtime_ns)
-            else:
-                known.pop(name, None)
+            known[name] = (new_offset, mtime_ns)
 
         try:
             self._run(work)
@@ -653,6 +707,7 @@ class SessionIndex:
             log.warning("%s: index not updated after an append (%s)", name, exc)
             if self._known is not None:
                 self._known.pop(name, None)
+            self.invalidate()
 
     def forget(self, name: str) -> None:
         """Drop a file's row (deleted or moved away)."""
@@ -690,8 +745,29 @@ class SessionIndex:
         metadata as JSON). ``filters`` keeps only sessions with every tag, every metadata
         value, and a checkpoint naming the path.
         """
-        sql = [_LISTED, "WHERE 1"]
-        params: list[object] = [str(self.sessions_dir) + os.sep]
+        return self._select(_LISTED, after, limit, query, filters)
+
+    def listings(
+        self,
+        after: tuple[str, str] | None,
+        limit: int | None,
+        query: str | None,
+        filters: Filters | None = None,
+    ) -> list[tuple[str, str, str, str]]:
+        """As ``query``, each row as ``(listing, file, modified_at, session_id)``: its list entry
+        already encoded as JSON (``SessionInfo.summary``), for output that is JSON anyway."""
+        return self._select(_LISTINGS, after, limit, query, filters)  # type: ignore[return-value]
+
+    def _select(
+        self,
+        select: str,
+        after: tuple[str, str] | None,
+        limit: int | None,
+        query: str | None,
+        filters: Filters | None,
+    ) -> list[tuple[object, ...]]:
+        sql = [select, "WHERE 1"]
+        params: list[object] = [str(self.sessions_dir) + os.sep] if select == _LISTED else []
         if after is not None:
             sql.append("AND (modified_at, session_id) < (?, ?)")
             params.extend(after)
@@ -718,8 +794,6 @@ class SessionIndex:
             return db.execute(statement, params).fetchall()
 
         return self._run(work, write=False)  # type: ignore[return-value]
-
-    # -- full-text search -------------------------------------------------------------------
 
     def index_text(self) -> int:
         """Add to the full-text index what the files gained since it last looked; returns
@@ -798,6 +872,17 @@ class SessionIndex:
             return hits
 
         return self._run(work, write=False)  # type: ignore[return-value]
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process has this pid (a reused one only keeps a writer's mark longer)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,10 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from . import layout
 from .checkpoint_view import CheckpointView
@@ -43,7 +44,8 @@ from .format import (
     validate_session_id,
     write_new_file,
 )
-from .index import Filters, Row, SessionIndex, scan_file
+from .index import Filters, SessionIndex, scan_file
+from .info import SessionInfo
 from .lock import SessionLock
 from .session import Session, read_bounds
 
@@ -54,78 +56,6 @@ __all__ = ["Session", "SessionInfo", "SessionStore", "SessionWriter", "list_all_
 _LEAF = object()
 WARM_BYTES = 8 << 20  # smaller sessions are scanned for ids when their writer opens
 KEEP_OPEN = 4  # sessions whose ids and parsed view a store keeps between writers
-
-
-class SessionInfo(NamedTuple):
-    """What a session list shows about one session (a tuple: ten thousand are cheap to build)."""
-
-    session_id: str
-    name: str | None
-    workspace: str
-    created_at: str
-    modified_at: str
-    message_count: int
-    first_message: str
-    parent_session_id: str | None
-    file: str  # absolute path of the session file
-    tags_json: str | None = None  # as the index keeps them; `tags` and `metadata` parse them
-    metadata_json: str | None = None
-
-    @classmethod
-    def from_row(cls, row: Row, directory: Path) -> SessionInfo:
-        """Build from an index row."""
-        return cls(
-            row.session_id,
-            row.name,
-            row.cwd,
-            row.created_at,
-            row.modified_at,
-            row.message_count,
-            row.first_message or "",
-            row.parent_session_id,
-            os.path.join(directory, row.file),
-            row.tags,
-            row.metadata,
-        )
-
-    @property
-    def tags(self) -> list[str]:
-        """The session's tags, sorted."""
-        return json.loads(self.tags_json) if self.tags_json else []
-
-    @property
-    def metadata(self) -> dict[str, str]:
-        """The session's metadata, key → value."""
-        return json.loads(self.metadata_json) if self.metadata_json else {}
-
-    @property
-    def path(self) -> Path:
-        """The session file."""
-        return Path(self.file)
-
-    def to_json(self) -> dict[str, Any]:
-        """camelCase fields as on the wire, plus the file path (for scripts)."""
-        out: dict[str, Any] = {
-            "sessionId": self.session_id,
-            "workspace": self.workspace,
-            "createdAt": self.created_at,
-            "modifiedAt": self.modified_at,
-            "messageCount": self.message_count,
-            "firstMessage": self.first_message,
-            "path": self.file,
-            "tags": self.tags,
-            "metadata": self.metadata,
-        }
-        if self.name is not None:
-            out["name"] = self.name
-        if self.parent_session_id is not None:
-            out["parentSessionId"] = self.parent_session_id
-        return out
-
-    @property
-    def sort_key(self) -> tuple[str, str]:
-        """Newest-first order: by modification time, then id."""
-        return (self.modified_at, self.session_id)
 
 
 def encode_cursor(key: tuple[str, str]) -> str:
@@ -177,6 +107,7 @@ class SessionWriter:
         except BaseException:
             os.close(self._fd)
             raise
+        store._index.begin_writing(path.name)  # listings check the file while it is open
         self._path = path
         self._mutex = threading.Lock()
         self.session = store._reuse(session_id, identity, end) or Session(
@@ -251,6 +182,7 @@ class SessionWriter:
         fd, self._fd = self._fd, -1
         if fd >= 0:
             os.close(fd)
+            self._store._index.end_writing(self._path.name, self._store._move_aside)
             _remember(self._store._parsed, self.session_id, (self._ids.identity, self.session))
             self._lock.release()
             self._store._writers.pop(self.session_id, None)
@@ -482,12 +414,49 @@ class SessionStore:
         filters: Filters | None = None,
     ) -> tuple[list[SessionInfo], str | None]:
         """A page of sessions, newest first, and the cursor of the next page (None at the end)."""
+        rows, more = self._fetch(self._index.query, cursor, limit, query, filters)
+        infos = list(map(SessionInfo._make, rows))
+        return infos, encode_cursor(infos[-1].sort_key) if more else None
+
+    def list_json(
+        self,
+        cursor: str | None = None,
+        limit: int | None = 50,
+        query: str | None = None,
+        filters: Filters | None = None,
+    ) -> tuple[list[str], str | None]:
+        """As ``list``, each session as JSON text (``SessionInfo.to_json``): the index keeps
+        every row's JSON, so a script listing ten thousand sessions does not encode them."""
+        rows, more = self._fetch(self._index.listings, cursor, limit, query, filters)
+        directory = os.path.join(self.sessions_dir, "")
+        encoded = [
+            f'{{"path":{encode_basestring(directory + file)},{listing[1:]}'
+            for listing, file, _, _ in rows
+        ]
+        return encoded, encode_cursor(rows[-1][2:]) if more else None
+
+    def _fetch(
+        self,
+        select: Callable[..., list[Any]],
+        cursor: str | None,
+        limit: int | None,
+        query: str | None,
+        filters: Filters | None,
+    ) -> tuple[list[Any], bool]:
+        """A page of index rows from ``select`` and whether more follow."""
         after = decode_cursor(cursor) if cursor else None
         if not self.sessions_dir.is_dir():
-            return [], None
+            return [], False
         self._index.refresh(self._move_aside)
-        rows = self._index.query(after, None if limit is None else limit + 1, query, filters)
-        return _page(list(map(SessionInfo._make, rows)), limit)
+        rows = select(after, None if limit is None else limit + 1, query, filters)
+        more = limit is not None and len(rows) > limit
+        return (rows[:limit] if more else rows), more
+
+    def rescan(self) -> None:
+        """Stat every session file now: another program changed one in place (a listing
+        would otherwise see it only at the next full scan, ``index.RESCAN_NS``)."""
+        if self.sessions_dir.is_dir():
+            self._index.refresh(self._move_aside, full=True)
 
     def index_text(self) -> int:
         """Bring the full-text index up to what the files hold (reading only what they gained

@@ -173,3 +173,160 @@ def test_an_index_failure_does_not_fail_the_append(
         del store._index._run
     assert "index not updated" in caplog.text
     assert store.list()[0][0].message_count == 1
+
+
+# -- a new process's list: no stat of every file while nothing can have changed unseen --------
+
+
+@pytest.fixture
+def full_scans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts full scans (by any store); the sessions made in a test are too recent for the
+    racy-mtime guard, so it is off."""
+    from agent_ls.sessions import index
+
+    monkeypatch.setattr(index, "RACY_NS", 0)
+    calls: list[int] = []
+    real = index.SessionIndex._full_refresh
+
+    def counted(self: index.SessionIndex, *args: object) -> None:
+        calls.append(1)
+        real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index.SessionIndex, "_full_refresh", counted)
+    return calls
+
+
+def other_process(store: SessionStore) -> SessionStore:
+    """A store with nothing in memory, as a new `agent-ls sessions list` would open."""
+    return SessionStore(store.workspace)
+
+
+def test_a_new_process_trusts_the_last_full_scan(store: SessionStore, full_scans: list) -> None:
+    ids = populate(store, 3)
+    store.list()
+    assert len(full_scans) == 1
+    fresh = other_process(store)
+    assert [s.session_id for s in fresh.list()[0]] == ids[::-1]
+    assert len(full_scans) == 1  # nothing changed since: no stat of every file
+    fresh.create()  # a new file changes the folder: the next list scans
+    assert len(fresh.list()[0]) == 4 and len(full_scans) == 2
+    fresh.close()
+
+
+def test_an_append_by_another_process_is_in_the_row(store: SessionStore, full_scans: list) -> None:
+    sid = populate(store, 1)[0]
+    store.list()
+    writer_side = other_process(store)
+    with writer_side.writer(sid) as w:
+        w.append(user("from the other window"))
+    fresh = other_process(store)
+    assert fresh.list()[0][0].message_count == 3 and len(full_scans) == 1
+    writer_side.close()
+    fresh.close()
+
+
+def test_lines_of_an_open_writer_are_seen_even_without_their_row(
+    store: SessionStore, full_scans: list
+) -> None:
+    """A writer that dies between writing a line and updating its row hides nothing: while a
+    writer is open its file is checked on every list."""
+    sid = populate(store, 1)[0]
+    store.list()
+    writer = store.writer(sid)
+    path = store.info(sid).path
+    last = json.loads(path.read_bytes().splitlines()[-1])
+    with open(path, "ab") as f:  # the line, and no row update: what a crash leaves
+        f.write(encode({"type": "message", "id": "c1", "parentId": last["id"], "ts": now_iso()}))
+    fresh = other_process(store)
+    assert fresh.list()[0][0].message_count == 3 and len(full_scans) == 1
+    writer.close()
+    fresh.close()
+
+
+def test_the_mark_of_a_writer_that_died_is_dropped(store: SessionStore, full_scans: list) -> None:
+    import subprocess
+    import sys
+
+    sid = populate(store, 1)[0]
+    store.list()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    name = store.info(sid).path.name
+    db = store._index._conn()
+    db.execute("INSERT INTO writing VALUES (?, ?)", (name, int(dead.stdout)))
+    fresh = other_process(store)
+    assert fresh.list()[0][0].message_count == 2
+    assert db.execute("SELECT count(*) FROM writing").fetchone()[0] == 0
+    fresh.close()
+
+
+def test_an_append_the_index_missed_makes_every_process_scan(
+    store: SessionStore, full_scans: list
+) -> None:
+    import sqlite3
+
+    def locked(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    sid = populate(store, 1)[0]
+    store.list()
+    before = os.stat(store.sessions_dir).st_mtime_ns
+    time.sleep(0.01)
+    with store.writer(sid) as w:
+        store._index._run = locked  # type: ignore[method-assign]
+        w.append(user("kept anyway"))
+        del store._index._run
+    assert os.stat(store.sessions_dir).st_mtime_ns > before  # the folder says "look again"
+    fresh = other_process(store)
+    assert fresh.list()[0][0].message_count == 3 and len(full_scans) == 2
+    fresh.close()
+
+
+def test_a_full_scan_never_undoes_an_append_made_while_it_read(
+    store: SessionStore, full_scans: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent_ls.sessions import index
+
+    sid = populate(store, 1)[0]
+    path = store.info(sid).path
+    last = json.loads(path.read_bytes().splitlines()[-1])
+    with open(path, "ab") as f:  # changed in place by another program: the scan reads it
+        f.write(encode({"type": "message", "id": "x1", "parentId": last["id"], "ts": now_iso()}))
+    writer_side = other_process(store)
+    real = index.SessionIndex._scan_one
+
+    def append_meanwhile(self: index.SessionIndex, *args: object) -> object:
+        row = real(self, *args)  # type: ignore[arg-type]
+        with writer_side.writer(sid) as w:  # another window appends before the scan stores
+            w.append(user("while the scan read"))
+        return row
+
+    monkeypatch.setattr(index.SessionIndex, "_scan_one", append_meanwhile)
+    store.rescan()
+    monkeypatch.setattr(index.SessionIndex, "_scan_one", real)
+    fresh = other_process(store)
+    assert fresh.list()[0][0].message_count == 4  # the window's row, not the scan's older one
+    assert len(full_scans) == 2  # the raced scan was not recorded: the next list looked again
+    writer_side.close()
+    fresh.close()
+
+
+def test_list_json_is_to_json_encoded(store: SessionStore, tmp_path: Path) -> None:
+    ids = populate(store, 4)
+    store.rename(ids[0], 'a "quoted" naïve name\n')
+    store.set_metadata(ids[1], ["b", "a"], {"ticket": "ABC-1", "owner": "zoë"})
+    store.fork(ids[2])
+    infos, cursor = store.list(limit=3)
+    encoded, json_cursor = store.list_json(limit=3)
+    assert encoded == [
+        json.dumps(i.to_json(), ensure_ascii=False, separators=(",", ":")) for i in infos
+    ]
+    assert json_cursor == cursor
+    rest, _ = store.list(cursor=cursor, limit=None)
+    assert [json.loads(t) for t in store.list_json(cursor=json_cursor, limit=None)[0]] == [
+        i.to_json() for i in rest
+    ]

@@ -89,7 +89,7 @@ def test_a_new_id_never_repeats_one_in_the_file(
     with store.writer(sid) as w:
         old = [w.append(user(f"{n} " + "x" * 5000))["id"] for n in range(50)]
     picks = itertools.chain(old, ["0badc0de"])
-    monkeypatch.setattr(fmt.secrets, "token_hex", lambda n: next(picks))
+    monkeypatch.setattr(fmt, "random_hex", lambda n: next(picks))
     other = SessionStore(store.workspace)  # nothing of the session in memory
     try:
         with other.writer(sid) as w:
