@@ -22,9 +22,11 @@ log = logging.getLogger(__name__)
 
 def warm_up_sdk() -> None:
     """Best effort: a failure here only means the first prompt loads the rest itself."""
+    request = _refused_request()
     try:
-        asyncio.run(_refused_request())
-    except Exception as exc:
+        asyncio.run(request)
+    except Exception as exc:  # e.g. called where a loop runs: then the request never started
+        request.close()
         log.debug("SDK warm-up skipped: %s", exc)
 
 
