@@ -11,12 +11,13 @@ and no log of the server holds the key; the provider asks `held()` for it.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from collections.abc import Mapping
 
-log = logging.getLogger(__name__)
+from agent_ls.lazy_logging import get_logger
+
+log = get_logger(__name__)
 
 SECRET_NAMES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 HANDOFF = "AGENT_LS_SECRET_FD"

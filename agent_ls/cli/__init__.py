@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import stat
 import sys
@@ -52,6 +51,8 @@ def _server_parser() -> argparse.ArgumentParser:
 
 def configure_logging(log_file: str | None, level: str) -> None:
     """Logs never go to stdout: on stdio it is the JSON-RPC channel."""
+    import logging  # not at the top: `agent-ls sessions …` starts faster without it
+
     handler: logging.Handler = logging.StreamHandler(
         private_log(Path(log_file)) if log_file else sys.stderr
     )

@@ -9,12 +9,13 @@ session is named by its id, a unique start of it, or its exact name. Failures ar
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 if TYPE_CHECKING:
     from agent_ls.sessions import SessionInfo, SessionStore
@@ -124,6 +125,23 @@ class _Raw(argparse.RawDescriptionHelpFormatter):
     """Keep the epilog's layout."""
 
 
+class _Unused:
+    """The parser of a subcommand this run does not name: argparse needs only the name and
+    help that `add_parser` keeps, so its arguments are not built (building every subcommand's
+    parser was a tenth of what `sessions list` takes). Every call is accepted and ignored."""
+
+    def __getattr__(self, name: str) -> Callable[..., _Unused]:
+        return lambda *args, **kwargs: self
+
+
+def _subcommand_parser(chosen: str | None, **kwargs: Any) -> argparse.ArgumentParser:
+    """A real parser for the subcommand the command line names (the first word that is not an
+    option, which is the one argparse will parse with), `_Unused` for the others."""
+    if kwargs["prog"].rsplit(" ", 1)[-1] == chosen:
+        return Parser(**kwargs)
+    return cast(argparse.ArgumentParser, _Unused())
+
+
 def run(args: argparse.Namespace) -> int:
     """Run a parsed `sessions` subcommand; returns the exit status."""
     from agent_ls.cli.errors import fail
@@ -158,7 +176,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         epilog=EPILOG,
         formatter_class=_Raw,
     )
-    add_commands(parser.add_subparsers(dest="sessions_command", required=True, metavar="COMMAND"))
+    chosen = next((arg for arg in argv if not arg.startswith("-")), None)
+    add_commands(
+        parser.add_subparsers(
+            dest="sessions_command",
+            required=True,
+            metavar="COMMAND",
+            parser_class=functools.partial(_subcommand_parser, chosen),
+        )
+    )
     args = parser.parse_args(argv)
     try:
         status = run(args)
@@ -238,9 +264,13 @@ def _list(store: SessionStore, args: argparse.Namespace) -> int:
     limit = None if args.all else args.limit
     if args.json:  # the index keeps each session's JSON: joined, not encoded again
         encoded, cursor = store.list_json(limit=limit, query=args.query)
-        more = "false" if cursor is None else "true"
-        text = f'{{"sessions":[{",".join(encoded)}],"more":{more}}}'
-        print(json.dumps(json.loads(text), indent=2, ensure_ascii=False) if _pretty() else text)
+        more = b"false" if cursor is None else b"true"
+        text = b'{"sessions":[' + encoded + b'],"more":' + more + b"}\n"
+        if _pretty():
+            print(json.dumps(json.loads(text), indent=2, ensure_ascii=False))
+        else:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
         return EXIT_OK
     sessions, cursor = store.list(limit=limit, query=args.query)
     if not sessions:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import threading
@@ -13,10 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent_ls.files.atomic import write_atomic
+from agent_ls.lazy_logging import get_logger
 
 from .errors import CorruptHeader, InvalidSessionId
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 Entry = dict[str, Any]
 

@@ -59,12 +59,9 @@ class SessionInfo(NamedTuple):
         return Path(self.file)
 
     def to_json(self) -> dict[str, Any]:
-        """For scripts: the file path, then camelCase fields as on the wire (``summary``)."""
-        return {"path": self.file, **self.summary()}
-
-    def summary(self) -> dict[str, Any]:
-        """Every field but the path: what the index keeps encoded, one row at a time."""
+        """The file path (for scripts), then camelCase fields as on the wire."""
         out: dict[str, Any] = {
+            "path": self.file,
             "sessionId": self.session_id,
             "workspace": self.workspace,
             "createdAt": self.created_at,

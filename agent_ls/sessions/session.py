@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import gc
-import logging
 import os
 from pathlib import Path
+
+from agent_ls.lazy_logging import get_logger
 
 from .errors import EntryNotFound, SessionNotFound
 from .files import open_regular
 from .format import Entry, complete_end, parse_lines, read_header
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _CHUNK = 64 * 1024
 _BLOCK = 512 * 1024

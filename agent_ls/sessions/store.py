@@ -8,13 +8,13 @@ import contextlib
 import hashlib
 import heapq
 import json
-import logging
 import os
 import threading
 from collections.abc import Callable, Collection
-from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
+
+from agent_ls.lazy_logging import get_logger
 
 from . import layout
 from .checkpoint_view import CheckpointView
@@ -49,7 +49,7 @@ from .info import SessionInfo
 from .lock import SessionLock
 from .session import Session, read_bounds
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 __all__ = ["Session", "SessionInfo", "SessionStore", "SessionWriter", "list_all_workspaces"]
 
@@ -424,16 +424,18 @@ class SessionStore:
         limit: int | None = 50,
         query: str | None = None,
         filters: Filters | None = None,
-    ) -> tuple[list[str], str | None]:
-        """As ``list``, each session as JSON text (``SessionInfo.to_json``): the index keeps
-        every row's JSON, so a script listing ten thousand sessions does not encode them."""
+    ) -> tuple[bytes, str | None]:
+        """As ``list``, the sessions as UTF-8 JSON objects (``SessionInfo.to_json``) joined with
+        commas: the index keeps every row's JSON, so a script listing ten thousand sessions
+        does not encode them again."""
+        if limit is None:
+            if not self.sessions_dir.is_dir():
+                return b"", None
+            self._index.refresh(self._move_aside)
+            after = decode_cursor(cursor) if cursor else None
+            return self._index.joined_listings(after, query, filters), None
         rows, more = self._fetch(self._index.listings, cursor, limit, query, filters)
-        directory = os.path.join(self.sessions_dir, "")
-        encoded = [
-            f'{{"path":{encode_basestring(directory + file)},{listing[1:]}'
-            for listing, file, _, _ in rows
-        ]
-        return encoded, encode_cursor(rows[-1][2:]) if more else None
+        return b",".join(row[0] for row in rows), encode_cursor(rows[-1][1:]) if more else None
 
     def _fetch(
         self,

@@ -320,13 +320,31 @@ def test_list_json_is_to_json_encoded(store: SessionStore, tmp_path: Path) -> No
     store.rename(ids[0], 'a "quoted" naïve name\n')
     store.set_metadata(ids[1], ["b", "a"], {"ticket": "ABC-1", "owner": "zoë"})
     store.fork(ids[2])
+
+    def encoded(infos: list) -> bytes:
+        return b",".join(
+            json.dumps(i.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
+            for i in infos
+        )
+
     infos, cursor = store.list(limit=3)
-    encoded, json_cursor = store.list_json(limit=3)
-    assert encoded == [
-        json.dumps(i.to_json(), ensure_ascii=False, separators=(",", ":")) for i in infos
-    ]
-    assert json_cursor == cursor
+    assert store.list_json(limit=3) == (encoded(infos), cursor)
     rest, _ = store.list(cursor=cursor, limit=None)
-    assert [json.loads(t) for t in store.list_json(cursor=json_cursor, limit=None)[0]] == [
-        i.to_json() for i in rest
-    ]
+    assert store.list_json(cursor=cursor, limit=None) == (encoded(rest), None)
+    everything, _ = store.list(limit=None)  # newest first, as sqlite joins them
+    assert store.list_json(limit=None) == (encoded(everything), None)
+    assert store.list_json(limit=None, query="zzz") == (b"", None)
+
+
+def test_a_moved_store_lists_its_new_paths(store: SessionStore, tmp_path: Path) -> None:
+    populate(store, 2)
+    store.list()
+    store.close()
+    moved = tmp_path / "moved-root"
+    shutil.copytree(store.root, moved)
+    there = SessionStore(store.workspace, root=moved)
+    listed = json.loads(b"[" + there.list_json()[0] + b"]")
+    paths = [item["path"] for item in listed]
+    assert paths and all(p.startswith(str(there.sessions_dir) + os.sep) for p in paths)
+    assert listed == [i.to_json() for i in there.list()[0]]
+    there.close()
