@@ -242,6 +242,7 @@ def _pretty() -> bool:
 
 
 def _emit(data: Any) -> None:
+    """Print ``data`` as JSON, as ``_pretty`` says."""
     if _pretty():
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:

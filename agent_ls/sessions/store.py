@@ -428,12 +428,17 @@ class SessionStore:
         """As ``list``, the sessions as UTF-8 JSON objects (``SessionInfo.to_json``) joined with
         commas: the index keeps every row's JSON, so a script listing ten thousand sessions
         does not encode them again."""
-        if limit is None:
-            if not self.sessions_dir.is_dir():
-                return b"", None
-            self._index.refresh(self._move_aside)
-            after = decode_cursor(cursor) if cursor else None
-            return self._index.joined_listings(after, query, filters), None
+        if limit is None:  # no next cursor to make: sqlite joins them all
+            joined, _ = self._fetch(
+                lambda after, _, query, filters: [
+                    self._index.joined_listings(after, query, filters)
+                ],
+                cursor,
+                None,
+                query,
+                filters,
+            )
+            return (joined[0] if joined else b""), None
         rows, more = self._fetch(self._index.listings, cursor, limit, query, filters)
         return b",".join(row[0] for row in rows), encode_cursor(rows[-1][1:]) if more else None
 
