@@ -73,8 +73,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     fts_offset INTEGER NOT NULL,
     listing TEXT NOT NULL
 );
--- with the listing: a list of every session reads this index alone, in order
-CREATE INDEX IF NOT EXISTS sessions_order ON sessions (modified_at DESC, session_id DESC, listing);
+CREATE INDEX IF NOT EXISTS sessions_order ON sessions (modified_at DESC, session_id DESC);
 CREATE INDEX IF NOT EXISTS sessions_id ON sessions (session_id);
 CREATE TABLE IF NOT EXISTS docs (
     rowid INTEGER PRIMARY KEY,
@@ -176,6 +175,8 @@ _LISTED = (
     "SELECT session_id, name, cwd, created_at, modified_at, message_count,"
     " coalesce(first_message, ''), parent_session_id, ? || file, tags, metadata FROM sessions"
 )
+# one encoder for every row (json.dumps with options builds a new one per call)
+_LISTING_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _LISTINGS = "SELECT CAST(listing AS BLOB) AS listing, modified_at, session_id FROM sessions"
 _INSERT = (
     f"INSERT OR REPLACE INTO sessions ({', '.join(_COLUMNS)}, listing) "
@@ -431,8 +432,7 @@ class SessionIndex:
     def _astuple(self, row: Row) -> tuple[object, ...]:
         """The row's columns, then its list entry as the CLI prints it (``SessionInfo.to_json``),
         encoded once here rather than on every list."""
-        info = SessionInfo.from_row(row, self.sessions_dir)
-        listing = json.dumps(info.to_json(), ensure_ascii=False, separators=(",", ":"))
+        listing = _LISTING_JSON.encode(SessionInfo.from_row(row, self.sessions_dir).to_json())
         return (*(getattr(row, name) for name in _COLUMNS), listing)
 
     def _discard(self) -> None:
@@ -580,9 +580,9 @@ class SessionIndex:
         # (a big one takes a while) and the new rows written in one short one.
 
         def stale(db: sqlite3.Connection) -> list[tuple[str, Row | None]]:
-            known = self._load_known(db)
+            known = self._load_known(db, fresh=True)  # other processes add rows too
             return [
-                (name, self._get(db, name))
+                (name, self._get(db, name) if name in known else None)
                 for name, state in current.items()
                 if known.get(name) != state
             ]
@@ -595,28 +595,23 @@ class SessionIndex:
             row = self._scan_one(name, previous, current[name], corrupt)
             if row is not None:
                 rows.append((row, read))
+        values = [self._astuple(row) for row, _ in rows]  # encoded before the write lock
 
         def work(db: sqlite3.Connection) -> None:
-            known = self._load_known(db)
+            known = self._load_known(db, fresh=True)
             gone = [n for n in known if n not in current] + [n for n, _ in corrupt]
             db.executemany("DELETE FROM sessions WHERE file = ?", [(n,) for n in gone])
             for name in gone:
                 _drop_docs(db, name)
             for name in gone:
                 known.pop(name, None)
-            raced = False
-            for row, read in rows:
-                # another process (a writer's append) may have moved the row on since it was
-                # read: keep its row, and do not record the scan, so the next one looks again
-                now = db.execute(
-                    "SELECT size, mtime_ns FROM sessions WHERE file = ?", (row.file,)
-                ).fetchone()
-                if now != read:
-                    raced = True
-                    known.pop(row.file, None)
-                    continue
-                db.execute(_INSERT, self._astuple(row))
-                known[row.file] = (row.size, row.mtime_ns)
+            # another process (a writer's append) may have moved a row on since it was read:
+            # keep its row, and do not record the scan, so the next one looks again
+            kept = [i for i, (row, read) in enumerate(rows) if known.get(row.file) == read]
+            raced = len(kept) < len(rows)
+            db.executemany(_INSERT, [values[i] for i in kept])
+            for i in kept:
+                known[rows[i][0].file] = (rows[i][0].size, rows[i][0].mtime_ns)
             db.executemany("DELETE FROM writing WHERE file = ?", [(n,) for n in gone])
             if dir_mtime is not None and not raced:
                 db.executemany(
@@ -727,8 +722,12 @@ class SessionIndex:
             return False
         return True
 
-    def _load_known(self, db: sqlite3.Connection) -> dict[str, tuple[int, int]]:
-        if self._known is None:
+    def _load_known(
+        self, db: sqlite3.Connection, *, fresh: bool = False
+    ) -> dict[str, tuple[int, int]]:
+        """Each indexed file's ``(size, mtime_ns)``: as this process last saw the table, or
+        read again (``fresh``), as a full scan needs it."""
+        if self._known is None or fresh:
             rows = db.execute("SELECT file, size, mtime_ns FROM sessions")
             self._known = {file: (size, mtime) for file, size, mtime in rows}
         return self._known
