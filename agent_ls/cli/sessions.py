@@ -265,13 +265,12 @@ def _list(store: SessionStore, args: argparse.Namespace) -> int:
     limit = None if args.all else args.limit
     if args.json:  # the index keeps each session's JSON: joined, not encoded again
         encoded, cursor = store.list_json(limit=limit, query=args.query)
-        more = b"false" if cursor is None else b"true"
-        text = b'{"sessions":[' + encoded + b'],"more":' + more + b"}\n"
+        parts = (b'{"sessions":[', encoded, b'],"more":', b"false" if cursor is None else b"true")
         if _pretty():
-            print(json.dumps(json.loads(text), indent=2, ensure_ascii=False))
+            print(json.dumps(json.loads(b"".join(parts) + b"}"), indent=2, ensure_ascii=False))
         else:
             sys.stdout.flush()
-            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.writelines([*parts, b"}\n"])  # 5 MB for 10,000: not copied again
         return EXIT_OK
     sessions, cursor = store.list(limit=limit, query=args.query)
     if not sessions:

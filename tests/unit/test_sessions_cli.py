@@ -49,6 +49,17 @@ def test_list_text_and_json(workspace: Path, capsys: pytest.CaptureFixture[str])
     assert {s["sessionId"] for s in json.loads(out)["sessions"]} == {sid, other}
 
 
+def test_list_json_on_a_terminal_is_indented(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded(workspace)
+    _, piped, _ = run(capsys, "list", "--workspace", str(workspace), "--json")
+    monkeypatch.setattr(cli_sessions, "_pretty", lambda: True)
+    _, shown, _ = run(capsys, "list", "--workspace", str(workspace), "--json")
+    assert "\n  " in shown and "\n" not in piped.rstrip("\n")
+    assert json.loads(shown) == json.loads(piped)
+
+
 def test_list_defaults_to_cwd(
     workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
