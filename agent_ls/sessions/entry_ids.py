@@ -1,19 +1,23 @@
 """The set of entry ids a session file holds, found without parsing its entries.
 
 A new entry needs an id not yet used in the file. Parsing a 270 MB session to learn its ids
-would cost seconds and gigabytes, so the ids are picked out of the bytes and kept as a set of
-8-byte strings (about 70 MB for a million entries, 3 MB for a 270 MB session of long turns).
-Text that merely looks like an id (inside a tool result, say) may be kept too: that only makes
-a random pick skip one more value.
+would cost seconds and gigabytes, so the ids are picked out of the bytes and kept as a sorted
+array of 32-bit numbers (a new id is 8 hex digits, so only such ids can clash): 4 bytes an id,
+4 MB for a million entries (a set of byte strings took 70 MB). Text that merely looks like an
+id (inside a tool result, say) may be kept too: that only makes a random pick skip one more
+value.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from array import array
+from bisect import bisect_left
 
 _ID = re.compile(rb'"id":"([0-9a-f]{8})"')
 _LINE_ID = re.compile(rb'\{"type":"[^"\\]{1,40}","id":"([0-9a-f]{8})"')
+_HEX8 = re.compile(r"[0-9a-f]{8}")
 _BLOCK = 1 << 20  # one regex pass holds the GIL: keep it short for the event loop
 _DENSE = 256  # lines shorter than this on average: one regex pass beats a search per line
 
@@ -44,7 +48,7 @@ class EntryIds:
     def __init__(self, identity: tuple[int, int, str]) -> None:
         self.identity = identity  # (st_dev, st_ino, createdAt): the file it was read from
         self.end = 0
-        self._found: set[bytes] = set()
+        self._found = array("I")  # sorted
         self._added: set[str] = set()
 
     def __contains__(self, entry_id: object) -> bool:
@@ -52,7 +56,11 @@ class EntryIds:
             return False
         if entry_id in self._added:
             return True
-        return entry_id.isascii() and entry_id.encode("ascii") in self._found
+        if not _HEX8.fullmatch(entry_id):
+            return False
+        value = int(entry_id, 16)
+        at = bisect_left(self._found, value)
+        return at < len(self._found) and self._found[at] == value
 
     def add(self, entry_id: str, end: int) -> None:
         """An entry just appended, ending at ``end``."""
@@ -61,7 +69,7 @@ class EntryIds:
 
     def read(self, fd: int, end: int) -> None:
         """Take in the ids of the complete lines of ``[self.end, end)`` of an open file."""
-        found: list[bytes] = []
+        values = array("I")
         pos = self.end
         carry = b""
         while pos < end:
@@ -70,7 +78,10 @@ class EntryIds:
                 break
             pos += len(block) - len(carry)
             cut = block.rfind(b"\n") + 1 if pos < end else len(block)
+            found: list[bytes] = []
             _ids_of(block[:cut] if cut < len(block) else block, 0, found)
+            values.extend(int(entry_id, 16) for entry_id in found)
             carry = block[cut:]
         self.end = max(self.end, end)
-        self._found.update(found)
+        if values:
+            self._found = array("I", sorted(self._found + values))
