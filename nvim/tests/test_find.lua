@@ -82,6 +82,45 @@ H.test(":AgentSearch lists hits with snippets; the picked one opens at its entry
   vim.cmd.wincmd("p")
 end)
 
+H.test(":AgentSearch pages: the last item loads the next hits into the picker", function()
+  H.needs("agent/session/search")
+  local config = require("agent_ls.config")
+  local page = config.options.search_page
+  config.options.search_page = 5
+  local results = H.events("SearchResults")
+  local n = #opened
+  local more = function(items)
+    return items[#items]
+  end
+  H.answer_select(more)
+  H.answer_select(more)
+  H.answer_select(function(items)
+    return items[1]
+  end)
+  vim.cmd("AgentSearch filler")
+  H.wait_for(function()
+    return #opened > n
+  end, "a hit of the third page's picker to open")
+  config.options.search_page = page
+  H.eq(#results, 3, "three pages asked for")
+  H.eq(results[1].cursor, nil, "the first from the start")
+  H.truthy(results[2].cursor and results[3].cursor ~= results[2].cursor, "then from each cursor")
+  local shown = vim.list_slice(H.selects, #H.selects - 2)
+  H.eq(#shown[1].items, 6, "five hits and the item that loads more")
+  H.contains(shown[1].shown[6], "more hits", "the last item says what it does")
+  H.eq(#shown[2].items, 11, "ten hits, then more")
+  H.truthy(#shown[3].items >= 12, "every filler message by the third page")
+  H.contains(shown[3].prompt, "hits)", "the count once past a page")
+  local seen = {}
+  for _, hit in ipairs(shown[3].items) do
+    if not hit.more then
+      H.truthy(not seen[hit.entryId], "no hit twice: " .. tostring(hit.entryId))
+      seen[hit.entryId] = true
+    end
+  end
+  vim.cmd.wincmd("p")
+end)
+
 H.test(":AgentSearch with no hit says so", function()
   H.needs("agent/session/search")
   vim.cmd("AgentSearch zebra")

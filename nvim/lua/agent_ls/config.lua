@@ -32,6 +32,8 @@ M.defaults = {
   resume_recent = true,
   -- Sessions fetched for :AgentSessions.
   session_list_limit = 100,
+  -- Hits :AgentSearch fetches at a time; the last item of a full page loads the next ones.
+  search_page = 50,
   -- The picker for sessions, search hits and user messages: "auto" (Telescope, fzf-lua or
   -- snacks.nvim, the first one installed, with a preview of the transcript; else
   -- vim.ui.select), "telescope", "fzf-lua", "snacks" or "select".

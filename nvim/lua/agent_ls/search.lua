@@ -1,6 +1,7 @@
 -- :AgentSearch — full-text search over the sessions (agent/session/search); the picked hit opens
 -- its session at that entry (agent/session/switch with focusEntryId), the cursor on it.
 local client = require("agent_ls.client")
+local config = require("agent_ls.config")
 local state = require("agent_ls.state")
 local util = require("agent_ls.util")
 
@@ -31,8 +32,11 @@ function M.marked_snippet(hit)
   return table.concat(out)
 end
 
---- One line for a hit: session │ role │ snippet │ age.
+--- One line for a hit: session │ role │ snippet │ age (the item that loads more says so).
 function M.format(hit)
+  if hit.more then
+    return ("… more hits (the next %d)"):format(config.options.search_page)
+  end
   return string.format(
     "%s │ %s │ %s │ %s",
     util.one_line(hit.sessionName or hit.sessionId, 24),
@@ -78,35 +82,63 @@ function M.open(c, hit, cb)
   end)
 end
 
+--- The picker over `hits` (and, when the server has more, an item that fetches the next page
+--- and shows the picker again with them added).
+local function pick(c, q, all, hits, cursor, cb)
+  local root = client.client_root(c)
+  local items = vim.list_extend({}, hits)
+  if cursor then
+    items[#items + 1] = { more = true }
+  end
+  local count = #hits > config.options.search_page and (" (%d hits)"):format(#hits) or ""
+  require("agent_ls.picker").select(items, {
+    prompt = "Sessions mentioning “" .. q .. "”" .. count,
+    kind = "agent_ls_search_hit",
+    format_item = M.format,
+    preview_title = "Hit",
+    preview = function(hit, done)
+      done(hit.more and { "Pick this to load more hits." } or M.preview_lines(hit, root))
+    end,
+  }, function(hit)
+    if hit and hit.more then
+      M.fetch(c, q, all, cursor, function(more, next_cursor)
+        pick(c, q, all, vim.list_extend(vim.list_extend({}, hits), more), next_cursor, cb)
+      end)
+    elseif hit then
+      M.open(c, hit, cb)
+    end
+  end)
+end
+
+--- One page of hits for `q` from `cursor` (nil: the first); on_page(hits, next_cursor|nil).
+function M.fetch(c, q, all, cursor, on_page)
+  local params = {
+    query = q,
+    limit = config.options.search_page,
+    allWorkspaces = all or nil,
+    cursor = cursor,
+  }
+  client.call(c, "agent/session/search", params, function(res)
+    local hits = util.denull(res.hits) or {}
+    state.emit("SearchResults", { client_id = c.id, query = q, hits = hits, cursor = cursor })
+    on_page(hits, util.nn(res.nextCursor))
+  end)
+end
+
 --- :AgentSearch[!] [query] — asks for the query when none is given; ! searches every workspace.
 function M.search(query, all, cb)
   local function run(q)
     if not q or vim.trim(q) == "" then
       return
     end
+    q = vim.trim(q)
     client.with_client(function(c)
-      local params = { query = vim.trim(q), limit = 50, allWorkspaces = all or nil }
-      client.call(c, "agent/session/search", params, function(res)
-        local hits = util.denull(res.hits) or {}
-        state.emit("SearchResults", { client_id = c.id, query = q, hits = hits })
+      M.fetch(c, q, all, nil, function(hits, cursor)
         if #hits == 0 then
-          util.notify("no session mentions “" .. vim.trim(q) .. "”")
+          util.notify("no session mentions “" .. q .. "”")
           return
         end
-        local root = client.client_root(c)
-        require("agent_ls.picker").select(hits, {
-          prompt = "Sessions mentioning “" .. vim.trim(q) .. "”",
-          kind = "agent_ls_search_hit",
-          format_item = M.format,
-          preview_title = "Hit",
-          preview = function(hit, done)
-            done(M.preview_lines(hit, root))
-          end,
-        }, function(hit)
-          if hit then
-            M.open(c, hit, cb)
-          end
-        end)
+        pick(c, q, all, hits, cursor, cb)
       end)
     end)
   end
