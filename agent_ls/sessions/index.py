@@ -807,7 +807,7 @@ class SessionIndex:
         metadata as JSON). ``filters`` keeps only sessions with every tag, every metadata
         value, and a checkpoint naming the path.
         """
-        return self._select(_LISTED, after, limit, query, filters)
+        return self._rows(*self._statement(_LISTED, after, limit, query, filters))
 
     def listings(
         self,
@@ -818,7 +818,8 @@ class SessionIndex:
     ) -> list[tuple[bytes, str, str]]:
         """As ``query``, each row as ``(listing, modified_at, session_id)``: its list entry as
         UTF-8 JSON (``SessionInfo.to_json``), for output that is JSON anyway."""
-        return self._select(_LISTINGS, after, limit, query, filters)  # type: ignore[return-value]
+        statement, params = self._statement(_LISTINGS, after, limit, query, filters)
+        return self._rows(statement, params)  # type: ignore[return-value]
 
     def joined_listings(
         self, after: tuple[str, str] | None, query: str | None, filters: Filters | None = None
@@ -838,16 +839,7 @@ class SessionIndex:
 
         return self._run(work, write=False)  # type: ignore[return-value]
 
-    def _select(
-        self,
-        select: str,
-        after: tuple[str, str] | None,
-        limit: int | None,
-        query: str | None,
-        filters: Filters | None,
-    ) -> list[tuple[object, ...]]:
-        statement, params = self._statement(select, after, limit, query, filters)
-
+    def _rows(self, statement: str, params: list[object]) -> list[tuple[object, ...]]:
         def work(db: sqlite3.Connection) -> list[tuple[object, ...]]:
             return db.execute(statement, params).fetchall()
 
