@@ -1,4 +1,5 @@
-"""Portable bundles: one session and the checkpoint snapshots it names, in a plain ``.tar``.
+"""Portable bundles: one session and the checkpoint snapshots it names, in a plain ``.tar``
+(an import also takes the same members in a ``.zip``, for a bundle someone packed again).
 
 ```
 manifest.json    {"format": "agent-ls-bundle", "version": 1, "sessionId", "workspace",
@@ -8,7 +9,8 @@ blobs/<sha256>   each snapshot's raw content, named by its hash
 ```
 
 Reading one trusts nothing: only those names are accepted (no absolute or ``..`` path, no
-link, device or other member type), members and the whole are size-limited, nothing is
+link, device or other member type), members and the whole are size-limited (by what they hold
+uncompressed, and no more than that is ever read or inflated), nothing is
 extracted by name (the session goes through ``SessionStore.adopt``, snapshots through
 ``BlobStore.put`` under their verified hash), and a snapshot whose content does not hash to its
 name rejects the bundle before the session is written.
@@ -17,14 +19,19 @@ name rejects the bundle before the session is written.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
 import os
 import re
+import stat
 import tarfile
 import tempfile
 import time
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -131,24 +138,59 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 
 @dataclass
+class _Member:
+    """One member of a tar or zip archive, as the checks see it."""
+
+    name: str
+    size: int  # uncompressed
+    regular: bool  # a plain file: not a link, device, sparse file or directory
+    directory: bool
+    opener: Callable[[], IO[bytes] | None]
+
+
+def _tar_members(tar: tarfile.TarFile) -> Iterator[_Member]:
+    for info in tar:
+        yield _Member(
+            info.name,
+            info.size,
+            info.isreg() and not info.issparse(),
+            info.isdir(),
+            functools.partial(tar.extractfile, info),
+        )
+
+
+def _zip_members(archive: zipfile.ZipFile) -> Iterator[_Member]:
+    for info in archive.infolist():
+        mode = info.external_attr >> 16  # the unix mode, when a unix tool made the zip
+        odd = mode != 0 and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+        yield _Member(
+            info.filename,
+            info.file_size,
+            not info.is_dir() and not odd,
+            info.is_dir() and not odd,
+            functools.partial(archive.open, info),
+        )
+
+
+@dataclass
 class _Members:
-    manifest: tarfile.TarInfo
-    session: tarfile.TarInfo
-    blobs: dict[str, tarfile.TarInfo]
+    manifest: _Member
+    session: _Member
+    blobs: dict[str, _Member]
 
 
-def _check_members(tar: tarfile.TarFile) -> _Members:
+def _check_members(members: Iterator[_Member]) -> _Members:
     """Every member's name, type and size, before any content is read."""
-    found: dict[str, tarfile.TarInfo] = {}
-    blobs: dict[str, tarfile.TarInfo] = {}
+    found: dict[str, _Member] = {}
+    blobs: dict[str, _Member] = {}
     total = 0
-    for count, member in enumerate(tar, 1):
+    for count, member in enumerate(members, 1):
         if count > MAX_MEMBERS:
             raise BundleRejected(f"the bundle has over {MAX_MEMBERS} members; it is not one")
         name = member.name
-        if member.isdir() and name.rstrip("/") == "blobs":
+        if member.directory and name.rstrip("/") == "blobs":
             continue
-        if not member.isreg() or member.issparse():
+        if not member.regular:
             raise BundleRejected(f"bundle member {name!r} is not a regular file; refused")
         limit = MAX_BLOB_BYTES
         match = BLOB_NAME.fullmatch(name)
@@ -174,11 +216,14 @@ def _check_members(tar: tarfile.TarFile) -> _Members:
     return _Members(found[MANIFEST], found[SESSION], blobs)
 
 
-def _read(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
-    handle: IO[bytes] | None = tar.extractfile(member)
+def _read(member: _Member) -> bytes:
+    """The member's content: never more than the size it declared (a zip member that inflates
+    past it is cut there and refused)."""
+    handle = member.opener()
     if handle is None:
         raise BundleRejected(f"bundle member {member.name!r} cannot be read")
-    data = handle.read(member.size + 1)
+    with handle:
+        data = handle.read(member.size + 1)
     if len(data) != member.size:
         raise BundleRejected(f"bundle member {member.name!r} is cut short")
     return data
@@ -190,28 +235,40 @@ def import_bundle(store: SessionStore, blobs: BlobStore, path: Path) -> ImportRe
     try:
         fd = open_regular(path)
     except FileNotFoundError:
-        raise BundleRejected(f"{path} does not exist; give the path of a .tar bundle") from None
+        raise BundleRejected(
+            f"{path} does not exist; give the path of a .tar (or .zip) bundle"
+        ) from None
     except StoreError as exc:
         raise BundleRejected(str(exc)) from None
     with os.fdopen(fd, "rb") as handle:
+        if zipfile.is_zipfile(handle):
+            handle.seek(0)
+            try:
+                with zipfile.ZipFile(handle) as archive:
+                    return _import(store, blobs, _zip_members(archive))
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+                raise BundleRejected(f"{path} is not a readable .zip bundle ({exc})") from None
+            except RuntimeError as exc:  # an encrypted member
+                raise BundleRejected(f"{path} cannot be imported: {exc}") from None
+        handle.seek(0)
         try:
             with tarfile.open(fileobj=handle, mode="r:") as tar:
-                return _import(store, blobs, tar)
+                return _import(store, blobs, _tar_members(tar))
         except (tarfile.TarError, EOFError) as exc:
             raise BundleRejected(f"{path} is not a readable .tar bundle ({exc})") from None
 
 
-def _import(store: SessionStore, blobs: BlobStore, tar: tarfile.TarFile) -> ImportReport:
-    members = _check_members(tar)
+def _import(store: SessionStore, blobs: BlobStore, archive: Iterator[_Member]) -> ImportReport:
+    members = _check_members(archive)
     try:
-        manifest = json.loads(_read(tar, members.manifest))
+        manifest = json.loads(_read(members.manifest))
     except ValueError:
         raise BundleRejected("the bundle's manifest is not JSON") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BundleRejected("not an agent-ls bundle: the manifest does not say so")
     if not isinstance(manifest.get("version"), int) or manifest["version"] > VERSION:
         raise BundleRejected("the bundle is from a newer agent-ls; upgrade to import it")
-    header, entries, dropped = _session(_read(tar, members.session))
+    header, entries, dropped = _session(_read(members.session))
     report = ImportReport()
     if dropped:
         report.problems.append(f"skipped {dropped} line(s) of the session that are not entries")
@@ -227,7 +284,7 @@ def _import(store: SessionStore, blobs: BlobStore, tar: tarfile.TarFile) -> Impo
         if member is None:
             missing += not blobs.has(sha)
             continue
-        content = _read(tar, member)
+        content = _read(member)
         if hashlib.sha256(content).hexdigest() != sha:
             raise BundleRejected(f"snapshot {sha} in the bundle does not match its hash; refused")
         blobs.put(content)

@@ -37,7 +37,13 @@ def add_parsers(command: Callable[[str, str, Handler], argparse.ArgumentParser])
     )
 
     imp = command("import", "import a bundle, or another agent's sessions with --from", _import)
-    imp.add_argument("path", nargs="?", type=Path, metavar="BUNDLE|PATH")
+    imp.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        metavar="BUNDLE|PATH",
+        help="a bundle (.tar, or the same in a .zip), or with --from a session file or folder",
+    )
     imp.add_argument("--from", dest="source", choices=SOURCES, help="import this agent's sessions")
     imp.add_argument(
         "--all", action="store_true", help="--from: every folder's sessions, not only this one's"

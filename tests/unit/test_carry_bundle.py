@@ -9,6 +9,7 @@ import io
 import json
 import os
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -223,4 +224,73 @@ def test_size_limits_and_non_bundles(origin, target, tmp_path, monkeypatch):
     )  # fmt: skip
     with pytest.raises(BundleRejected, match="no earlier parent"):
         import_bundle(store_b, blobs_b, tangled)
+    assert store_b.list()[0] == []
+
+
+# -- the same bundle packed again as a .zip ----------------------------------------------------
+
+
+def zip_of(members: list[tuple[str, bytes]], links: tuple[str, ...] = ()) -> bytes:
+    """A deflated zip of ``members``; the ``links`` among them marked as symbolic links."""
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members:
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (0o120777 if name in links else 0o100600) << 16
+            archive.writestr(info, content)
+    return data.getvalue()
+
+
+def test_a_bundle_repacked_as_zip_imports_and_restores(origin, target, tmp_path):
+    _, _, sid, checkpoint = origin
+    store_b, blobs_b = target
+    packed = tmp_path / "s.zip"
+    packed.write_bytes(zip_of(good_members(origin, tmp_path)))
+    [info] = import_bundle(store_b, blobs_b, packed).imported
+    assert info.session_id == sid and info.name == "carry me"
+    parser = argparse.ArgumentParser()
+    cli_checkpoints.add_parsers(parser.add_subparsers())
+    args = parser.parse_args(
+        ["restore", f"{sid}:{checkpoint}", "--workspace", str(store_b.workspace)]
+    )
+    assert cli_checkpoints.run(args) == 0
+    assert (store_b.workspace / "a.txt").read_text() == "v0\n"
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")  # the zip is made with one on purpose
+def test_hostile_zips_are_refused_and_write_nothing(origin, target, tmp_path):
+    store_b, blobs_b = target
+    members = good_members(origin, tmp_path)
+    sha = hashlib.sha256(b"real").hexdigest()
+    cases = [
+        (zip_of([*members, ("../escape.txt", b"x")]), "not part of a bundle"),
+        (zip_of([*members, (f"blobs/{sha}", b"/etc/passwd")], links=(f"blobs/{sha}",)),
+         "not a regular file"),
+        (zip_of([*members, ("manifest.json", b"{}")]), "appears twice"),
+        (b"PK\x03\x04" + b"\0" * 100, r"not a readable \.(zip|tar) bundle"),
+    ]  # fmt: skip
+    for n, (data, reason) in enumerate(cases):
+        evil = tmp_path / f"evil{n}.zip"
+        evil.write_bytes(data)
+        with pytest.raises(BundleRejected, match=reason):
+            import_bundle(store_b, blobs_b, evil)
+    assert store_b.list()[0] == []
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_a_zip_member_that_inflates_past_its_size_is_refused(origin, target, tmp_path):
+    """A zip bomb's declared size is what is read: nothing past it is ever inflated."""
+    store_b, blobs_b = target
+    members = good_members(origin, tmp_path)
+    packed = bytearray(zip_of(members))
+    session = dict(members)["session.jsonl"]
+    # the session member's sizes, in its local header and in the central directory, made smaller
+    size = len(session).to_bytes(4, "little")
+    smaller = (len(session) - 10).to_bytes(4, "little")
+    assert packed.count(size) >= 2
+    evil = tmp_path / "bomb.zip"
+    evil.write_bytes(bytes(packed).replace(size, smaller))
+    with pytest.raises(BundleRejected, match=r"readable|cut short|CRC"):
+        import_bundle(store_b, blobs_b, evil)
     assert store_b.list()[0] == []

@@ -182,7 +182,7 @@ export async function importSessions(request: Request, log: (line: string) => vo
   if (!pick) return undefined;
   let params = pick.params;
   if (!params) {
-    const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Session bundle': ['tar'] }, openLabel: 'Import' });
+    const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Session bundle': ['tar', 'zip'] }, openLabel: 'Import' });
     if (!files?.length) return undefined;
     params = { path: files[0].fsPath };
   }
