@@ -446,12 +446,15 @@ class SessionIndex:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{self.path}{suffix}")
 
-    def _run(self, work: Callable[[sqlite3.Connection], object], *, write: bool = True) -> object:
+    def _run(
+        self, work: Callable[[sqlite3.Connection], object], *, write: bool = True, wait: bool = True
+    ) -> object:
         """Run ``work`` in a transaction that is closed on every path, whatever ``work`` raises.
 
         A corrupt database is rebuilt and the work retried; any other sqlite failure (locked
         past the busy timeout, disk trouble) becomes ``IndexUnavailable``. Reads take no write
-        lock, so in WAL mode they never wait for another process's writer.
+        lock, so in WAL mode they never wait for another process's writer; a write that must
+        not wait (``wait=False``) fails at once when another process is writing.
         """
         with self._lock:
             if self._db is not None and self._db.in_transaction:
@@ -460,7 +463,13 @@ class SessionIndex:
                 try:
                     db = self._conn()
                     # a write takes its lock up front, so busy_timeout applies to it
-                    db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                    if not wait:
+                        db.execute("PRAGMA busy_timeout = 0")
+                    try:
+                        db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                    finally:
+                        if not wait:
+                            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 except sqlite3.OperationalError as exc:
                     raise IndexUnavailable(self.path, exc) from None
                 try:
@@ -696,11 +705,20 @@ class SessionIndex:
             self.invalidate()
 
     def end_writing(self, name: str, on_corrupt: Callable[[Path, CorruptHeader], None]) -> None:
-        """The writer closed: bring its row in step, then drop the mark (kept if that fails)."""
+        """The writer closed: bring its row in step, then drop the mark.
+
+        A turn ends here, on the server's event loop, so dropping the mark does not wait for
+        another process's write: if one is under way the mark stays, and lists go on checking
+        the file (one stat) until this writer's next close or this process's end.
+        """
         try:
             self.refresh_file(name, on_corrupt)
-            self._run(lambda db: db.execute("DELETE FROM writing WHERE file = ?", (name,)))
-        except (IndexUnavailable, OSError, StoreError) as exc:
+            self._run(
+                lambda db: db.execute("DELETE FROM writing WHERE file = ?", (name,)), wait=False
+            )
+        except IndexUnavailable as exc:
+            log.info("%s: writing mark kept (%s)", name, exc)
+        except (OSError, StoreError) as exc:
             log.warning("%s: index not brought up to date after writing (%s)", name, exc)
 
     def invalidate(self) -> None:

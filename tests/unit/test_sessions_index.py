@@ -348,3 +348,26 @@ def test_a_moved_store_lists_its_new_paths(store: SessionStore, tmp_path: Path) 
     assert paths and all(p.startswith(str(there.sessions_dir) + os.sep) for p in paths)
     assert listed == [i.to_json() for i in there.list()[0]]
     there.close()
+
+
+def test_closing_a_writer_never_waits_for_another_process_writing(store: SessionStore) -> None:
+    """A turn's writer closes on the server's event loop: it does not wait the busy timeout
+    for another process's write; its mark stays until a later close."""
+    import sqlite3
+
+    from agent_ls.sessions.index import BUSY_TIMEOUT_MS
+
+    sid = populate(store, 1)[0]
+    writer = store.writer(sid)
+    writer.append(user("one more"))
+    other = sqlite3.connect(store.dir / "index.sqlite", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+    started = time.monotonic()
+    writer.close()
+    assert time.monotonic() - started < BUSY_TIMEOUT_MS / 2000
+    assert other.execute("SELECT count(*) FROM writing").fetchone()[0] == 1
+    other.execute("ROLLBACK")
+    store.writer(sid).close()
+    assert other.execute("SELECT count(*) FROM writing").fetchone()[0] == 0
+    assert store.list()[0][0].message_count == 3
+    other.close()
