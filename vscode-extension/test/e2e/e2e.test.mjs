@@ -267,7 +267,8 @@ async function main() {
     const firstSession = await chat.locator('#session-select').inputValue();
 
     if (PART !== 'basics') {
-      await turnControls({ page, chat, palette, queue, workspace: dirs.workspace });
+      const requests = async () => (await fetch(`${apiUrl}/_requests`)).json();
+      await turnControls({ page, chat, palette, queue, requests, workspace: dirs.workspace });
       // The basics' turns again, first in the queue.
       await queue(BASICS, true);
       if (PART === 'turns') {
@@ -565,7 +566,7 @@ async function main() {
  * and undo it; a conflicting rewind that changes nothing until the user picks "Restore the
  * others"; retry after a failed turn (529); a full-text search hit opening its session there.
  */
-async function turnControls({ page, chat, palette, queue, workspace }) {
+async function turnControls({ page, chat, palette, queue, requests, workspace }) {
   const file = (name) => path.join(workspace, name);
   const read = (name) => readFileSync(file(name), 'utf8');
   writeFileSync(file('a.py'), 'a = 0\n');
@@ -715,6 +716,30 @@ async function turnControls({ page, chat, palette, queue, workspace }) {
   await chat.locator('.msg.assistant .markdown', { hasText: 'a.py sets a.' }).waitFor();
   await chat.waitForSelector('body[data-running="false"]');
   log('an @ mention attached a.py (the git-ignored file was not offered)');
+
+  // A pasted screenshot: a chip with its thumbnail, then a thumbnail in the sent message, and an
+  // image block in the request the model gets.
+  const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+  await queue([{ content: [{ type: 'text', text: 'A single pixel.' }] }]);
+  await chat.locator('#prompt').click();
+  const pasted = await chat.evaluate((base64) => {
+    const data = new DataTransfer();
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    data.items.add(new File([bytes], 'image.png', { type: 'image/png' }));
+    const event = new ClipboardEvent('paste', { bubbles: true, cancelable: true, clipboardData: data });
+    return !document.getElementById('prompt').dispatchEvent(event);
+  }, PNG);
+  if (!pasted) throw new Error('the paste of an image was left to the prompt box');
+  await chat.locator('#attachments .chip.image', { hasText: 'PNG · 70 B' }).waitFor();
+  await chat.locator('#prompt').fill('What is in this screenshot?');
+  const asked = (await requests()).length;
+  await chat.locator('#prompt').press('Enter');
+  await chat.locator('.msg.user .images img').last().waitFor();
+  await chat.locator('.msg.assistant .markdown', { hasText: 'A single pixel.' }).waitFor();
+  await chat.waitForSelector('body[data-running="false"]');
+  const sent = (await requests()).slice(asked).map((r) => JSON.stringify(r.body.messages.at(-1)));
+  if (!sent.some((m) => m.includes('"type":"image"') && m.includes(PNG))) throw new Error(`no image block reached the model: ${sent}`);
+  log('a pasted screenshot went to the model as an image block, its thumbnail in the message');
 
   // One Focus Chat in the palette; the chat also opens in an editor tab, on the same session.
   await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
