@@ -421,7 +421,7 @@ class SessionIndex:
             return
         db.execute("BEGIN IMMEDIATE")
         try:
-            rows = [Row(*found) for found in db.execute(_SELECT)]
+            rows = [Row(*values) for values in db.execute(_SELECT)]
             db.executemany(_INSERT, map(self._astuple, rows))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('sessions_dir', ?)", (here,))
             db.execute("COMMIT")
@@ -607,7 +607,7 @@ class SessionIndex:
         values = [self._astuple(row) for row, _ in rows]  # encoded before the write lock
 
         def work(db: sqlite3.Connection) -> None:
-            known = self._load_known(db, fresh=True)
+            known = self._load_known(db)  # as read above, and what this process wrote since
             gone = [n for n in known if n not in current] + [n for n, _ in corrupt]
             db.executemany("DELETE FROM sessions WHERE file = ?", [(n,) for n in gone])
             for name in gone:
@@ -616,7 +616,8 @@ class SessionIndex:
                 known.pop(name, None)
             # another process (a writer's append) may have moved a row on since it was read:
             # keep its row, and do not record the scan, so the next one looks again
-            kept = [i for i, (row, read) in enumerate(rows) if known.get(row.file) == read]
+            now = _states(db, [row.file for row, _ in rows])
+            kept = [i for i, (row, read) in enumerate(rows) if now.get(row.file) == read]
             raced = len(kept) < len(rows)
             db.executemany(_INSERT, [values[i] for i in kept])
             for i in kept:
@@ -975,6 +976,17 @@ class SessionIndex:
             return hits
 
         return self._run(work, write=False)  # type: ignore[return-value]
+
+
+def _states(db: sqlite3.Connection, names: list[str]) -> dict[str, tuple[int, int]]:
+    """``(size, mtime_ns)`` of these files' rows now, 500 names a query."""
+    states: dict[str, tuple[int, int]] = {}
+    for at in range(0, len(names), 500):
+        chunk = names[at : at + 500]
+        marks = ", ".join("?" for _ in chunk)
+        query = f"SELECT file, size, mtime_ns FROM sessions WHERE file IN ({marks})"
+        states.update((file, (size, mtime)) for file, size, mtime in db.execute(query, chunk))
+    return states
 
 
 def _alive(pid: int) -> bool:
