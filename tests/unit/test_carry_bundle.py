@@ -56,6 +56,14 @@ def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     store.close()
 
 
+def restore(store: SessionStore, sid: str, checkpoint: str) -> int:
+    """`agent-ls sessions restore SID:CHECKPOINT` in the store's workspace."""
+    parser = argparse.ArgumentParser()
+    cli_checkpoints.add_parsers(parser.add_subparsers())
+    args = parser.parse_args(["restore", f"{sid}:{checkpoint}", "--workspace", str(store.workspace)])
+    return cli_checkpoints.run(args)
+
+
 def test_round_trip_restores_a_checkpoint_on_the_second_store(origin, target, tmp_path):
     store_a, blobs_a, sid, checkpoint = origin
     store_b, blobs_b = target
@@ -70,12 +78,7 @@ def test_round_trip_restores_a_checkpoint_on_the_second_store(origin, target, tm
         str(store_b.workspace / "a.txt"),
         str(store_b.workspace / "b.txt"),
     }
-    parser = argparse.ArgumentParser()
-    cli_checkpoints.add_parsers(parser.add_subparsers())
-    args = parser.parse_args(
-        ["restore", f"{sid}:{checkpoint}", "--workspace", str(store_b.workspace)]
-    )
-    assert cli_checkpoints.run(args) == 0
+    assert restore(store_b, sid, checkpoint) == 0
     assert (store_b.workspace / "a.txt").read_text() == "v0\n"
     assert not (store_b.workspace / "b.txt").exists()
     assert (store_a.workspace / "a.txt").read_text() == "v1\n"  # the origin is untouched
@@ -249,12 +252,7 @@ def test_a_bundle_repacked_as_zip_imports_and_restores(origin, target, tmp_path)
     packed.write_bytes(zip_of(good_members(origin, tmp_path)))
     [info] = import_bundle(store_b, blobs_b, packed).imported
     assert info.session_id == sid and info.name == "carry me"
-    parser = argparse.ArgumentParser()
-    cli_checkpoints.add_parsers(parser.add_subparsers())
-    args = parser.parse_args(
-        ["restore", f"{sid}:{checkpoint}", "--workspace", str(store_b.workspace)]
-    )
-    assert cli_checkpoints.run(args) == 0
+    assert restore(store_b, sid, checkpoint) == 0
     assert (store_b.workspace / "a.txt").read_text() == "v0\n"
 
 
