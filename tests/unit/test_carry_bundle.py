@@ -60,7 +60,9 @@ def restore(store: SessionStore, sid: str, checkpoint: str) -> int:
     """`agent-ls sessions restore SID:CHECKPOINT` in the store's workspace."""
     parser = argparse.ArgumentParser()
     cli_checkpoints.add_parsers(parser.add_subparsers())
-    args = parser.parse_args(["restore", f"{sid}:{checkpoint}", "--workspace", str(store.workspace)])
+    args = parser.parse_args(
+        ["restore", f"{sid}:{checkpoint}", "--workspace", str(store.workspace)]
+    )
     return cli_checkpoints.run(args)
 
 
